@@ -1,0 +1,1 @@
+//! Policy math (work in progress).

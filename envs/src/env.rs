@@ -1,0 +1,49 @@
+//! The environment contract.
+
+use trustbench_plugin::Space;
+
+/// The outcome of one step (Gymnasium's `reward, terminated, truncated`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// Reward for the transition.
+    pub reward: f64,
+    /// A true end of the episode (fell over, game over): the value of the
+    /// next state is zero, so learners must *not* bootstrap.
+    pub terminated: bool,
+    /// Cut off from outside (time limit): the episode could have gone on,
+    /// so learners bootstrap from V(s').
+    pub truncated: bool,
+}
+
+impl Step {
+    /// Whether the episode is over for either reason.
+    pub fn done(&self) -> bool {
+        self.terminated || self.truncated
+    }
+}
+
+/// A single-threaded, bit-deterministic environment.
+///
+/// Contract: for the same `reset(Some(seed))` followed by the same actions,
+/// every observation and reward is identical bit for bit, on any machine.
+/// A [`Env::boxed_clone`] is a complete snapshot: stepping the clone and the
+/// original with the same actions gives identical results.
+pub trait Env: Send + 'static {
+    /// The space of observations written by `reset` and `step`.
+    fn observation_space(&self) -> &Space;
+
+    /// The space of actions accepted by `step`.
+    fn action_space(&self) -> &Space;
+
+    /// Start a new episode and write its first observation into `obs`.
+    /// `Some(seed)` reseeds the env's RNG first (Gymnasium's `reset(seed=...)`);
+    /// `None` continues the current random stream.
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f64]);
+
+    /// Apply `action` (valid for [`Env::action_space`]; box actions outside
+    /// the bounds are clipped), write the next observation into `obs`.
+    fn step(&mut self, action: &[f64], obs: &mut [f64]) -> Step;
+
+    /// A full copy of the current state, RNG included (the snapshot).
+    fn boxed_clone(&self) -> Box<dyn Env>;
+}

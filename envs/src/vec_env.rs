@@ -1,0 +1,170 @@
+//! N copies of one env stepped together, with per-copy seeds and autoreset.
+
+use crate::{Env, EnvSpec, Step};
+use trustbench_plugin::Space;
+use trustbench_plugin::rng::derive_seed;
+
+/// N copies of an env. Copy `i` of a vector built with `(seed, stream)` is
+/// first reset with `derive_seed(seed, stream, i)`; later episodes continue
+/// that copy's own random stream, so copies are independent and the whole
+/// vector is reproducible from one seed.
+///
+/// Autoreset rule: when a step ends an episode, the copy is reset at once;
+/// `obs` receives the new episode's first observation and, if given,
+/// `final_obs` the last observation of the episode that ended.
+pub struct VecEnv {
+    copies: Vec<Box<dyn Env>>,
+    observation_space: Space,
+    action_space: Space,
+}
+
+impl VecEnv {
+    /// `n` copies of `spec`, seeded from `(seed, stream)`.
+    pub fn new(spec: &EnvSpec, n: usize, seed: u64, stream: u64) -> VecEnv {
+        let first = spec.make();
+        let observation_space = first.observation_space().clone();
+        let action_space = first.action_space().clone();
+        let mut scratch = vec![0.0; observation_space.dim()];
+        let copies = (0..n)
+            .map(|i| {
+                let mut env = if i == 0 { first.boxed_clone() } else { spec.make() };
+                env.reset(Some(derive_seed(seed, stream, i as u64)), &mut scratch);
+                env
+            })
+            .collect();
+        VecEnv { copies, observation_space, action_space }
+    }
+
+    /// Number of copies.
+    pub fn len(&self) -> usize {
+        self.copies.len()
+    }
+
+    /// Whether there are no copies.
+    pub fn is_empty(&self) -> bool {
+        self.copies.is_empty()
+    }
+
+    /// Observation space of one copy.
+    pub fn observation_space(&self) -> &Space {
+        &self.observation_space
+    }
+
+    /// Action space of one copy.
+    pub fn action_space(&self) -> &Space {
+        &self.action_space
+    }
+
+    /// Start a new episode of copy `i` (continuing its random stream).
+    pub fn reset(&mut self, i: usize, obs: &mut [f64]) {
+        self.copies[i].reset(None, obs);
+    }
+
+    /// Step copy `i`; on episode end, reset it (see the type's docs).
+    pub fn step(&mut self, i: usize, action: &[f64], obs: &mut [f64], final_obs: Option<&mut [f64]>) -> Step {
+        let env = &mut self.copies[i];
+        let step = env.step(action, obs);
+        if step.done() {
+            if let Some(f) = final_obs {
+                f.copy_from_slice(obs);
+            }
+            env.reset(None, obs);
+        }
+        step
+    }
+
+    /// A complete copy of copy `i`'s state.
+    pub fn snapshot(&self, i: usize) -> Box<dyn Env> {
+        self.copies[i].boxed_clone()
+    }
+
+    /// Put copy `i` back into `snapshot`'s state exactly (the snapshot stays
+    /// usable for further restores).
+    pub fn restore(&mut self, i: usize, snapshot: &dyn Env) {
+        self.copies[i] = snapshot.boxed_clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve;
+
+    fn rollout(v: &mut VecEnv, steps: usize) -> Vec<f64> {
+        let dim = v.observation_space().dim();
+        let mut obs = vec![0.0; dim];
+        let mut trace = Vec::new();
+        for t in 0..steps {
+            for i in 0..v.len() {
+                let a = [((t + i) % 2) as f64];
+                let s = v.step(i, &a, &mut obs, None);
+                trace.extend_from_slice(&obs);
+                trace.push(s.reward);
+            }
+        }
+        trace
+    }
+
+    #[test]
+    fn same_seed_same_trajectories_and_copies_differ() {
+        let spec = resolve("cartpole").unwrap();
+        let a = rollout(&mut VecEnv::new(spec, 3, 5, 0), 300);
+        let b = rollout(&mut VecEnv::new(spec, 3, 5, 0), 300);
+        assert_eq!(a, b);
+        let c = rollout(&mut VecEnv::new(spec, 3, 6, 0), 300);
+        assert_ne!(a, c);
+        let mut v = VecEnv::new(spec, 2, 5, 0);
+        let (mut o0, mut o1) = (vec![0.0; 4], vec![0.0; 4]);
+        v.reset(0, &mut o0);
+        v.reset(1, &mut o1);
+        assert_ne!(o0, o1, "copies get different seeds");
+    }
+
+    #[test]
+    fn autoreset_reports_the_final_observation() {
+        let spec = resolve("cartpole").unwrap();
+        let mut v = VecEnv::new(spec, 1, 0, 0);
+        let (mut obs, mut fin) = (vec![0.0; 4], vec![f64::NAN; 4]);
+        // Always pushing right topples the pole within a few dozen steps.
+        for _ in 0..200 {
+            let s = v.step(0, &[1.0], &mut obs, Some(&mut fin));
+            if s.terminated {
+                assert!(fin[2].abs() > 0.2 || fin[0].abs() > 2.4, "final obs is the terminal state: {fin:?}");
+                assert!(obs[2].abs() <= 0.05, "obs is a fresh start: {obs:?}");
+                return;
+            }
+        }
+        panic!("pole never fell");
+    }
+
+    #[test]
+    fn restore_replays_bit_for_bit_and_can_be_reused() {
+        for id in ["cartpole", "pendulum"] {
+            let spec = resolve(id).unwrap();
+            let mut v = VecEnv::new(spec, 1, 9, 0);
+            let dim = v.observation_space().dim();
+            let mut obs = vec![0.0; dim];
+            let act = |t: usize| if id == "cartpole" { [(t % 2) as f64] } else { [((t as f64) * 0.7).sin() * 2.0] };
+            for t in 0..37 {
+                v.step(0, &act(t), &mut obs, None);
+            }
+            let snap = v.snapshot(0);
+            let run = |v: &mut VecEnv| {
+                let mut obs = vec![0.0; dim];
+                (0..600).flat_map(|t| {
+                    let s = v.step(0, &act(t), &mut obs, None);
+                    let mut row = obs.clone();
+                    row.extend([s.reward, s.terminated as u8 as f64, s.truncated as u8 as f64]);
+                    row
+                }).collect::<Vec<f64>>()
+            };
+            let first = run(&mut v);
+            v.restore(0, snap.as_ref());
+            let second = run(&mut v);
+            v.restore(0, snap.as_ref());
+            let third = run(&mut v);
+            assert_eq!(first, second, "{id}");
+            assert_eq!(first, third, "{id}");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Helpers for algorithm configs: a JSON object whose keys are the
+//! algorithm's hyperparameters. The harness already rejects unknown keys and
+//! wrong types before `create`; these helpers make a plugin safe on its own.
+
+use crate::{Error, Result};
+use serde::de::DeserializeOwned;
+
+/// Deserialize a config object into `T`. Declare `T` with
+/// `#[serde(default, deny_unknown_fields)]` so missing keys take their
+/// defaults and unknown keys are errors that list the valid ones.
+pub fn parse_config<T: DeserializeOwned>(config: &serde_json::Value) -> Result<T> {
+    let value = if config.is_null() { serde_json::Value::Object(Default::default()) } else { config.clone() };
+    serde_json::from_value(value).map_err(|e| Error::new(format!("invalid config: {e}")))
+}
+
+/// Check that config key `key` lies in `[min, max]`, with an error that names
+/// the key, the bad value and the valid range.
+pub fn check_range<T: PartialOrd + std::fmt::Display>(key: &str, value: T, min: T, max: T) -> Result<()> {
+    if value >= min && value <= max {
+        Ok(())
+    } else {
+        Err(Error::new(format!("config key '{key}' = {value} is out of range (valid: {min} ..= {max})")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(default, deny_unknown_fields)]
+    struct Cfg {
+        steps: u32,
+    }
+    impl Default for Cfg {
+        fn default() -> Self {
+            Cfg { steps: 7 }
+        }
+    }
+
+    #[test]
+    fn defaults_fill_missing_keys_and_unknown_keys_are_named() {
+        let c: Cfg = parse_config(&serde_json::json!({})).unwrap();
+        assert_eq!(c.steps, 7);
+        let e = parse_config::<Cfg>(&serde_json::json!({"stpes": 1})).unwrap_err();
+        assert!(e.0.contains("stpes") && e.0.contains("steps"), "{e}");
+    }
+
+    #[test]
+    fn range_errors_name_key_value_and_range() {
+        assert!(check_range("delta", 0.01, 0.0, 1.0).is_ok());
+        let e = check_range("delta", 2.0, 0.0, 1.0).unwrap_err();
+        assert_eq!(e.0, "config key 'delta' = 2 is out of range (valid: 0 ..= 1)");
+    }
+}

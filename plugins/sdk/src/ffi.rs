@@ -1,0 +1,210 @@
+//! The generic `extern "C"` functions behind every Rust plugin instance.
+//!
+//! Each body runs inside [`guard`]: `catch_unwind` turns a panic into
+//! `TB_ERROR` with the panic message as the last error, and a `RefCell`
+//! turns an illegal re-entrant call into an error instead of aliasing.
+
+use crate::abi::{self, tb_instance, tb_status};
+use crate::{Algorithm, Error, Host, Result, Spaces};
+use std::cell::RefCell;
+use std::ffi::{CStr, c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The allocation behind a `*const tb_instance`: the C struct first, so the
+/// pointer to it is also a pointer to the whole.
+#[repr(C)]
+struct Instance<A> {
+    raw: tb_instance,
+    state: RefCell<State<A>>,
+    last_error: RefCell<String>,
+}
+
+struct State<A> {
+    algorithm: A,
+    host: Host,
+    spaces: Spaces,
+}
+
+/// Copy `text` into a C buffer of capacity `cap` (NUL-terminated, truncated
+/// on a UTF-8 boundary) and return the full length of `text`.
+///
+/// # Safety
+/// `buf` must be NULL or writable for `cap` bytes.
+pub(crate) unsafe fn copy_to_c_buffer(text: &str, buf: *mut c_char, cap: usize) -> usize {
+    if !buf.is_null() && cap > 0 {
+        let mut n = text.len().min(cap - 1);
+        while !text.is_char_boundary(n) {
+            n -= 1;
+        }
+        // SAFETY: `buf` holds `cap` > n bytes per the caller.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, n);
+            *buf.add(n) = 0;
+        }
+    }
+    text.len()
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        format!("panicked: {s}")
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        format!("panicked: {s}")
+    } else {
+        "panicked".to_string()
+    }
+}
+
+/// Allocate an instance; freed by [`destroy`].
+pub(crate) fn new_instance<A: Algorithm>(algorithm: A, host: Host, spaces: Spaces) -> *const tb_instance {
+    let instance = Box::new(Instance {
+        raw: tb_instance {
+            struct_size: std::mem::size_of::<tb_instance>() as u32,
+            plugin_data: std::ptr::null_mut(),
+            train_iteration: Some(train_iteration::<A>),
+            act: Some(act::<A>),
+            save: Some(save::<A>),
+            load: Some(load::<A>),
+            last_error: Some(last_error::<A>),
+            extension: Some(extension::<A>),
+            destroy: Some(destroy::<A>),
+        },
+        state: RefCell::new(State { algorithm, host, spaces }),
+        last_error: RefCell::new(String::new()),
+    });
+    Box::into_raw(instance) as *const tb_instance
+}
+
+/// Run `f` on the instance's state; errors and panics become `TB_ERROR`.
+fn guard<A: Algorithm>(this: *const tb_instance, f: impl FnOnce(&mut State<A>) -> Result<tb_status>) -> tb_status {
+    if this.is_null() {
+        return abi::TB_INVALID_ARGUMENT;
+    }
+    // SAFETY: a non-null `this` was produced by `new_instance::<A>` and not yet destroyed.
+    let instance = unsafe { &*(this as *const Instance<A>) };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut state = instance
+            .state
+            .try_borrow_mut()
+            .map_err(|_| Error::new("re-entrant call into the plugin instance"))?;
+        f(&mut state)
+    }));
+    let error = match result {
+        Ok(Ok(status)) => return status,
+        Ok(Err(e)) => e.0,
+        Err(payload) => panic_message(payload.as_ref()),
+    };
+    if let Ok(mut slot) = instance.last_error.try_borrow_mut() {
+        *slot = error;
+    }
+    abi::TB_ERROR
+}
+
+unsafe extern "C" fn train_iteration<A: Algorithm>(this: *const tb_instance) -> tb_status {
+    guard::<A>(this, |s| {
+        let State { algorithm, host, .. } = s;
+        algorithm.train_iteration(host).map(|_| abi::TB_OK)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn act<A: Algorithm>(
+    this: *const tb_instance,
+    obs: *const f64,
+    obs_len: usize,
+    count: u32,
+    deterministic: i32,
+    actions_out: *mut f64,
+    actions_cap: usize,
+    actions_written: *mut usize,
+) -> tb_status {
+    guard::<A>(this, |s| {
+        let count = count as usize;
+        let obs_dim = s.spaces.observation.dim();
+        let act_dim = s.spaces.action.dim();
+        if obs.is_null() || actions_out.is_null() || obs_len != count * obs_dim {
+            return Err(Error::new(format!(
+                "act: {obs_len} observation values for {count} observations of dim {obs_dim}"
+            )));
+        }
+        let needed = count * act_dim;
+        if !actions_written.is_null() {
+            // SAFETY: non-null out-pointer from the caller.
+            unsafe { *actions_written = needed };
+        }
+        if actions_cap < needed {
+            return Ok(abi::TB_BUFFER_TOO_SMALL);
+        }
+        // SAFETY: lengths checked above; buffers are the caller's for this call.
+        let (obs, actions) = unsafe {
+            (std::slice::from_raw_parts(obs, obs_len), std::slice::from_raw_parts_mut(actions_out, needed))
+        };
+        s.algorithm.act(obs, deterministic != 0, actions).map(|_| abi::TB_OK)
+    })
+}
+
+unsafe extern "C" fn save<A: Algorithm>(this: *const tb_instance, buf: *mut u8, cap: usize, len: *mut usize) -> tb_status {
+    guard::<A>(this, |s| {
+        let bytes = s.algorithm.save()?;
+        if !len.is_null() {
+            // SAFETY: non-null out-pointer from the caller.
+            unsafe { *len = bytes.len() };
+        }
+        if buf.is_null() || cap < bytes.len() {
+            return Ok(abi::TB_BUFFER_TOO_SMALL);
+        }
+        // SAFETY: `buf` is writable for `cap` >= bytes.len() bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len()) };
+        Ok(abi::TB_OK)
+    })
+}
+
+unsafe extern "C" fn load<A: Algorithm>(this: *const tb_instance, buf: *const u8, len: usize) -> tb_status {
+    guard::<A>(this, |s| {
+        if buf.is_null() && len > 0 {
+            return Err(Error::new("load: NULL buffer"));
+        }
+        let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(buf, len) } };
+        s.algorithm.load(bytes).map(|_| abi::TB_OK)
+    })
+}
+
+unsafe extern "C" fn last_error<A: Algorithm>(this: *const tb_instance, buf: *mut c_char, cap: usize) -> usize {
+    if this.is_null() {
+        return 0;
+    }
+    // SAFETY: see `guard`.
+    let instance = unsafe { &*(this as *const Instance<A>) };
+    catch_unwind(AssertUnwindSafe(|| {
+        let text = instance.last_error.borrow();
+        // SAFETY: the caller provides `cap` writable bytes.
+        unsafe { copy_to_c_buffer(&text, buf, cap) }
+    }))
+    .unwrap_or(0)
+}
+
+unsafe extern "C" fn extension<A: Algorithm>(this: *const tb_instance, id: *const c_char) -> *const c_void {
+    if this.is_null() || id.is_null() {
+        return std::ptr::null();
+    }
+    // SAFETY: see `guard`; `id` is a NUL-terminated string for this call.
+    let instance = unsafe { &*(this as *const Instance<A>) };
+    let id = unsafe { CStr::from_ptr(id) }.to_string_lossy().into_owned();
+    catch_unwind(AssertUnwindSafe(|| {
+        instance.state.try_borrow_mut().ok().and_then(|mut s| s.algorithm.extension(&id))
+    }))
+    .ok()
+    .flatten()
+    .unwrap_or(std::ptr::null())
+}
+
+unsafe extern "C" fn destroy<A: Algorithm>(this: *const tb_instance) {
+    if this.is_null() {
+        return;
+    }
+    // SAFETY: `this` came from Box::into_raw in `new_instance::<A>`; destroy is called once.
+    let instance = unsafe { Box::from_raw(this as *mut Instance<A>) };
+    // A panicking Drop must not unwind into the host.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(instance)));
+}

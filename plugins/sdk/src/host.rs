@@ -1,0 +1,159 @@
+//! The plugin-side view of the host vtable: safe methods over the raw
+//! callbacks, with every buffer length derived from slices so a Rust plugin
+//! cannot pass a wrong one.
+
+use crate::abi::{self, tb_host, tb_status, tb_step_out};
+use crate::{Error, Result};
+use std::ffi::CString;
+
+/// The harness's services, as seen by a plugin. Valid for the instance's life.
+#[derive(Debug)]
+pub struct Host {
+    raw: tb_host,
+}
+
+// SAFETY: the host's `ctx` is only used from the thread that drives the
+// instance (the ABI's [during-train] rule); moving the handle between
+// threads between calls is allowed by the contract.
+unsafe impl Send for Host {}
+
+/// Caller-owned buffers for one batched step of `rewards.len()` copies.
+#[derive(Debug)]
+pub struct StepBuffers<'a> {
+    /// `count * observation dim`: next observations (first of a new episode
+    /// where one ended).
+    pub observations: &'a mut [f64],
+    /// Optional `count * observation dim`: last observation of each ended
+    /// episode, for bootstrapping on truncation.
+    pub final_observations: Option<&'a mut [f64]>,
+    /// `count` rewards.
+    pub rewards: &'a mut [f64],
+    /// `count` flags: a true end (no bootstrap).
+    pub terminated: &'a mut [u8],
+    /// `count` flags: cut off by the time limit (bootstrap).
+    pub truncated: &'a mut [u8],
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// The copies were stepped and the buffers written.
+    Stepped,
+    /// The budget cannot cover the step: nothing happened; end the iteration.
+    BudgetExhausted,
+}
+
+fn check(status: tb_status, what: &str) -> Result<()> {
+    match status {
+        abi::TB_OK => Ok(()),
+        s => Err(Error::new(format!("host {what} failed with status {s}"))),
+    }
+}
+
+impl Host {
+    /// Wrap a host vtable, checking its version and that every callback this
+    /// SDK uses is present.
+    ///
+    /// # Safety
+    /// `raw` must be NULL or point to a `tb_host` that outlives the instance.
+    pub unsafe fn from_raw(raw: *const tb_host) -> Result<Host> {
+        if raw.is_null() {
+            return Err(Error::new("host is NULL"));
+        }
+        // SAFETY: non-null and valid per the caller.
+        let raw = unsafe { *raw };
+        if raw.abi_major != abi::TB_ABI_MAJOR {
+            return Err(Error::new(format!("host speaks ABI {}.x, plugin {}.x", raw.abi_major, abi::TB_ABI_MAJOR)));
+        }
+        if (raw.struct_size as usize) < std::mem::size_of::<tb_host>()
+            || raw.reset.is_none()
+            || raw.step.is_none()
+            || raw.snapshot.is_none()
+            || raw.restore.is_none()
+            || raw.release_snapshot.is_none()
+            || raw.log_metric.is_none()
+            || raw.steps_remaining.is_none()
+        {
+            return Err(Error::new("host vtable is incomplete"));
+        }
+        Ok(Host { raw })
+    }
+
+    /// Number of env copies (N).
+    pub fn num_envs(&self) -> usize {
+        self.raw.num_envs as usize
+    }
+
+    /// The run's seed; derive every random stream of the plugin from it.
+    pub fn seed(&self) -> u64 {
+        self.raw.seed
+    }
+
+    /// Reset copy `env` (or all with `None`), writing the first observation(s)
+    /// into `obs` (`dim` or `N * dim` values).
+    pub fn reset(&mut self, env: Option<usize>, obs: &mut [f64]) -> Result<()> {
+        let env = env.map_or(abi::TB_ALL_ENVS, |e| e as u32);
+        // SAFETY: checked non-null in from_raw; `obs` is a valid buffer of obs.len().
+        let s = unsafe { (self.raw.reset.unwrap())(self.raw.ctx, env, obs.as_mut_ptr(), obs.len()) };
+        check(s, "reset")
+    }
+
+    /// Step copies `first .. first + out.rewards.len()` with `actions`.
+    pub fn step(&mut self, first: usize, actions: &[f64], out: StepBuffers<'_>) -> Result<StepOutcome> {
+        let count = out.rewards.len();
+        if out.terminated.len() != count || out.truncated.len() != count {
+            return Err(Error::new("step buffers disagree on the number of envs"));
+        }
+        let raw_out = tb_step_out {
+            struct_size: std::mem::size_of::<tb_step_out>() as u32,
+            observations: out.observations.as_mut_ptr(),
+            final_observations: out.final_observations.map_or(std::ptr::null_mut(), |f| f.as_mut_ptr()),
+            rewards: out.rewards.as_mut_ptr(),
+            terminated: out.terminated.as_mut_ptr(),
+            truncated: out.truncated.as_mut_ptr(),
+        };
+        // SAFETY: every pointer comes from a live slice; the host checks lengths against count.
+        let s = unsafe {
+            (self.raw.step.unwrap())(self.raw.ctx, first as u32, count as u32, actions.as_ptr(), actions.len(), &raw_out)
+        };
+        match s {
+            abi::TB_BUDGET_EXHAUSTED => Ok(StepOutcome::BudgetExhausted),
+            s => check(s, "step").map(|_| StepOutcome::Stepped),
+        }
+    }
+
+    /// Save the full state of copy `env`; returns the snapshot's id.
+    pub fn snapshot(&mut self, env: usize) -> Result<u64> {
+        let mut id = 0u64;
+        // SAFETY: checked non-null in from_raw; `id` is a valid out-pointer.
+        let s = unsafe { (self.raw.snapshot.unwrap())(self.raw.ctx, env as u32, &mut id) };
+        check(s, "snapshot").map(|_| id)
+    }
+
+    /// Put copy `env` back into snapshot `id`, exactly.
+    pub fn restore(&mut self, env: usize, id: u64) -> Result<()> {
+        // SAFETY: checked non-null in from_raw.
+        let s = unsafe { (self.raw.restore.unwrap())(self.raw.ctx, env as u32, id) };
+        check(s, "restore")
+    }
+
+    /// Free snapshot `id`.
+    pub fn release_snapshot(&mut self, id: u64) -> Result<()> {
+        // SAFETY: checked non-null in from_raw.
+        let s = unsafe { (self.raw.release_snapshot.unwrap())(self.raw.ctx, id) };
+        check(s, "release_snapshot")
+    }
+
+    /// Record a metric for the current iteration (namespaced, e.g. `train/kl`).
+    pub fn log(&mut self, name: &str, value: f64) {
+        let name = CString::new(name.replace('\0', "")).expect("NULs removed");
+        // SAFETY: checked non-null in from_raw; the name lives for the call.
+        unsafe { (self.raw.log_metric.unwrap())(self.raw.ctx, name.as_ptr(), value) }
+    }
+
+    /// Env steps left in the run's budget.
+    pub fn steps_remaining(&self) -> u64 {
+        // SAFETY: checked non-null in from_raw.
+        unsafe { (self.raw.steps_remaining.unwrap())(self.raw.ctx) }
+    }
+}

@@ -1,0 +1,179 @@
+//! The trustbench plugin ABI and a safe SDK for writing plugins in Rust.
+//!
+//! The key design decision: a Rust plugin is a plain [`Algorithm`] impl, and
+//! every `extern "C"` function that the ABI needs is generated generically by
+//! this crate, each body wrapped in `catch_unwind`. A panic that leaves a
+//! `cdylib` aborts the host (even with `C-unwind`), so here it becomes a
+//! `TB_ERROR` status whose text `last_error` reports.
+//!
+//! ```ignore
+//! struct MyAlgo { /* ... */ }
+//! impl trustbench_plugin::Algorithm for MyAlgo { /* ... */ }
+//!
+//! // A static descriptor + factory, reachable through `my_entry()`:
+//! trustbench_plugin::plugin_library!(pub fn my_entry, "my-lib", "0.1.0", [MyAlgo]);
+//! // In a cdylib, also export it under the ABI's versioned symbol:
+//! trustbench_plugin::export_entry!(my_entry);
+//! ```
+//!
+//! The raw mirror of the C header is [`abi`]; the host side (loading and
+//! calling plugins) lives in the harness.
+#![warn(missing_docs)]
+
+pub mod abi;
+mod config;
+mod ffi;
+mod host;
+mod library;
+pub mod rng;
+mod space;
+
+pub use config::{check_range, parse_config};
+pub use host::{Host, StepBuffers, StepOutcome};
+pub use library::{AlgorithmEntry, Library};
+pub use space::{Space, Spaces};
+
+/// An error a plugin reports; its text reaches the user through `last_error`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error(pub String);
+
+impl Error {
+    /// An error with the given text.
+    pub fn new(msg: impl Into<String>) -> Self {
+        Error(msg.into())
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result type of plugin operations.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Which kinds of space an algorithm accepts (bit mask of `TB_SPACE_*`).
+pub mod kinds {
+    use crate::abi;
+    /// Box spaces only.
+    pub const BOX: u32 = abi::TB_SPACE_BOX;
+    /// Discrete spaces only.
+    pub const DISCRETE: u32 = abi::TB_SPACE_DISCRETE;
+    /// Either.
+    pub const ANY: u32 = abi::TB_SPACE_BOX | abi::TB_SPACE_DISCRETE;
+}
+
+/// Static facts about an algorithm: what `harness list` shows and the
+/// descriptor exposes.
+#[derive(Debug, Clone)]
+pub struct AlgorithmInfo {
+    /// Short stable id used on the command line (`trpo`).
+    pub id: &'static str,
+    /// Human name.
+    pub name: &'static str,
+    /// The algorithm's own version (bump when results would change).
+    pub version: &'static str,
+    /// One line.
+    pub description: &'static str,
+    /// Accepted observation kinds ([`kinds`]).
+    pub observation_kinds: u32,
+    /// Accepted action kinds ([`kinds`]).
+    pub action_kinds: u32,
+}
+
+/// A learning algorithm, written as safe Rust. The SDK turns it into a plugin.
+///
+/// Threading: all methods of one instance are called from one thread at a
+/// time (the ABI's `[instance-thread]` rule); different instances may run on
+/// different threads, hence `Send`.
+pub trait Algorithm: Sized + Send + 'static {
+    /// Static facts about the algorithm.
+    fn info() -> AlgorithmInfo;
+
+    /// Every config key with its default, as a JSON object.
+    fn default_config() -> serde_json::Value;
+
+    /// Build an instance from a config (a JSON object; missing keys take
+    /// defaults), the spaces, and the host (for the seed and env count).
+    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self>;
+
+    /// One iteration of learning, sampling through `host`.
+    fn train_iteration(&mut self, host: &mut Host) -> Result<()>;
+
+    /// Actions for `obs.len() / obs_dim` observations into `actions`
+    /// (already sized to `count * action dim`).
+    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()>;
+
+    /// The learned parameters as bytes.
+    fn save(&self) -> Result<Vec<u8>>;
+
+    /// Replace the learned parameters with bytes from [`Algorithm::save`].
+    fn load(&mut self, bytes: &[u8]) -> Result<()>;
+
+    /// An optional capability by id; `None` when absent. The pointer must
+    /// stay valid as long as the instance.
+    fn extension(&mut self, _id: &str) -> Option<*const std::ffi::c_void> {
+        None
+    }
+}
+
+/// Build the static descriptor of a plugin library offering the given
+/// algorithms, reachable through a generated `extern "C" fn $name() ->
+/// *const tb_plugin_entry`. The function is an ordinary (mangled) Rust
+/// function, so several libraries can be linked into one binary; use
+/// [`export_entry!`] in a `cdylib` to export one under the ABI's symbol.
+#[macro_export]
+macro_rules! plugin_library {
+    ($vis:vis fn $name:ident, $lib_name:expr, $lib_version:expr, [$($algo:ty),+ $(,)?]) => {
+        /// The plugin entry of this library (see the trustbench plugin ABI).
+        $vis extern "C" fn $name() -> *const $crate::abi::tb_plugin_entry {
+            static LIBRARY: ::std::sync::OnceLock<$crate::Library> = ::std::sync::OnceLock::new();
+            unsafe extern "C" fn count() -> u32 {
+                $crate::Library::guarded_count(LIBRARY.get())
+            }
+            unsafe extern "C" fn algorithm(index: u32) -> *const $crate::abi::tb_algorithm_descriptor {
+                $crate::Library::guarded_descriptor(LIBRARY.get(), index)
+            }
+            unsafe extern "C" fn create(
+                id: *const ::std::ffi::c_char,
+                config: *const ::std::ffi::c_char,
+                spaces: *const $crate::abi::tb_spaces,
+                host: *const $crate::abi::tb_host,
+                out: *mut *const $crate::abi::tb_instance,
+                err: *mut ::std::ffi::c_char,
+                err_cap: usize,
+            ) -> $crate::abi::tb_status {
+                // SAFETY: forwarded unchanged from the caller, who upholds the ABI contract.
+                unsafe { $crate::Library::guarded_create(LIBRARY.get(), id, config, spaces, host, out, err, err_cap) }
+            }
+            LIBRARY
+                .get_or_init(|| {
+                    $crate::Library::new(
+                        $lib_name,
+                        $lib_version,
+                        vec![$($crate::AlgorithmEntry::of::<$algo>()),+],
+                        count,
+                        algorithm,
+                        create,
+                    )
+                })
+                .entry()
+        }
+    };
+}
+
+/// Export a library built with [`plugin_library!`] under the ABI's versioned
+/// symbol `trustbench_plugin_entry_v1`. Use once, in a `cdylib` crate.
+#[macro_export]
+macro_rules! export_entry {
+    ($name:path) => {
+        /// The exported trustbench plugin entry.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn trustbench_plugin_entry_v1() -> *const $crate::abi::tb_plugin_entry {
+            $name()
+        }
+    };
+}
