@@ -1,1 +1,167 @@
+//! The uniform-random baseline, as a trustbench plugin.
+//!
+//! Why it exists: every comparison needs the floor ("random = 0" in
+//! normalised scores), and it exercises the whole ABI — sampling through the
+//! host, metrics, save/load — with no learning in the way.
+//!
+//! Policy: each action is drawn uniformly from the action space: discrete
+//! actions uniformly from `0..n`; box actions uniformly within their bounds,
+//! with unbounded sides replaced by ±1 (a documented convention; a uniform
+//! draw over an infinite interval does not exist).
+#![warn(missing_docs)]
 
+use serde::{Deserialize, Serialize};
+use trustbench_plugin::rng::{Rng, derive_seed};
+use trustbench_plugin::{
+    Algorithm, AlgorithmInfo, Error, Host, Result, Space, Spaces, StepBuffers, StepOutcome, check_range, kinds,
+    parse_config,
+};
+
+/// Hyperparameters of the random baseline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Env steps (summed over copies) per training iteration; only changes
+    /// how often metrics and evaluations happen, never the policy.
+    pub steps_per_iteration: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { steps_per_iteration: 2048 }
+    }
+}
+
+/// The uniform-random policy.
+pub struct UniformRandom {
+    config: Config,
+    action_space: Space,
+    obs_dim: usize,
+    rng: Rng,
+    /// Per-step scratch, reused every step.
+    buffers: Buffers,
+}
+
+struct Buffers {
+    actions: Vec<f64>,
+    observations: Vec<f64>,
+    rewards: Vec<f64>,
+    terminated: Vec<u8>,
+    truncated: Vec<u8>,
+}
+
+/// Stream of the plugin's sampling RNG within the run seed.
+const SAMPLING_STREAM: u64 = 0x5241_4e44; // "RAND"
+
+impl UniformRandom {
+    fn sample(&mut self, count: usize, out: &mut [f64]) {
+        match &self.action_space {
+            Space::Discrete { n } => out[..count].iter_mut().for_each(|a| *a = self.rng.below(*n as u64) as f64),
+            Space::Box { low, high, .. } => {
+                for row in out.chunks_exact_mut(low.len()).take(count) {
+                    for ((a, &lo), &hi) in row.iter_mut().zip(low).zip(high) {
+                        let lo = if lo.is_finite() { lo } else { -1.0 };
+                        let hi = if hi.is_finite() { hi } else { 1.0 };
+                        *a = self.rng.uniform_in(lo, hi);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Algorithm for UniformRandom {
+    fn info() -> AlgorithmInfo {
+        AlgorithmInfo {
+            id: "random",
+            name: "Uniform random policy",
+            version: "1.0.0",
+            description: "Actions drawn uniformly from the action space; the floor of every comparison",
+            observation_kinds: kinds::ANY,
+            action_kinds: kinds::ANY,
+        }
+    }
+
+    fn default_config() -> serde_json::Value {
+        serde_json::to_value(Config::default()).expect("config serialises")
+    }
+
+    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
+        let config: Config = parse_config(config)?;
+        check_range("steps_per_iteration", config.steps_per_iteration, 1, 1 << 40)?;
+        let n = spaces.num_envs;
+        let (obs_dim, act_dim) = (spaces.observation.dim(), spaces.action.dim());
+        Ok(UniformRandom {
+            config,
+            action_space: spaces.action.clone(),
+            obs_dim,
+            rng: Rng::new(derive_seed(host.seed(), SAMPLING_STREAM, 0)),
+            buffers: Buffers {
+                actions: vec![0.0; n * act_dim],
+                observations: vec![0.0; n * obs_dim],
+                rewards: vec![0.0; n],
+                terminated: vec![0; n],
+                truncated: vec![0; n],
+            },
+        })
+    }
+
+    fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
+        let n = host.num_envs();
+        let mut steps = 0u64;
+        let mut reward_sum = 0.0;
+        while steps < self.config.steps_per_iteration {
+            let mut actions = std::mem::take(&mut self.buffers.actions);
+            self.sample(n, &mut actions);
+            let b = &mut self.buffers;
+            let outcome = host.step(
+                0,
+                &actions,
+                StepBuffers {
+                    observations: &mut b.observations,
+                    final_observations: None,
+                    rewards: &mut b.rewards,
+                    terminated: &mut b.terminated,
+                    truncated: &mut b.truncated,
+                },
+            );
+            self.buffers.actions = actions;
+            if outcome? == StepOutcome::BudgetExhausted {
+                break;
+            }
+            steps += n as u64;
+            reward_sum += self.buffers.rewards.iter().sum::<f64>();
+        }
+        if steps > 0 {
+            host.log("train/mean_reward_per_step", reward_sum / steps as f64);
+        }
+        Ok(())
+    }
+
+    fn act(&mut self, obs: &[f64], _deterministic: bool, actions: &mut [f64]) -> Result<()> {
+        // A uniform policy has no mode: "deterministic" still samples, from
+        // the same seeded stream, so evaluations stay reproducible.
+        let count = obs.len() / self.obs_dim.max(1);
+        self.sample(count, actions);
+        Ok(())
+    }
+
+    fn save(&self) -> Result<Vec<u8>> {
+        // No parameters; the RNG state makes a reload continue the stream.
+        Ok(self.rng.state().iter().flat_map(|w| w.to_le_bytes()).collect())
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() != 32 {
+            return Err(Error::new(format!("random: expected 32 bytes of state, got {}", bytes.len())));
+        }
+        let mut s = [0u64; 4];
+        for (w, chunk) in s.iter_mut().zip(bytes.chunks_exact(8)) {
+            *w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        }
+        self.rng = Rng::from_state(s);
+        Ok(())
+    }
+}
+
+trustbench_plugin::plugin_library!(pub fn plugin_entry, "trustbench-random", env!("CARGO_PKG_VERSION"), [UniformRandom]);

@@ -1,0 +1,64 @@
+//! Every algorithm the harness can run: the built-in libraries plus any
+//! loaded with `--plugin`.
+
+use super::{AlgorithmInfo, PluginLibrary};
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+use std::sync::Arc;
+use trustbench_plugin::abi::tb_entry_fn;
+
+/// The built-in libraries: linked statically, but called through the same
+/// descriptor and vtable as a `.so` (one code path for every algorithm).
+const BUILTIN: &[tb_entry_fn] = &[trustbench_random::plugin_entry];
+
+/// An algorithm and the library that offers it.
+#[derive(Clone)]
+pub struct AlgorithmRef {
+    /// The library (kept alive as long as the reference).
+    pub library: Arc<PluginLibrary>,
+    /// Its validated descriptor.
+    pub info: AlgorithmInfo,
+}
+
+/// The libraries in search order: `--plugin` files first (an explicit
+/// choice wins over a built-in of the same id), then the built-ins.
+pub struct Catalog {
+    libraries: Vec<Arc<PluginLibrary>>,
+}
+
+impl Catalog {
+    /// The built-in libraries plus the given plugin files.
+    pub fn new(plugins: &[PathBuf]) -> Result<Catalog> {
+        let mut libraries = Vec::new();
+        for path in plugins {
+            libraries.push(Arc::new(PluginLibrary::open(path)?));
+        }
+        for entry in BUILTIN {
+            libraries.push(Arc::new(PluginLibrary::builtin(*entry)?));
+        }
+        Ok(Catalog { libraries })
+    }
+
+    /// Add a library at the front of the search order (tests use this for
+    /// in-process plugins).
+    pub fn prepend(&mut self, library: PluginLibrary) {
+        self.libraries.insert(0, Arc::new(library));
+    }
+
+    /// Every algorithm, in search order (shadowed duplicates included).
+    pub fn algorithms(&self) -> impl Iterator<Item = AlgorithmRef> + '_ {
+        self.libraries
+            .iter()
+            .flat_map(|lib| lib.algorithms.iter().map(|info| AlgorithmRef { library: lib.clone(), info: info.clone() }))
+    }
+
+    /// The first algorithm with this id; the error lists the valid ids.
+    pub fn find(&self, id: &str) -> Result<AlgorithmRef> {
+        if let Some(found) = self.algorithms().find(|a| a.info.id == id) {
+            return Ok(found);
+        }
+        let mut ids: Vec<String> = self.algorithms().map(|a| a.info.id).collect();
+        ids.dedup();
+        bail!("unknown algorithm '{id}'; valid algorithms: {}", ids.join(", "))
+    }
+}

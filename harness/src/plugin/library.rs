@@ -1,0 +1,189 @@
+//! A loaded plugin library and the validated descriptors of its algorithms.
+
+use anyhow::{Context, Result, anyhow, bail};
+use std::ffi::{CStr, c_char};
+use std::path::{Path, PathBuf};
+use trustbench_plugin::abi::{self, tb_algorithm_descriptor, tb_entry_fn, tb_plugin_entry};
+
+/// Where a library came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Linked into the harness (still called through the ABI).
+    Builtin,
+    /// Loaded at run time from this path.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Builtin => f.write_str("built-in"),
+            Source::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// An algorithm's descriptor, copied out of the library and validated.
+#[derive(Debug, Clone)]
+pub struct AlgorithmInfo {
+    /// Index in the library's factory.
+    pub index: u32,
+    /// Command-line id.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// The algorithm's version.
+    pub version: String,
+    /// One line.
+    pub description: String,
+    /// Accepted observation kinds (bit mask).
+    pub observation_kinds: u32,
+    /// Accepted action kinds (bit mask).
+    pub action_kinds: u32,
+    /// Every config key with its default.
+    pub default_config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A plugin library whose entry has been checked.
+pub struct PluginLibrary {
+    /// Where it came from.
+    pub source: Source,
+    /// The library's name.
+    pub name: String,
+    /// The library's version.
+    pub version: String,
+    /// `(major, minor)` the library was built against.
+    pub abi: (u32, u32),
+    /// Its algorithms.
+    pub algorithms: Vec<AlgorithmInfo>,
+    entry: *const tb_plugin_entry,
+    // Declared last so it is dropped last: every pointer above lives in it.
+    _library: Option<libloading::Library>,
+}
+
+// SAFETY: the entry, descriptors and factory functions are [any-thread] per
+// the ABI, and the entry is immutable static data of the library.
+unsafe impl Send for PluginLibrary {}
+unsafe impl Sync for PluginLibrary {}
+
+/// Copy a C string owned by the plugin, refusing NULL and invalid UTF-8.
+///
+/// # Safety
+/// `p` must be NULL or a NUL-terminated string.
+pub(super) unsafe fn plugin_str(p: *const c_char, what: &str) -> Result<String> {
+    if p.is_null() {
+        bail!("{what} is NULL");
+    }
+    // SAFETY: non-null and NUL-terminated per the caller.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().map(str::to_owned).map_err(|_| anyhow!("{what} is not valid UTF-8"))
+}
+
+impl PluginLibrary {
+    /// A library linked into the harness, reached through its entry function.
+    pub fn builtin(entry: tb_entry_fn) -> Result<PluginLibrary> {
+        // SAFETY: built-in entries are our own SDK-generated functions.
+        let ptr = unsafe { entry() };
+        Self::from_entry(ptr, Source::Builtin, None)
+    }
+
+    /// Load a shared library and find its versioned entry function.
+    pub fn open(path: &Path) -> Result<PluginLibrary> {
+        let shown = path.display();
+        if !path.exists() {
+            bail!("plugin {shown}: no such file");
+        }
+        // A bare file name would make dlopen search the system paths.
+        let resolved = if path.components().count() == 1 { Path::new(".").join(path) } else { path.to_path_buf() };
+        // SAFETY: loading a library runs its initialisers; the user asked for this file.
+        let library = unsafe { libloading::Library::new(&resolved) }
+            .map_err(|e| anyhow!("plugin {shown}: cannot be loaded: {e}"))?;
+        let symbol = String::from_utf8_lossy(&abi::TB_ENTRY_SYMBOL[..abi::TB_ENTRY_SYMBOL.len() - 1]).into_owned();
+        // SAFETY: the symbol's type is fixed by the ABI; a wrong export is caught by the checks below.
+        let entry: tb_entry_fn = unsafe {
+            *library.get::<tb_entry_fn>(abi::TB_ENTRY_SYMBOL).map_err(|_| {
+                anyhow!("plugin {shown}: not a trustbench plugin (it does not export `{symbol}`)")
+            })?
+        };
+        // SAFETY: as above.
+        let ptr = unsafe { entry() };
+        Self::from_entry(ptr, Source::File(path.to_path_buf()), Some(library))
+            .with_context(|| format!("plugin {shown}"))
+    }
+
+    fn from_entry(
+        ptr: *const tb_plugin_entry,
+        source: Source,
+        library: Option<libloading::Library>,
+    ) -> Result<PluginLibrary> {
+        if ptr.is_null() {
+            bail!("the entry function returned NULL");
+        }
+        // Read the version prefix first: a library of another major may lay out everything after it differently.
+        // SAFETY: every version of the ABI starts with {struct_size, abi_major, abi_minor}.
+        let (size, major, minor) = unsafe { ((*ptr).struct_size, (*ptr).abi_major, (*ptr).abi_minor) };
+        if major != abi::TB_ABI_MAJOR {
+            bail!(
+                "built for plugin ABI {major}.{minor}, but this harness speaks ABI {}.x; rebuild it against plugins/include/trustbench_plugin.h",
+                abi::TB_ABI_MAJOR
+            );
+        }
+        if (size as usize) < std::mem::size_of::<tb_plugin_entry>() {
+            bail!("its entry struct is {size} bytes, smaller than ABI 1.0's {}", std::mem::size_of::<tb_plugin_entry>());
+        }
+        // SAFETY: size checked: all 1.0 fields are present.
+        let entry = unsafe { &*ptr };
+        let (Some(count), Some(descriptor), Some(_)) = (entry.algorithm_count, entry.algorithm, entry.create) else {
+            bail!("its entry has a NULL function pointer");
+        };
+        // SAFETY: strings owned by the library, checked for NULL and UTF-8.
+        let (name, version) = unsafe {
+            (plugin_str(entry.library_name, "library name")?, plugin_str(entry.library_version, "library version")?)
+        };
+        // SAFETY: [any-thread] factory functions.
+        let n = unsafe { count() };
+        let algorithms = (0..n)
+            .map(|i| unsafe { read_descriptor(descriptor(i), i) }.with_context(|| format!("algorithm #{i}")))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PluginLibrary { source, name, version, abi: (major, minor), algorithms, entry: ptr, _library: library })
+    }
+
+    /// The validated entry.
+    pub(super) fn entry(&self) -> &tb_plugin_entry {
+        // SAFETY: validated in from_entry; lives as long as `_library`.
+        unsafe { &*self.entry }
+    }
+}
+
+/// # Safety
+/// `d` must be NULL or point to a descriptor of at least its `struct_size`.
+unsafe fn read_descriptor(d: *const tb_algorithm_descriptor, index: u32) -> Result<AlgorithmInfo> {
+    if d.is_null() {
+        bail!("descriptor is NULL");
+    }
+    // SAFETY: non-null; size checked before any other field is read.
+    let size = unsafe { (*d).struct_size } as usize;
+    if size < std::mem::size_of::<tb_algorithm_descriptor>() {
+        bail!("descriptor is {size} bytes, smaller than ABI 1.0's");
+    }
+    let d = unsafe { &*d };
+    let config_text = unsafe { plugin_str(d.default_config_json, "default config")? };
+    let default_config = match serde_json::from_str(&config_text) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => bail!("default config is not a JSON object: {config_text}"),
+    };
+    let info = AlgorithmInfo {
+        index,
+        id: unsafe { plugin_str(d.id, "id")? },
+        name: unsafe { plugin_str(d.name, "name")? },
+        version: unsafe { plugin_str(d.version, "version")? },
+        description: unsafe { plugin_str(d.description, "description")? },
+        observation_kinds: d.observation_kinds,
+        action_kinds: d.action_kinds,
+        default_config,
+    };
+    if info.id.is_empty() || !info.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        bail!("id '{}' must be non-empty ASCII letters, digits, '-' or '_'", info.id);
+    }
+    Ok(info)
+}

@@ -1,0 +1,14 @@
+//! The host side of the plugin ABI: loading libraries (built-in or from a
+//! file), validating everything they hand back, and calling instances.
+//!
+//! Nothing a plugin returns is trusted: struct sizes, NULL pointers, UTF-8,
+//! JSON, lengths and finiteness are all checked here, and every failure
+//! becomes an error that names the plugin.
+
+mod catalog;
+mod instance;
+mod library;
+
+pub use catalog::{AlgorithmRef, Catalog};
+pub use instance::Instance;
+pub use library::{AlgorithmInfo, PluginLibrary, Source};

@@ -1,0 +1,335 @@
+//! One run: a plugin learning on an env until the step budget is spent,
+//! evaluated every so often, its results written to Parquet.
+//!
+//! The harness owns the world (envs, seeding, the budget, timing,
+//! evaluation, every byte on disk); the plugin owns learning and sees the
+//! envs only through the host vtable.
+
+use crate::host::{HostBox, World};
+use crate::plugin::{AlgorithmRef, Instance, Source};
+use crate::progress::Progress;
+use crate::record::{EpisodeRow, Phase};
+use crate::results::{self, RunRow};
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+use trustbench_envs::{EnvSpec, VecEnv};
+
+/// Seed stream of the training env copies.
+const TRAIN_STREAM: u64 = 0;
+/// Seed stream of the evaluation env copies.
+const EVAL_STREAM: u64 = 1;
+/// File name of the final policy (the plugin's `save` bytes).
+pub const POLICY_FILE: &str = "policy.bin";
+/// Train episodes averaged for the "recent return" shown while running.
+const RECENT_EPISODES: usize = 20;
+
+/// What to run, fully resolved.
+#[derive(Clone)]
+pub struct RunRequest {
+    /// The algorithm and its library.
+    pub algorithm: AlgorithmRef,
+    /// Its resolved config.
+    pub config: Map<String, Value>,
+    /// The env.
+    pub env: &'static EnvSpec,
+    /// The run seed; every random stream derives from it.
+    pub seed: u64,
+    /// Env-step budget (training steps; evaluation is not counted).
+    pub steps: u64,
+    /// Env copies stepped together.
+    pub num_envs: u32,
+    /// Evaluate every this many env steps (0: only at the end).
+    pub eval_every: u64,
+    /// Episodes per evaluation.
+    pub eval_episodes: u32,
+    /// Parent directory of the run's directory.
+    pub out_dir: PathBuf,
+    /// No progress bar (plain lines are still printed when not a terminal).
+    pub quiet: bool,
+}
+
+impl RunRequest {
+    /// The resolved config as stored in the `runs` table: the algorithm's
+    /// config and the harness's own settings for the run.
+    pub fn config_json(&self) -> String {
+        json!({
+            "algorithm": self.config,
+            "run": {
+                "num_envs": self.num_envs,
+                "eval_every": self.eval_every,
+                "eval_episodes": self.eval_episodes,
+            }
+        })
+        .to_string()
+    }
+
+    /// Deterministic id: `{algo}-{env}-s{seed}-{hash}`, where the hash covers
+    /// everything that can change the results, so reruns of the same
+    /// configuration land in the same directory.
+    pub fn run_id(&self) -> String {
+        let a = &self.algorithm.info;
+        let key = format!(
+            "{}\0{}\0{}\0{}\0{}\0{}\0{}",
+            a.id,
+            a.version,
+            self.algorithm.library.name,
+            self.env.id,
+            self.seed,
+            self.steps,
+            self.config_json()
+        );
+        format!("{}-{}-s{}-{:08x}", a.id, self.env.id, self.seed, fnv1a(key.as_bytes()) as u32)
+    }
+}
+
+/// FNV-1a, 64-bit: a stable hash (unlike `std`'s, which may change).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// Its id.
+    pub run_id: String,
+    /// Its directory (holds the Parquet files and the policy).
+    pub dir: PathBuf,
+    /// Env steps spent.
+    pub env_steps: u64,
+    /// Iterations completed.
+    pub iterations: u64,
+    /// Wall-clock seconds.
+    pub wall_seconds: f64,
+    /// Mean and standard deviation of the final evaluation's returns.
+    pub final_eval: (f64, f64),
+    /// Episodes in the final evaluation.
+    pub eval_episodes: usize,
+}
+
+/// A run that started but failed: its `runs` row (status `failed`) and
+/// everything recorded until then were written to `dir`.
+#[derive(Debug)]
+pub struct RunFailed {
+    /// The run's directory.
+    pub dir: PathBuf,
+    /// Why it failed.
+    pub error: anyhow::Error,
+}
+
+impl std::fmt::Display for RunFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#} (partial results in {})", self.error, self.dir.display())
+    }
+}
+
+impl std::error::Error for RunFailed {}
+
+fn unix_micros(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}
+
+fn mean_std(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len().max(1) as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
+}
+
+/// Run `req`. Errors before the plugin instance exists (bad config, plugin
+/// refused to start) write nothing; later failures write the run's tables
+/// with status `failed` and return [`RunFailed`].
+pub fn execute(req: &RunRequest) -> Result<RunSummary> {
+    if req.num_envs == 0 || req.eval_episodes == 0 || req.steps == 0 {
+        bail!("--steps, --num-envs and --eval-episodes must be at least 1");
+    }
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    let envs = VecEnv::new(req.env, req.num_envs as usize, req.seed, TRAIN_STREAM);
+    let host = HostBox::new(World::new(envs, req.steps, t0), req.seed);
+    let config = Value::Object(req.config.clone()).to_string();
+    // SAFETY: `host` is declared before `instance`, so it outlives it.
+    let mut instance = unsafe {
+        Instance::create(&req.algorithm, &config, host.spaces(), host.raw(), host.observation_space(), host.action_space())
+    }?;
+    let run_id = req.run_id();
+    let dir = req.out_dir.join(&run_id);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+
+    let mut progress = Progress::new(format!("{} {} s{}", req.algorithm.info.id, req.env.id, req.seed), req.steps, req.quiet);
+    let outcome = train(req, &host, &mut instance, &mut progress)
+        .and_then(|iterations| Ok((iterations, instance.save()?)));
+    progress.finish();
+    drop(instance);
+
+    let world = host.world();
+    let (iterations, error) = match &outcome {
+        Ok((iterations, policy)) => {
+            results::write_bytes_atomically(&dir.join(POLICY_FILE), policy)?;
+            (*iterations, None)
+        }
+        Err(e) => (world.log.metrics.last().map_or(0, |m| m.iteration), Some(format!("{e:#}"))),
+    };
+    let wall_seconds = t0.elapsed().as_secs_f64();
+    let a = &req.algorithm;
+    let row = RunRow {
+        run_id: run_id.clone(),
+        status: if error.is_none() { "ok" } else { "failed" }.to_string(),
+        error,
+        algorithm_id: a.info.id.clone(),
+        algorithm_version: a.info.version.clone(),
+        plugin_library: a.library.name.clone(),
+        plugin_path: match &a.library.source {
+            Source::Builtin => None,
+            Source::File(p) => Some(p.display().to_string()),
+        },
+        abi_version: format!("{}.{}", a.library.abi.0, a.library.abi.1),
+        env_id: req.env.id.to_string(),
+        seed: req.seed,
+        num_envs: req.num_envs as u64,
+        step_budget: req.steps,
+        env_steps: world.steps_used(),
+        iterations,
+        config_json: req.config_json(),
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        start_time_us: unix_micros(started),
+        end_time_us: unix_micros(SystemTime::now()),
+        wall_seconds,
+    };
+    write_tables(&dir, &row, &world)?;
+    if let Err(error) = outcome {
+        return Err(RunFailed { dir, error }.into());
+    }
+    let finals: Vec<f64> = last_eval(&world.log.episodes).iter().map(|e| e.episode_return).collect();
+    Ok(RunSummary {
+        run_id,
+        dir,
+        env_steps: world.steps_used(),
+        iterations,
+        wall_seconds,
+        final_eval: mean_std(&finals),
+        eval_episodes: finals.len(),
+    })
+}
+
+/// `metrics` and `episodes` first, `runs` last: its presence marks the run
+/// as finished.
+fn write_tables(dir: &Path, row: &RunRow, world: &World) -> Result<()> {
+    results::write_metrics(dir, &row.run_id, &world.log.metrics)?;
+    results::write_episodes(dir, &row.run_id, &world.log.episodes)?;
+    results::write_runs(dir, row)
+}
+
+/// The episodes of the most recent evaluation.
+fn last_eval(episodes: &[EpisodeRow]) -> Vec<&EpisodeRow> {
+    let evals: Vec<&EpisodeRow> = episodes.iter().filter(|e| e.phase == Phase::Eval).collect();
+    let last_step = evals.last().map(|e| e.env_steps);
+    evals.into_iter().filter(|e| Some(e.env_steps) == last_step).collect()
+}
+
+/// The training loop; returns the number of iterations.
+fn train(req: &RunRequest, host: &HostBox, instance: &mut Instance, progress: &mut Progress) -> Result<u64> {
+    let culprit = format!("plugin '{}' ({})", req.algorithm.info.id, req.algorithm.library.source);
+    let mut iteration = 0u64;
+    let mut next_eval = req.eval_every;
+    let mut eval_return = None;
+    while !host.world().budget_spent() {
+        iteration += 1;
+        let (steps_before, episodes_before) = {
+            let mut w = host.world();
+            w.begin_iteration(iteration);
+            (w.steps_used(), w.log.episodes.len())
+        };
+        let result = instance.train_iteration();
+        if let Some(fault) = host.take_fault() {
+            bail!("{culprit} misused the host: {fault}");
+        }
+        result?;
+        let mut w = host.world();
+        let used = w.steps_used();
+        if used == steps_before {
+            bail!("{culprit} made no progress: iteration {iteration} took no env step");
+        }
+        let returns: Vec<f64> = w.log.episodes[episodes_before..].iter().map(|e| e.episode_return).collect();
+        if !returns.is_empty() {
+            w.log_metric("train/episode_return_mean", mean_std(&returns).0);
+            w.log_metric("train/episodes", returns.len() as f64);
+        }
+        let train: Vec<f64> =
+            w.log.episodes.iter().rev().filter(|e| e.phase == Phase::Train).take(RECENT_EPISODES).map(|e| e.episode_return).collect();
+        drop(w);
+        if req.eval_every > 0 && used >= next_eval && used < req.steps {
+            eval_return = Some(evaluate(req, host, instance)?);
+            while next_eval <= used {
+                next_eval += req.eval_every;
+            }
+        }
+        progress.update(used, (!train.is_empty()).then(|| mean_std(&train).0), eval_return);
+    }
+    evaluate(req, host, instance)?;
+    Ok(iteration)
+}
+
+/// Play `eval_episodes` episodes with the deterministic policy on env copies
+/// seeded from the eval stream (the same start states at every evaluation:
+/// common random numbers make successive evaluations comparable). Records
+/// the episodes and `eval/*` metrics; returns the mean return.
+fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
+    let n = req.eval_episodes as usize;
+    let mut envs = VecEnv::new(req.env, n, req.seed, EVAL_STREAM);
+    let (obs_dim, act_dim) = (envs.observation_space().dim(), envs.action_space().dim());
+    let mut obs = vec![0.0; n * obs_dim];
+    for (i, row) in obs.chunks_exact_mut(obs_dim).enumerate() {
+        envs.reset(i, row);
+    }
+    let mut active: Vec<usize> = (0..n).collect();
+    let mut progress = vec![(0.0, 0u64); n];
+    let mut finished = Vec::with_capacity(n);
+    let (mut batch_obs, mut actions) = (Vec::with_capacity(n * obs_dim), vec![0.0; n * act_dim]);
+    while !active.is_empty() {
+        batch_obs.clear();
+        for &i in &active {
+            batch_obs.extend_from_slice(&obs[i * obs_dim..(i + 1) * obs_dim]);
+        }
+        let batch_actions = &mut actions[..active.len() * act_dim];
+        instance.act(&batch_obs, true, batch_actions)?;
+        let mut still = Vec::with_capacity(active.len());
+        for (k, &i) in active.iter().enumerate() {
+            let action = &batch_actions[k * act_dim..(k + 1) * act_dim];
+            let step = envs.step(i, action, &mut obs[i * obs_dim..(i + 1) * obs_dim], None);
+            progress[i].0 += step.reward;
+            progress[i].1 += 1;
+            if step.done() {
+                finished.push((i, step));
+            } else {
+                still.push(i);
+            }
+        }
+        active = still;
+    }
+    if let Some(fault) = host.take_fault() {
+        bail!("plugin '{}' misused the host during act: {fault}", req.algorithm.info.id);
+    }
+    finished.sort_by_key(|(i, _)| *i);
+    let mut w = host.world();
+    let now = w.steps_used();
+    let returns: Vec<f64> = finished.iter().map(|(i, _)| progress[*i].0).collect();
+    let wall_seconds = w.wall_seconds();
+    for (i, step) in finished {
+        w.log.episodes.push(EpisodeRow {
+            phase: Phase::Eval,
+            env_steps: now,
+            wall_seconds,
+            episode_return: progress[i].0,
+            length: progress[i].1,
+            terminated: step.terminated,
+            truncated: step.truncated,
+        });
+    }
+    let (mean, std) = mean_std(&returns);
+    let lengths: Vec<f64> = (0..n).map(|i| progress[i].1 as f64).collect();
+    w.log_metric("eval/return_mean", mean);
+    w.log_metric("eval/return_std", std);
+    w.log_metric("eval/length_mean", mean_std(&lengths).0);
+    Ok(mean)
+}
