@@ -1,0 +1,86 @@
+//! Helpers shared by the integration tests.
+
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The system C compiler (`$CC`, else `cc`).
+pub fn cc() -> String {
+    std::env::var("CC").unwrap_or_else(|_| "cc".to_string())
+}
+
+/// Compile C sources into a shared library in `dir` with all warnings as
+/// errors, as a plugin author would be asked to.
+pub fn compile_plugin(source: &Path, defines: &[&str], dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(format!("lib{name}.so"));
+    let mut cmd = Command::new(cc());
+    cmd.args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O1", "-shared", "-fPIC"])
+        .arg("-I")
+        .arg(workspace().join("plugins/include"))
+        .arg(source)
+        .arg("-o")
+        .arg(&out)
+        .arg("-lm");
+    for d in defines {
+        cmd.arg(format!("-D{d}"));
+    }
+    let result = cmd.output().expect("the system C compiler runs");
+    assert!(result.status.success(), "compiling {}:\n{}", source.display(), String::from_utf8_lossy(&result.stderr));
+    out
+}
+
+/// Run the harness binary with `args`.
+pub fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness")).args(args).output().expect("harness runs")
+}
+
+/// Text of stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The contents of a Parquet file written by the harness.
+pub fn read_table(path: &Path) -> RecordBatch {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let mut batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    assert!(batches.len() <= 1, "tables are small enough to come back as one batch");
+    batches.pop().unwrap_or_else(|| panic!("{} is empty", path.display()))
+}
+
+/// The single run directory under `out`.
+pub fn only_run_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.into_iter().next().unwrap()
+}
+
+/// All files below `dir`, recursively (to spot temp or half-written files).
+pub fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(all_files(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// String column `name` of `batch`, row `row`.
+pub fn string_at(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
+    use arrow_array::Array;
+    let col = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+    let col = col.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+    (!col.is_null(row)).then(|| col.value(row).to_string())
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the harness: the real binary, real shared libraries
+//! compiled from C by the system compiler, real Parquet files.
+
+mod abi_layout;
+mod c_plugin;
+mod common;
+mod determinism;
+mod errors;
