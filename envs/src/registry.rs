@@ -31,7 +31,9 @@ impl EnvSpec {
 
 fn split_version(id: &str) -> (&str, Option<u32>) {
     match id.rsplit_once("-v") {
-        Some((name, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => (name, v.parse().ok()),
+        Some((name, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+            (name, v.parse().ok())
+        }
         _ => (id, None),
     }
 }
@@ -82,7 +84,10 @@ mod tests {
         assert_eq!(resolve("cartpole").unwrap().id, "cartpole-v0");
         assert_eq!(resolve("Pendulum-v0").unwrap().id, "pendulum-v0");
         let e = resolve("cartpol").unwrap_err();
-        assert!(e.contains("'cartpol'") && e.contains("cartpole-v0") && e.contains("pendulum-v0"), "{e}");
+        assert!(
+            e.contains("'cartpol'") && e.contains("cartpole-v0") && e.contains("pendulum-v0"),
+            "{e}"
+        );
         assert!(resolve("cartpole-v9").is_err());
         assert_eq!(split_version("a-b-v12"), ("a-b", Some(12)));
     }

@@ -15,7 +15,11 @@ pub struct TimeLimit<E> {
 impl<E: Env + Clone> TimeLimit<E> {
     /// Wrap `inner`, truncating after `max_steps` steps.
     pub fn new(inner: E, max_steps: u64) -> Self {
-        TimeLimit { inner, max_steps, elapsed: 0 }
+        TimeLimit {
+            inner,
+            max_steps,
+            elapsed: 0,
+        }
     }
 
     /// The wrapped env.

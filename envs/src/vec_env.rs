@@ -27,12 +27,20 @@ impl VecEnv {
         let mut scratch = vec![0.0; observation_space.dim()];
         let copies = (0..n)
             .map(|i| {
-                let mut env = if i == 0 { first.boxed_clone() } else { spec.make() };
+                let mut env = if i == 0 {
+                    first.boxed_clone()
+                } else {
+                    spec.make()
+                };
                 env.reset(Some(derive_seed(seed, stream, i as u64)), &mut scratch);
                 env
             })
             .collect();
-        VecEnv { copies, observation_space, action_space }
+        VecEnv {
+            copies,
+            observation_space,
+            action_space,
+        }
     }
 
     /// Number of copies.
@@ -61,7 +69,13 @@ impl VecEnv {
     }
 
     /// Step copy `i`; on episode end, reset it (see the type's docs).
-    pub fn step(&mut self, i: usize, action: &[f64], obs: &mut [f64], final_obs: Option<&mut [f64]>) -> Step {
+    pub fn step(
+        &mut self,
+        i: usize,
+        action: &[f64],
+        obs: &mut [f64],
+        final_obs: Option<&mut [f64]>,
+    ) -> Step {
         let env = &mut self.copies[i];
         let step = env.step(action, obs);
         if step.done() {
@@ -129,7 +143,10 @@ mod tests {
         for _ in 0..200 {
             let s = v.step(0, &[1.0], &mut obs, Some(&mut fin));
             if s.terminated {
-                assert!(fin[2].abs() > 0.2 || fin[0].abs() > 2.4, "final obs is the terminal state: {fin:?}");
+                assert!(
+                    fin[2].abs() > 0.2 || fin[0].abs() > 2.4,
+                    "final obs is the terminal state: {fin:?}"
+                );
                 assert!(obs[2].abs() <= 0.05, "obs is a fresh start: {obs:?}");
                 return;
             }
@@ -144,19 +161,31 @@ mod tests {
             let mut v = VecEnv::new(spec, 1, 9, 0);
             let dim = v.observation_space().dim();
             let mut obs = vec![0.0; dim];
-            let act = |t: usize| if id == "cartpole" { [(t % 2) as f64] } else { [((t as f64) * 0.7).sin() * 2.0] };
+            let act = |t: usize| {
+                if id == "cartpole" {
+                    [(t % 2) as f64]
+                } else {
+                    [((t as f64) * 0.7).sin() * 2.0]
+                }
+            };
             for t in 0..37 {
                 v.step(0, &act(t), &mut obs, None);
             }
             let snap = v.snapshot(0);
             let run = |v: &mut VecEnv| {
                 let mut obs = vec![0.0; dim];
-                (0..600).flat_map(|t| {
-                    let s = v.step(0, &act(t), &mut obs, None);
-                    let mut row = obs.clone();
-                    row.extend([s.reward, s.terminated as u8 as f64, s.truncated as u8 as f64]);
-                    row
-                }).collect::<Vec<f64>>()
+                (0..600)
+                    .flat_map(|t| {
+                        let s = v.step(0, &act(t), &mut obs, None);
+                        let mut row = obs.clone();
+                        row.extend([
+                            s.reward,
+                            s.terminated as u8 as f64,
+                            s.truncated as u8 as f64,
+                        ]);
+                        row
+                    })
+                    .collect::<Vec<f64>>()
             };
             let first = run(&mut v);
             v.restore(0, snap.as_ref());

@@ -71,7 +71,7 @@ struct RunArgs {
     /// Load algorithms from this plugin library (repeatable; searched before built-ins).
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<PathBuf>,
-    /// No progress bar.
+    /// No progress output (the final summary is still printed).
     #[arg(long)]
     quiet: bool,
 }
@@ -102,9 +102,15 @@ fn kinds_name(mask: u32) -> &'static str {
     }
 }
 
+/// Write to stdout; a closed pipe (`harness list | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn list(args: &ListArgs) -> Result<()> {
     let catalog = Catalog::new(&args.plugins)?;
-    println!("Algorithms:");
+    let mut out = String::from("Algorithms:\n");
     let rows: Vec<[String; 6]> = catalog
         .algorithms()
         .map(|a| {
@@ -112,27 +118,41 @@ fn list(args: &ListArgs) -> Result<()> {
                 a.info.id.clone(),
                 a.info.version.clone(),
                 format!("{}.{}", a.library.abi.0, a.library.abi.1),
-                format!("{} / {}", kinds_name(a.info.observation_kinds), kinds_name(a.info.action_kinds)),
+                format!(
+                    "{} / {}",
+                    kinds_name(a.info.observation_kinds),
+                    kinds_name(a.info.action_kinds)
+                ),
                 a.library.source.to_string(),
                 a.info.name.clone(),
             ]
         })
         .collect();
-    print_table(&["ID", "VERSION", "ABI", "OBS / ACTION", "SOURCE", "NAME"], &rows);
-    println!("\nEnvironments:");
+    out += &table(
+        &["ID", "VERSION", "ABI", "OBS / ACTION", "SOURCE", "NAME"],
+        &rows,
+    );
+    out += "\nEnvironments:\n";
     let rows: Vec<[String; 4]> = registry()
         .iter()
         .map(|spec| {
             let env = spec.make();
             let space = |s: &Space| s.describe();
-            [spec.id.to_string(), space(env.observation_space()), space(env.action_space()), spec.summary.to_string()]
+            [
+                spec.id.to_string(),
+                space(env.observation_space()),
+                space(env.action_space()),
+                spec.summary.to_string(),
+            ]
         })
         .collect();
-    print_table(&["ID", "OBSERVATION", "ACTION", "DESCRIPTION"], &rows);
+    out += &table(&["ID", "OBSERVATION", "ACTION", "DESCRIPTION"], &rows);
+    emit(&out);
     Ok(())
 }
 
-fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
+/// Left-aligned columns, two spaces apart, indented by two.
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     let mut widths = header.map(str::len);
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -140,20 +160,30 @@ fn print_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) {
         }
     }
     let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        println!("  {}", padded.join("  ").trim_end());
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("  {}\n", padded.join("  ").trim_end())
     };
-    line(header.to_vec());
+    let mut out = line(header.to_vec());
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        out += &line(row.iter().map(String::as_str).collect());
     }
+    out
 }
 
 fn run(args: &RunArgs) -> Result<()> {
     let catalog = Catalog::new(&args.plugins)?;
     let algorithm = catalog.find(&args.algo)?;
     let env = resolve(&args.env).map_err(anyhow::Error::msg)?;
-    let config = config::resolve(&algorithm.info.id, &algorithm.info.default_config, args.config.as_deref(), &args.sets)?;
+    let config = config::resolve(
+        &algorithm.info.id,
+        &algorithm.info.default_config,
+        args.config.as_deref(),
+        &args.sets,
+    )?;
     let req = RunRequest {
         algorithm,
         config,
@@ -167,8 +197,8 @@ fn run(args: &RunArgs) -> Result<()> {
         quiet: args.quiet,
     };
     let s = run::execute(&req)?;
-    println!(
-        "run {}: ok, {} env steps in {:.2} s ({:.0} steps/s), {} iterations; final eval return {:.2} ± {:.2} over {} episodes",
+    emit(&format!(
+        "run {}: ok, {} env steps in {:.2} s ({:.0} steps/s), {} iterations; final eval return {:.2} ± {:.2} over {} episodes\n",
         s.run_id,
         s.env_steps,
         s.wall_seconds,
@@ -177,7 +207,11 @@ fn run(args: &RunArgs) -> Result<()> {
         s.final_eval.0,
         s.final_eval.1,
         s.eval_episodes
-    );
-    println!("results: {}/{{runs,metrics,episodes}}.parquet and {}", s.dir.display(), run::POLICY_FILE);
+    ));
+    emit(&format!(
+        "results: {}/{{runs,metrics,episodes}}.parquet and {}\n",
+        s.dir.display(),
+        run::POLICY_FILE
+    ));
     Ok(())
 }

@@ -93,12 +93,20 @@ impl World {
 
     fn reset(&mut self, env: u32, obs: &mut [f64]) -> Result<(), String> {
         let n = self.envs.len();
-        let range = if env == abi::TB_ALL_ENVS { 0..n } else { env as usize..env as usize + 1 };
+        let range = if env == abi::TB_ALL_ENVS {
+            0..n
+        } else {
+            env as usize..env as usize + 1
+        };
         if range.end > n {
             return Err(format!("reset of env {env}, but there are {n} envs"));
         }
         if obs.len() != range.len() * self.obs_dim {
-            return Err(format!("reset with an observation buffer of {} values; expected {}", obs.len(), range.len() * self.obs_dim));
+            return Err(format!(
+                "reset with an observation buffer of {} values; expected {}",
+                obs.len(),
+                range.len() * self.obs_dim
+            ));
         }
         for (row, i) in obs.chunks_exact_mut(self.obs_dim).zip(range) {
             self.envs.reset(i, row);
@@ -108,10 +116,19 @@ impl World {
     }
 
     /// Step copies `first..first+count`. `Ok(false)`: budget exhausted.
-    fn step(&mut self, first: u32, count: u32, actions: &[f64], out: &mut StepOut<'_>) -> Result<bool, String> {
+    fn step(
+        &mut self,
+        first: u32,
+        count: u32,
+        actions: &[f64],
+        out: &mut StepOut<'_>,
+    ) -> Result<bool, String> {
         let (first, count, n) = (first as usize, count as usize, self.envs.len());
         if count == 0 || first + count > n {
-            return Err(format!("step of envs {first}..{}, but there are {n} envs", first + count));
+            return Err(format!(
+                "step of envs {first}..{}, but there are {n} envs",
+                first + count
+            ));
         }
         let act_dim = self.action_space.dim();
         if actions.len() != count * act_dim {
@@ -133,8 +150,13 @@ impl World {
         for (k, action) in actions.chunks_exact(act_dim).enumerate() {
             let i = first + k;
             let rows = k * d..(k + 1) * d;
-            let final_row = out.final_observations.as_deref_mut().map(|f| &mut f[rows.clone()]);
-            let step = self.envs.step(i, action, &mut out.observations[rows], final_row);
+            let final_row = out
+                .final_observations
+                .as_deref_mut()
+                .map(|f| &mut f[rows.clone()]);
+            let step = self
+                .envs
+                .step(i, action, &mut out.observations[rows], final_row);
             self.used += 1;
             out.rewards[k] = step.reward;
             out.terminated[k] = step.terminated as u8;
@@ -162,23 +184,35 @@ impl World {
     fn snapshot(&mut self, env: u32) -> Result<u64, String> {
         let i = env as usize;
         if i >= self.envs.len() {
-            return Err(format!("snapshot of env {env}, but there are {} envs", self.envs.len()));
+            return Err(format!(
+                "snapshot of env {env}, but there are {} envs",
+                self.envs.len()
+            ));
         }
         if self.snapshots.len() >= MAX_LIVE_SNAPSHOTS {
-            return Err(format!("more than {MAX_LIVE_SNAPSHOTS} live snapshots; release them when done"));
+            return Err(format!(
+                "more than {MAX_LIVE_SNAPSHOTS} live snapshots; release them when done"
+            ));
         }
         let id = self.next_snapshot;
         self.next_snapshot += 1;
-        self.snapshots.insert(id, (self.envs.snapshot(i), self.progress[i]));
+        self.snapshots
+            .insert(id, (self.envs.snapshot(i), self.progress[i]));
         Ok(id)
     }
 
     fn restore(&mut self, env: u32, id: u64) -> Result<(), String> {
         let i = env as usize;
         if i >= self.envs.len() {
-            return Err(format!("restore of env {env}, but there are {} envs", self.envs.len()));
+            return Err(format!(
+                "restore of env {env}, but there are {} envs",
+                self.envs.len()
+            ));
         }
-        let (state, progress) = self.snapshots.get(&id).ok_or_else(|| format!("restore of unknown snapshot {id}"))?;
+        let (state, progress) = self
+            .snapshots
+            .get(&id)
+            .ok_or_else(|| format!("restore of unknown snapshot {id}"))?;
         self.envs.restore(i, state.as_ref());
         self.progress[i] = *progress;
         Ok(())
@@ -320,7 +354,12 @@ unsafe fn buffer<'a, T>(p: *mut T, len: usize, what: &str) -> Result<&'a mut [T]
     Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
 }
 
-unsafe extern "C" fn host_reset(ctx: *mut c_void, env: u32, obs: *mut f64, obs_len: usize) -> tb_status {
+unsafe extern "C" fn host_reset(
+    ctx: *mut c_void,
+    env: u32,
+    obs: *mut f64,
+    obs_len: usize,
+) -> tb_status {
     with_world(ctx, abi::TB_INVALID_ARGUMENT, |w| {
         // SAFETY: the plugin promises obs_len writable values.
         let obs = unsafe { buffer(obs, obs_len, "observation")? };
@@ -343,7 +382,10 @@ unsafe extern "C" fn host_step(
         // SAFETY: non-null; size checked before the fields are used.
         let raw = unsafe { &*out };
         if (raw.struct_size as usize) < std::mem::size_of::<tb_step_out>() {
-            return Err(format!("tb_step_out of {} bytes is smaller than ABI 1.0's", raw.struct_size));
+            return Err(format!(
+                "tb_step_out of {} bytes is smaller than ABI 1.0's",
+                raw.struct_size
+            ));
         }
         let (c, d) = (count as usize, w.obs_dim);
         // SAFETY: the plugin promises buffers of these sizes (ABI step contract).
@@ -361,7 +403,13 @@ unsafe extern "C" fn host_step(
             }
         };
         let actions = unsafe { buffer(actions as *mut f64, actions_len, "actions")? };
-        w.step(first, count, actions, &mut out).map(|stepped| if stepped { abi::TB_OK } else { abi::TB_BUDGET_EXHAUSTED })
+        w.step(first, count, actions, &mut out).map(|stepped| {
+            if stepped {
+                abi::TB_OK
+            } else {
+                abi::TB_BUDGET_EXHAUSTED
+            }
+        })
     })
 }
 
@@ -374,12 +422,17 @@ unsafe extern "C" fn host_snapshot(ctx: *mut c_void, env: u32, out: *mut u64) ->
 }
 
 unsafe extern "C" fn host_restore(ctx: *mut c_void, env: u32, id: u64) -> tb_status {
-    with_world(ctx, abi::TB_NOT_FOUND, |w| w.restore(env, id).map(|_| abi::TB_OK))
+    with_world(ctx, abi::TB_NOT_FOUND, |w| {
+        w.restore(env, id).map(|_| abi::TB_OK)
+    })
 }
 
 unsafe extern "C" fn host_release(ctx: *mut c_void, id: u64) -> tb_status {
     with_world(ctx, abi::TB_NOT_FOUND, |w| {
-        w.snapshots.remove(&id).map(|_| abi::TB_OK).ok_or_else(|| format!("release of unknown snapshot {id}"))
+        w.snapshots
+            .remove(&id)
+            .map(|_| abi::TB_OK)
+            .ok_or_else(|| format!("release of unknown snapshot {id}"))
     })
 }
 

@@ -13,13 +13,14 @@ pub struct Progress {
     label: String,
     total: u64,
     bar: Option<ProgressBar>,
+    quiet: bool,
     start: Instant,
     last_line: Instant,
     last_tenth: u64,
 }
 
 impl Progress {
-    /// A bar when stderr is a terminal (and `quiet` is false), else plain lines.
+    /// A bar when stderr is a terminal, else plain lines; nothing when `quiet`.
     pub fn new(label: String, total: u64, quiet: bool) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10));
@@ -34,7 +35,15 @@ impl Progress {
             bar
         });
         let now = Instant::now();
-        Progress { label, total, bar, start: now, last_line: now, last_tenth: 0 }
+        Progress {
+            label,
+            total,
+            bar,
+            quiet,
+            start: now,
+            last_line: now,
+            last_tenth: 0,
+        }
     }
 
     /// Report `done` steps, with the recent training return and the last
@@ -45,11 +54,17 @@ impl Progress {
             msg.push_str(&format!("return {r:.1}"));
         }
         if let Some(r) = eval_return {
-            msg.push_str(&format!("{}eval {r:.1}", if msg.is_empty() { "" } else { "  " }));
+            msg.push_str(&format!(
+                "{}eval {r:.1}",
+                if msg.is_empty() { "" } else { "  " }
+            ));
         }
         if let Some(bar) = &self.bar {
             bar.set_position(done);
             bar.set_message(msg);
+            return;
+        }
+        if self.quiet {
             return;
         }
         let tenth = done.saturating_mul(10) / self.total.max(1);

@@ -11,7 +11,8 @@
 use crate::record::{EpisodeRow, MetricRow};
 use anyhow::{Context, Result};
 use arrow_array::{
-    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
+    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
@@ -117,7 +118,9 @@ pub fn write_runs(dir: &Path, row: &RunRow) -> Result<()> {
         field("wall_seconds", DataType::Float64, false),
     ]);
     let one = |s: &str| strings(std::iter::once(s));
-    let timestamp = |us: i64| -> ArrayRef { Arc::new(TimestampMicrosecondArray::from(vec![us]).with_timezone("UTC")) };
+    let timestamp = |us: i64| -> ArrayRef {
+        Arc::new(TimestampMicrosecondArray::from(vec![us]).with_timezone("UTC"))
+    };
     let columns: Vec<ArrayRef> = vec![
         one(&row.run_id),
         one(&row.status),
@@ -182,8 +185,12 @@ pub fn write_episodes(dir: &Path, run_id: &str, rows: &[EpisodeRow]) -> Result<(
         f64s(rows.iter().map(|r| r.wall_seconds)),
         f64s(rows.iter().map(|r| r.episode_return)),
         u64s(rows.iter().map(|r| r.length)),
-        Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.terminated)))),
-        Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.truncated)))),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.terminated)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.truncated)),
+        )),
     ];
     write_atomically(&dir.join(EPISODES_FILE), schema, columns)
 }
@@ -195,11 +202,16 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn write_atomically(path: &Path, schema: Schema, columns: Vec<ArrayRef>) -> Result<()> {
-    let schema = Arc::new(schema);
+    // In the Arrow schema too, so pyarrow/pandas show it in `schema.metadata`.
+    let version = [(SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string())];
+    let schema = Arc::new(schema.with_metadata(std::collections::HashMap::from(version)));
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_key_value_metadata(Some(vec![KeyValue::new(SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string())]))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            SCHEMA_VERSION_KEY.to_string(),
+            SCHEMA_VERSION.to_string(),
+        )]))
         .build();
     commit(path, |file| {
         let mut writer = ArrowWriter::try_new(file.try_clone()?, schema, Some(props))?;

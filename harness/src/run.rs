@@ -46,7 +46,7 @@ pub struct RunRequest {
     pub eval_episodes: u32,
     /// Parent directory of the run's directory.
     pub out_dir: PathBuf,
-    /// No progress bar (plain lines are still printed when not a terminal).
+    /// No progress output.
     pub quiet: bool,
 }
 
@@ -80,13 +80,21 @@ impl RunRequest {
             self.steps,
             self.config_json()
         );
-        format!("{}-{}-s{}-{:08x}", a.id, self.env.id, self.seed, fnv1a(key.as_bytes()) as u32)
+        format!(
+            "{}-{}-s{}-{:08x}",
+            a.id,
+            self.env.id,
+            self.seed,
+            fnv1a(key.as_bytes()) as u32
+        )
     }
 }
 
 /// FNV-1a, 64-bit: a stable hash (unlike `std`'s, which may change).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// What a finished run reports.
@@ -120,20 +128,29 @@ pub struct RunFailed {
 
 impl std::fmt::Display for RunFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#} (partial results in {})", self.error, self.dir.display())
+        write!(
+            f,
+            "{:#} (partial results in {})",
+            self.error,
+            self.dir.display()
+        )
     }
 }
 
 impl std::error::Error for RunFailed {}
 
 fn unix_micros(t: SystemTime) -> i64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 fn mean_std(xs: &[f64]) -> (f64, f64) {
     let n = xs.len().max(1) as f64;
     let mean = xs.iter().sum::<f64>() / n;
-    (mean, (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt())
+    (
+        mean,
+        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt(),
+    )
 }
 
 /// Run `req`. Errors before the plugin instance exists (bad config, plugin
@@ -150,13 +167,24 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     let config = Value::Object(req.config.clone()).to_string();
     // SAFETY: `host` is declared before `instance`, so it outlives it.
     let mut instance = unsafe {
-        Instance::create(&req.algorithm, &config, host.spaces(), host.raw(), host.observation_space(), host.action_space())
+        Instance::create(
+            &req.algorithm,
+            &config,
+            host.spaces(),
+            host.raw(),
+            host.observation_space(),
+            host.action_space(),
+        )
     }?;
     let run_id = req.run_id();
     let dir = req.out_dir.join(&run_id);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
 
-    let mut progress = Progress::new(format!("{} {} s{}", req.algorithm.info.id, req.env.id, req.seed), req.steps, req.quiet);
+    let mut progress = Progress::new(
+        format!("{} {} s{}", req.algorithm.info.id, req.env.id, req.seed),
+        req.steps,
+        req.quiet,
+    );
     let outcome = train(req, &host, &mut instance, &mut progress)
         .and_then(|iterations| Ok((iterations, instance.save()?)));
     progress.finish();
@@ -168,7 +196,10 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
             results::write_bytes_atomically(&dir.join(POLICY_FILE), policy)?;
             (*iterations, None)
         }
-        Err(e) => (world.log.metrics.last().map_or(0, |m| m.iteration), Some(format!("{e:#}"))),
+        Err(e) => (
+            world.log.metrics.last().map_or(0, |m| m.iteration),
+            Some(format!("{e:#}")),
+        ),
     };
     let wall_seconds = t0.elapsed().as_secs_f64();
     let a = &req.algorithm;
@@ -200,7 +231,10 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     if let Err(error) = outcome {
         return Err(RunFailed { dir, error }.into());
     }
-    let finals: Vec<f64> = last_eval(&world.log.episodes).iter().map(|e| e.episode_return).collect();
+    let finals: Vec<f64> = last_eval(&world.log.episodes)
+        .iter()
+        .map(|e| e.episode_return)
+        .collect();
     Ok(RunSummary {
         run_id,
         dir,
@@ -224,12 +258,23 @@ fn write_tables(dir: &Path, row: &RunRow, world: &World) -> Result<()> {
 fn last_eval(episodes: &[EpisodeRow]) -> Vec<&EpisodeRow> {
     let evals: Vec<&EpisodeRow> = episodes.iter().filter(|e| e.phase == Phase::Eval).collect();
     let last_step = evals.last().map(|e| e.env_steps);
-    evals.into_iter().filter(|e| Some(e.env_steps) == last_step).collect()
+    evals
+        .into_iter()
+        .filter(|e| Some(e.env_steps) == last_step)
+        .collect()
 }
 
 /// The training loop; returns the number of iterations.
-fn train(req: &RunRequest, host: &HostBox, instance: &mut Instance, progress: &mut Progress) -> Result<u64> {
-    let culprit = format!("plugin '{}' ({})", req.algorithm.info.id, req.algorithm.library.source);
+fn train(
+    req: &RunRequest,
+    host: &HostBox,
+    instance: &mut Instance,
+    progress: &mut Progress,
+) -> Result<u64> {
+    let culprit = format!(
+        "plugin '{}' ({})",
+        req.algorithm.info.id, req.algorithm.library.source
+    );
     let mut iteration = 0u64;
     let mut next_eval = req.eval_every;
     let mut eval_return = None;
@@ -250,13 +295,23 @@ fn train(req: &RunRequest, host: &HostBox, instance: &mut Instance, progress: &m
         if used == steps_before {
             bail!("{culprit} made no progress: iteration {iteration} took no env step");
         }
-        let returns: Vec<f64> = w.log.episodes[episodes_before..].iter().map(|e| e.episode_return).collect();
+        let returns: Vec<f64> = w.log.episodes[episodes_before..]
+            .iter()
+            .map(|e| e.episode_return)
+            .collect();
         if !returns.is_empty() {
             w.log_metric("train/episode_return_mean", mean_std(&returns).0);
             w.log_metric("train/episodes", returns.len() as f64);
         }
-        let train: Vec<f64> =
-            w.log.episodes.iter().rev().filter(|e| e.phase == Phase::Train).take(RECENT_EPISODES).map(|e| e.episode_return).collect();
+        let train: Vec<f64> = w
+            .log
+            .episodes
+            .iter()
+            .rev()
+            .filter(|e| e.phase == Phase::Train)
+            .take(RECENT_EPISODES)
+            .map(|e| e.episode_return)
+            .collect();
         drop(w);
         if req.eval_every > 0 && used >= next_eval && used < req.steps {
             eval_return = Some(evaluate(req, host, instance)?);
@@ -264,7 +319,11 @@ fn train(req: &RunRequest, host: &HostBox, instance: &mut Instance, progress: &m
                 next_eval += req.eval_every;
             }
         }
-        progress.update(used, (!train.is_empty()).then(|| mean_std(&train).0), eval_return);
+        progress.update(
+            used,
+            (!train.is_empty()).then(|| mean_std(&train).0),
+            eval_return,
+        );
     }
     evaluate(req, host, instance)?;
     Ok(iteration)
@@ -308,7 +367,10 @@ fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result
         active = still;
     }
     if let Some(fault) = host.take_fault() {
-        bail!("plugin '{}' misused the host during act: {fault}", req.algorithm.info.id);
+        bail!(
+            "plugin '{}' misused the host during act: {fault}",
+            req.algorithm.info.id
+        );
     }
     finished.sort_by_key(|(i, _)| *i);
     let mut w = host.world();

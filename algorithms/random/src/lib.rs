@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 use trustbench_plugin::rng::{Rng, derive_seed};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, Result, Space, Spaces, StepBuffers, StepOutcome, check_range, kinds,
-    parse_config,
+    Algorithm, AlgorithmInfo, Error, Host, Result, Space, Spaces, StepBuffers, StepOutcome,
+    check_range, kinds, parse_config,
 };
 
 /// Hyperparameters of the random baseline.
@@ -28,7 +28,9 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { steps_per_iteration: 2048 }
+        Config {
+            steps_per_iteration: 2048,
+        }
     }
 }
 
@@ -56,7 +58,9 @@ const SAMPLING_STREAM: u64 = 0x5241_4e44; // "RAND"
 impl UniformRandom {
     fn sample(&mut self, count: usize, out: &mut [f64]) {
         match &self.action_space {
-            Space::Discrete { n } => out[..count].iter_mut().for_each(|a| *a = self.rng.below(*n as u64) as f64),
+            Space::Discrete { n } => out[..count]
+                .iter_mut()
+                .for_each(|a| *a = self.rng.below(*n as u64) as f64),
             Space::Box { low, high, .. } => {
                 for row in out.chunks_exact_mut(low.len()).take(count) {
                     for ((a, &lo), &hi) in row.iter_mut().zip(low).zip(high) {
@@ -88,7 +92,12 @@ impl Algorithm for UniformRandom {
 
     fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
         let config: Config = parse_config(config)?;
-        check_range("steps_per_iteration", config.steps_per_iteration, 1, 1 << 40)?;
+        check_range(
+            "steps_per_iteration",
+            config.steps_per_iteration,
+            1,
+            1 << 40,
+        )?;
         let n = spaces.num_envs;
         let (obs_dim, act_dim) = (spaces.observation.dim(), spaces.action.dim());
         Ok(UniformRandom {
@@ -148,12 +157,20 @@ impl Algorithm for UniformRandom {
 
     fn save(&self) -> Result<Vec<u8>> {
         // No parameters; the RNG state makes a reload continue the stream.
-        Ok(self.rng.state().iter().flat_map(|w| w.to_le_bytes()).collect())
+        Ok(self
+            .rng
+            .state()
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect())
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
         if bytes.len() != 32 {
-            return Err(Error::new(format!("random: expected 32 bytes of state, got {}", bytes.len())));
+            return Err(Error::new(format!(
+                "random: expected 32 bytes of state, got {}",
+                bytes.len()
+            )));
         }
         let mut s = [0u64; 4];
         for (w, chunk) in s.iter_mut().zip(bytes.chunks_exact(8)) {

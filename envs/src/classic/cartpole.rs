@@ -60,11 +60,20 @@ impl Default for CartPole {
 impl CartPole {
     /// A cart-pole at rest (call `reset` before stepping).
     pub fn new() -> Self {
-        let high = vec![X_LIMIT * 2.0, f64::INFINITY, THETA_LIMIT * 2.0, f64::INFINITY];
+        let high = vec![
+            X_LIMIT * 2.0,
+            f64::INFINITY,
+            THETA_LIMIT * 2.0,
+            f64::INFINITY,
+        ];
         CartPole {
             state: [0.0; 4],
             rng: Rng::new(0),
-            observation_space: Space::Box { shape: vec![4], low: high.iter().map(|h| -h).collect(), high },
+            observation_space: Space::Box {
+                shape: vec![4],
+                low: high.iter().map(|h| -h).collect(),
+                high,
+            },
             action_space: Space::Discrete { n: 2 },
         }
     }
@@ -106,14 +115,21 @@ impl Env for CartPole {
         // Florian (2007), "Correct equations for the dynamics of the cart-pole
         // system", with the friction terms dropped, as in Gymnasium.
         let temp = (force + POLE_MASS_LENGTH * theta_dot * theta_dot * sin) / TOTAL_MASS;
-        let theta_acc = (GRAVITY * sin - cos * temp) / (HALF_LENGTH * (4.0 / 3.0 - MASS_POLE * cos * cos / TOTAL_MASS));
+        let theta_acc = (GRAVITY * sin - cos * temp)
+            / (HALF_LENGTH * (4.0 / 3.0 - MASS_POLE * cos * cos / TOTAL_MASS));
         let x_acc = temp - POLE_MASS_LENGTH * theta_acc * cos / TOTAL_MASS;
-        self.state = [x + TAU * x_dot, x_dot + TAU * x_acc, theta + TAU * theta_dot, theta_dot + TAU * theta_acc];
+        self.state = [
+            x + TAU * x_dot,
+            x_dot + TAU * x_acc,
+            theta + TAU * theta_dot,
+            theta_dot + TAU * theta_acc,
+        ];
         obs.copy_from_slice(&self.state);
         let [x, _, theta, _] = self.state;
         Step {
             reward: 1.0,
-            terminated: !(-X_LIMIT..=X_LIMIT).contains(&x) || !(-THETA_LIMIT..=THETA_LIMIT).contains(&theta),
+            terminated: !(-X_LIMIT..=X_LIMIT).contains(&x)
+                || !(-THETA_LIMIT..=THETA_LIMIT).contains(&theta),
             truncated: false,
         }
     }
@@ -139,7 +155,14 @@ mod tests {
         let theta_acc = -temp / (0.5 * (4.0 / 3.0 - 0.1 / 1.1));
         let x_acc = temp - 0.05 * theta_acc / 1.1;
         assert_eq!(obs, [0.0, 0.02 * x_acc, 0.0, 0.02 * theta_acc]);
-        assert_eq!(s, Step { reward: 1.0, terminated: false, truncated: false });
+        assert_eq!(
+            s,
+            Step {
+                reward: 1.0,
+                terminated: false,
+                truncated: false
+            }
+        );
     }
 
     #[test]
@@ -161,7 +184,11 @@ mod tests {
         env.reset(Some(3), &mut obs);
         // A hand-made balancing controller keeps the pole up long enough to hit the limit.
         for t in 1..=500 {
-            let a = if obs[2] + 0.5 * obs[3] + 0.01 * obs[1] > 0.0 { 1.0 } else { 0.0 };
+            let a = if obs[2] + 0.5 * obs[3] + 0.01 * obs[1] > 0.0 {
+                1.0
+            } else {
+                0.0
+            };
             let s = env.step(&[a], &mut obs);
             assert!(!s.terminated, "fell at step {t}");
             assert_eq!(s.truncated, t == 500, "step {t}");

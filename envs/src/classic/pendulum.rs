@@ -108,12 +108,17 @@ impl Env for Pendulum {
         let u = action[0].clamp(-MAX_TORQUE, MAX_TORQUE);
         let th = wrap_angle(self.theta);
         let cost = th * th + 0.1 * self.theta_dot * self.theta_dot + 0.001 * u * u;
-        let theta_dot = (self.theta_dot + (3.0 * G / (2.0 * L) * self.theta.sin() + 3.0 / (M * L * L) * u) * DT)
+        let theta_dot = (self.theta_dot
+            + (3.0 * G / (2.0 * L) * self.theta.sin() + 3.0 / (M * L * L) * u) * DT)
             .clamp(-MAX_SPEED, MAX_SPEED);
         self.theta += theta_dot * DT;
         self.theta_dot = theta_dot;
         self.observe(obs);
-        Step { reward: -cost, terminated: false, truncated: false }
+        Step {
+            reward: -cost,
+            terminated: false,
+            truncated: false,
+        }
     }
 
     fn boxed_clone(&self) -> Box<dyn Env> {
@@ -134,7 +139,14 @@ mod tests {
         let s = env.step(&[10.0], &mut obs); // clipped to 2
         assert_eq!(s.reward, -(0.25 + 0.1 + 0.001 * 4.0));
         let theta_dot = 1.0 + (15.0 * 0.5f64.sin() + 3.0 * 2.0) * 0.05;
-        assert_eq!(obs, [(0.5 + theta_dot * 0.05).cos(), (0.5 + theta_dot * 0.05).sin(), theta_dot]);
+        assert_eq!(
+            obs,
+            [
+                (0.5 + theta_dot * 0.05).cos(),
+                (0.5 + theta_dot * 0.05).sin(),
+                theta_dot
+            ]
+        );
         // Upright and still with no torque: zero cost.
         env.set_state(0.0, 0.0);
         assert_eq!(env.step(&[0.0], &mut obs).reward, 0.0);

@@ -47,9 +47,12 @@ impl Catalog {
 
     /// Every algorithm, in search order (shadowed duplicates included).
     pub fn algorithms(&self) -> impl Iterator<Item = AlgorithmRef> + '_ {
-        self.libraries
-            .iter()
-            .flat_map(|lib| lib.algorithms.iter().map(|info| AlgorithmRef { library: lib.clone(), info: info.clone() }))
+        self.libraries.iter().flat_map(|lib| {
+            lib.algorithms.iter().map(|info| AlgorithmRef {
+                library: lib.clone(),
+                info: info.clone(),
+            })
+        })
     }
 
     /// The first algorithm with this id; the error lists the valid ids.
@@ -59,6 +62,9 @@ impl Catalog {
         }
         let mut ids: Vec<String> = self.algorithms().map(|a| a.info.id).collect();
         ids.dedup();
-        bail!("unknown algorithm '{id}'; valid algorithms: {}", ids.join(", "))
+        bail!(
+            "unknown algorithm '{id}'; valid algorithms: {}",
+            ids.join(", ")
+        )
     }
 }

@@ -33,16 +33,36 @@ impl Instance {
         let config = CString::new(config_json)?;
         let mut out: *const tb_instance = std::ptr::null();
         let mut err = vec![0 as c_char; 1024];
-        let create = algorithm.library.entry().create.expect("checked when loaded");
+        let create = algorithm
+            .library
+            .entry()
+            .create
+            .expect("checked when loaded");
         // SAFETY: all pointers valid for the call; spaces/host outlive the instance per the caller.
-        let status =
-            unsafe { create(id.as_ptr(), config.as_ptr(), spaces, host, &mut out, err.as_mut_ptr(), err.len()) };
+        let status = unsafe {
+            create(
+                id.as_ptr(),
+                config.as_ptr(),
+                spaces,
+                host,
+                &mut out,
+                err.as_mut_ptr(),
+                err.len(),
+            )
+        };
         let culprit = culprit(algorithm);
         if status != abi::TB_OK {
             *err.last_mut().expect("non-empty") = 0;
             // SAFETY: NUL-terminated above.
             let text = unsafe { plugin_str(err.as_ptr(), "error") }.unwrap_or_default();
-            bail!("{culprit} refused to start: {}", if text.is_empty() { format!("status {status}") } else { text });
+            bail!(
+                "{culprit} refused to start: {}",
+                if text.is_empty() {
+                    format!("status {status}")
+                } else {
+                    text
+                }
+            );
         }
         if out.is_null() {
             bail!("{culprit} reported success but returned no instance");
@@ -64,7 +84,9 @@ impl Instance {
         {
             // Leak rather than call a destroy we cannot trust.
             std::mem::forget(instance);
-            bail!("{culprit} returned an incomplete instance (struct too small or a NULL function)");
+            bail!(
+                "{culprit} returned an incomplete instance (struct too small or a NULL function)"
+            );
         }
         Ok(instance)
     }
@@ -78,7 +100,9 @@ impl Instance {
     fn failure(&self, operation: &str, status: abi::tb_status) -> anyhow::Error {
         let mut buf = vec![0 as c_char; 2048];
         // SAFETY: checked non-null in create; the buffer is ours.
-        let n = unsafe { (self.raw().last_error.expect("checked"))(self.raw, buf.as_mut_ptr(), buf.len()) };
+        let n = unsafe {
+            (self.raw().last_error.expect("checked"))(self.raw, buf.as_mut_ptr(), buf.len())
+        };
         *buf.last_mut().expect("non-empty") = 0;
         let text = if n == 0 {
             format!("status {status}")
@@ -93,7 +117,11 @@ impl Instance {
     pub fn train_iteration(&mut self) -> Result<()> {
         // SAFETY: checked non-null in create.
         let status = unsafe { (self.raw().train_iteration.expect("checked"))(self.raw) };
-        if status == abi::TB_OK { Ok(()) } else { Err(self.failure("train_iteration", status)) }
+        if status == abi::TB_OK {
+            Ok(())
+        } else {
+            Err(self.failure("train_iteration", status))
+        }
     }
 
     /// Actions for `obs` (whole rows of the observation dim) into `actions`,
@@ -152,7 +180,10 @@ impl Instance {
             return Err(self.failure("save", status));
         }
         if len2 != len {
-            bail!("{} changed its saved size between calls ({len} then {len2} bytes)", culprit(&self.algorithm));
+            bail!(
+                "{} changed its saved size between calls ({len} then {len2} bytes)",
+                culprit(&self.algorithm)
+            );
         }
         Ok(buf)
     }
@@ -160,8 +191,13 @@ impl Instance {
     /// Replace the learned parameters.
     pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
         // SAFETY: checked non-null in create; the bytes are ours for the call.
-        let status = unsafe { (self.raw().load.expect("checked"))(self.raw, bytes.as_ptr(), bytes.len()) };
-        if status == abi::TB_OK { Ok(()) } else { Err(self.failure("load", status)) }
+        let status =
+            unsafe { (self.raw().load.expect("checked"))(self.raw, bytes.as_ptr(), bytes.len()) };
+        if status == abi::TB_OK {
+            Ok(())
+        } else {
+            Err(self.failure("load", status))
+        }
     }
 }
 

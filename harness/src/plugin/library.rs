@@ -76,7 +76,9 @@ pub(super) unsafe fn plugin_str(p: *const c_char, what: &str) -> Result<String> 
     }
     // SAFETY: non-null and NUL-terminated per the caller.
     let s = unsafe { CStr::from_ptr(p) };
-    s.to_str().map(str::to_owned).map_err(|_| anyhow!("{what} is not valid UTF-8"))
+    s.to_str()
+        .map(str::to_owned)
+        .map_err(|_| anyhow!("{what} is not valid UTF-8"))
 }
 
 impl PluginLibrary {
@@ -94,17 +96,24 @@ impl PluginLibrary {
             bail!("plugin {shown}: no such file");
         }
         // A bare file name would make dlopen search the system paths.
-        let resolved = if path.components().count() == 1 { Path::new(".").join(path) } else { path.to_path_buf() };
+        let resolved = if path.components().count() == 1 {
+            Path::new(".").join(path)
+        } else {
+            path.to_path_buf()
+        };
         // SAFETY: loading a library runs its initialisers; the user asked for this file.
         let library = unsafe { libloading::Library::new(&resolved) }
             .map_err(|e| anyhow!("plugin {shown}: cannot be loaded: {e}"))?;
-        let symbol = String::from_utf8_lossy(&abi::TB_ENTRY_SYMBOL[..abi::TB_ENTRY_SYMBOL.len() - 1]).into_owned();
+        let symbol =
+            String::from_utf8_lossy(&abi::TB_ENTRY_SYMBOL[..abi::TB_ENTRY_SYMBOL.len() - 1])
+                .into_owned();
         // SAFETY: the symbol's type is fixed by the ABI; a wrong export is caught by the checks below.
-        let entry: tb_entry_fn = unsafe {
-            *library.get::<tb_entry_fn>(abi::TB_ENTRY_SYMBOL).map_err(|_| {
+        let entry: tb_entry_fn =
+            unsafe {
+                *library.get::<tb_entry_fn>(abi::TB_ENTRY_SYMBOL).map_err(|_| {
                 anyhow!("plugin {shown}: not a trustbench plugin (it does not export `{symbol}`)")
             })?
-        };
+            };
         // SAFETY: as above.
         let ptr = unsafe { entry() };
         Self::from_entry(ptr, Source::File(path.to_path_buf()), Some(library))
@@ -121,7 +130,8 @@ impl PluginLibrary {
         }
         // Read the version prefix first: a library of another major may lay out everything after it differently.
         // SAFETY: every version of the ABI starts with {struct_size, abi_major, abi_minor}.
-        let (size, major, minor) = unsafe { ((*ptr).struct_size, (*ptr).abi_major, (*ptr).abi_minor) };
+        let (size, major, minor) =
+            unsafe { ((*ptr).struct_size, (*ptr).abi_major, (*ptr).abi_minor) };
         if major != abi::TB_ABI_MAJOR {
             bail!(
                 "built for plugin ABI {major}.{minor}, but this harness speaks ABI {}.x; rebuild it against plugins/include/trustbench_plugin.h",
@@ -129,23 +139,42 @@ impl PluginLibrary {
             );
         }
         if (size as usize) < std::mem::size_of::<tb_plugin_entry>() {
-            bail!("its entry struct is {size} bytes, smaller than ABI 1.0's {}", std::mem::size_of::<tb_plugin_entry>());
+            bail!(
+                "its entry struct is {size} bytes, smaller than ABI 1.0's {}",
+                std::mem::size_of::<tb_plugin_entry>()
+            );
         }
         // SAFETY: size checked: all 1.0 fields are present.
         let entry = unsafe { &*ptr };
-        let (Some(count), Some(descriptor), Some(_)) = (entry.algorithm_count, entry.algorithm, entry.create) else {
+        let (Some(count), Some(descriptor), Some(_)) =
+            (entry.algorithm_count, entry.algorithm, entry.create)
+        else {
             bail!("its entry has a NULL function pointer");
         };
         // SAFETY: strings owned by the library, checked for NULL and UTF-8.
         let (name, version) = unsafe {
-            (plugin_str(entry.library_name, "library name")?, plugin_str(entry.library_version, "library version")?)
+            (
+                plugin_str(entry.library_name, "library name")?,
+                plugin_str(entry.library_version, "library version")?,
+            )
         };
         // SAFETY: [any-thread] factory functions.
         let n = unsafe { count() };
         let algorithms = (0..n)
-            .map(|i| unsafe { read_descriptor(descriptor(i), i) }.with_context(|| format!("algorithm #{i}")))
+            .map(|i| {
+                unsafe { read_descriptor(descriptor(i), i) }
+                    .with_context(|| format!("algorithm #{i}"))
+            })
             .collect::<Result<Vec<_>>>()?;
-        Ok(PluginLibrary { source, name, version, abi: (major, minor), algorithms, entry: ptr, _library: library })
+        Ok(PluginLibrary {
+            source,
+            name,
+            version,
+            abi: (major, minor),
+            algorithms,
+            entry: ptr,
+            _library: library,
+        })
     }
 
     /// The validated entry.
@@ -182,8 +211,16 @@ unsafe fn read_descriptor(d: *const tb_algorithm_descriptor, index: u32) -> Resu
         action_kinds: d.action_kinds,
         default_config,
     };
-    if info.id.is_empty() || !info.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        bail!("id '{}' must be non-empty ASCII letters, digits, '-' or '_'", info.id);
+    if info.id.is_empty()
+        || !info
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        bail!(
+            "id '{}' must be non-empty ASCII letters, digits, '-' or '_'",
+            info.id
+        );
     }
     Ok(info)
 }

@@ -9,10 +9,18 @@ use trustbench_plugin::abi::layout_table;
 fn rust_mirror_matches_the_c_header() {
     let dir = tempfile::tempdir().unwrap();
     let rows = layout_table();
-    let mut src = String::from("#include <stddef.h>\n#include <stdio.h>\n#include \"trustbench_plugin.h\"\nint main(void) {\n");
+    let mut src = String::from(
+        "#include <stddef.h>\n#include <stdio.h>\n#include \"trustbench_plugin.h\"\nint main(void) {\n",
+    );
     for (ty, field, _) in &rows {
-        let expr = if *field == "sizeof" { format!("sizeof({ty})") } else { format!("offsetof({ty}, {field})") };
-        src.push_str(&format!("  printf(\"%s %s %zu\\n\", \"{ty}\", \"{field}\", (size_t){expr});\n"));
+        let expr = if *field == "sizeof" {
+            format!("sizeof({ty})")
+        } else {
+            format!("offsetof({ty}, {field})")
+        };
+        src.push_str(&format!(
+            "  printf(\"%s %s %zu\\n\", \"{ty}\", \"{field}\", (size_t){expr});\n"
+        ));
     }
     src.push_str("  return 0;\n}\n");
     let c = dir.path().join("layout.c");
@@ -26,13 +34,21 @@ fn rust_mirror_matches_the_c_header() {
         .arg(&exe)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8(Command::new(&exe).output().unwrap().stdout).unwrap();
     let c_rows: Vec<(String, String, usize)> = printed
         .lines()
         .map(|l| {
             let mut parts = l.split(' ');
-            (parts.next().unwrap().into(), parts.next().unwrap().into(), parts.next().unwrap().parse().unwrap())
+            (
+                parts.next().unwrap().into(),
+                parts.next().unwrap().into(),
+                parts.next().unwrap().parse().unwrap(),
+            )
         })
         .collect();
     assert_eq!(c_rows.len(), rows.len());
@@ -43,7 +59,8 @@ fn rust_mirror_matches_the_c_header() {
 
 #[test]
 fn header_constants_match_the_mirror() {
-    let header = std::fs::read_to_string(workspace().join("plugins/include/trustbench_plugin.h")).unwrap();
+    let header =
+        std::fs::read_to_string(workspace().join("plugins/include/trustbench_plugin.h")).unwrap();
     use trustbench_plugin::abi::*;
     for (name, value) in [
         ("TB_ABI_MAJOR", TB_ABI_MAJOR as i64),
@@ -55,9 +72,15 @@ fn header_constants_match_the_mirror() {
         ("TB_BUDGET_EXHAUSTED", TB_BUDGET_EXHAUSTED as i64),
         ("TB_NOT_FOUND", TB_NOT_FOUND as i64),
     ] {
-        assert!(header.contains(&format!("#define {name} {value}\n")), "{name} = {value} not in the header");
+        assert!(
+            header.contains(&format!("#define {name} {value}\n")),
+            "{name} = {value} not in the header"
+        );
     }
-    assert!(header.contains("#define TB_SPACE_BOX 1u") && header.contains("#define TB_SPACE_DISCRETE 2u"));
+    assert!(
+        header.contains("#define TB_SPACE_BOX 1u")
+            && header.contains("#define TB_SPACE_DISCRETE 2u")
+    );
     let symbol = std::str::from_utf8(&TB_ENTRY_SYMBOL[..TB_ENTRY_SYMBOL.len() - 1]).unwrap();
     assert!(header.contains(&format!("#define TB_ENTRY_SYMBOL \"{symbol}\"")));
 }

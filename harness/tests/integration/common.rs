@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The system C compiler (`$CC`, else `cc`).
@@ -20,24 +23,41 @@ pub fn cc() -> String {
 pub fn compile_plugin(source: &Path, defines: &[&str], dir: &Path, name: &str) -> PathBuf {
     let out = dir.join(format!("lib{name}.so"));
     let mut cmd = Command::new(cc());
-    cmd.args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-O1", "-shared", "-fPIC"])
-        .arg("-I")
-        .arg(workspace().join("plugins/include"))
-        .arg(source)
-        .arg("-o")
-        .arg(&out)
-        .arg("-lm");
+    cmd.args([
+        "-std=c99",
+        "-Wall",
+        "-Wextra",
+        "-pedantic",
+        "-Werror",
+        "-O1",
+        "-shared",
+        "-fPIC",
+    ])
+    .arg("-I")
+    .arg(workspace().join("plugins/include"))
+    .arg(source)
+    .arg("-o")
+    .arg(&out)
+    .arg("-lm");
     for d in defines {
         cmd.arg(format!("-D{d}"));
     }
     let result = cmd.output().expect("the system C compiler runs");
-    assert!(result.status.success(), "compiling {}:\n{}", source.display(), String::from_utf8_lossy(&result.stderr));
+    assert!(
+        result.status.success(),
+        "compiling {}:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
     out
 }
 
 /// Run the harness binary with `args`.
 pub fn harness(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_harness")).args(args).output().expect("harness runs")
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .output()
+        .expect("harness runs")
 }
 
 /// Text of stderr.
@@ -48,15 +68,27 @@ pub fn stderr(o: &Output) -> String {
 /// The contents of a Parquet file written by the harness.
 pub fn read_table(path: &Path) -> RecordBatch {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let mut batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
-    assert!(batches.len() <= 1, "tables are small enough to come back as one batch");
-    batches.pop().unwrap_or_else(|| panic!("{} is empty", path.display()))
+    assert!(
+        batches.len() <= 1,
+        "tables are small enough to come back as one batch"
+    );
+    batches
+        .pop()
+        .unwrap_or_else(|| panic!("{} is empty", path.display()))
 }
 
 /// The single run directory under `out`.
 pub fn only_run_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs.into_iter().next().unwrap()
 }
@@ -80,7 +112,12 @@ pub fn all_files(dir: &Path) -> Vec<PathBuf> {
 /// String column `name` of `batch`, row `row`.
 pub fn string_at(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
     use arrow_array::Array;
-    let col = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
-    let col = col.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+    let col = batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    let col = col
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .unwrap();
     (!col.is_null(row)).then(|| col.value(row).to_string())
 }

@@ -6,24 +6,42 @@ use std::path::Path;
 
 fn run_into(out: &Path, seed: &str) {
     let o = harness(&[
-        "run", "--algo", "random", "--env", "cartpole", "--steps", "5000", "--seed", seed, "--out",
-        out.to_str().unwrap(), "--quiet",
+        "run",
+        "--algo",
+        "random",
+        "--env",
+        "cartpole",
+        "--steps",
+        "5000",
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
 /// The table without its wall-clock column.
 fn without_wall_clock(batch: RecordBatch) -> RecordBatch {
-    let keep: Vec<usize> =
-        (0..batch.num_columns()).filter(|&i| batch.schema().field(i).name() != "wall_seconds").collect();
-    assert!(keep.len() < batch.num_columns(), "the wall-clock column exists");
+    let keep: Vec<usize> = (0..batch.num_columns())
+        .filter(|&i| batch.schema().field(i).name() != "wall_seconds")
+        .collect();
+    assert!(
+        keep.len() < batch.num_columns(),
+        "the wall-clock column exists"
+    );
     batch.project(&keep).unwrap()
 }
 
 #[test]
 fn same_seed_gives_identical_metrics_and_episodes() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
     run_into(&a, "1");
     run_into(&b, "1");
     run_into(&c, "2");
@@ -51,9 +69,22 @@ fn files_carry_the_schema_version() {
     run_into(dir.path(), "3");
     let run = only_run_dir(dir.path());
     for table in ["runs.parquet", "metrics.parquet", "episodes.parquet"] {
-        let reader = SerializedFileReader::new(std::fs::File::open(run.join(table)).unwrap()).unwrap();
-        let kv = reader.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
-        let version = kv.iter().find(|k| k.key == harness::results::SCHEMA_VERSION_KEY).and_then(|k| k.value.clone());
-        assert_eq!(version.as_deref(), Some(harness::results::SCHEMA_VERSION), "{table}");
+        let reader =
+            SerializedFileReader::new(std::fs::File::open(run.join(table)).unwrap()).unwrap();
+        let kv = reader
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .cloned()
+            .unwrap_or_default();
+        let version = kv
+            .iter()
+            .find(|k| k.key == harness::results::SCHEMA_VERSION_KEY)
+            .and_then(|k| k.value.clone());
+        assert_eq!(
+            version.as_deref(),
+            Some(harness::results::SCHEMA_VERSION),
+            "{table}"
+        );
     }
 }

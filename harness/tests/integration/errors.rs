@@ -23,7 +23,12 @@ fn fails(args: &[&str], out: &Path) -> String {
 }
 
 fn faulty(dir: &Path, define: &str) -> String {
-    let lib = compile_plugin(&workspace().join("harness/tests/fixtures/faulty_plugin.c"), &[define], dir, define);
+    let lib = compile_plugin(
+        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
+        &[define],
+        dir,
+        define,
+    );
     lib.to_str().unwrap().to_string()
 }
 
@@ -32,10 +37,24 @@ fn unknown_algorithm_and_env_name_the_valid_ones() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = out.to_str().unwrap();
-    let e = fails(&["run", "--algo", "trpoo", "--env", "cartpole", "--out", o], &out);
-    assert!(e.contains("unknown algorithm 'trpoo'") && e.contains("random"), "{e}");
-    let e = fails(&["run", "--algo", "random", "--env", "cartpol", "--out", o], &out);
-    assert!(e.contains("unknown env 'cartpol'") && e.contains("cartpole-v0") && e.contains("pendulum-v0"), "{e}");
+    let e = fails(
+        &["run", "--algo", "trpoo", "--env", "cartpole", "--out", o],
+        &out,
+    );
+    assert!(
+        e.contains("unknown algorithm 'trpoo'") && e.contains("random"),
+        "{e}"
+    );
+    let e = fails(
+        &["run", "--algo", "random", "--env", "cartpol", "--out", o],
+        &out,
+    );
+    assert!(
+        e.contains("unknown env 'cartpol'")
+            && e.contains("cartpole-v0")
+            && e.contains("pendulum-v0"),
+        "{e}"
+    );
     assert!(!out.exists(), "nothing written");
 }
 
@@ -44,12 +63,29 @@ fn bad_config_keys_and_values_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = out.to_str().unwrap();
-    let base = ["run", "--algo", "random", "--env", "cartpole", "--steps", "100", "--out", o];
-    let e = fails(&[&base[..], &["--set", "step_per_iteration=5"]].concat(), &out);
-    assert!(e.contains("unknown config key 'step_per_iteration'") && e.contains("steps_per_iteration"), "{e}");
-    let e = fails(&[&base[..], &["--set", "steps_per_iteration=0"]].concat(), &out);
-    assert!(e.contains("'steps_per_iteration' = 0 is out of range") && e.contains("plugin 'random'"), "{e}");
-    let e = fails(&[&base[..], &["--set", "steps_per_iteration=fast"]].concat(), &out);
+    let base = [
+        "run", "--algo", "random", "--env", "cartpole", "--steps", "100", "--out", o,
+    ];
+    let e = fails(
+        &[&base[..], &["--set", "step_per_iteration=5"]].concat(),
+        &out,
+    );
+    assert!(
+        e.contains("unknown config key 'step_per_iteration'") && e.contains("steps_per_iteration"),
+        "{e}"
+    );
+    let e = fails(
+        &[&base[..], &["--set", "steps_per_iteration=0"]].concat(),
+        &out,
+    );
+    assert!(
+        e.contains("'steps_per_iteration' = 0 is out of range") && e.contains("plugin 'random'"),
+        "{e}"
+    );
+    let e = fails(
+        &[&base[..], &["--set", "steps_per_iteration=fast"]].concat(),
+        &out,
+    );
     assert!(e.contains("expects an integer"), "{e}");
     assert!(!out.exists(), "nothing written");
 }
@@ -60,13 +96,32 @@ fn incompatible_libraries_are_refused_before_any_call() {
     let out = dir.path().join("out");
     let o = out.to_str().unwrap();
     let lib = faulty(dir.path(), "FAULT_ABI_MAJOR");
-    let e = fails(&["run", "--plugin", &lib, "--algo", "faulty", "--env", "cartpole", "--out", o], &out);
-    assert!(e.contains(&lib) && e.contains("ABI 2.0") && e.contains("ABI 1.x"), "{e}");
+    let e = fails(
+        &[
+            "run", "--plugin", &lib, "--algo", "faulty", "--env", "cartpole", "--out", o,
+        ],
+        &out,
+    );
+    assert!(
+        e.contains(&lib) && e.contains("ABI 2.0") && e.contains("ABI 1.x"),
+        "{e}"
+    );
     let lib = faulty(dir.path(), "FAULT_NO_ENTRY");
-    let e = fails(&["run", "--plugin", &lib, "--algo", "faulty", "--env", "cartpole", "--out", o], &out);
-    assert!(e.contains(&lib) && e.contains("trustbench_plugin_entry_v1"), "{e}");
+    let e = fails(
+        &[
+            "run", "--plugin", &lib, "--algo", "faulty", "--env", "cartpole", "--out", o,
+        ],
+        &out,
+    );
+    assert!(
+        e.contains(&lib) && e.contains("trustbench_plugin_entry_v1"),
+        "{e}"
+    );
     let e = fails(&["list", "--plugin", "/no/such/plugin.so"], &out);
-    assert!(e.contains("/no/such/plugin.so") && e.contains("no such file"), "{e}");
+    assert!(
+        e.contains("/no/such/plugin.so") && e.contains("no such file"),
+        "{e}"
+    );
     assert!(!out.exists(), "nothing written");
 }
 
@@ -79,25 +134,55 @@ fn assert_failed_run_recorded(out: &Path, expected: &str) {
     let error = string_at(&runs, "error", 0).unwrap();
     assert!(error.contains(expected), "{error}");
     assert!(run.join("metrics.parquet").exists() && run.join("episodes.parquet").exists());
-    assert!(!run.join("policy.bin").exists(), "no policy from a failed run");
+    assert!(
+        !run.join("policy.bin").exists(),
+        "no policy from a failed run"
+    );
 }
 
 #[test]
 fn misbehaving_plugins_fail_the_run_with_their_name() {
     for (define, expected) in [
-        ("FAULT_ERROR", "failed in train_iteration: deliberate failure from the faulty fixture"),
-        ("FAULT_NAN", "misused the host: invalid action for env 0: element 0 is NaN"),
-        ("FAULT_SHORT", "returned 0 action values for 1 observations; expected 1"),
+        (
+            "FAULT_ERROR",
+            "failed in train_iteration: deliberate failure from the faulty fixture",
+        ),
+        (
+            "FAULT_NAN",
+            "misused the host: invalid action for env 0: element 0 is NaN",
+        ),
+        (
+            "FAULT_SHORT",
+            "returned 0 action values for 1 observations; expected 1",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let lib = faulty(dir.path(), define);
         let e = fails(
-            &["run", "--plugin", &lib, "--algo", "faulty", "--env", "pendulum", "--steps", "50", "--num-envs", "1",
-                "--eval-episodes", "1", "--out", out.to_str().unwrap()],
+            &[
+                "run",
+                "--plugin",
+                &lib,
+                "--algo",
+                "faulty",
+                "--env",
+                "pendulum",
+                "--steps",
+                "50",
+                "--num-envs",
+                "1",
+                "--eval-episodes",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ],
             &out,
         );
-        assert!(e.contains("plugin 'faulty'") && e.contains(&lib) && e.contains(expected), "{define}: {e}");
+        assert!(
+            e.contains("plugin 'faulty'") && e.contains(&lib) && e.contains(expected),
+            "{define}: {e}"
+        );
         assert_failed_run_recorded(&out, expected);
     }
 }
@@ -159,6 +244,11 @@ fn a_panicking_plugin_becomes_an_error_not_an_abort() {
         quiet: true,
     };
     let e = format!("{:#}", run::execute(&req).unwrap_err());
-    assert!(e.contains("plugin 'panicky' (built-in) failed in train_iteration: panicked: index out of bounds"), "{e}");
+    assert!(
+        e.contains(
+            "plugin 'panicky' (built-in) failed in train_iteration: panicked: index out of bounds"
+        ),
+        "{e}"
+    );
     assert_failed_run_recorded(dir.path(), "panicked");
 }

@@ -95,8 +95,12 @@ pub struct tb_step_out {
 }
 
 /// `reset` callback.
-pub type tb_reset_fn =
-    unsafe extern "C" fn(ctx: *mut c_void, env: u32, obs_out: *mut f64, obs_len: usize) -> tb_status;
+pub type tb_reset_fn = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    env: u32,
+    obs_out: *mut f64,
+    obs_len: usize,
+) -> tb_status;
 /// `step` callback.
 pub type tb_step_fn = unsafe extern "C" fn(
     ctx: *mut c_void,
@@ -110,7 +114,8 @@ pub type tb_step_fn = unsafe extern "C" fn(
 pub type tb_snapshot_fn =
     unsafe extern "C" fn(ctx: *mut c_void, env: u32, snapshot_out: *mut u64) -> tb_status;
 /// `restore` callback.
-pub type tb_restore_fn = unsafe extern "C" fn(ctx: *mut c_void, env: u32, snapshot: u64) -> tb_status;
+pub type tb_restore_fn =
+    unsafe extern "C" fn(ctx: *mut c_void, env: u32, snapshot: u64) -> tb_status;
 /// `release_snapshot` callback.
 pub type tb_release_fn = unsafe extern "C" fn(ctx: *mut c_void, snapshot: u64) -> tb_status;
 /// `log_metric` callback.
@@ -180,14 +185,24 @@ pub struct tb_instance {
     >,
     /// Serialise parameters.
     pub save: Option<
-        unsafe extern "C" fn(this: *const tb_instance, buf: *mut u8, cap: usize, len: *mut usize) -> tb_status,
+        unsafe extern "C" fn(
+            this: *const tb_instance,
+            buf: *mut u8,
+            cap: usize,
+            len: *mut usize,
+        ) -> tb_status,
     >,
     /// Load parameters.
-    pub load: Option<unsafe extern "C" fn(this: *const tb_instance, buf: *const u8, len: usize) -> tb_status>,
+    pub load: Option<
+        unsafe extern "C" fn(this: *const tb_instance, buf: *const u8, len: usize) -> tb_status,
+    >,
     /// Copy the last error text.
-    pub last_error: Option<unsafe extern "C" fn(this: *const tb_instance, buf: *mut c_char, cap: usize) -> usize>,
+    pub last_error: Option<
+        unsafe extern "C" fn(this: *const tb_instance, buf: *mut c_char, cap: usize) -> usize,
+    >,
     /// Optional capability by id.
-    pub extension: Option<unsafe extern "C" fn(this: *const tb_instance, id: *const c_char) -> *const c_void>,
+    pub extension:
+        Option<unsafe extern "C" fn(this: *const tb_instance, id: *const c_char) -> *const c_void>,
     /// Free the instance.
     pub destroy: Option<unsafe extern "C" fn(this: *const tb_instance)>,
 }

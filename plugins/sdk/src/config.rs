@@ -9,17 +9,28 @@ use serde::de::DeserializeOwned;
 /// `#[serde(default, deny_unknown_fields)]` so missing keys take their
 /// defaults and unknown keys are errors that list the valid ones.
 pub fn parse_config<T: DeserializeOwned>(config: &serde_json::Value) -> Result<T> {
-    let value = if config.is_null() { serde_json::Value::Object(Default::default()) } else { config.clone() };
+    let value = if config.is_null() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        config.clone()
+    };
     serde_json::from_value(value).map_err(|e| Error::new(format!("invalid config: {e}")))
 }
 
 /// Check that config key `key` lies in `[min, max]`, with an error that names
 /// the key, the bad value and the valid range.
-pub fn check_range<T: PartialOrd + std::fmt::Display>(key: &str, value: T, min: T, max: T) -> Result<()> {
+pub fn check_range<T: PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<()> {
     if value >= min && value <= max {
         Ok(())
     } else {
-        Err(Error::new(format!("config key '{key}' = {value} is out of range (valid: {min} ..= {max})")))
+        Err(Error::new(format!(
+            "config key '{key}' = {value} is out of range (valid: {min} ..= {max})"
+        )))
     }
 }
 
@@ -50,6 +61,9 @@ mod tests {
     fn range_errors_name_key_value_and_range() {
         assert!(check_range("delta", 0.01, 0.0, 1.0).is_ok());
         let e = check_range("delta", 2.0, 0.0, 1.0).unwrap_err();
-        assert_eq!(e.0, "config key 'delta' = 2 is out of range (valid: 0 ..= 1)");
+        assert_eq!(
+            e.0,
+            "config key 'delta' = 2 is out of range (valid: 0 ..= 1)"
+        );
     }
 }

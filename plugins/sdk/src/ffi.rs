@@ -57,7 +57,11 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Allocate an instance; freed by [`destroy`].
-pub(crate) fn new_instance<A: Algorithm>(algorithm: A, host: Host, spaces: Spaces) -> *const tb_instance {
+pub(crate) fn new_instance<A: Algorithm>(
+    algorithm: A,
+    host: Host,
+    spaces: Spaces,
+) -> *const tb_instance {
     let instance = Box::new(Instance {
         raw: tb_instance {
             struct_size: std::mem::size_of::<tb_instance>() as u32,
@@ -70,14 +74,21 @@ pub(crate) fn new_instance<A: Algorithm>(algorithm: A, host: Host, spaces: Space
             extension: Some(extension::<A>),
             destroy: Some(destroy::<A>),
         },
-        state: RefCell::new(State { algorithm, host, spaces }),
+        state: RefCell::new(State {
+            algorithm,
+            host,
+            spaces,
+        }),
         last_error: RefCell::new(String::new()),
     });
     Box::into_raw(instance) as *const tb_instance
 }
 
 /// Run `f` on the instance's state; errors and panics become `TB_ERROR`.
-fn guard<A: Algorithm>(this: *const tb_instance, f: impl FnOnce(&mut State<A>) -> Result<tb_status>) -> tb_status {
+fn guard<A: Algorithm>(
+    this: *const tb_instance,
+    f: impl FnOnce(&mut State<A>) -> Result<tb_status>,
+) -> tb_status {
     if this.is_null() {
         return abi::TB_INVALID_ARGUMENT;
     }
@@ -103,7 +114,9 @@ fn guard<A: Algorithm>(this: *const tb_instance, f: impl FnOnce(&mut State<A>) -
 
 unsafe extern "C" fn train_iteration<A: Algorithm>(this: *const tb_instance) -> tb_status {
     guard::<A>(this, |s| {
-        let State { algorithm, host, .. } = s;
+        let State {
+            algorithm, host, ..
+        } = s;
         algorithm.train_iteration(host).map(|_| abi::TB_OK)
     })
 }
@@ -138,13 +151,23 @@ unsafe extern "C" fn act<A: Algorithm>(
         }
         // SAFETY: lengths checked above; buffers are the caller's for this call.
         let (obs, actions) = unsafe {
-            (std::slice::from_raw_parts(obs, obs_len), std::slice::from_raw_parts_mut(actions_out, needed))
+            (
+                std::slice::from_raw_parts(obs, obs_len),
+                std::slice::from_raw_parts_mut(actions_out, needed),
+            )
         };
-        s.algorithm.act(obs, deterministic != 0, actions).map(|_| abi::TB_OK)
+        s.algorithm
+            .act(obs, deterministic != 0, actions)
+            .map(|_| abi::TB_OK)
     })
 }
 
-unsafe extern "C" fn save<A: Algorithm>(this: *const tb_instance, buf: *mut u8, cap: usize, len: *mut usize) -> tb_status {
+unsafe extern "C" fn save<A: Algorithm>(
+    this: *const tb_instance,
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> tb_status {
     guard::<A>(this, |s| {
         let bytes = s.algorithm.save()?;
         if !len.is_null() {
@@ -160,17 +183,29 @@ unsafe extern "C" fn save<A: Algorithm>(this: *const tb_instance, buf: *mut u8, 
     })
 }
 
-unsafe extern "C" fn load<A: Algorithm>(this: *const tb_instance, buf: *const u8, len: usize) -> tb_status {
+unsafe extern "C" fn load<A: Algorithm>(
+    this: *const tb_instance,
+    buf: *const u8,
+    len: usize,
+) -> tb_status {
     guard::<A>(this, |s| {
         if buf.is_null() && len > 0 {
             return Err(Error::new("load: NULL buffer"));
         }
-        let bytes = if len == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(buf, len) } };
+        let bytes = if len == 0 {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(buf, len) }
+        };
         s.algorithm.load(bytes).map(|_| abi::TB_OK)
     })
 }
 
-unsafe extern "C" fn last_error<A: Algorithm>(this: *const tb_instance, buf: *mut c_char, cap: usize) -> usize {
+unsafe extern "C" fn last_error<A: Algorithm>(
+    this: *const tb_instance,
+    buf: *mut c_char,
+    cap: usize,
+) -> usize {
     if this.is_null() {
         return 0;
     }
@@ -184,7 +219,10 @@ unsafe extern "C" fn last_error<A: Algorithm>(this: *const tb_instance, buf: *mu
     .unwrap_or(0)
 }
 
-unsafe extern "C" fn extension<A: Algorithm>(this: *const tb_instance, id: *const c_char) -> *const c_void {
+unsafe extern "C" fn extension<A: Algorithm>(
+    this: *const tb_instance,
+    id: *const c_char,
+) -> *const c_void {
     if this.is_null() || id.is_null() {
         return std::ptr::null();
     }
@@ -192,7 +230,11 @@ unsafe extern "C" fn extension<A: Algorithm>(this: *const tb_instance, id: *cons
     let instance = unsafe { &*(this as *const Instance<A>) };
     let id = unsafe { CStr::from_ptr(id) }.to_string_lossy().into_owned();
     catch_unwind(AssertUnwindSafe(|| {
-        instance.state.try_borrow_mut().ok().and_then(|mut s| s.algorithm.extension(&id))
+        instance
+            .state
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut s| s.algorithm.extension(&id))
     }))
     .ok()
     .flatten()

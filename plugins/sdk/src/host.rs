@@ -63,7 +63,11 @@ impl Host {
         // SAFETY: non-null and valid per the caller.
         let raw = unsafe { *raw };
         if raw.abi_major != abi::TB_ABI_MAJOR {
-            return Err(Error::new(format!("host speaks ABI {}.x, plugin {}.x", raw.abi_major, abi::TB_ABI_MAJOR)));
+            return Err(Error::new(format!(
+                "host speaks ABI {}.x, plugin {}.x",
+                raw.abi_major,
+                abi::TB_ABI_MAJOR
+            )));
         }
         if (raw.struct_size as usize) < std::mem::size_of::<tb_host>()
             || raw.reset.is_none()
@@ -94,12 +98,18 @@ impl Host {
     pub fn reset(&mut self, env: Option<usize>, obs: &mut [f64]) -> Result<()> {
         let env = env.map_or(abi::TB_ALL_ENVS, |e| e as u32);
         // SAFETY: checked non-null in from_raw; `obs` is a valid buffer of obs.len().
-        let s = unsafe { (self.raw.reset.unwrap())(self.raw.ctx, env, obs.as_mut_ptr(), obs.len()) };
+        let s =
+            unsafe { (self.raw.reset.unwrap())(self.raw.ctx, env, obs.as_mut_ptr(), obs.len()) };
         check(s, "reset")
     }
 
     /// Step copies `first .. first + out.rewards.len()` with `actions`.
-    pub fn step(&mut self, first: usize, actions: &[f64], out: StepBuffers<'_>) -> Result<StepOutcome> {
+    pub fn step(
+        &mut self,
+        first: usize,
+        actions: &[f64],
+        out: StepBuffers<'_>,
+    ) -> Result<StepOutcome> {
         let count = out.rewards.len();
         if out.terminated.len() != count || out.truncated.len() != count {
             return Err(Error::new("step buffers disagree on the number of envs"));
@@ -107,14 +117,23 @@ impl Host {
         let raw_out = tb_step_out {
             struct_size: std::mem::size_of::<tb_step_out>() as u32,
             observations: out.observations.as_mut_ptr(),
-            final_observations: out.final_observations.map_or(std::ptr::null_mut(), |f| f.as_mut_ptr()),
+            final_observations: out
+                .final_observations
+                .map_or(std::ptr::null_mut(), |f| f.as_mut_ptr()),
             rewards: out.rewards.as_mut_ptr(),
             terminated: out.terminated.as_mut_ptr(),
             truncated: out.truncated.as_mut_ptr(),
         };
         // SAFETY: every pointer comes from a live slice; the host checks lengths against count.
         let s = unsafe {
-            (self.raw.step.unwrap())(self.raw.ctx, first as u32, count as u32, actions.as_ptr(), actions.len(), &raw_out)
+            (self.raw.step.unwrap())(
+                self.raw.ctx,
+                first as u32,
+                count as u32,
+                actions.as_ptr(),
+                actions.len(),
+                &raw_out,
+            )
         };
         match s {
             abi::TB_BUDGET_EXHAUSTED => Ok(StepOutcome::BudgetExhausted),

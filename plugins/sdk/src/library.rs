@@ -1,7 +1,9 @@
 //! A plugin library: the static `tb_plugin_entry` and its factory, built by
 //! [`crate::plugin_library!`] from a list of [`Algorithm`] types.
 
-use crate::abi::{self, tb_algorithm_descriptor, tb_host, tb_instance, tb_plugin_entry, tb_spaces, tb_status};
+use crate::abi::{
+    self, tb_algorithm_descriptor, tb_host, tb_instance, tb_plugin_entry, tb_spaces, tb_status,
+};
 use crate::ffi::{copy_to_c_buffer, new_instance, panic_message};
 use crate::{Algorithm, Error, Host, Result, Space, Spaces};
 use std::ffi::{CStr, CString, c_char};
@@ -43,7 +45,11 @@ impl AlgorithmEntry {
             description: strings[3].as_ptr(),
             default_config_json: strings[4].as_ptr(),
         };
-        fn create<A: Algorithm>(config: &serde_json::Value, spaces: Spaces, host: Host) -> Result<*const tb_instance> {
+        fn create<A: Algorithm>(
+            config: &serde_json::Value,
+            spaces: Spaces,
+            host: Host,
+        ) -> Result<*const tb_instance> {
             let info = A::info();
             for (what, space, mask) in [
                 ("observation", &spaces.observation, info.observation_kinds),
@@ -60,7 +66,12 @@ impl AlgorithmEntry {
             let algorithm = A::create(config, &spaces, &host)?;
             Ok(new_instance(algorithm, host, spaces))
         }
-        AlgorithmEntry { descriptor, _strings: strings, id: info.id, create: create::<A> }
+        AlgorithmEntry {
+            descriptor,
+            _strings: strings,
+            id: info.id,
+            create: create::<A>,
+        }
     }
 }
 
@@ -97,7 +108,11 @@ impl Library {
             algorithm: Some(algorithm),
             create: Some(create),
         };
-        Library { entry, _strings: strings, algorithms }
+        Library {
+            entry,
+            _strings: strings,
+            algorithms,
+        }
     }
 
     /// The C entry (static for the library's life).
@@ -112,7 +127,8 @@ impl Library {
 
     /// `algorithm` body.
     pub fn guarded_descriptor(lib: Option<&Library>, index: u32) -> *const tb_algorithm_descriptor {
-        lib.and_then(|l| l.algorithms.get(index as usize)).map_or(std::ptr::null(), |a| &a.descriptor)
+        lib.and_then(|l| l.algorithms.get(index as usize))
+            .map_or(std::ptr::null(), |a| &a.descriptor)
     }
 
     /// `create` body: parse and check every argument, build, never unwind.
@@ -136,7 +152,9 @@ impl Library {
                 return Err(Error::new("create: NULL argument"));
             }
             // SAFETY: non-null NUL-terminated strings and structs, valid for this call.
-            let id = unsafe { CStr::from_ptr(id) }.to_str().map_err(|_| Error::new("id is not UTF-8"))?;
+            let id = unsafe { CStr::from_ptr(id) }
+                .to_str()
+                .map_err(|_| Error::new("id is not UTF-8"))?;
             let entry = lib
                 .algorithms
                 .iter()
@@ -145,8 +163,11 @@ impl Library {
             let config: serde_json::Value = if config.is_null() {
                 serde_json::Value::Null
             } else {
-                let text = unsafe { CStr::from_ptr(config) }.to_str().map_err(|_| Error::new("config is not UTF-8"))?;
-                serde_json::from_str(text).map_err(|e| Error::new(format!("config is not valid JSON: {e}")))?
+                let text = unsafe { CStr::from_ptr(config) }
+                    .to_str()
+                    .map_err(|_| Error::new("config is not UTF-8"))?;
+                serde_json::from_str(text)
+                    .map_err(|e| Error::new(format!("config is not valid JSON: {e}")))?
             };
             let raw_spaces = unsafe { &*spaces };
             let spaces = Spaces {

@@ -26,7 +26,11 @@ pub enum Space {
 impl Space {
     /// A flat box with the same bounds for every element.
     pub fn uniform_box(dim: usize, low: f64, high: f64) -> Space {
-        Space::Box { shape: vec![dim], low: vec![low; dim], high: vec![high; dim] }
+        Space::Box {
+            shape: vec![dim],
+            low: vec![low; dim],
+            high: vec![high; dim],
+        }
     }
 
     /// Number of `f64` values per env (product of the shape; 1 for discrete).
@@ -59,7 +63,11 @@ impl Space {
     /// in `[0, n)`.
     pub fn invalid_action(&self, value: &[f64]) -> Option<String> {
         if value.len() != self.dim() {
-            return Some(format!("{} values where {} were expected", value.len(), self.dim()));
+            return Some(format!(
+                "{} values where {} were expected",
+                value.len(),
+                self.dim()
+            ));
         }
         match self {
             Space::Box { .. } => value
@@ -99,7 +107,11 @@ impl Space {
         };
         match self {
             Space::Box { shape, low, high } => {
-                assert!(shape.len() <= abi::TB_MAX_RANK, "box rank {} exceeds the ABI's maximum", shape.len());
+                assert!(
+                    shape.len() <= abi::TB_MAX_RANK,
+                    "box rank {} exceeds the ABI's maximum",
+                    shape.len()
+                );
                 raw.rank = shape.len() as u32;
                 for (slot, d) in raw.shape.iter_mut().zip(shape) {
                     *slot = *d as u32;
@@ -132,7 +144,9 @@ impl Space {
                 let shape: Vec<usize> = raw.shape[..rank].iter().map(|&d| d as usize).collect();
                 let dim: usize = shape.iter().product();
                 if dim as u64 != raw.dim || raw.low.is_null() || raw.high.is_null() {
-                    return Err(Error::new("box space with inconsistent dim or missing bounds"));
+                    return Err(Error::new(
+                        "box space with inconsistent dim or missing bounds",
+                    ));
                 }
                 // SAFETY: the caller guarantees `dim` readable doubles behind each pointer.
                 let (low, high) = unsafe {
@@ -167,7 +181,11 @@ mod tests {
     fn raw_round_trip_keeps_every_field() {
         for space in [
             Space::Discrete { n: 6 },
-            Space::Box { shape: vec![2, 3], low: vec![-1.0; 6], high: vec![f64::INFINITY; 6] },
+            Space::Box {
+                shape: vec![2, 3],
+                low: vec![-1.0; 6],
+                high: vec![f64::INFINITY; 6],
+            },
         ] {
             let raw = space.to_raw();
             let back = unsafe { Space::from_raw(&raw) }.unwrap();
@@ -183,8 +201,15 @@ mod tests {
         assert!(d.invalid_action(&[0.5]).is_some());
         assert!(d.invalid_action(&[f64::NAN]).is_some());
         let b = Space::uniform_box(2, -1.0, 1.0);
-        assert!(b.invalid_action(&[5.0, -5.0]).is_none(), "out-of-bound box actions are clipped by the env");
-        assert!(b.invalid_action(&[0.0, f64::NAN]).unwrap().contains("element 1"));
+        assert!(
+            b.invalid_action(&[5.0, -5.0]).is_none(),
+            "out-of-bound box actions are clipped by the env"
+        );
+        assert!(
+            b.invalid_action(&[0.0, f64::NAN])
+                .unwrap()
+                .contains("element 1")
+        );
         assert!(b.invalid_action(&[0.0]).is_some());
     }
 }
