@@ -1,1 +1,72 @@
-//! Policy math (work in progress).
+//! Shared policy math for trustbench's policy-optimisation algorithms
+//! (TRPO, NPG, VPG, PPO): the numbers TRPO (Schulman et al. 2015) needs,
+//! written once, tested against finite differences and against an exact
+//! dense solve.
+//!
+//! Why one crate: TRPO is only as trustworthy as its gradient, its
+//! Fisher-vector product and its conjugate-gradient solve. Every algorithm
+//! plugin uses the same pieces, so a bug fixed here is fixed everywhere and
+//! the exact check ([`exact`]) covers them all.
+//!
+//! Map of the pieces:
+//! - [`network`] (layers in [`layer`] and [`conv`]): MLPs and conv nets over
+//!   one flat `&[f64]` parameter vector, batched forward, reverse mode
+//!   ([`Network::vjp`]) and forward mode ([`Network::jvp`]) into
+//!   caller-owned [`Workspace`]s.
+//! - [`distributions`]: diagonal Gaussian (state-independent log-std) and
+//!   categorical heads: sample, log-prob, entropy, closed-form KL, mode and
+//!   their Fisher matrix in their own parameters.
+//! - [`policy`]: a network plus a head; the per-state distribution parameters
+//!   and their derivatives wrt the flat parameters.
+//! - [`surrogate`]: the importance-sampled surrogate and mean KL of a batch.
+//! - [`fisher`]: the analytic Fisher-vector product `F v = (1/N) Σ Jᵢᵀ Mᵢ Jᵢ v`.
+//! - [`cg`]: conjugate gradient for `F x = g`.
+//! - [`trust_region`]: the natural step and TRPO's backtracking line search.
+//! - [`advantages`], [`baseline`], [`normalizer`], [`adam`]: GAE, the value
+//!   baseline, running observation normalisation, and Adam.
+//! - [`exact`]: dense `F` built two ways, a Cholesky solve, and CG's error per
+//!   iteration against it.
+//!
+//! Everything is `f64`, single-threaded (`faer::Par::Seq`) and seeded through
+//! [`trustbench_plugin::rng::Rng`], so the same seed gives the same bits.
+
+#![warn(missing_docs)]
+
+pub mod adam;
+pub mod advantages;
+pub mod baseline;
+pub mod cg;
+pub mod conv;
+pub mod distributions;
+pub mod exact;
+pub mod fisher;
+pub mod layer;
+pub mod network;
+pub mod normalizer;
+pub mod policy;
+pub mod surrogate;
+pub mod trust_region;
+pub mod vector;
+
+mod affine;
+
+pub use adam::Adam;
+pub use advantages::{gae, normalize_advantages};
+pub use baseline::{BaselineConfig, FitReport, ValueBaseline};
+pub use cg::{CgIterate, CgReport, CgScratch, CgStatus, conjugate_gradient};
+pub use conv::Conv2d;
+pub use distributions::ActionDistribution;
+pub use exact::{ExactError, ExactReport, ExactRow, SquareMatrix, exact_check};
+pub use fisher::{FisherVectorProduct, subsample};
+pub use layer::{Dense, Layer};
+pub use network::{Activation, Network, ShapeError, Workspace};
+pub use normalizer::{NormalizerStateError, RunningNormalizer};
+pub use policy::{Policy, PolicyWorkspace};
+pub use surrogate::{Surrogate, SurrogateValue};
+pub use trust_region::{LineSearch, LineSearchAttempt, LineSearchReport, NaturalStep, StepError};
+/// The seeded generator every sampling and initialisation function here
+/// takes (re-exported so callers need not depend on the SDK for it).
+pub use trustbench_plugin::rng::Rng;
+
+#[cfg(test)]
+mod testutil;

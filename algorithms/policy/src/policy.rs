@@ -1,0 +1,410 @@
+//! A stochastic policy: a [`Network`] whose outputs, with the head
+//! parameters, are the per-state parameters of an [`ActionDistribution`].
+//!
+//! Flat parameter layout: `[network parameters, head parameters]` — the head
+//! being the Gaussian's state-independent log-stds (none for a categorical).
+//!
+//! Derivatives are taken wrt that whole vector, through the per-state
+//! distribution parameters `dᵢ(θ)`: [`Policy::jvp`] gives `Jᵢ v` and
+//! [`Policy::vjp`] gives `Σᵢ Jᵢᵀ uᵢ`, with `Jᵢ = ∂dᵢ/∂θ`. The log-std block of
+//! `Jᵢ` is the identity for every state, handled exactly: its tangent is
+//! copied into each row, its cotangents are summed over rows.
+
+use trustbench_plugin::rng::Rng;
+
+use crate::distributions::ActionDistribution;
+use crate::network::{Activation, Network, ShapeError, Workspace};
+use crate::vector::grow;
+
+/// A network plus an action-distribution head.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    network: Network,
+    distribution: ActionDistribution,
+}
+
+/// Caller-owned buffers for a [`Policy`]: the network's [`Workspace`] and the
+/// per-state distribution parameters of the last forward pass.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyWorkspace {
+    net: Workspace,
+    dist: Vec<f64>,
+    net_rows: Vec<f64>,
+    n: usize,
+}
+
+impl PolicyWorkspace {
+    /// An empty workspace; it sizes itself on the first forward pass.
+    pub fn new() -> PolicyWorkspace {
+        PolicyWorkspace::default()
+    }
+
+    /// Batch size of the cached forward pass.
+    pub fn batch(&self) -> usize {
+        self.n
+    }
+}
+
+impl Policy {
+    /// Pairs a network with a distribution, checking the network has as many
+    /// outputs as the distribution reads.
+    pub fn new(network: Network, distribution: ActionDistribution) -> Result<Policy, ShapeError> {
+        if network.outputs() != distribution.net_outputs() {
+            return Err(ShapeError(format!(
+                "network has {} outputs but {distribution:?} reads {}",
+                network.outputs(),
+                distribution.net_outputs()
+            )));
+        }
+        Ok(Policy {
+            network,
+            distribution,
+        })
+    }
+
+    /// A Gaussian MLP policy (the paper's locomotion policy).
+    pub fn gaussian_mlp(
+        obs_len: usize,
+        hidden: &[usize],
+        action_dim: usize,
+        activation: Activation,
+    ) -> Result<Policy, ShapeError> {
+        let network = Network::mlp(obs_len, hidden, action_dim, activation)?;
+        Policy::new(
+            network,
+            ActionDistribution::DiagGaussian { dim: action_dim },
+        )
+    }
+
+    /// A categorical MLP policy over `actions` discrete actions.
+    pub fn categorical_mlp(
+        obs_len: usize,
+        hidden: &[usize],
+        actions: usize,
+        activation: Activation,
+    ) -> Result<Policy, ShapeError> {
+        let network = Network::mlp(obs_len, hidden, actions, activation)?;
+        Policy::new(network, ActionDistribution::Categorical { actions })
+    }
+
+    /// The network.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The distribution family.
+    pub fn distribution(&self) -> ActionDistribution {
+        self.distribution
+    }
+
+    /// Length of the flat parameter vector (network + head).
+    pub fn param_len(&self) -> usize {
+        self.network.param_len() + self.distribution.head_len()
+    }
+
+    /// Observation values per state.
+    pub fn obs_len(&self) -> usize {
+        self.network.inputs()
+    }
+
+    /// The head parameters (log-stds) within `params`.
+    pub fn head<'p>(&self, params: &'p [f64]) -> &'p [f64] {
+        &params[self.network.param_len()..]
+    }
+
+    /// Seeded initial parameters: the network by [`Network::init`] with the
+    /// output layer scaled by 0.01 (initial actions nearly state-independent),
+    /// log-stds 0 (σ = 1).
+    pub fn init(&self, rng: &mut Rng) -> Vec<f64> {
+        let mut params = self.network.init(rng, 0.01);
+        params.resize(self.param_len(), 0.0);
+        params
+    }
+
+    /// Batched forward pass: the distribution parameters of `n` states
+    /// (`dist_len × n`, state-contiguous), cached in `ws` for the derivative
+    /// passes and the per-state helpers below.
+    pub fn forward<'w>(
+        &self,
+        params: &[f64],
+        obs: &[f64],
+        n: usize,
+        ws: &'w mut PolicyWorkspace,
+    ) -> &'w [f64] {
+        assert_eq!(params.len(), self.param_len(), "policy parameter length");
+        let (net_params, head) = params.split_at(self.network.param_len());
+        let outputs = self.network.forward(net_params, obs, n, &mut ws.net);
+        let (k, d) = (
+            self.distribution.net_outputs(),
+            self.distribution.dist_len(),
+        );
+        grow(&mut ws.dist, d * n);
+        grow(&mut ws.net_rows, k * n);
+        for (out, dist) in outputs.chunks_exact(k).zip(ws.dist.chunks_exact_mut(d)) {
+            self.distribution.dist_params(out, head, dist);
+        }
+        ws.n = n;
+        &ws.dist[..d * n]
+    }
+
+    /// The distribution parameters cached by the last forward pass.
+    pub fn dist<'w>(&self, ws: &'w PolicyWorkspace) -> &'w [f64] {
+        &ws.dist[..self.distribution.dist_len() * ws.n]
+    }
+
+    /// Reverse mode: `grad = Σᵢ Jᵢᵀ d_distᵢ` (overwritten), the gradient of
+    /// any scalar loss with `∂loss/∂dᵢ = d_distᵢ`. Reuses the forward pass
+    /// cached in `ws` (same `params` and `obs`).
+    pub fn vjp(
+        &self,
+        params: &[f64],
+        obs: &[f64],
+        ws: &mut PolicyWorkspace,
+        d_dist: &[f64],
+        grad: &mut [f64],
+    ) {
+        let (k, d, n) = (
+            self.distribution.net_outputs(),
+            self.distribution.dist_len(),
+            ws.n,
+        );
+        assert_eq!(d_dist.len(), d * n, "distribution cotangent length");
+        assert_eq!(grad.len(), self.param_len(), "gradient length");
+        let split = self.network.param_len();
+        let (net_grad, head_grad) = grad.split_at_mut(split);
+        head_grad.fill(0.0);
+        let rows = &mut ws.net_rows[..k * n];
+        for (dd, row) in d_dist.chunks_exact(d).zip(rows.chunks_exact_mut(k)) {
+            self.distribution.split_cotangent(dd, row, head_grad);
+        }
+        self.network
+            .vjp(&params[..split], obs, &mut ws.net, rows, net_grad);
+    }
+
+    /// Forward mode: `d_dist = J direction`, the change of every state's
+    /// distribution parameters along `direction`. Reuses the forward pass
+    /// cached in `ws`.
+    pub fn jvp(
+        &self,
+        params: &[f64],
+        obs: &[f64],
+        ws: &mut PolicyWorkspace,
+        direction: &[f64],
+        d_dist: &mut [f64],
+    ) {
+        let (k, d, n) = (
+            self.distribution.net_outputs(),
+            self.distribution.dist_len(),
+            ws.n,
+        );
+        assert_eq!(d_dist.len(), d * n, "distribution tangent length");
+        let split = self.network.param_len();
+        let (net_dir, head_dir) = direction.split_at(split);
+        let rows = &mut ws.net_rows[..k * n];
+        self.network
+            .jvp(&params[..split], obs, &mut ws.net, net_dir, rows);
+        // The map (outputs, head) ↦ dist is linear, so it maps tangents too.
+        for (row, dd) in rows.chunks_exact(k).zip(d_dist.chunks_exact_mut(d)) {
+            self.distribution.dist_params(row, head_dir, dd);
+        }
+    }
+
+    /// Samples one action per cached state into `actions` (`action_len × n`).
+    pub fn sample(&self, ws: &PolicyWorkspace, rng: &mut Rng, actions: &mut [f64]) {
+        let a = self.distribution.action_len();
+        assert_eq!(actions.len(), a * ws.n, "actions length");
+        let rows = self.dist(ws).chunks_exact(self.distribution.dist_len());
+        for (dist, action) in rows.zip(actions.chunks_exact_mut(a)) {
+            self.distribution.sample(dist, rng, action);
+        }
+    }
+
+    /// The deterministic action (mean or argmax) of every cached state.
+    pub fn mode(&self, ws: &PolicyWorkspace, actions: &mut [f64]) {
+        let a = self.distribution.action_len();
+        assert_eq!(actions.len(), a * ws.n, "actions length");
+        let rows = self.dist(ws).chunks_exact(self.distribution.dist_len());
+        for (dist, action) in rows.zip(actions.chunks_exact_mut(a)) {
+            self.distribution.mode(dist, action);
+        }
+    }
+
+    /// `log π(aᵢ | sᵢ)` of every cached state into `out` (length `n`).
+    pub fn log_prob(&self, ws: &PolicyWorkspace, actions: &[f64], out: &mut [f64]) {
+        let a = self.distribution.action_len();
+        assert_eq!(actions.len(), a * ws.n, "actions length");
+        assert_eq!(out.len(), ws.n, "log-prob output length");
+        let rows = self.dist(ws).chunks_exact(self.distribution.dist_len());
+        for ((dist, action), out) in rows.zip(actions.chunks_exact(a)).zip(out) {
+            *out = self.distribution.log_prob(dist, action);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{
+        batch, fd_directional, fd_gradient, normal_vec, relative_error, small_policies,
+    };
+    use crate::vector::dot;
+
+    const H: f64 = 1e-6;
+
+    /// `Σᵢ wᵢ log π(aᵢ|sᵢ)`: a generic scalar loss of the distribution.
+    fn weighted_log_prob(
+        policy: &Policy,
+        params: &[f64],
+        obs: &[f64],
+        actions: &[f64],
+        w: &[f64],
+    ) -> f64 {
+        let mut ws = PolicyWorkspace::new();
+        policy.forward(params, obs, w.len(), &mut ws);
+        let mut lp = vec![0.0; w.len()];
+        policy.log_prob(&ws, actions, &mut lp);
+        dot(&lp, w)
+    }
+
+    #[test]
+    fn vjp_matches_finite_differences() {
+        for (name, policy) in small_policies() {
+            let b = batch(&policy, 5, 11);
+            let w = normal_vec(&mut Rng::new(3), b.n, 1.0);
+            let mut ws = PolicyWorkspace::new();
+            let dist = policy.forward(&b.params, &b.obs, b.n, &mut ws).to_vec();
+            let (d, a) = (
+                policy.distribution().dist_len(),
+                policy.distribution().action_len(),
+            );
+            let mut d_dist = vec![0.0; d * b.n];
+            for i in 0..b.n {
+                let g = &mut d_dist[i * d..(i + 1) * d];
+                policy.distribution().log_prob_grad(
+                    &dist[i * d..(i + 1) * d],
+                    &b.actions[i * a..(i + 1) * a],
+                    g,
+                );
+                g.iter_mut().for_each(|g| *g *= w[i]);
+            }
+            let mut grad = vec![0.0; policy.param_len()];
+            policy.vjp(&b.params, &b.obs, &mut ws, &d_dist, &mut grad);
+            let fd = fd_gradient(
+                |p| weighted_log_prob(&policy, p, &b.obs, &b.actions, &w),
+                &b.params,
+                H,
+            );
+            let err = relative_error(&grad, &fd);
+            assert!(
+                err < 1e-6,
+                "{name}: VJP vs finite differences, relative error {err:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn jvp_matches_finite_differences() {
+        for (name, policy) in small_policies() {
+            let b = batch(&policy, 4, 12);
+            let v = normal_vec(&mut Rng::new(5), policy.param_len(), 1.0);
+            let mut ws = PolicyWorkspace::new();
+            policy.forward(&b.params, &b.obs, b.n, &mut ws);
+            let mut jv = vec![0.0; policy.distribution().dist_len() * b.n];
+            policy.jvp(&b.params, &b.obs, &mut ws, &v, &mut jv);
+            let fd = fd_directional(
+                |p| {
+                    policy
+                        .forward(p, &b.obs, b.n, &mut PolicyWorkspace::new())
+                        .to_vec()
+                },
+                &b.params,
+                &v,
+                H,
+            );
+            let err = relative_error(&jv, &fd);
+            assert!(
+                err < 1e-6,
+                "{name}: JVP vs finite differences, relative error {err:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn vjp_is_the_adjoint_of_jvp() {
+        for (name, policy) in small_policies() {
+            let b = batch(&policy, 6, 13);
+            let mut rng = Rng::new(8);
+            let v = normal_vec(&mut rng, policy.param_len(), 1.0);
+            let u = normal_vec(&mut rng, policy.distribution().dist_len() * b.n, 1.0);
+            let mut ws = PolicyWorkspace::new();
+            policy.forward(&b.params, &b.obs, b.n, &mut ws);
+            let mut jv = vec![0.0; u.len()];
+            policy.jvp(&b.params, &b.obs, &mut ws, &v, &mut jv);
+            let mut jtu = vec![0.0; v.len()];
+            policy.vjp(&b.params, &b.obs, &mut ws, &u, &mut jtu);
+            let (lhs, rhs) = (dot(&u, &jv), dot(&jtu, &v));
+            assert!(
+                (lhs - rhs).abs() <= 1e-12 * lhs.abs().max(1.0),
+                "{name}: uᵀJv {lhs} vs (Jᵀu)ᵀv {rhs}"
+            );
+        }
+    }
+
+    #[test]
+    fn batched_forward_matches_one_state_at_a_time() {
+        for (name, policy) in small_policies() {
+            let b = batch(&policy, 7, 14);
+            let whole = policy
+                .forward(&b.params, &b.obs, b.n, &mut PolicyWorkspace::new())
+                .to_vec();
+            let (o, d) = (policy.obs_len(), policy.distribution().dist_len());
+            for i in 0..b.n {
+                let mut ws = PolicyWorkspace::new();
+                let one = policy.forward(&b.params, &b.obs[i * o..(i + 1) * o], 1, &mut ws);
+                let err = relative_error(one, &whole[i * d..(i + 1) * d]);
+                assert!(err < 1e-14, "{name}: state {i} differs by {err:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_identical_parameters_and_samples() {
+        for (name, policy) in small_policies() {
+            let (a, b) = (batch(&policy, 9, 21), batch(&policy, 9, 21));
+            assert_eq!(a.params, b.params, "{name}: parameters");
+            assert_eq!(a.actions, b.actions, "{name}: sampled actions");
+            let c = batch(&policy, 9, 22);
+            assert_ne!(a.params, c.params, "{name}: another seed should differ");
+        }
+    }
+
+    #[test]
+    fn init_scales_output_layer_and_zeroes_log_std() {
+        let policy = Policy::gaussian_mlp(4, &[8], 2, Activation::Tanh).unwrap();
+        let params = policy.init(&mut Rng::new(1));
+        assert_eq!(params.len(), 4 * 8 + 8 + 8 * 2 + 2 + 2);
+        assert_eq!(policy.head(&params), &[0.0, 0.0]);
+        let limit = |fan_in: f64, fan_out: f64| (6.0 / (fan_in + fan_out)).sqrt();
+        assert!(params[..32].iter().all(|w| w.abs() <= limit(4.0, 8.0)));
+        assert!(
+            params[40..56]
+                .iter()
+                .all(|w| w.abs() <= 0.01 * limit(8.0, 2.0))
+        );
+        assert!(params[40..56].iter().any(|w| *w != 0.0));
+        assert!(
+            params[32..40]
+                .iter()
+                .chain(&params[56..58])
+                .all(|b| *b == 0.0),
+            "biases start at 0"
+        );
+    }
+
+    #[test]
+    fn mismatched_head_is_rejected() {
+        let net = Network::mlp(3, &[4], 2, Activation::Tanh).unwrap();
+        let err = Policy::new(net, ActionDistribution::Categorical { actions: 3 }).unwrap_err();
+        assert!(err.0.contains("2 outputs"), "{err}");
+    }
+}
