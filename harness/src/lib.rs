@@ -9,11 +9,17 @@
 //! every test. Only this crate knows about files, Parquet and the terminal.
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod host;
 pub mod plugin;
 pub mod progress;
 pub mod record;
+pub mod render;
+pub mod report;
 pub mod results;
 pub mod run;
+pub mod stats;
+pub mod sweep;
+pub mod tables;

@@ -31,6 +31,8 @@ pub const SCHEMA_VERSION: &str = "1";
 pub const RUNS_FILE: &str = "runs.parquet";
 /// File name of the `metrics` table in a run directory.
 pub const METRICS_FILE: &str = "metrics.parquet";
+/// File name of the `harness check cg` table.
+pub const CHECK_CG_FILE: &str = "check_cg.parquet";
 /// File name of the `episodes` table in a run directory.
 pub const EPISODES_FILE: &str = "episodes.parquet";
 
@@ -193,6 +195,41 @@ pub fn write_episodes(dir: &Path, run_id: &str, rows: &[EpisodeRow]) -> Result<(
         )),
     ];
     write_atomically(&dir.join(EPISODES_FILE), schema, columns)
+}
+
+/// Write the `harness check cg` table (one row per CG iteration) and
+/// return its path.
+pub fn write_check_cg(
+    dir: &Path,
+    algorithm_id: &str,
+    env_id: &str,
+    seed: u64,
+    dim: usize,
+    rows: &[trustbench_policy::exact::ExactRow],
+) -> Result<std::path::PathBuf> {
+    let schema = Schema::new(vec![
+        field("algorithm_id", DataType::Utf8, false),
+        field("env_id", DataType::Utf8, false),
+        field("seed", DataType::UInt64, false),
+        field("dim", DataType::UInt64, false),
+        field("iteration", DataType::UInt64, false),
+        field("relative_error", DataType::Float64, false),
+        field("cosine", DataType::Float64, false),
+        field("residual", DataType::Float64, false),
+    ]);
+    let columns = vec![
+        strings(rows.iter().map(|_| algorithm_id)),
+        strings(rows.iter().map(|_| env_id)),
+        u64s(rows.iter().map(|_| seed)),
+        u64s(rows.iter().map(|_| dim as u64)),
+        u64s(rows.iter().map(|r| r.iteration as u64)),
+        f64s(rows.iter().map(|r| r.relative_error)),
+        f64s(rows.iter().map(|r| r.cosine)),
+        f64s(rows.iter().map(|r| r.residual_norm)),
+    ];
+    let path = dir.join(CHECK_CG_FILE);
+    write_atomically(&path, schema, columns)?;
+    Ok(path)
 }
 
 /// Write bytes to `path` atomically (temp file in the same directory, sync,

@@ -24,6 +24,18 @@ const EVAL_STREAM: u64 = 1;
 pub const POLICY_FILE: &str = "policy.bin";
 /// Train episodes averaged for the "recent return" shown while running.
 const RECENT_EPISODES: usize = 20;
+/// Env-step budget of a run, unless told otherwise.
+pub const DEFAULT_STEPS: u64 = 100_000;
+/// Env copies stepped together, unless told otherwise.
+pub const DEFAULT_NUM_ENVS: u32 = 8;
+/// Episodes per evaluation, unless told otherwise.
+pub const DEFAULT_EVAL_EPISODES: u32 = 10;
+
+/// Evaluation interval unless told otherwise: 20 evaluations per run, so
+/// learning curves have the same resolution whatever the budget.
+pub fn default_eval_every(steps: u64) -> u64 {
+    (steps / 20).max(1)
+}
 
 /// What to run, fully resolved.
 #[derive(Clone)]
@@ -88,10 +100,58 @@ impl RunRequest {
             fnv1a(key.as_bytes()) as u32
         )
     }
+
+    /// The `runs` row of this run with the given outcome.
+    fn run_row(
+        &self,
+        error: Option<String>,
+        env_steps: u64,
+        iterations: u64,
+        started: SystemTime,
+        wall_seconds: f64,
+    ) -> RunRow {
+        let a = &self.algorithm;
+        RunRow {
+            run_id: self.run_id(),
+            status: if error.is_none() { "ok" } else { "failed" }.to_string(),
+            error,
+            algorithm_id: a.info.id.clone(),
+            algorithm_version: a.info.version.clone(),
+            plugin_library: a.library.name.clone(),
+            plugin_path: match &a.library.source {
+                Source::Builtin => None,
+                Source::File(p) => Some(p.display().to_string()),
+            },
+            abi_version: format!("{}.{}", a.library.abi.0, a.library.abi.1),
+            env_id: self.env.id.to_string(),
+            seed: self.seed,
+            num_envs: self.num_envs as u64,
+            step_budget: self.steps,
+            env_steps,
+            iterations,
+            config_json: self.config_json(),
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            start_time_us: unix_micros(started),
+            end_time_us: unix_micros(SystemTime::now()),
+            wall_seconds,
+        }
+    }
+}
+
+/// Record a run that failed before it could start (say, the plugin refused
+/// its config or the env's spaces at `create`), so that a sweep lists it
+/// with its error: only its `runs` row is written (status `failed`, no
+/// steps). `harness run` reports such errors directly instead.
+pub fn record_failure(req: &RunRequest, error: &str) -> Result<PathBuf> {
+    let dir = req.out_dir.join(req.run_id());
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let row = req.run_row(Some(error.to_string()), 0, 0, SystemTime::now(), 0.0);
+    results::write_runs(&dir, &row)?;
+    Ok(dir)
 }
 
 /// FNV-1a, 64-bit: a stable hash (unlike `std`'s, which may change).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -202,31 +262,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
         ),
     };
     let wall_seconds = t0.elapsed().as_secs_f64();
-    let a = &req.algorithm;
-    let row = RunRow {
-        run_id: run_id.clone(),
-        status: if error.is_none() { "ok" } else { "failed" }.to_string(),
-        error,
-        algorithm_id: a.info.id.clone(),
-        algorithm_version: a.info.version.clone(),
-        plugin_library: a.library.name.clone(),
-        plugin_path: match &a.library.source {
-            Source::Builtin => None,
-            Source::File(p) => Some(p.display().to_string()),
-        },
-        abi_version: format!("{}.{}", a.library.abi.0, a.library.abi.1),
-        env_id: req.env.id.to_string(),
-        seed: req.seed,
-        num_envs: req.num_envs as u64,
-        step_budget: req.steps,
-        env_steps: world.steps_used(),
-        iterations,
-        config_json: req.config_json(),
-        harness_version: env!("CARGO_PKG_VERSION").to_string(),
-        start_time_us: unix_micros(started),
-        end_time_us: unix_micros(SystemTime::now()),
-        wall_seconds,
-    };
+    let row = req.run_row(error, world.steps_used(), iterations, started, wall_seconds);
     write_tables(&dir, &row, &world)?;
     if let Err(error) = outcome {
         return Err(RunFailed { dir, error }.into());

@@ -213,6 +213,44 @@ struct tb_instance {
   void (*destroy)(const tb_instance *self);
 };
 
+/* ------------------------------------------------------------ extensions */
+
+/* Extension "trustbench.natural-gradient/1": the pieces of a natural-gradient
+ * step, exposed so the harness can check the plugin's conjugate gradient
+ * against an exact dense solve (`harness check cg`). Returned by
+ * instance->extension(self, TB_EXT_NATURAL_GRADIENT); lives as long as the
+ * instance. All functions are [instance-thread]; `prepare` may use the host
+ * exactly as train_iteration does. n is the number of policy parameters. */
+#define TB_EXT_NATURAL_GRADIENT "trustbench.natural-gradient/1"
+
+typedef struct tb_ext_natural_gradient {
+  uint32_t struct_size;       /* sizeof(tb_ext_natural_gradient) as the plugin knows it */
+
+  /* Number of policy parameters n. */
+  uint64_t (*dim)(const tb_instance *self);
+
+  /* Collect one batch with the current policy through the host and fix the
+   * quantities below at the current parameters θ: the surrogate gradient g
+   * and the Fisher matrix F (the plugin's own subsample and damping
+   * included). Does not change the policy. */
+  tb_status (*prepare)(const tb_instance *self);
+
+  /* Write g (n doubles) into g_out; g_len must be n. */
+  tb_status (*gradient)(const tb_instance *self, double *g_out, size_t g_len);
+
+  /* Write F v into out (both n doubles; len must be n), with damping:
+   * (F + λI) v, exactly the operator the plugin's CG solves with. */
+  tb_status (*fisher_vector_product)(const tb_instance *self, const double *v, double *out, size_t len);
+
+  /* Run the plugin's own CG on (F + λI) x = g from x_0 = 0 for up to
+   * `iterations` iterations, writing iterate x_k (k = 1..) as row k-1 of
+   * iterates_out (iterations * n doubles; cap must cover it) and the
+   * residual norm ‖g − (F + λI) x_k‖ into residuals_out[k-1]. Sets
+   * *iterations_done (CG may stop early on a tiny residual). */
+  tb_status (*conjugate_gradient)(const tb_instance *self, uint32_t iterations, double *iterates_out,
+                                  size_t iterates_cap, double *residuals_out, uint32_t *iterations_done);
+} tb_ext_natural_gradient;
+
 /* ------------------------------------------------------ algorithm factory */
 
 typedef struct tb_algorithm_descriptor {

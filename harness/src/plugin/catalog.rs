@@ -9,7 +9,13 @@ use trustbench_plugin::abi::tb_entry_fn;
 
 /// The built-in libraries: linked statically, but called through the same
 /// descriptor and vtable as a `.so` (one code path for every algorithm).
-const BUILTIN: &[tb_entry_fn] = &[trustbench_random::plugin_entry];
+const BUILTIN: &[tb_entry_fn] = &[
+    trustbench_random::plugin_entry,
+    trustbench_trpo::plugin_entry,
+    trustbench_npg::plugin_entry,
+    trustbench_vpg::plugin_entry,
+    trustbench_ppo::plugin_entry,
+];
 
 /// An algorithm and the library that offers it.
 #[derive(Clone)]

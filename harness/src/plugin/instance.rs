@@ -5,7 +5,7 @@ use super::library::plugin_str;
 use anyhow::{Result, anyhow, bail};
 use std::ffi::{CString, c_char};
 use trustbench_plugin::Space;
-use trustbench_plugin::abi::{self, tb_host, tb_instance, tb_spaces};
+use trustbench_plugin::abi::{self, tb_ext_natural_gradient, tb_host, tb_instance, tb_spaces};
 
 /// A plugin instance. Destroyed (by the plugin) on drop.
 pub struct Instance {
@@ -188,6 +188,32 @@ impl Instance {
         Ok(buf)
     }
 
+    /// The natural-gradient extension, if the plugin offers it.
+    pub fn natural_gradient(&mut self) -> Result<Option<NaturalGradient<'_>>> {
+        let Some(lookup) = self.raw().extension else { return Ok(None) };
+        let id = abi::TB_EXT_NATURAL_GRADIENT.as_ptr() as *const c_char;
+        // SAFETY: checked non-null; the id is NUL-terminated.
+        let ptr = unsafe { lookup(self.raw, id) } as *const tb_ext_natural_gradient;
+        if ptr.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: non-null; the size is read before any other field and lives as long as the instance.
+        let vtable = unsafe { &*ptr };
+        let culprit = culprit(&self.algorithm);
+        if (vtable.struct_size as usize) < std::mem::size_of::<tb_ext_natural_gradient>()
+            || vtable.dim.is_none()
+            || vtable.prepare.is_none()
+            || vtable.gradient.is_none()
+            || vtable.fisher_vector_product.is_none()
+            || vtable.conjugate_gradient.is_none()
+        {
+            bail!("{culprit} offers an incomplete natural-gradient extension");
+        }
+        // SAFETY: checked non-null.
+        let dim = unsafe { (vtable.dim.expect("checked"))(self.raw) } as usize;
+        Ok(Some(NaturalGradient { instance: self, vtable, dim }))
+    }
+
     /// Replace the learned parameters.
     pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
         // SAFETY: checked non-null in create; the bytes are ours for the call.
@@ -198,6 +224,91 @@ impl Instance {
         } else {
             Err(self.failure("load", status))
         }
+    }
+}
+
+/// The checked view of a plugin's `trustbench.natural-gradient/1` extension.
+pub struct NaturalGradient<'a> {
+    instance: &'a mut Instance,
+    vtable: &'a tb_ext_natural_gradient,
+    dim: usize,
+}
+
+/// Every value finite, or an error naming the plugin and the quantity.
+fn all_finite(values: &[f64], what: &str, culprit: &str) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => bail!("{culprit} returned a non-finite {what} (element {i} is {})", values[i]),
+    }
+}
+
+impl NaturalGradient<'_> {
+    /// Number of policy parameters.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn status(&self, operation: &str, status: abi::tb_status) -> Result<()> {
+        if status == abi::TB_OK { Ok(()) } else { Err(self.instance.failure(operation, status)) }
+    }
+
+    /// Collect a batch and fix g and F at the current parameters.
+    pub fn prepare(&mut self) -> Result<()> {
+        // SAFETY: checked non-null when the extension was looked up.
+        let status = unsafe { (self.vtable.prepare.expect("checked"))(self.instance.raw) };
+        self.status("natural-gradient prepare", status)
+    }
+
+    /// The surrogate gradient g.
+    pub fn gradient(&mut self) -> Result<Vec<f64>> {
+        let mut g = vec![0.0; self.dim];
+        // SAFETY: the buffer holds dim values.
+        let status = unsafe { (self.vtable.gradient.expect("checked"))(self.instance.raw, g.as_mut_ptr(), g.len()) };
+        self.status("natural-gradient gradient", status)?;
+        all_finite(&g, "gradient", &culprit(&self.instance.algorithm))?;
+        Ok(g)
+    }
+
+    /// `(F + λI) v` into `out`.
+    pub fn fisher_vector_product(&mut self, v: &[f64], out: &mut [f64]) -> Result<()> {
+        assert_eq!((v.len(), out.len()), (self.dim, self.dim));
+        // SAFETY: both buffers hold dim values.
+        let status = unsafe {
+            (self.vtable.fisher_vector_product.expect("checked"))(self.instance.raw, v.as_ptr(), out.as_mut_ptr(), v.len())
+        };
+        self.status("natural-gradient fisher_vector_product", status)?;
+        all_finite(out, "Fisher-vector product", &culprit(&self.instance.algorithm))
+    }
+
+    /// The plugin's own CG for up to `iterations` iterations: the iterates
+    /// `x_1, x_2, …` and their residual norms.
+    pub fn conjugate_gradient(&mut self, iterations: usize) -> Result<(Vec<Vec<f64>>, Vec<f64>)> {
+        let n = self.dim;
+        let mut iterates = vec![0.0; iterations * n];
+        let mut residuals = vec![0.0; iterations];
+        let mut done = u32::MAX;
+        // SAFETY: the buffers hold what we declare.
+        let status = unsafe {
+            (self.vtable.conjugate_gradient.expect("checked"))(
+                self.instance.raw,
+                iterations as u32,
+                iterates.as_mut_ptr(),
+                iterates.len(),
+                residuals.as_mut_ptr(),
+                &mut done,
+            )
+        };
+        self.status("natural-gradient conjugate_gradient", status)?;
+        let culprit = culprit(&self.instance.algorithm);
+        let done = done as usize;
+        if done > iterations {
+            bail!("{culprit} reported {done} CG iterations when at most {iterations} were asked");
+        }
+        iterates.truncate(done * n);
+        residuals.truncate(done);
+        all_finite(&iterates, "CG iterate", &culprit)?;
+        all_finite(&residuals, "CG residual", &culprit)?;
+        Ok((iterates.chunks_exact(n.max(1)).map(<[f64]>::to_vec).collect(), residuals))
     }
 }
 

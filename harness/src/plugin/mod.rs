@@ -10,5 +10,5 @@ mod instance;
 mod library;
 
 pub use catalog::{AlgorithmRef, Catalog};
-pub use instance::Instance;
+pub use instance::{Instance, NaturalGradient};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};

@@ -207,6 +207,38 @@ pub struct tb_instance {
     pub destroy: Option<unsafe extern "C" fn(this: *const tb_instance)>,
 }
 
+/// Id of the natural-gradient extension (with its NUL terminator).
+pub const TB_EXT_NATURAL_GRADIENT: &[u8] = b"trustbench.natural-gradient/1\0";
+
+/// The natural-gradient extension (`tb_ext_natural_gradient`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct tb_ext_natural_gradient {
+    /// `sizeof(tb_ext_natural_gradient)` as the plugin knows it.
+    pub struct_size: u32,
+    /// Number of policy parameters.
+    pub dim: Option<unsafe extern "C" fn(this: *const tb_instance) -> u64>,
+    /// Collect a batch and fix g and F at the current parameters.
+    pub prepare: Option<unsafe extern "C" fn(this: *const tb_instance) -> tb_status>,
+    /// Write g.
+    pub gradient: Option<unsafe extern "C" fn(this: *const tb_instance, g_out: *mut f64, g_len: usize) -> tb_status>,
+    /// Write (F + λI) v.
+    pub fisher_vector_product: Option<
+        unsafe extern "C" fn(this: *const tb_instance, v: *const f64, out: *mut f64, len: usize) -> tb_status,
+    >,
+    /// Run the plugin's CG, writing every iterate and residual.
+    pub conjugate_gradient: Option<
+        unsafe extern "C" fn(
+            this: *const tb_instance,
+            iterations: u32,
+            iterates_out: *mut f64,
+            iterates_cap: usize,
+            residuals_out: *mut f64,
+            iterations_done: *mut u32,
+        ) -> tb_status,
+    >,
+}
+
 /// Static description of one algorithm (`tb_algorithm_descriptor`).
 #[repr(C)]
 #[derive(Debug)]
@@ -284,6 +316,8 @@ pub fn layout_table() -> Vec<(&'static str, &'static str, usize)> {
         restore, release_snapshot, log_metric, steps_remaining, extension);
     rows!(out, tb_instance: struct_size, plugin_data, train_iteration, act, save, load, last_error,
         extension, destroy);
+    rows!(out, tb_ext_natural_gradient: struct_size, dim, prepare, gradient, fisher_vector_product,
+        conjugate_gradient);
     rows!(out, tb_algorithm_descriptor: struct_size, observation_kinds, action_kinds, id, name, version,
         description, default_config_json);
     rows!(out, tb_plugin_entry: struct_size, abi_major, abi_minor, library_name, library_version,

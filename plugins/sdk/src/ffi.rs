@@ -4,8 +4,8 @@
 //! `TB_ERROR` with the panic message as the last error, and a `RefCell`
 //! turns an illegal re-entrant call into an error instead of aliasing.
 
-use crate::abi::{self, tb_instance, tb_status};
-use crate::{Algorithm, Error, Host, Result, Spaces};
+use crate::abi::{self, tb_ext_natural_gradient, tb_instance, tb_status};
+use crate::{Algorithm, Error, Host, NaturalGradient, Result, Spaces};
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -15,6 +15,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 #[repr(C)]
 struct Instance<A> {
     raw: tb_instance,
+    /// The natural-gradient extension's vtable, handed out by `extension`.
+    natural_gradient: tb_ext_natural_gradient,
     state: RefCell<State<A>>,
     last_error: RefCell<String>,
 }
@@ -73,6 +75,14 @@ pub(crate) fn new_instance<A: Algorithm>(
             last_error: Some(last_error::<A>),
             extension: Some(extension::<A>),
             destroy: Some(destroy::<A>),
+        },
+        natural_gradient: tb_ext_natural_gradient {
+            struct_size: std::mem::size_of::<tb_ext_natural_gradient>() as u32,
+            dim: Some(ng_dim::<A>),
+            prepare: Some(ng_prepare::<A>),
+            gradient: Some(ng_gradient::<A>),
+            fisher_vector_product: Some(ng_fisher_vector_product::<A>),
+            conjugate_gradient: Some(ng_conjugate_gradient::<A>),
         },
         state: RefCell::new(State {
             algorithm,
@@ -219,26 +229,104 @@ unsafe extern "C" fn last_error<A: Algorithm>(
     .unwrap_or(0)
 }
 
-unsafe extern "C" fn extension<A: Algorithm>(
-    this: *const tb_instance,
-    id: *const c_char,
-) -> *const c_void {
+unsafe extern "C" fn extension<A: Algorithm>(this: *const tb_instance, id: *const c_char) -> *const c_void {
     if this.is_null() || id.is_null() {
         return std::ptr::null();
     }
     // SAFETY: see `guard`; `id` is a NUL-terminated string for this call.
     let instance = unsafe { &*(this as *const Instance<A>) };
-    let id = unsafe { CStr::from_ptr(id) }.to_string_lossy().into_owned();
-    catch_unwind(AssertUnwindSafe(|| {
-        instance
-            .state
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut s| s.algorithm.extension(&id))
-    }))
-    .ok()
-    .flatten()
-    .unwrap_or(std::ptr::null())
+    let id = unsafe { CStr::from_ptr(id) };
+    let wanted = CStr::from_bytes_with_nul(abi::TB_EXT_NATURAL_GRADIENT).expect("NUL-terminated");
+    let offered = id == wanted
+        && catch_unwind(AssertUnwindSafe(|| {
+            instance.state.try_borrow_mut().is_ok_and(|mut s| s.algorithm.natural_gradient().is_some())
+        }))
+        .unwrap_or(false);
+    if offered { &instance.natural_gradient as *const tb_ext_natural_gradient as *const c_void } else { std::ptr::null() }
+}
+
+/// Run `f` on the algorithm's natural-gradient capability under [`guard`].
+fn with_natural_gradient<A: Algorithm>(
+    this: *const tb_instance,
+    f: impl FnOnce(&mut dyn NaturalGradient, &mut Host) -> Result<tb_status>,
+) -> tb_status {
+    guard::<A>(this, |s| {
+        let State { algorithm, host, .. } = s;
+        let ng = algorithm
+            .natural_gradient()
+            .ok_or_else(|| Error::new("this algorithm has no natural-gradient capability"))?;
+        f(ng, host)
+    })
+}
+
+/// A caller buffer of exactly `len` values, or an error.
+///
+/// # Safety
+/// `p` must be NULL or valid for `len` values during the call.
+unsafe fn exact_buffer<'a>(p: *mut f64, len: usize, expected: usize, what: &str) -> Result<&'a mut [f64]> {
+    if p.is_null() || len != expected {
+        return Err(Error::new(format!("{what}: {len} values given, {expected} expected")));
+    }
+    // SAFETY: per the caller.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
+}
+
+unsafe extern "C" fn ng_dim<A: Algorithm>(this: *const tb_instance) -> u64 {
+    let mut n = 0u64;
+    with_natural_gradient::<A>(this, |ng, _| {
+        n = ng.dim() as u64;
+        Ok(abi::TB_OK)
+    });
+    n
+}
+
+unsafe extern "C" fn ng_prepare<A: Algorithm>(this: *const tb_instance) -> tb_status {
+    with_natural_gradient::<A>(this, |ng, host| ng.prepare(host).map(|_| abi::TB_OK))
+}
+
+unsafe extern "C" fn ng_gradient<A: Algorithm>(this: *const tb_instance, g: *mut f64, len: usize) -> tb_status {
+    with_natural_gradient::<A>(this, |ng, _| {
+        // SAFETY: the caller provides `len` writable values.
+        let g = unsafe { exact_buffer(g, len, ng.dim(), "gradient")? };
+        ng.gradient(g).map(|_| abi::TB_OK)
+    })
+}
+
+unsafe extern "C" fn ng_fisher_vector_product<A: Algorithm>(
+    this: *const tb_instance,
+    v: *const f64,
+    out: *mut f64,
+    len: usize,
+) -> tb_status {
+    with_natural_gradient::<A>(this, |ng, _| {
+        let n = ng.dim();
+        // SAFETY: the caller provides `len` values in each buffer.
+        let v = unsafe { exact_buffer(v as *mut f64, len, n, "fisher_vector_product input")? };
+        let out = unsafe { exact_buffer(out, len, n, "fisher_vector_product output")? };
+        ng.fisher_vector_product(v, out).map(|_| abi::TB_OK)
+    })
+}
+
+unsafe extern "C" fn ng_conjugate_gradient<A: Algorithm>(
+    this: *const tb_instance,
+    iterations: u32,
+    iterates: *mut f64,
+    iterates_cap: usize,
+    residuals: *mut f64,
+    done: *mut u32,
+) -> tb_status {
+    with_natural_gradient::<A>(this, |ng, _| {
+        let (k, n) = (iterations as usize, ng.dim());
+        if iterates_cap < k * n || done.is_null() {
+            return Err(Error::new(format!("conjugate_gradient: room for {iterates_cap} values, {} needed", k * n)));
+        }
+        // SAFETY: the caller provides the buffers it declared.
+        let iterates = unsafe { exact_buffer(iterates, k * n, k * n, "iterates")? };
+        let residuals = unsafe { exact_buffer(residuals, k, k, "residuals")? };
+        let count = ng.conjugate_gradient(iterates, residuals)?;
+        unsafe { *done = count as u32 };
+        Ok(abi::TB_OK)
+    })
 }
 
 unsafe extern "C" fn destroy<A: Algorithm>(this: *const tb_instance) {

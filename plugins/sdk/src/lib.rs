@@ -33,6 +33,7 @@ pub use host::{Host, StepBuffers, StepOutcome};
 pub use library::{AlgorithmEntry, Library};
 pub use space::{Space, Spaces};
 
+
 /// An error a plugin reports; its text reaches the user through `last_error`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error(pub String);
@@ -113,11 +114,35 @@ pub trait Algorithm: Sized + Send + 'static {
     /// Replace the learned parameters with bytes from [`Algorithm::save`].
     fn load(&mut self, bytes: &[u8]) -> Result<()>;
 
-    /// An optional capability by id; `None` when absent. The pointer must
-    /// stay valid as long as the instance.
-    fn extension(&mut self, _id: &str) -> Option<*const std::ffi::c_void> {
+    /// The natural-gradient capability (extension
+    /// `trustbench.natural-gradient/1`), if this algorithm has one. The SDK
+    /// exposes it through the ABI; `harness check cg` uses it.
+    fn natural_gradient(&mut self) -> Option<&mut dyn NaturalGradient> {
         None
     }
+}
+
+/// The pieces of a natural-gradient step, for the exact check of CG against
+/// a dense solve. `n` is the number of policy parameters.
+pub trait NaturalGradient {
+    /// n.
+    fn dim(&self) -> usize;
+
+    /// Collect one batch with the current policy through `host` and fix g
+    /// and F at the current parameters (without changing the policy).
+    fn prepare(&mut self, host: &mut Host) -> Result<()>;
+
+    /// The surrogate gradient g (n values).
+    fn gradient(&mut self, g: &mut [f64]) -> Result<()>;
+
+    /// `(F + λI) v`: the operator the algorithm's CG solves with.
+    fn fisher_vector_product(&mut self, v: &[f64], out: &mut [f64]) -> Result<()>;
+
+    /// Run the algorithm's own CG from `x_0 = 0` for up to
+    /// `residuals.len()` iterations, writing iterate `x_k` as row `k-1` of
+    /// `iterates` and its residual norm into `residuals[k-1]`; returns the
+    /// number of iterations done.
+    fn conjugate_gradient(&mut self, iterates: &mut [f64], residuals: &mut [f64]) -> Result<usize>;
 }
 
 /// Build the static descriptor of a plugin library offering the given

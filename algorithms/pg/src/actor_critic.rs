@@ -1,0 +1,106 @@
+//! The agent with its value baseline and sampler: what every
+//! policy-gradient iteration starts from ("collect a batch, estimate
+//! advantages, refit the baseline"), and what `save`/`load` persist.
+
+use crate::{Agent, Batch, Decoder, Encoder, PgConfig, Sampler, advantages, explained_variance};
+use trustbench_plugin::rng::{Rng, derive_seed};
+use trustbench_plugin::{Error, Host, Result, Spaces};
+use trustbench_policy::ValueBaseline;
+
+/// Seed streams of an actor-critic within the run seed.
+const POLICY_STREAM: u64 = 1;
+const BASELINE_STREAM: u64 = 2;
+const UPDATE_STREAM: u64 = 3;
+
+/// A batch with what was estimated from it before any update.
+#[derive(Debug, Clone)]
+pub struct Rollout {
+    /// The samples.
+    pub batch: Batch,
+    /// `V(sₜ)` before the baseline refit.
+    pub values: Vec<f64>,
+    /// GAE advantages (not normalised).
+    pub advantages: Vec<f64>,
+    /// Value targets `Aₜ + V(sₜ)`.
+    pub returns: Vec<f64>,
+}
+
+/// Agent + value baseline + sampler + the RNG of the update itself
+/// (subsampling, minibatch order).
+#[derive(Debug)]
+pub struct ActorCritic {
+    /// The shared keys.
+    pub config: PgConfig,
+    /// The policy.
+    pub agent: Agent,
+    /// `V(s)`.
+    pub baseline: ValueBaseline,
+    /// Keeps episodes going across iterations.
+    pub sampler: Sampler,
+    /// Randomness of updates (never of sampling).
+    pub rng: Rng,
+}
+
+impl ActorCritic {
+    /// Build from the shared config, the spaces and the run seed.
+    pub fn new(config: &PgConfig, spaces: &Spaces, seed: u64) -> Result<ActorCritic> {
+        config.validate()?;
+        let agent = Agent::new(
+            spaces,
+            &config.network()?,
+            config.normalize_observations,
+            Rng::new(derive_seed(seed, POLICY_STREAM, 0)),
+        )?;
+        let mut baseline_rng = Rng::new(derive_seed(seed, BASELINE_STREAM, 0));
+        let baseline = ValueBaseline::new(agent.obs_len(), config.baseline()?, &mut baseline_rng)
+            .map_err(|e| Error::new(e.0))?;
+        Ok(ActorCritic {
+            config: config.clone(),
+            agent,
+            baseline,
+            sampler: Sampler::default(),
+            rng: Rng::new(derive_seed(seed, UPDATE_STREAM, 0)),
+        })
+    }
+
+    /// Collect one batch with the current policy and estimate advantages;
+    /// `None` when the budget allowed no step at all.
+    pub fn rollout(&mut self, host: &mut Host) -> Result<Option<Rollout>> {
+        let steps = self.config.steps_per_env(host.num_envs());
+        let batch = self.sampler.collect(host, &mut self.agent, steps)?;
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        let (values, advantages, returns) =
+            advantages(&batch, &mut self.baseline, self.config.gamma, self.config.lambda);
+        Ok(Some(Rollout { batch, values, advantages, returns }))
+    }
+
+    /// Regress the baseline on the rollout's returns and log
+    /// `train/value_loss` and `train/explained_variance`.
+    pub fn refit_baseline(&mut self, rollout: &Rollout, host: &mut Host) {
+        let fit = self.baseline.fit(&rollout.batch.obs, &rollout.returns, &mut self.rng);
+        host.log("train/value_loss", fit.loss_before);
+        host.log("train/explained_variance", explained_variance(&rollout.values, &rollout.returns));
+    }
+
+    /// θ, normaliser, sampling RNG, the baseline's parameters.
+    pub fn save(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        self.agent.encode(&mut e);
+        e.reals(self.baseline.params());
+        e.finish()
+    }
+
+    /// Read what [`ActorCritic::save`] wrote (all or nothing).
+    pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
+        let mut d = Decoder::new(bytes)?;
+        let mut agent_copy = Agent::new_like(&self.agent);
+        agent_copy.decode(&mut d)?;
+        let baseline = d.reals(self.baseline.params().len(), "value-baseline parameters")?;
+        d.finish()?;
+        self.agent = agent_copy;
+        self.baseline.params_mut().copy_from_slice(&baseline);
+        Ok(())
+    }
+}

@@ -1,0 +1,138 @@
+//! The agent: a policy over a flat parameter vector, optional running
+//! observation normalisation, and the sampling RNG — everything `act`,
+//! `save` and `load` need.
+
+use crate::{Decoder, Encoder, NetworkConfig};
+use trustbench_plugin::rng::Rng;
+use trustbench_plugin::{Error, Result, Space, Spaces};
+use trustbench_policy::{Policy, PolicyWorkspace, RunningNormalizer};
+
+/// Clip of normalised observations, in standard deviations.
+const NORMALIZER_CLIP: f64 = 10.0;
+
+/// A stochastic policy with its parameters (see the module docs).
+#[derive(Debug)]
+pub struct Agent {
+    /// The policy's shape.
+    pub policy: Policy,
+    /// Its flat parameters θ.
+    pub params: Vec<f64>,
+    /// Running observation statistics, when normalisation is on. Part of the
+    /// saved parameters: a policy is meaningless without them.
+    pub normalizer: Option<RunningNormalizer>,
+    /// The sampling stream.
+    pub rng: Rng,
+    ws: PolicyWorkspace,
+    scratch: Vec<f64>,
+}
+
+impl Agent {
+    /// A Gaussian MLP for box actions, categorical for discrete ones, over
+    /// box observations, initialised from `rng`.
+    pub fn new(spaces: &Spaces, network: &NetworkConfig, normalize: bool, mut rng: Rng) -> Result<Agent> {
+        let Space::Box { .. } = spaces.observation else {
+            return Err(Error::new("policy networks need box observations"));
+        };
+        let obs_len = spaces.observation.dim();
+        let (hidden, act) = (&network.hidden_sizes, network.activation);
+        let policy = match spaces.action {
+            Space::Box { .. } => Policy::gaussian_mlp(obs_len, hidden, spaces.action.dim(), act),
+            Space::Discrete { n } => Policy::categorical_mlp(obs_len, hidden, n, act),
+        }
+        .map_err(|e| Error::new(e.0))?;
+        let params = policy.init(&mut rng);
+        Ok(Agent {
+            policy,
+            params,
+            normalizer: normalize.then(|| RunningNormalizer::new(obs_len, NORMALIZER_CLIP)),
+            rng,
+            ws: PolicyWorkspace::new(),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// A copy of `other`'s shape and state (for all-or-nothing loads).
+    pub fn new_like(other: &Agent) -> Agent {
+        Agent {
+            policy: other.policy.clone(),
+            params: other.params.clone(),
+            normalizer: other.normalizer.clone(),
+            rng: other.rng.clone(),
+            ws: PolicyWorkspace::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Observation values per state.
+    pub fn obs_len(&self) -> usize {
+        self.policy.obs_len()
+    }
+
+    /// Normalise `obs` in place (a no-op without normalisation).
+    pub fn normalize(&self, obs: &mut [f64]) {
+        if let Some(n) = &self.normalizer {
+            n.normalize(obs);
+        }
+    }
+
+    /// Actions for already-normalised observations: sampled, or the mode.
+    pub fn act_normalized(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) {
+        let n = obs.len() / self.obs_len();
+        self.policy.forward(&self.params, obs, n, &mut self.ws);
+        if deterministic {
+            self.policy.mode(&self.ws, actions);
+        } else {
+            self.policy.sample(&self.ws, &mut self.rng, actions);
+        }
+    }
+
+    /// Actions for raw observations (normalised here with the current
+    /// statistics, which are not updated).
+    pub fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        scratch.extend_from_slice(obs);
+        self.normalize(&mut scratch);
+        self.act_normalized(&scratch, deterministic, actions);
+        self.scratch = scratch;
+    }
+
+    /// Mean entropy of the policy on `obs` (normalised).
+    pub fn mean_entropy(&mut self, obs: &[f64]) -> f64 {
+        let n = obs.len() / self.obs_len();
+        let family = self.policy.distribution();
+        let dist = self.policy.forward(&self.params, obs, n, &mut self.ws);
+        dist.chunks_exact(family.dist_len()).map(|d| family.entropy(d)).sum::<f64>() / n.max(1) as f64
+    }
+
+    /// Append θ, the normaliser state and the RNG state.
+    pub fn encode(&self, e: &mut Encoder) {
+        e.reals(&self.params);
+        e.reals(&self.normalizer.as_ref().map(RunningNormalizer::state).unwrap_or_default());
+        for w in self.rng.state() {
+            e.word(w);
+        }
+    }
+
+    /// Read what [`Agent::encode`] wrote.
+    pub fn decode(&mut self, d: &mut Decoder<'_>) -> Result<()> {
+        let params = d.reals(self.params.len(), "policy parameters")?;
+        let dim = self.obs_len();
+        let normalizer = match &self.normalizer {
+            Some(_) => Some(
+                RunningNormalizer::from_state(dim, &d.reals(2 + 2 * dim, "normaliser state")?)
+                    .map_err(|e| Error::new(e.0))?,
+            ),
+            None => {
+                d.reals(0, "normaliser state")?;
+                None
+            }
+        };
+        let rng = Rng::from_state([d.word()?, d.word()?, d.word()?, d.word()?]);
+        if params.iter().any(|p| !p.is_finite()) {
+            return Err(Error::new("saved policy parameters are not finite"));
+        }
+        (self.params, self.normalizer, self.rng) = (params, normalizer, rng);
+        Ok(())
+    }
+}

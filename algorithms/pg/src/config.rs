@@ -1,0 +1,91 @@
+//! Config keys every policy-gradient plugin shares, flattened into each
+//! algorithm's own config (so `--set gamma=0.99` means the same everywhere).
+
+use crate::NetworkConfig;
+use serde::{Deserialize, Serialize};
+use trustbench_plugin::{Result, check_range};
+use trustbench_policy::BaselineConfig;
+
+/// Sampling, discounting, network and value-baseline keys.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PgConfig {
+    /// Env steps per iteration, summed over copies (the batch). The paper
+    /// used 50,000 for Swimmer and 1,000,000 for Hopper and Walker; smaller
+    /// batches learn classic control much faster per step.
+    pub steps_per_iteration: usize,
+    /// Discount γ of the returns being maximised (paper: 0.99).
+    pub gamma: f64,
+    /// GAE λ: 1 gives Monte-Carlo advantages (low bias, high variance), 0
+    /// one-step TD errors. 0.97 as in Schulman et al. 2016.
+    pub lambda: f64,
+    /// Hidden layer widths of the policy MLP. The paper's appendix: one
+    /// hidden layer of 50 units for Hopper and Walker (30 for Swimmer).
+    pub hidden_sizes: Vec<usize>,
+    /// `tanh` (the paper) or `relu`.
+    pub activation: String,
+    /// Standardise observations with running statistics (saved with θ).
+    pub normalize_observations: bool,
+    /// Hidden widths of the value-baseline MLP.
+    pub vf_hidden_sizes: Vec<usize>,
+    /// Adam learning rate of the value regression.
+    pub vf_learning_rate: f64,
+    /// Passes over the batch per value fit.
+    pub vf_epochs: usize,
+    /// Minibatch size of the value fit.
+    pub vf_minibatch: usize,
+}
+
+impl Default for PgConfig {
+    fn default() -> PgConfig {
+        PgConfig {
+            steps_per_iteration: 5000,
+            gamma: 0.99,
+            lambda: 0.97,
+            hidden_sizes: vec![50],
+            activation: "tanh".into(),
+            normalize_observations: true,
+            vf_hidden_sizes: vec![64, 64],
+            vf_learning_rate: 1e-3,
+            vf_epochs: 5,
+            vf_minibatch: 256,
+        }
+    }
+}
+
+impl PgConfig {
+    /// Check ranges; errors name the key and the valid range.
+    pub fn validate(&self) -> Result<()> {
+        check_range("steps_per_iteration", self.steps_per_iteration, 1, 100_000_000)?;
+        check_range("gamma", self.gamma, 0.0, 1.0)?;
+        check_range("lambda", self.lambda, 0.0, 1.0)?;
+        check_range("vf_learning_rate", self.vf_learning_rate, 1e-9, 1.0)?;
+        check_range("vf_epochs", self.vf_epochs, 0, 10_000)?;
+        check_range("vf_minibatch", self.vf_minibatch, 1, 10_000_000)?;
+        self.network()?;
+        NetworkConfig::new(&self.vf_hidden_sizes, &self.activation)?;
+        Ok(())
+    }
+
+    /// The policy network's shape.
+    pub fn network(&self) -> Result<NetworkConfig> {
+        NetworkConfig::new(&self.hidden_sizes, &self.activation)
+    }
+
+    /// The value baseline's config.
+    pub fn baseline(&self) -> Result<BaselineConfig> {
+        let net = NetworkConfig::new(&self.vf_hidden_sizes, &self.activation)?;
+        Ok(BaselineConfig {
+            hidden: net.hidden_sizes,
+            activation: net.activation,
+            learning_rate: self.vf_learning_rate,
+            epochs: self.vf_epochs,
+            minibatch: self.vf_minibatch,
+        })
+    }
+
+    /// Steps per copy per iteration: the batch split over `n_envs` copies
+    /// (rounded up, so a batch is never smaller than asked).
+    pub fn steps_per_env(&self, n_envs: usize) -> usize {
+        self.steps_per_iteration.div_ceil(n_envs.max(1))
+    }
+}

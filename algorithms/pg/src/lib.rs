@@ -1,0 +1,24 @@
+//! Plumbing shared by trustbench's policy-search plugins.
+//!
+//! The key design decision: each algorithm file reads like its paper
+//! because everything that is *not* the algorithm lives here, once — the
+//! agent (policy, parameters, observation normalisation, save/load), batch
+//! sampling through the host, GAE advantages with a value baseline, and the
+//! natural-gradient update that TRPO and NPG share (they differ only in how
+//! the step is sized).
+#![warn(missing_docs)]
+
+mod actor_critic;
+mod agent;
+mod codec;
+mod config;
+pub mod natural;
+mod network_config;
+mod sampler;
+
+pub use actor_critic::{ActorCritic, Rollout};
+pub use agent::Agent;
+pub use codec::{Decoder, Encoder};
+pub use config::PgConfig;
+pub use network_config::{NetworkConfig, parse_activation};
+pub use sampler::{Batch, Sampler, advantages, explained_variance};

@@ -1,0 +1,227 @@
+//! The natural-gradient update that TRPO and NPG share (Schulman et al.
+//! 2015, Appendix C; Kakade 2002). They differ only in how the step along
+//! the natural direction is sized ([`StepRule`]), so that is the only switch.
+//!
+//! One iteration, as in the paper:
+//! 1. collect a batch with π_old and estimate advantages A (GAE);
+//! 2. g = ∇θ L(θ_old), L(θ) = mean(π_θ(a|s)/π_old(a|s) · A);
+//! 3. x ≈ (F + λI)⁻¹ g by `cg_iterations` of conjugate gradient, with the
+//!    analytic Fisher-vector product on a `fvp_fraction` subsample;
+//! 4. TRPO: s = β x, β = √(2δ / xᵀFx), then backtrack until the exact mean
+//!    KL ≤ δ and L improves. NPG: s = η x with a fixed η, taken as is;
+//! 5. refit the value baseline on the batch's returns.
+
+use crate::{ActorCritic, Rollout};
+use trustbench_plugin::{Error, Host, NaturalGradient, Result, check_range};
+use trustbench_policy::vector::norm;
+use trustbench_policy::{
+    CgScratch, FisherVectorProduct, LineSearch, NaturalStep, PolicyWorkspace, Surrogate, conjugate_gradient,
+    normalize_advantages, subsample,
+};
+
+/// How the step along the natural direction x is sized.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepRule {
+    /// TRPO: to the KL boundary, then backtracking on the exact constraint.
+    TrustRegion(LineSearch),
+    /// NPG: a fixed multiple of x, no line search.
+    Fixed(f64),
+}
+
+/// The numbers of the natural-gradient solve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NaturalConfig {
+    /// CG iterations (paper: 10).
+    pub cg_iterations: usize,
+    /// λ in (F + λI): keeps CG well posed when F is near-singular.
+    pub cg_damping: f64,
+    /// Fraction of the batch the Fisher-vector products use (paper: 0.1).
+    pub fvp_fraction: f64,
+    /// How the step is sized.
+    pub rule: StepRule,
+}
+
+impl NaturalConfig {
+    /// Check ranges; errors name the key and the valid range.
+    pub fn validate(&self) -> Result<()> {
+        check_range("cg_iterations", self.cg_iterations, 1, 100_000)?;
+        check_range("cg_damping", self.cg_damping, 0.0, 1e6)?;
+        check_range("fvp_fraction", self.fvp_fraction, 1e-6, 1.0)?;
+        match self.rule {
+            StepRule::TrustRegion(ls) => {
+                check_range("max_kl", ls.max_kl, 1e-9, 10.0)?;
+                check_range("backtracks", ls.attempts, 1, 100)
+            }
+            StepRule::Fixed(step) => check_range("step_size", step, 1e-12, 1e3),
+        }
+    }
+}
+
+/// Everything fixed at θ_old for one update: the batch, g, and the
+/// Fisher-vector product prepared on its subsample.
+pub struct NaturalProblem {
+    obs: Vec<f64>,
+    actions: Vec<f64>,
+    advantages: Vec<f64>,
+    gradient: Vec<f64>,
+    fvp: FisherVectorProduct,
+    surrogate_before: f64,
+    entropy: f64,
+}
+
+impl NaturalProblem {
+    /// Steps 2–3's inputs from a rollout (advantages normalised here).
+    pub fn new(ac: &mut ActorCritic, rollout: &Rollout, config: &NaturalConfig) -> NaturalProblem {
+        let mut advantages = rollout.advantages.clone();
+        normalize_advantages(&mut advantages);
+        let (obs, actions) = (rollout.batch.obs.clone(), rollout.batch.actions.clone());
+        let policy = &ac.agent.policy;
+        let params = &ac.agent.params;
+        let mut ws = PolicyWorkspace::new();
+        let mut gradient = vec![0.0; policy.param_len()];
+        let value = Surrogate::new(policy, params, &obs, &actions, &advantages, &mut ws).gradient(
+            policy,
+            params,
+            &mut ws,
+            &mut gradient,
+        );
+        let n = advantages.len();
+        let subset = subsample(n, config.fvp_fraction, &mut ac.rng);
+        let mut fvp = FisherVectorProduct::new(policy, config.cg_damping);
+        fvp.prepare(params, &obs, n, Some(&subset));
+        NaturalProblem {
+            obs,
+            actions,
+            advantages,
+            gradient,
+            fvp,
+            surrogate_before: value.surrogate,
+            entropy: value.mean_entropy,
+        }
+    }
+
+    /// x ≈ (F + λI)⁻¹ g from x₀ = 0; `on_iterate(k, x_k, ‖r_k‖)` sees every
+    /// iterate. Returns x and the final residual norm.
+    pub fn solve(&mut self, iterations: usize, mut on_iterate: impl FnMut(usize, &[f64], f64)) -> (Vec<f64>, f64) {
+        let n = self.gradient.len();
+        let mut x = vec![0.0; n];
+        let mut scratch = CgScratch::new(n, iterations);
+        let fvp = &mut self.fvp;
+        let report = conjugate_gradient(
+            |v, out| fvp.apply(v, out),
+            &self.gradient,
+            &mut x,
+            iterations,
+            1e-10,
+            &mut scratch,
+            |it| on_iterate(it.iteration, it.x, it.residual_norm),
+        );
+        (x, report.residual_norm)
+    }
+}
+
+/// Steps 3–4 on a prepared problem; logs the update's metrics. On a failed
+/// line search the parameters are left exactly as they were.
+pub fn natural_update(ac: &mut ActorCritic, problem: &mut NaturalProblem, config: &NaturalConfig, host: &mut Host) -> Result<()> {
+    let (x, residual) = problem.solve(config.cg_iterations, |_, _, _| {});
+    let mut fx = vec![0.0; x.len()];
+    problem.fvp.apply(&x, &mut fx);
+    let step = match config.rule {
+        StepRule::TrustRegion(ls) => NaturalStep::new(&x, &fx, &problem.gradient, ls.max_kl),
+        StepRule::Fixed(eta) => NaturalStep::scaled(&x, &problem.gradient, eta),
+    }
+    .map_err(|e| Error::new(e.to_string()))?;
+    let policy = ac.agent.policy.clone();
+    let mut ws = PolicyWorkspace::new();
+    let surrogate = Surrogate::new(&policy, &ac.agent.params, &problem.obs, &problem.actions, &problem.advantages, &mut ws);
+    let (after, expected, backtracks) = match config.rule {
+        StepRule::TrustRegion(ls) => {
+            let report = ls.run(&mut ac.agent.params, &step, |p| surrogate.evaluate(&policy, p, &mut ws));
+            let accepted = report.accepted();
+            let expected = report.attempts.last().map_or(0.0, |a| if accepted { a.expected_improvement } else { 0.0 });
+            host.log("train/step_accepted", accepted as u8 as f64);
+            (report.after, expected, report.attempts.len().saturating_sub(1))
+        }
+        StepRule::Fixed(_) => {
+            step.apply(&mut ac.agent.params, 1.0);
+            (surrogate.evaluate(&policy, &ac.agent.params, &mut ws), step.expected_improvement, 0)
+        }
+    };
+    host.log("train/mean_kl", after.mean_kl);
+    host.log("train/entropy", problem.entropy);
+    host.log("train/surrogate_expected_improvement", expected);
+    host.log("train/surrogate_actual_improvement", after.surrogate - problem.surrogate_before);
+    host.log("train/backtracks", backtracks as f64);
+    host.log("train/cg_residual", residual);
+    host.log("train/step_norm", norm(&step.full_step));
+    Ok(())
+}
+
+/// A TRPO or NPG learner: one natural-gradient iteration per call, and the
+/// `trustbench.natural-gradient/1` capability for `harness check cg`.
+pub struct NaturalLearner {
+    /// Agent, baseline, sampler.
+    pub ac: ActorCritic,
+    /// The solve and the step rule.
+    pub config: NaturalConfig,
+    prepared: Option<NaturalProblem>,
+}
+
+impl NaturalLearner {
+    /// A learner over `ac`.
+    pub fn new(ac: ActorCritic, config: NaturalConfig) -> Result<NaturalLearner> {
+        config.validate()?;
+        Ok(NaturalLearner { ac, config, prepared: None })
+    }
+
+    /// One iteration of the module docs' steps 1–5.
+    pub fn iteration(&mut self, host: &mut Host) -> Result<()> {
+        let Some(rollout) = self.ac.rollout(host)? else { return Ok(()) };
+        self.iteration_on(&rollout, host)
+    }
+
+    /// Steps 2–5 on a rollout collected elsewhere (e.g. by the vine sampler).
+    pub fn iteration_on(&mut self, rollout: &Rollout, host: &mut Host) -> Result<()> {
+        let mut problem = NaturalProblem::new(&mut self.ac, rollout, &self.config);
+        natural_update(&mut self.ac, &mut problem, &self.config, host)?;
+        self.ac.refit_baseline(rollout, host);
+        Ok(())
+    }
+
+    fn prepared(&mut self) -> Result<&mut NaturalProblem> {
+        self.prepared.as_mut().ok_or_else(|| Error::new("natural-gradient: call prepare first"))
+    }
+}
+
+impl NaturalGradient for NaturalLearner {
+    fn dim(&self) -> usize {
+        self.ac.agent.params.len()
+    }
+
+    fn prepare(&mut self, host: &mut Host) -> Result<()> {
+        let rollout = self.ac.rollout(host)?.ok_or_else(|| Error::new("natural-gradient: the budget allows no batch"))?;
+        self.prepared = Some(NaturalProblem::new(&mut self.ac, &rollout, &self.config));
+        Ok(())
+    }
+
+    fn gradient(&mut self, g: &mut [f64]) -> Result<()> {
+        g.copy_from_slice(&self.prepared()?.gradient);
+        Ok(())
+    }
+
+    fn fisher_vector_product(&mut self, v: &[f64], out: &mut [f64]) -> Result<()> {
+        self.prepared()?.fvp.apply(v, out);
+        Ok(())
+    }
+
+    fn conjugate_gradient(&mut self, iterates: &mut [f64], residuals: &mut [f64]) -> Result<usize> {
+        let n = self.dim();
+        let mut done = 0;
+        self.prepared()?.solve(residuals.len(), |k, x, r| {
+            iterates[(k - 1) * n..k * n].copy_from_slice(x);
+            residuals[k - 1] = r;
+            done = k;
+        });
+        Ok(done)
+    }
+}

@@ -1,0 +1,95 @@
+//! Vanilla policy gradient (REINFORCE, Williams 1992) with a value baseline
+//! and GAE, as a trustbench plugin: one first-order (Adam) step along
+//! g = ∇θ mean(log π_θ(a|s) · A) per batch. The simplest member of the
+//! family; what the natural gradient and the trust region improve upon.
+#![warn(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+use trustbench_pg::{ActorCritic, PgConfig};
+use trustbench_plugin::{Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config};
+use trustbench_policy::vector::norm;
+use trustbench_policy::{Adam, PolicyWorkspace, Surrogate, normalize_advantages};
+
+/// VPG's hyperparameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Sampling, discounting, networks, value baseline.
+    #[serde(flatten)]
+    pub pg: PgConfig,
+    /// Adam's step size for the policy. With normalised advantages the
+    /// gradient's scale is fixed, so this directly sets how far θ moves.
+    pub learning_rate: f64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { pg: PgConfig { steps_per_iteration: 2000, ..PgConfig::default() }, learning_rate: 0.01 }
+    }
+}
+
+/// The VPG plugin.
+pub struct Vpg {
+    ac: ActorCritic,
+    adam: Adam,
+    ws: PolicyWorkspace,
+}
+
+impl Algorithm for Vpg {
+    fn info() -> AlgorithmInfo {
+        AlgorithmInfo {
+            id: "vpg",
+            name: "Vanilla policy gradient (REINFORCE with baseline)",
+            version: "1.0.0",
+            description: "One Adam step along the policy gradient per batch, GAE advantages (Williams 1992)",
+            observation_kinds: kinds::BOX,
+            action_kinds: kinds::ANY,
+        }
+    }
+
+    fn default_config() -> serde_json::Value {
+        serde_json::to_value(Config::default()).expect("config serialises")
+    }
+
+    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
+        let c: Config = parse_config(config)?;
+        check_range("learning_rate", c.learning_rate, 1e-9, 10.0)?;
+        let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
+        let adam = Adam::new(ac.agent.params.len(), c.learning_rate);
+        Ok(Vpg { ac, adam, ws: PolicyWorkspace::new() })
+    }
+
+    fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
+        // 1. Sample with the current policy; estimate advantages.
+        let Some(rollout) = self.ac.rollout(host)? else { return Ok(()) };
+        let mut advantages = rollout.advantages.clone();
+        normalize_advantages(&mut advantages);
+        // 2. g = ∇ mean(π/π_old · A) at θ_old, which is ∇ mean(log π · A).
+        let (batch, agent) = (&rollout.batch, &mut self.ac.agent);
+        let mut g = vec![0.0; agent.params.len()];
+        let value = Surrogate::new(&agent.policy, &agent.params, &batch.obs, &batch.actions, &advantages, &mut self.ws)
+            .gradient(&agent.policy, &agent.params, &mut self.ws, &mut g);
+        // 3. Ascend: Adam minimises, so hand it −g.
+        g.iter_mut().for_each(|x| *x = -*x);
+        self.adam.step(&mut agent.params, &g);
+        host.log("train/entropy", value.mean_entropy);
+        host.log("train/gradient_norm", norm(&g));
+        // 4. Refit the baseline.
+        self.ac.refit_baseline(&rollout, host);
+        Ok(())
+    }
+
+    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {
+        self.ac.agent.act(obs, deterministic, actions);
+        Ok(())
+    }
+
+    fn save(&self) -> Result<Vec<u8>> {
+        Ok(self.ac.save())
+    }
+
+    fn load(&mut self, bytes: &[u8]) -> Result<()> {
+        self.ac.load(bytes).map_err(|e| Error::new(format!("vpg: {e}")))
+    }
+}
+
+trustbench_plugin::plugin_library!(pub fn plugin_entry, "trustbench-vpg", env!("CARGO_PKG_VERSION"), [Vpg]);

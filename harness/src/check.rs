@@ -1,0 +1,111 @@
+//! `harness check cg`: is a plugin's conjugate gradient solving the right
+//! system, and how well after k iterations?
+//!
+//! The plugin (through the `trustbench.natural-gradient/1` extension)
+//! collects one batch with its current policy and exposes g, the damped
+//! Fisher-vector product v ↦ (F + λI) v and its own CG iterates. The harness
+//! builds the dense matrix column by column from the products, solves
+//! (F + λI) x* = g by Cholesky (faer), and compares every iterate x_k with
+//! x*: relative error ‖x_k − x*‖/‖x*‖, cosine(x_k, x*) and CG's residual.
+//! Any plugin offering the extension can be checked; the math is the same
+//! code the policy crate's own exact check uses.
+
+use crate::host::{HostBox, World};
+use crate::plugin::{AlgorithmRef, Instance};
+use crate::results;
+use anyhow::{Result, anyhow, bail};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+use trustbench_envs::{EnvSpec, VecEnv};
+use trustbench_policy::exact::{ExactRow, dense_operator, solve_damped};
+use trustbench_policy::vector::{cosine, distance, norm};
+
+/// Largest parameter count for which the dense check is attempted
+/// (an n×n matrix of f64 and n Fisher-vector products).
+pub const MAX_DENSE_DIM: usize = 6_000;
+
+/// What to check.
+pub struct CgCheck {
+    /// The algorithm (must offer the extension).
+    pub algorithm: AlgorithmRef,
+    /// Its resolved config.
+    pub config: Map<String, Value>,
+    /// The env the batch is collected on.
+    pub env: &'static EnvSpec,
+    /// Seed of the batch and the plugin.
+    pub seed: u64,
+    /// Env copies stepped together.
+    pub num_envs: u32,
+    /// Env-step cap for collecting the batch.
+    pub steps: u64,
+    /// CG iterations to compare (default: the parameter count, capped).
+    pub iterations: Option<usize>,
+    /// Where the table is written.
+    pub out_dir: PathBuf,
+}
+
+/// The outcome: one row per CG iteration, and where the table went.
+pub struct CgCheckReport {
+    /// Number of policy parameters.
+    pub dim: usize,
+    /// Rows, iteration 1 first.
+    pub rows: Vec<ExactRow>,
+    /// The Parquet file.
+    pub path: PathBuf,
+    /// ‖x*‖ (a zero gradient makes relative errors meaningless).
+    pub solution_norm: f64,
+}
+
+/// Run the check.
+pub fn check_cg(req: &CgCheck) -> Result<CgCheckReport> {
+    let envs = VecEnv::new(req.env, req.num_envs as usize, req.seed, 0);
+    let host = HostBox::new(World::new(envs, req.steps, Instant::now()), req.seed);
+    let config = Value::Object(req.config.clone()).to_string();
+    // SAFETY: `host` is declared before `instance`, so it outlives it.
+    let mut instance = unsafe {
+        Instance::create(&req.algorithm, &config, host.spaces(), host.raw(), host.observation_space(), host.action_space())
+    }?;
+    let id = &req.algorithm.info.id;
+    let mut ng = instance
+        .natural_gradient()?
+        .ok_or_else(|| anyhow!("algorithm '{id}' does not offer the trustbench.natural-gradient/1 extension"))?;
+    let n = ng.dim();
+    if n == 0 || n > MAX_DENSE_DIM {
+        bail!("algorithm '{id}' has {n} parameters; the dense check needs 1..={MAX_DENSE_DIM} (use a smaller policy)");
+    }
+    ng.prepare()?;
+    if let Some(fault) = host.take_fault() {
+        bail!("plugin '{id}' misused the host while collecting the batch: {fault}");
+    }
+    let g = ng.gradient()?;
+    let mut failure = None;
+    let dense = dense_operator(n, |v, out| {
+        if failure.is_none() {
+            failure = ng.fisher_vector_product(v, out).err();
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    // The products already include the plugin's damping λ.
+    let x_star = solve_damped(&dense, 0.0, &g)?;
+    let iterations = req.iterations.unwrap_or(n.min(500));
+    let (iterates, residuals) = ng.conjugate_gradient(iterations)?;
+    let star_norm = norm(&x_star);
+    let rows: Vec<ExactRow> = iterates
+        .iter()
+        .zip(&residuals)
+        .enumerate()
+        .map(|(k, (x, &residual_norm))| ExactRow {
+            iteration: k + 1,
+            relative_error: distance(x, &x_star) / star_norm,
+            cosine: cosine(x, &x_star),
+            residual_norm,
+        })
+        .collect();
+    let dir = req.out_dir.join(format!("check-cg-{id}-{}-s{}", req.env.id, req.seed));
+    std::fs::create_dir_all(&dir)?;
+    let path = results::write_check_cg(&dir, id, req.env.id, req.seed, n, &rows)?;
+    Ok(CgCheckReport { dim: n, rows, path, solution_norm: star_norm })
+}

@@ -1,0 +1,175 @@
+//! `harness render`: play a policy on an env and write the frames as an
+//! animated GIF.
+//!
+//! The envs draw themselves (`Env::render`, RGB frames, no I/O); this module
+//! owns the rest: creating the plugin instance exactly as a run does (through
+//! the C ABI, with a host whose budget is zero since nothing is trained),
+//! loading a saved policy into it, playing episodes with the deterministic
+//! policy on the evaluation start states of the run's seed, and encoding.
+//! Frames are encoded as they are drawn, so memory stays flat however many
+//! frames are asked for.
+
+use crate::host::{HostBox, World};
+use crate::plugin::{AlgorithmRef, Instance};
+use crate::results;
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+use trustbench_envs::{EnvSpec, VecEnv, derive_seed};
+
+/// Seed stream of the episodes shown: the run's evaluation stream, so that
+/// episode `i` starts where the run's evaluation episode `i` did.
+const EVAL_STREAM: u64 = 1;
+
+/// What to render, fully resolved.
+pub struct RenderRequest {
+    /// The policy's algorithm.
+    pub algorithm: AlgorithmRef,
+    /// Its config (the one it was trained with, for a saved policy).
+    pub config: Map<String, Value>,
+    /// Saved parameters to load (`Instance::load`); `None` plays the
+    /// freshly created instance.
+    pub policy: Option<Vec<u8>>,
+    /// The env.
+    pub env: &'static EnvSpec,
+    /// Seed of the start states and of the instance.
+    pub seed: u64,
+    /// Episodes to play (fewer if `max_frames` is reached first).
+    pub episodes: u32,
+    /// Keep every `frame_every`-th env step (and each episode's first and
+    /// last state).
+    pub frame_every: u32,
+    /// Most frames in the GIF.
+    pub max_frames: usize,
+    /// Frame width, pixels.
+    pub width: u16,
+    /// Frame height, pixels.
+    pub height: u16,
+    /// Playback rate, frames per second.
+    pub fps: u32,
+    /// The GIF file (written atomically).
+    pub out: PathBuf,
+}
+
+/// What was rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderSummary {
+    /// Frames written.
+    pub frames: usize,
+    /// Return and length of each episode played (the last one may have been
+    /// cut short by `max_frames`).
+    pub episodes: Vec<(f64, u64)>,
+    /// Size of the file, bytes.
+    pub bytes: usize,
+}
+
+/// GIF encoding of frames as they come.
+struct Gif {
+    encoder: gif::Encoder<Vec<u8>>,
+    width: u16,
+    height: u16,
+    delay_cs: u16,
+    frames: usize,
+}
+
+impl Gif {
+    fn new(req: &RenderRequest) -> Result<Gif> {
+        let mut encoder = gif::Encoder::new(Vec::new(), req.width, req.height, &[])?;
+        encoder.set_repeat(gif::Repeat::Infinite)?;
+        Ok(Gif {
+            encoder,
+            width: req.width,
+            height: req.height,
+            delay_cs: (100 / req.fps.max(1)).max(1) as u16,
+            frames: 0,
+        })
+    }
+
+    /// Quantise an RGB frame to its own 256-colour palette and append it.
+    fn push(&mut self, rgb: &[u8]) -> Result<()> {
+        let mut frame = gif::Frame::from_rgb_speed(self.width, self.height, rgb, 10);
+        frame.delay = self.delay_cs;
+        self.encoder.write_frame(&frame)?;
+        self.frames += 1;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<u8>> {
+        Ok(self.encoder.into_inner()?)
+    }
+}
+
+/// Play and write the GIF.
+pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
+    if req.episodes == 0 || req.frame_every == 0 || req.max_frames == 0 {
+        bail!("--episodes, --every and --max-frames must be at least 1");
+    }
+    if req.width == 0 || req.height == 0 {
+        bail!("--width and --height must be at least 1");
+    }
+    let (width, height) = (req.width as usize, req.height as usize);
+    // Nothing is trained: the host's budget is zero.
+    let envs = VecEnv::new(req.env, 1, req.seed, 0);
+    let host = HostBox::new(World::new(envs, 0, Instant::now()), req.seed);
+    let config = Value::Object(req.config.clone()).to_string();
+    // SAFETY: `host` is declared before `instance`, so it outlives it.
+    let mut instance = unsafe {
+        Instance::create(
+            &req.algorithm,
+            &config,
+            host.spaces(),
+            host.raw(),
+            host.observation_space(),
+            host.action_space(),
+        )
+    }?;
+    if let Some(policy) = &req.policy {
+        instance.load(policy)?;
+    }
+    let mut env = req.env.make();
+    let (obs_dim, act_dim) = (env.observation_space().dim(), env.action_space().dim());
+    let (mut obs, mut action) = (vec![0.0; obs_dim], vec![0.0; act_dim]);
+    let draw = |env: &dyn trustbench_envs::Env| {
+        env.render(width, height)
+            .ok_or_else(|| anyhow!("env '{}' cannot be rendered", req.env.id))
+    };
+    let mut gif = Gif::new(req)?;
+    let mut episodes = Vec::new();
+    for i in 0..req.episodes {
+        if gif.frames >= req.max_frames {
+            break;
+        }
+        env.reset(Some(derive_seed(req.seed, EVAL_STREAM, i as u64)), &mut obs);
+        gif.push(&draw(env.as_ref())?)?;
+        let (mut ret, mut len) = (0.0, 0u64);
+        loop {
+            instance.act(&obs, true, &mut action)?;
+            let step = env.step(&action, &mut obs);
+            ret += step.reward;
+            len += 1;
+            if len % req.frame_every as u64 == 0 || step.done() {
+                gif.push(&draw(env.as_ref())?)?;
+            }
+            if step.done() || gif.frames >= req.max_frames {
+                episodes.push((ret, len));
+                break;
+            }
+        }
+    }
+    if let Some(fault) = host.take_fault() {
+        bail!(
+            "plugin '{}' misused the host: {fault}",
+            req.algorithm.info.id
+        );
+    }
+    let frames = gif.frames;
+    let bytes = gif.finish()?;
+    results::write_bytes_atomically(&req.out, &bytes)
+        .with_context(|| format!("writing {}", req.out.display()))?;
+    Ok(RenderSummary {
+        frames,
+        episodes,
+        bytes: bytes.len(),
+    })
+}

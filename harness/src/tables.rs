@@ -1,0 +1,164 @@
+//! Reading results back from a run directory's Parquet files (the writer is
+//! [`crate::results`]): the `runs` row, one metric's series, and the
+//! optional `harness check cg` table. Sweeps read the status of finished
+//! runs; reports read everything.
+
+use crate::results::{CHECK_CG_FILE, METRICS_FILE, RUNS_FILE, RunRow};
+use anyhow::{Context, Result, anyhow};
+use arrow_array::{
+    Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
+};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::path::Path;
+
+/// A `check_cg.parquet` table (written by `harness check cg`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CgTable {
+    /// The algorithm checked, when the table names it.
+    pub algorithm_id: Option<String>,
+    /// The env, when the table names it.
+    pub env_id: Option<String>,
+    /// The seed, when the table names it.
+    pub seed: Option<u64>,
+    /// One row per CG iteration.
+    pub rows: Vec<CgRow>,
+}
+
+/// One row of `check_cg.parquet`: the plugin's CG solution after
+/// `iteration` steps compared with the exact solve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CgRow {
+    /// CG iteration.
+    pub iteration: u64,
+    /// `‖x − x*‖ / ‖x*‖`.
+    pub relative_error: f64,
+    /// Cosine between `x` and `x*`.
+    pub cosine: f64,
+    /// Residual norm `‖F x − g‖`.
+    pub residual: f64,
+}
+
+/// All record batches of a Parquet file.
+fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
+    let read = || -> Result<Vec<RecordBatch>> {
+        let file = std::fs::File::open(path)?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+        Ok(reader.collect::<Result<Vec<_>, _>>()?)
+    };
+    read().with_context(|| format!("reading {}", path.display()))
+}
+
+/// Column `name` of `batch` as array type `A`.
+fn column<'a, A: Array + 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a A> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<A>())
+        .ok_or_else(|| anyhow!("column '{name}' is missing or of another type"))
+}
+
+/// The `runs` row of the run in `dir`.
+pub fn read_run(dir: &Path) -> Result<RunRow> {
+    let path = dir.join(RUNS_FILE);
+    let batches = read_batches(&path)?;
+    let b = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .ok_or_else(|| anyhow!("{} has no row", path.display()))?;
+    let parse = || -> Result<RunRow> {
+        let text = |name| column::<StringArray>(b, name).map(|c| c.value(0).to_string());
+        let optional = |name| {
+            column::<StringArray>(b, name).map(|c| (!c.is_null(0)).then(|| c.value(0).to_string()))
+        };
+        let int = |name| column::<UInt64Array>(b, name).map(|c| c.value(0));
+        let time = |name| column::<TimestampMicrosecondArray>(b, name).map(|c| c.value(0));
+        Ok(RunRow {
+            run_id: text("run_id")?,
+            status: text("status")?,
+            error: optional("error")?,
+            algorithm_id: text("algorithm_id")?,
+            algorithm_version: text("algorithm_version")?,
+            plugin_library: text("plugin_library")?,
+            plugin_path: optional("plugin_path")?,
+            abi_version: text("abi_version")?,
+            env_id: text("env_id")?,
+            seed: int("seed")?,
+            num_envs: int("num_envs")?,
+            step_budget: int("step_budget")?,
+            env_steps: int("env_steps")?,
+            iterations: int("iterations")?,
+            config_json: text("config_json")?,
+            harness_version: text("harness_version")?,
+            start_time_us: time("start_time")?,
+            end_time_us: time("end_time")?,
+            wall_seconds: column::<Float64Array>(b, "wall_seconds")?.value(0),
+        })
+    };
+    parse().with_context(|| format!("reading {}", path.display()))
+}
+
+/// The `(env_steps, value)` series of metric `name` in the run in `dir`, in
+/// logging order.
+pub fn read_metric(dir: &Path, name: &str) -> Result<Vec<(u64, f64)>> {
+    let path = dir.join(METRICS_FILE);
+    let mut series = Vec::new();
+    for b in read_batches(&path)? {
+        let mut parse = || -> Result<()> {
+            let metric = column::<StringArray>(&b, "metric")?;
+            let steps = column::<UInt64Array>(&b, "env_steps")?;
+            let value = column::<Float64Array>(&b, "value")?;
+            series.extend(
+                (0..b.num_rows())
+                    .filter(|&i| metric.value(i) == name)
+                    .map(|i| (steps.value(i), value.value(i))),
+            );
+            Ok(())
+        };
+        parse().with_context(|| format!("reading {}", path.display()))?;
+    }
+    Ok(series)
+}
+
+/// The CG check table in `dir`, or `None` when it has none. The columns
+/// `iteration, relative_error, cosine, residual` are required;
+/// `algorithm_id, env_id, seed` are read when present.
+pub fn read_check_cg(dir: &Path) -> Result<Option<CgTable>> {
+    let path = dir.join(CHECK_CG_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut table = CgTable {
+        algorithm_id: None,
+        env_id: None,
+        seed: None,
+        rows: Vec::new(),
+    };
+    for b in read_batches(&path)? {
+        let mut parse = || -> Result<()> {
+            if b.num_rows() > 0 {
+                let text = |name| {
+                    column::<StringArray>(&b, name)
+                        .ok()
+                        .map(|c| c.value(0).to_string())
+                };
+                table.algorithm_id = table.algorithm_id.take().or_else(|| text("algorithm_id"));
+                table.env_id = table.env_id.take().or_else(|| text("env_id"));
+                table.seed = table
+                    .seed
+                    .or_else(|| column::<UInt64Array>(&b, "seed").ok().map(|c| c.value(0)));
+            }
+            let iteration = column::<UInt64Array>(&b, "iteration")?;
+            let error = column::<Float64Array>(&b, "relative_error")?;
+            let cosine = column::<Float64Array>(&b, "cosine")?;
+            let residual = column::<Float64Array>(&b, "residual")?;
+            table.rows.extend((0..b.num_rows()).map(|i| CgRow {
+                iteration: iteration.value(i),
+                relative_error: error.value(i),
+                cosine: cosine.value(i),
+                residual: residual.value(i),
+            }));
+            Ok(())
+        };
+        parse().with_context(|| format!("reading {}", path.display()))?;
+    }
+    Ok(Some(table))
+}
