@@ -46,4 +46,12 @@ pub trait Env: Send + 'static {
 
     /// A full copy of the current state, RNG included (the snapshot).
     fn boxed_clone(&self) -> Box<dyn Env>;
+
+    /// A picture of the current state: `width × height` RGB pixels,
+    /// row-major from the top-left (see [`crate::render`]), or `None` if the
+    /// env cannot draw itself.
+    fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {
+        let _ = (width, height);
+        None
+    }
 }

@@ -13,7 +13,9 @@
 
 pub mod classic;
 mod env;
+pub mod locomotion;
 mod registry;
+pub mod render;
 mod time_limit;
 mod vec_env;
 

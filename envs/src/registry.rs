@@ -2,6 +2,7 @@
 
 use crate::Env;
 use crate::classic::{CartPole, Pendulum};
+use crate::locomotion::{Ant, Legged, LocomotionConfig as Config, Swimmer};
 use crate::time_limit::TimeLimit;
 
 /// A registered environment: a versioned id and a constructor.
@@ -50,6 +51,48 @@ static REGISTRY: &[EnvSpec] = &[
         summary: "Swing up and hold an inverted pendulum; Gymnasium Pendulum-v1 dynamics",
         max_episode_steps: 200,
         make: |n| Box::new(TimeLimit::new(Pendulum::new(), n)),
+    },
+    EnvSpec {
+        id: "swimmer-v0",
+        summary: "Three links swimming in a viscous fluid (planar, rapier2d); MuJoCo's swimmer",
+        max_episode_steps: 1000,
+        make: |n| Box::new(TimeLimit::new(Swimmer::new(Config::swimmer()), n)),
+    },
+    EnvSpec {
+        id: "swimmer-paper-v0",
+        summary: "swimmer-v0 observing its absolute position: the TRPO paper's 10-dim state",
+        max_episode_steps: 1000,
+        make: |n| Box::new(TimeLimit::new(Swimmer::new(Config::swimmer().paper()), n)),
+    },
+    EnvSpec {
+        id: "hopper-v0",
+        summary: "One-legged hopper on flat ground (planar, rapier2d); MuJoCo's hopper",
+        max_episode_steps: 1000,
+        make: |n| Box::new(TimeLimit::new(Legged::hopper(Config::hopper()), n)),
+    },
+    EnvSpec {
+        id: "hopper-paper-v0",
+        summary: "hopper-v0 observing its absolute position: the TRPO paper's 12-dim state",
+        max_episode_steps: 1000,
+        make: |n| Box::new(TimeLimit::new(Legged::hopper(Config::hopper().paper()), n)),
+    },
+    EnvSpec {
+        id: "walker-v0",
+        summary: "Two-legged walker on flat ground (planar, rapier2d); MuJoCo's walker2d",
+        max_episode_steps: 1000,
+        make: |n| Box::new(TimeLimit::new(Legged::walker(Config::walker()), n)),
+    },
+    EnvSpec {
+        id: "walker-paper-v0",
+        summary: "walker-v0 observing its absolute position: the TRPO paper's 18-dim state",
+        max_episode_steps: 1000,
+        make: |n| Box::new(TimeLimit::new(Legged::walker(Config::walker().paper()), n)),
+    },
+    EnvSpec {
+        id: "ant-v0",
+        summary: "Four-legged ant on flat ground (3-D, rapier3d); MuJoCo's ant",
+        max_episode_steps: 1000,
+        make: |n| Box::new(TimeLimit::new(Ant::new(Config::ant()), n)),
     },
 ];
 

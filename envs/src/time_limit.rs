@@ -54,4 +54,8 @@ impl<E: Env + Clone> Env for TimeLimit<E> {
     fn boxed_clone(&self) -> Box<dyn Env> {
         Box::new(self.clone())
     }
+
+    fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {
+        self.inner.render(width, height)
+    }
 }

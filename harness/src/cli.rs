@@ -384,7 +384,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         None => SweepSpec {
             algos: args.algos.clone(),
             envs: args.envs.clone(),
-            seeds: Seeds::Count(args.seeds.unwrap_or(1)),
+            seeds: Seeds::Count(args.seeds.expect("clap requires --seeds without a file")),
             steps: args.steps,
             env_steps: Default::default(),
             config: Default::default(),

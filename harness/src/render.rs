@@ -173,3 +173,48 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         bytes: bytes.len(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::Catalog;
+
+    fn request(out: PathBuf, episodes: u32, max_frames: usize) -> RenderRequest {
+        let algorithm = Catalog::new(&[]).unwrap().find("random").unwrap();
+        RenderRequest {
+            config: algorithm.info.default_config.clone(),
+            algorithm,
+            policy: None,
+            env: trustbench_envs::resolve("cartpole").unwrap(),
+            seed: 0,
+            episodes,
+            frame_every: 3,
+            max_frames,
+            width: 32,
+            height: 24,
+            fps: 25,
+            out,
+        }
+    }
+
+    #[test]
+    fn writes_an_animated_gif_of_whole_episodes_within_the_frame_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("cartpole.gif");
+        let s = execute(&request(out.clone(), 2, 1000)).unwrap();
+        assert_eq!(s.episodes.len(), 2);
+        // First state, every third step, and the last state of each episode.
+        let expected: usize = s
+            .episodes
+            .iter()
+            .map(|&(_, len)| 1 + len as usize / 3 + usize::from(len % 3 != 0))
+            .sum();
+        assert_eq!(s.frames, expected);
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(&bytes[..6], b"GIF89a");
+        assert_eq!(bytes.len(), s.bytes);
+
+        let capped = execute(&request(out, 5, 4)).unwrap();
+        assert_eq!((capped.frames, capped.episodes.len()), (4, 1));
+    }
+}

@@ -86,6 +86,26 @@ impl Agent {
         }
     }
 
+    /// Sampled actions for normalised observations, row `i` drawn from
+    /// `rngs[i]` instead of the agent's stream: common random numbers, so
+    /// rollouts that share a stream differ only where their states do.
+    pub fn sample_with(&mut self, obs: &[f64], rngs: &mut [Rng], actions: &mut [f64]) {
+        let n = obs.len() / self.obs_len();
+        let family = self.policy.distribution();
+        let (d, a) = (family.dist_len(), family.action_len());
+        let dist = self.policy.forward(&self.params, obs, n, &mut self.ws);
+        for ((row, rng), action) in dist.chunks_exact(d).zip(rngs).zip(actions.chunks_exact_mut(a)) {
+            family.sample(row, rng, action);
+        }
+    }
+
+    /// `log π(a|s)` of each (normalised) state and action.
+    pub fn log_prob(&mut self, obs: &[f64], actions: &[f64], out: &mut [f64]) {
+        let n = obs.len() / self.obs_len();
+        self.policy.forward(&self.params, obs, n, &mut self.ws);
+        self.policy.log_prob(&self.ws, actions, out);
+    }
+
     /// Actions for raw observations (normalised here with the current
     /// statistics, which are not updated).
     pub fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) {

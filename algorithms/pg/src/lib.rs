@@ -6,15 +6,21 @@
 //! sampling through the host, GAE advantages with a value baseline, and the
 //! natural-gradient update that TRPO and NPG share (they differ only in how
 //! the step is sized).
+//!
+//! The derivative-free plugins (CEM, CMA-ES) share the agent too, plus
+//! [`episodes`] (scoring parameter vectors by whole episodes through the
+//! host) and [`search`] (their common config keys, ranking and metrics).
 #![warn(missing_docs)]
 
 mod actor_critic;
 mod agent;
 mod codec;
 mod config;
+pub mod episodes;
 pub mod natural;
 mod network_config;
 mod sampler;
+pub mod search;
 
 pub use actor_critic::{ActorCritic, Rollout};
 pub use agent::Agent;

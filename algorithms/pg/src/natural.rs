@@ -70,11 +70,16 @@ pub struct NaturalProblem {
 }
 
 impl NaturalProblem {
-    /// Steps 2–3's inputs from a rollout (advantages normalised here).
-    pub fn new(ac: &mut ActorCritic, rollout: &Rollout, config: &NaturalConfig) -> NaturalProblem {
-        let mut advantages = rollout.advantages.clone();
+    /// Steps 2–3's inputs from (normalised) states, actions and advantages
+    /// (advantages are standardised here).
+    pub fn new(
+        ac: &mut ActorCritic,
+        obs: Vec<f64>,
+        actions: Vec<f64>,
+        mut advantages: Vec<f64>,
+        config: &NaturalConfig,
+    ) -> NaturalProblem {
         normalize_advantages(&mut advantages);
-        let (obs, actions) = (rollout.batch.obs.clone(), rollout.batch.actions.clone());
         let policy = &ac.agent.policy;
         let params = &ac.agent.params;
         let mut ws = PolicyWorkspace::new();
@@ -174,18 +179,20 @@ impl NaturalLearner {
         Ok(NaturalLearner { ac, config, prepared: None })
     }
 
-    /// One iteration of the module docs' steps 1–5.
+    /// One iteration of the module docs' steps 1–5 (single-path sampling).
     pub fn iteration(&mut self, host: &mut Host) -> Result<()> {
         let Some(rollout) = self.ac.rollout(host)? else { return Ok(()) };
-        self.iteration_on(&rollout, host)
+        let Rollout { batch, advantages, .. } = &rollout;
+        self.update(batch.obs.clone(), batch.actions.clone(), advantages.clone(), host)?;
+        self.ac.refit_baseline(&rollout, host);
+        Ok(())
     }
 
-    /// Steps 2–5 on a rollout collected elsewhere (e.g. by the vine sampler).
-    pub fn iteration_on(&mut self, rollout: &Rollout, host: &mut Host) -> Result<()> {
-        let mut problem = NaturalProblem::new(&mut self.ac, rollout, &self.config);
-        natural_update(&mut self.ac, &mut problem, &self.config, host)?;
-        self.ac.refit_baseline(rollout, host);
-        Ok(())
+    /// Steps 2–4 on samples from any sampler (the vine sampler brings its
+    /// own advantage estimates).
+    pub fn update(&mut self, obs: Vec<f64>, actions: Vec<f64>, advantages: Vec<f64>, host: &mut Host) -> Result<()> {
+        let mut problem = NaturalProblem::new(&mut self.ac, obs, actions, advantages, &self.config);
+        natural_update(&mut self.ac, &mut problem, &self.config, host)
     }
 
     fn prepared(&mut self) -> Result<&mut NaturalProblem> {
@@ -200,7 +207,8 @@ impl NaturalGradient for NaturalLearner {
 
     fn prepare(&mut self, host: &mut Host) -> Result<()> {
         let rollout = self.ac.rollout(host)?.ok_or_else(|| Error::new("natural-gradient: the budget allows no batch"))?;
-        self.prepared = Some(NaturalProblem::new(&mut self.ac, &rollout, &self.config));
+        let Rollout { batch, advantages, .. } = rollout;
+        self.prepared = Some(NaturalProblem::new(&mut self.ac, batch.obs, batch.actions, advantages, &self.config));
         Ok(())
     }
 

@@ -19,7 +19,6 @@ use trustbench_plugin::{
 
 /// Hyperparameters of the random baseline.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Env steps (summed over copies) per training iteration; only changes
     /// how often metrics and evaluations happen, never the policy.

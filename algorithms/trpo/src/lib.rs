@@ -9,7 +9,14 @@
 //! accepts the first fraction whose *exact* mean KL is ≤ δ and whose
 //! surrogate improves (see `trustbench_pg::natural`, shared with NPG).
 //! Defaults are the paper's (Appendix C and E) unless noted.
+//!
+//! `sampling` chooses the paper's two schemes: `single-path` (whole
+//! trajectories, GAE advantages, a value baseline) or `vine` (branch
+//! rollouts from snapshotted states with common random numbers; see
+//! [`vine`]).
 #![warn(missing_docs)]
+
+pub mod vine;
 
 use serde::{Deserialize, Serialize};
 use trustbench_pg::natural::{NaturalConfig, NaturalLearner, StepRule};
@@ -18,6 +25,7 @@ use trustbench_plugin::{
     Algorithm, AlgorithmInfo, Error, Host, NaturalGradient, Result, Spaces, kinds, parse_config,
 };
 use trustbench_policy::LineSearch;
+use vine::VineConfig;
 
 /// TRPO's hyperparameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +46,11 @@ pub struct Config {
     pub fvp_fraction: f64,
     /// Step fractions tried by the line search: 1, ½, … (modular_rl: 10).
     pub backtracks: usize,
+    /// `single-path` or `vine` (the paper's two sampling schemes).
+    pub sampling: String,
+    /// The vine's keys (used when `sampling = "vine"`).
+    #[serde(flatten)]
+    pub vine: VineConfig,
 }
 
 impl Default for Config {
@@ -49,6 +62,8 @@ impl Default for Config {
             cg_damping: 0.1,
             fvp_fraction: 0.1,
             backtracks: 10,
+            sampling: "single-path".into(),
+            vine: VineConfig::default(),
         }
     }
 }
@@ -56,6 +71,9 @@ impl Default for Config {
 /// The TRPO plugin.
 pub struct Trpo {
     learner: NaturalLearner,
+    /// `Some` for vine sampling.
+    vine: Option<VineConfig>,
+    iteration: u64,
 }
 
 impl Algorithm for Trpo {
@@ -82,12 +100,31 @@ impl Algorithm for Trpo {
             fvp_fraction: c.fvp_fraction,
             rule: StepRule::TrustRegion(LineSearch { max_kl: c.max_kl, attempts: c.backtracks, accept_ratio: 0.0 }),
         };
+        let vine = match c.sampling.as_str() {
+            "single-path" => None,
+            "vine" => {
+                c.vine.validate()?;
+                Some(c.vine.clone())
+            }
+            other => {
+                return Err(Error::new(format!(
+                    "config key 'sampling' = '{other}' is not valid (valid: single-path, vine)"
+                )));
+            }
+        };
         let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
-        Ok(Trpo { learner: NaturalLearner::new(ac, natural)? })
+        Ok(Trpo { learner: NaturalLearner::new(ac, natural)?, vine, iteration: 0 })
     }
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
-        self.learner.iteration(host)
+        self.iteration += 1;
+        let Some(vine) = &self.vine else { return self.learner.iteration(host) };
+        let gamma = self.learner.ac.config.gamma;
+        let Some(batch) = vine::sample(host, &mut self.learner.ac.agent, vine, gamma, self.iteration)? else {
+            return Ok(());
+        };
+        host.log("train/vine_rows", batch.advantages.len() as f64);
+        self.learner.update(batch.obs, batch.actions, batch.advantages, host)
     }
 
     fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {

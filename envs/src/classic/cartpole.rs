@@ -28,6 +28,7 @@
 //! ## Version history
 //! - v0: first version (Gymnasium CartPole-v1 dynamics and 500-step limit).
 
+use crate::render::{Canvas, View, palette};
 use crate::{Env, Rng, Step};
 use trustbench_plugin::Space;
 
@@ -136,6 +137,32 @@ impl Env for CartPole {
 
     fn boxed_clone(&self) -> Box<dyn Env> {
         Box::new(self.clone())
+    }
+
+    /// The whole track (±2.4 m) from the side: cart, pole, rail.
+    fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {
+        let [x, _, theta, _] = self.state;
+        let mut canvas = Canvas::new(width, height, palette::SKY);
+        let view = View {
+            center: [0.0, 0.4],
+            scale: width as f64 / (2.0 * X_LIMIT + 1.0),
+        };
+        view.rect(
+            &mut canvas,
+            -X_LIMIT - 0.25,
+            X_LIMIT + 0.25,
+            -0.01,
+            0.01,
+            palette::JOINT,
+        );
+        view.rect(&mut canvas, x - 0.25, x + 0.25, -0.15, 0.15, palette::JOINT);
+        let tip = [
+            x + 2.0 * HALF_LENGTH * theta.sin(),
+            2.0 * HALF_LENGTH * theta.cos(),
+        ];
+        view.capsule(&mut canvas, [x, 0.0], tip, 0.05, palette::BODY);
+        view.disc(&mut canvas, [x, 0.0], 0.03, palette::GRID);
+        Some(canvas.into_rgb())
     }
 }
 

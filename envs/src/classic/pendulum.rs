@@ -27,6 +27,7 @@
 //! ## Version history
 //! - v0: first version (Gymnasium Pendulum-v1 dynamics and 200-step limit).
 
+use crate::render::{Canvas, View, palette};
 use crate::{Env, Rng, Step};
 use std::f64::consts::PI;
 use trustbench_plugin::Space;
@@ -123,6 +124,20 @@ impl Env for Pendulum {
 
     fn boxed_clone(&self) -> Box<dyn Env> {
         Box::new(self.clone())
+    }
+
+    /// Facing the pendulum: θ = 0 points up, positive θ turns it
+    /// counter-clockwise (Gymnasium's picture).
+    fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {
+        let mut canvas = Canvas::new(width, height, palette::SKY);
+        let view = View {
+            center: [0.0, 0.0],
+            scale: width.min(height) as f64 / 2.6,
+        };
+        let tip = [-L * self.theta.sin(), L * self.theta.cos()];
+        view.capsule(&mut canvas, [0.0, 0.0], tip, 0.1, palette::BODY);
+        view.disc(&mut canvas, [0.0, 0.0], 0.05, palette::JOINT);
+        Some(canvas.into_rgb())
     }
 }
 

@@ -16,16 +16,19 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
         .flat_map(|(env, labels)| labels.iter().map(move |(l, rs)| (*env, *l, rs)))
         .map(|(env, label, rs)| {
             let ok: Vec<&&Run> = rs.iter().filter(|r| r.ok()).collect();
-            let mean = |f: &dyn Fn(&Run) -> f64| {
-                ok.iter().map(|r| f(r)).sum::<f64>() / ok.len().max(1) as f64
+            let mean = |f: &dyn Fn(&Run) -> f64, show: fn(f64) -> String| {
+                if ok.is_empty() {
+                    return "—".to_string();
+                }
+                show(ok.iter().map(|r| f(r)).sum::<f64>() / ok.len() as f64)
             };
             vec![
                 Cell::plain(label),
                 Cell::plain(env),
                 Cell::plain(ok.len().to_string()),
                 Cell::plain((rs.len() - ok.len()).to_string()),
-                Cell::plain(num(mean(&|r| r.row.wall_seconds))),
-                Cell::plain(format!("{:.0}", mean(&throughput))),
+                Cell::plain(mean(&|r| r.row.wall_seconds, num)),
+                Cell::plain(mean(&throughput, |x| format!("{x:.0}"))),
             ]
         })
         .collect();

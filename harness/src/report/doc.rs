@@ -85,6 +85,7 @@ pub fn num(x: f64) -> String {
     if !x.is_finite() {
         return x.to_string();
     }
+    let x = if x == 0.0 { 0.0 } else { x }; // no "-0"
     let a = x.abs();
     let digits = if a >= 1000.0 {
         0

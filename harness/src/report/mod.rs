@@ -54,9 +54,11 @@ pub fn write(dirs: &[PathBuf], out: &Path) -> Result<Written> {
     let loaded = data::load(dirs)?;
     let runs = &loaded.runs;
     let labels: BTreeSet<&str> = runs.iter().map(|r| r.label.as_str()).collect();
-    let colors: sections::Colors = labels
+    // Colours only for what is drawn: labels with finished runs, and checks.
+    let colors: sections::Colors = runs
         .iter()
-        .copied()
+        .filter(|r| r.ok())
+        .map(|r| r.label.as_str())
         .chain(loaded.checks.iter().map(|c| c.label.as_str()))
         .collect::<BTreeSet<&str>>()
         .into_iter()

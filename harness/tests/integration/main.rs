@@ -6,3 +6,7 @@ mod c_plugin;
 mod common;
 mod determinism;
 mod errors;
+mod learning;
+mod report;
+mod snapshots;
+mod sweep;
