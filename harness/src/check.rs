@@ -64,15 +64,24 @@ pub fn check_cg(req: &CgCheck) -> Result<CgCheckReport> {
     let config = Value::Object(req.config.clone()).to_string();
     // SAFETY: `host` is declared before `instance`, so it outlives it.
     let mut instance = unsafe {
-        Instance::create(&req.algorithm, &config, host.spaces(), host.raw(), host.observation_space(), host.action_space())
+        Instance::create(
+            &req.algorithm,
+            &config,
+            host.spaces(),
+            host.raw(),
+            host.observation_space(),
+            host.action_space(),
+        )
     }?;
     let id = &req.algorithm.info.id;
-    let mut ng = instance
-        .natural_gradient()?
-        .ok_or_else(|| anyhow!("algorithm '{id}' does not offer the trustbench.natural-gradient/1 extension"))?;
+    let mut ng = instance.natural_gradient()?.ok_or_else(|| {
+        anyhow!("algorithm '{id}' does not offer the trustbench.natural-gradient/1 extension")
+    })?;
     let n = ng.dim();
     if n == 0 || n > MAX_DENSE_DIM {
-        bail!("algorithm '{id}' has {n} parameters; the dense check needs 1..={MAX_DENSE_DIM} (use a smaller policy)");
+        bail!(
+            "algorithm '{id}' has {n} parameters; the dense check needs 1..={MAX_DENSE_DIM} (use a smaller policy)"
+        );
     }
     ng.prepare()?;
     if let Some(fault) = host.take_fault() {
@@ -104,8 +113,15 @@ pub fn check_cg(req: &CgCheck) -> Result<CgCheckReport> {
             residual_norm,
         })
         .collect();
-    let dir = req.out_dir.join(format!("check-cg-{id}-{}-s{}", req.env.id, req.seed));
+    let dir = req
+        .out_dir
+        .join(format!("check-cg-{id}-{}-s{}", req.env.id, req.seed));
     std::fs::create_dir_all(&dir)?;
     let path = results::write_check_cg(&dir, id, req.env.id, req.seed, n, &rows)?;
-    Ok(CgCheckReport { dim: n, rows, path, solution_norm: star_norm })
+    Ok(CgCheckReport {
+        dim: n,
+        rows,
+        path,
+        solution_norm: star_norm,
+    })
 }

@@ -2,8 +2,8 @@
 //! then each command resolves them into settings (catalog lookups, config
 //! files, `--set` overrides) before any work starts.
 
-use crate::config;
 use crate::check::{self, CgCheck};
+use crate::config;
 use crate::plugin::{AlgorithmRef, Catalog};
 use crate::run::{self, RunRequest};
 use anyhow::Result;
@@ -68,8 +68,12 @@ impl AlgoArgs {
     fn resolve(&self) -> Result<(AlgorithmRef, serde_json::Map<String, serde_json::Value>)> {
         let catalog = Catalog::new(&self.plugins)?;
         let algorithm = catalog.find(&self.algo)?;
-        let config =
-            config::resolve(&algorithm.info.id, &algorithm.info.default_config, self.config.as_deref(), &self.sets)?;
+        let config = config::resolve(
+            &algorithm.info.id,
+            &algorithm.info.default_config,
+            self.config.as_deref(),
+            &self.sets,
+        )?;
         Ok((algorithm, config))
     }
 }
@@ -143,10 +147,20 @@ struct SweepArgs {
     #[arg(value_name = "FILE.toml")]
     file: Option<PathBuf>,
     /// Algorithm ids, comma-separated.
-    #[arg(long, value_delimiter = ',', required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
     algos: Vec<String>,
     /// Envs (ids or short names), comma-separated.
-    #[arg(long, value_delimiter = ',', required_unless_present = "file", conflicts_with = "file")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
     envs: Vec<String>,
     /// Number of seeds: runs seeds 0..N.
     #[arg(long, value_name = "N", required_unless_present = "file", conflicts_with = "file",
@@ -367,10 +381,16 @@ fn check_cg(args: &CheckCgArgs) -> Result<()> {
         .collect();
     out += &table(&["K", "RELATIVE ERROR", "COSINE", "RESIDUAL"], &rows);
     if let Some(r) = report.rows.get(9) {
-        out += &format!("at 10 iterations (the paper's setting): relative error {:.3e}, cosine {:.9}\n", r.relative_error, r.cosine);
+        out += &format!(
+            "at 10 iterations (the paper's setting): relative error {:.3e}, cosine {:.9}\n",
+            r.relative_error, r.cosine
+        );
     }
     if let Some(r) = report.rows.last() {
-        out += &format!("at {} iterations: relative error {:.3e}\n", r.iteration, r.relative_error);
+        out += &format!(
+            "at {} iterations: relative error {:.3e}\n",
+            r.iteration, r.relative_error
+        );
     }
     out += &format!("table: {}\n", report.path.display());
     emit(&out);

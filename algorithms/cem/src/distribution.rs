@@ -134,6 +134,7 @@ mod tests {
     #[test]
     fn converges_on_a_quadratic_and_noise_decays_to_zero() {
         let config = Config {
+            population: 32,
             extra_noise: 0.1,
             noise_decay_iterations: 30,
             ..Config::default()

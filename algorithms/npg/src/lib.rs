@@ -30,7 +30,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { pg: PgConfig::default(), step_size: 0.1, cg_iterations: 10, cg_damping: 0.1, fvp_fraction: 0.1 }
+        Config {
+            pg: PgConfig::default(),
+            step_size: 0.1,
+            cg_iterations: 10,
+            cg_damping: 0.1,
+            fvp_fraction: 0.1,
+        }
     }
 }
 
@@ -64,7 +70,9 @@ impl Algorithm for Npg {
             rule: StepRule::Fixed(c.step_size),
         };
         let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
-        Ok(Npg { learner: NaturalLearner::new(ac, natural)? })
+        Ok(Npg {
+            learner: NaturalLearner::new(ac, natural)?,
+        })
     }
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
@@ -81,7 +89,10 @@ impl Algorithm for Npg {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.learner.ac.load(bytes).map_err(|e| Error::new(format!("npg: {e}")))
+        self.learner
+            .ac
+            .load(bytes)
+            .map_err(|e| Error::new(format!("npg: {e}")))
     }
 
     fn natural_gradient(&mut self) -> Option<&mut dyn NaturalGradient> {

@@ -71,17 +71,31 @@ impl ActorCritic {
         if batch.is_empty() {
             return Ok(None);
         }
-        let (values, advantages, returns) =
-            advantages(&batch, &mut self.baseline, self.config.gamma, self.config.lambda);
-        Ok(Some(Rollout { batch, values, advantages, returns }))
+        let (values, advantages, returns) = advantages(
+            &batch,
+            &mut self.baseline,
+            self.config.gamma,
+            self.config.lambda,
+        );
+        Ok(Some(Rollout {
+            batch,
+            values,
+            advantages,
+            returns,
+        }))
     }
 
     /// Regress the baseline on the rollout's returns and log
     /// `train/value_loss` and `train/explained_variance`.
     pub fn refit_baseline(&mut self, rollout: &Rollout, host: &mut Host) {
-        let fit = self.baseline.fit(&rollout.batch.obs, &rollout.returns, &mut self.rng);
+        let fit = self
+            .baseline
+            .fit(&rollout.batch.obs, &rollout.returns, &mut self.rng);
         host.log("train/value_loss", fit.loss_before);
-        host.log("train/explained_variance", explained_variance(&rollout.values, &rollout.returns));
+        host.log(
+            "train/explained_variance",
+            explained_variance(&rollout.values, &rollout.returns),
+        );
     }
 
     /// θ, normaliser, sampling RNG, the baseline's parameters.

@@ -29,7 +29,12 @@ pub struct Agent {
 impl Agent {
     /// A Gaussian MLP for box actions, categorical for discrete ones, over
     /// box observations, initialised from `rng`.
-    pub fn new(spaces: &Spaces, network: &NetworkConfig, normalize: bool, mut rng: Rng) -> Result<Agent> {
+    pub fn new(
+        spaces: &Spaces,
+        network: &NetworkConfig,
+        normalize: bool,
+        mut rng: Rng,
+    ) -> Result<Agent> {
         let Space::Box { .. } = spaces.observation else {
             return Err(Error::new("policy networks need box observations"));
         };
@@ -94,7 +99,11 @@ impl Agent {
         let family = self.policy.distribution();
         let (d, a) = (family.dist_len(), family.action_len());
         let dist = self.policy.forward(&self.params, obs, n, &mut self.ws);
-        for ((row, rng), action) in dist.chunks_exact(d).zip(rngs).zip(actions.chunks_exact_mut(a)) {
+        for ((row, rng), action) in dist
+            .chunks_exact(d)
+            .zip(rngs)
+            .zip(actions.chunks_exact_mut(a))
+        {
             family.sample(row, rng, action);
         }
     }
@@ -122,13 +131,22 @@ impl Agent {
         let n = obs.len() / self.obs_len();
         let family = self.policy.distribution();
         let dist = self.policy.forward(&self.params, obs, n, &mut self.ws);
-        dist.chunks_exact(family.dist_len()).map(|d| family.entropy(d)).sum::<f64>() / n.max(1) as f64
+        dist.chunks_exact(family.dist_len())
+            .map(|d| family.entropy(d))
+            .sum::<f64>()
+            / n.max(1) as f64
     }
 
     /// Append θ, the normaliser state and the RNG state.
     pub fn encode(&self, e: &mut Encoder) {
         e.reals(&self.params);
-        e.reals(&self.normalizer.as_ref().map(RunningNormalizer::state).unwrap_or_default());
+        e.reals(
+            &self
+                .normalizer
+                .as_ref()
+                .map(RunningNormalizer::state)
+                .unwrap_or_default(),
+        );
         for w in self.rng.state() {
             e.word(w);
         }

@@ -14,13 +14,17 @@ pub struct Encoder {
 impl Encoder {
     /// A new encoder, magic tag written.
     pub fn new() -> Encoder {
-        Encoder { bytes: MAGIC.to_vec() }
+        Encoder {
+            bytes: MAGIC.to_vec(),
+        }
     }
 
     /// Append a vector of reals.
     pub fn reals(&mut self, values: &[f64]) -> &mut Self {
         self.word(values.len() as u64);
-        values.iter().for_each(|v| self.bytes.extend_from_slice(&v.to_le_bytes()));
+        values
+            .iter()
+            .for_each(|v| self.bytes.extend_from_slice(&v.to_le_bytes()));
         self
     }
 
@@ -48,7 +52,9 @@ impl<'a> Decoder<'a> {
     pub fn new(bytes: &'a [u8]) -> Result<Decoder<'a>> {
         match bytes.strip_prefix(MAGIC.as_slice()) {
             Some(rest) => Ok(Decoder { rest }),
-            None => Err(Error::new("saved parameters are not in trustbench-pg format v1")),
+            None => Err(Error::new(
+                "saved parameters are not in trustbench-pg format v1",
+            )),
         }
     }
 
@@ -66,14 +72,20 @@ impl<'a> Decoder<'a> {
     pub fn reals(&mut self, expected: usize, what: &str) -> Result<Vec<f64>> {
         let n = self.word()? as usize;
         if n != expected {
-            return Err(Error::new(format!("saved {what} has {n} values; this instance needs {expected}")));
+            return Err(Error::new(format!(
+                "saved {what} has {n} values; this instance needs {expected}"
+            )));
         }
         (0..n).map(|_| self.word().map(f64::from_bits)).collect()
     }
 
     /// Fail unless everything was read.
     pub fn finish(self) -> Result<()> {
-        if self.rest.is_empty() { Ok(()) } else { Err(Error::new("saved parameters have trailing bytes")) }
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::new("saved parameters have trailing bytes"))
+        }
     }
 }
 
@@ -89,7 +101,14 @@ mod tests {
         assert_eq!(d.word().unwrap(), 7);
         d.finish().unwrap();
         assert!(Decoder::new(b"nope").is_err());
-        assert!(Decoder::new(&bytes).unwrap().reals(3, "x").unwrap_err().0.contains("needs 3"));
+        assert!(
+            Decoder::new(&bytes)
+                .unwrap()
+                .reals(3, "x")
+                .unwrap_err()
+                .0
+                .contains("needs 3")
+        );
         assert!(Decoder::new(&bytes[..12]).unwrap().reals(2, "x").is_err());
     }
 }

@@ -55,7 +55,12 @@ impl Default for PgConfig {
 impl PgConfig {
     /// Check ranges; errors name the key and the valid range.
     pub fn validate(&self) -> Result<()> {
-        check_range("steps_per_iteration", self.steps_per_iteration, 1, 100_000_000)?;
+        check_range(
+            "steps_per_iteration",
+            self.steps_per_iteration,
+            1,
+            100_000_000,
+        )?;
         check_range("gamma", self.gamma, 0.0, 1.0)?;
         check_range("lambda", self.lambda, 0.0, 1.0)?;
         check_range("vf_learning_rate", self.vf_learning_rate, 1e-9, 1.0)?;

@@ -15,8 +15,8 @@ use crate::{ActorCritic, Rollout};
 use trustbench_plugin::{Error, Host, NaturalGradient, Result, check_range};
 use trustbench_policy::vector::norm;
 use trustbench_policy::{
-    CgScratch, FisherVectorProduct, LineSearch, NaturalStep, PolicyWorkspace, Surrogate, conjugate_gradient,
-    normalize_advantages, subsample,
+    CgScratch, FisherVectorProduct, LineSearch, NaturalStep, PolicyWorkspace, Surrogate,
+    conjugate_gradient, normalize_advantages, subsample,
 };
 
 /// How the step along the natural direction x is sized.
@@ -107,7 +107,11 @@ impl NaturalProblem {
 
     /// x ≈ (F + λI)⁻¹ g from x₀ = 0; `on_iterate(k, x_k, ‖r_k‖)` sees every
     /// iterate. Returns x and the final residual norm.
-    pub fn solve(&mut self, iterations: usize, mut on_iterate: impl FnMut(usize, &[f64], f64)) -> (Vec<f64>, f64) {
+    pub fn solve(
+        &mut self,
+        iterations: usize,
+        mut on_iterate: impl FnMut(usize, &[f64], f64),
+    ) -> (Vec<f64>, f64) {
         let n = self.gradient.len();
         let mut x = vec![0.0; n];
         let mut scratch = CgScratch::new(n, iterations);
@@ -127,7 +131,12 @@ impl NaturalProblem {
 
 /// Steps 3–4 on a prepared problem; logs the update's metrics. On a failed
 /// line search the parameters are left exactly as they were.
-pub fn natural_update(ac: &mut ActorCritic, problem: &mut NaturalProblem, config: &NaturalConfig, host: &mut Host) -> Result<()> {
+pub fn natural_update(
+    ac: &mut ActorCritic,
+    problem: &mut NaturalProblem,
+    config: &NaturalConfig,
+    host: &mut Host,
+) -> Result<()> {
     let (x, residual) = problem.solve(config.cg_iterations, |_, _, _| {});
     let mut fx = vec![0.0; x.len()];
     problem.fvp.apply(&x, &mut fx);
@@ -138,24 +147,50 @@ pub fn natural_update(ac: &mut ActorCritic, problem: &mut NaturalProblem, config
     .map_err(|e| Error::new(e.to_string()))?;
     let policy = ac.agent.policy.clone();
     let mut ws = PolicyWorkspace::new();
-    let surrogate = Surrogate::new(&policy, &ac.agent.params, &problem.obs, &problem.actions, &problem.advantages, &mut ws);
+    let surrogate = Surrogate::new(
+        &policy,
+        &ac.agent.params,
+        &problem.obs,
+        &problem.actions,
+        &problem.advantages,
+        &mut ws,
+    );
     let (after, expected, backtracks) = match config.rule {
         StepRule::TrustRegion(ls) => {
-            let report = ls.run(&mut ac.agent.params, &step, |p| surrogate.evaluate(&policy, p, &mut ws));
+            let report = ls.run(&mut ac.agent.params, &step, |p| {
+                surrogate.evaluate(&policy, p, &mut ws)
+            });
             let accepted = report.accepted();
-            let expected = report.attempts.last().map_or(0.0, |a| if accepted { a.expected_improvement } else { 0.0 });
+            let expected = report.attempts.last().map_or(0.0, |a| {
+                if accepted {
+                    a.expected_improvement
+                } else {
+                    0.0
+                }
+            });
             host.log("train/step_accepted", accepted as u8 as f64);
-            (report.after, expected, report.attempts.len().saturating_sub(1))
+            (
+                report.after,
+                expected,
+                report.attempts.len().saturating_sub(1),
+            )
         }
         StepRule::Fixed(_) => {
             step.apply(&mut ac.agent.params, 1.0);
-            (surrogate.evaluate(&policy, &ac.agent.params, &mut ws), step.expected_improvement, 0)
+            (
+                surrogate.evaluate(&policy, &ac.agent.params, &mut ws),
+                step.expected_improvement,
+                0,
+            )
         }
     };
     host.log("train/mean_kl", after.mean_kl);
     host.log("train/entropy", problem.entropy);
     host.log("train/surrogate_expected_improvement", expected);
-    host.log("train/surrogate_actual_improvement", after.surrogate - problem.surrogate_before);
+    host.log(
+        "train/surrogate_actual_improvement",
+        after.surrogate - problem.surrogate_before,
+    );
     host.log("train/backtracks", backtracks as f64);
     host.log("train/cg_residual", residual);
     host.log("train/step_norm", norm(&step.full_step));
@@ -176,27 +211,48 @@ impl NaturalLearner {
     /// A learner over `ac`.
     pub fn new(ac: ActorCritic, config: NaturalConfig) -> Result<NaturalLearner> {
         config.validate()?;
-        Ok(NaturalLearner { ac, config, prepared: None })
+        Ok(NaturalLearner {
+            ac,
+            config,
+            prepared: None,
+        })
     }
 
     /// One iteration of the module docs' steps 1–5 (single-path sampling).
     pub fn iteration(&mut self, host: &mut Host) -> Result<()> {
-        let Some(rollout) = self.ac.rollout(host)? else { return Ok(()) };
-        let Rollout { batch, advantages, .. } = &rollout;
-        self.update(batch.obs.clone(), batch.actions.clone(), advantages.clone(), host)?;
+        let Some(rollout) = self.ac.rollout(host)? else {
+            return Ok(());
+        };
+        let Rollout {
+            batch, advantages, ..
+        } = &rollout;
+        self.update(
+            batch.obs.clone(),
+            batch.actions.clone(),
+            advantages.clone(),
+            host,
+        )?;
         self.ac.refit_baseline(&rollout, host);
         Ok(())
     }
 
     /// Steps 2–4 on samples from any sampler (the vine sampler brings its
     /// own advantage estimates).
-    pub fn update(&mut self, obs: Vec<f64>, actions: Vec<f64>, advantages: Vec<f64>, host: &mut Host) -> Result<()> {
+    pub fn update(
+        &mut self,
+        obs: Vec<f64>,
+        actions: Vec<f64>,
+        advantages: Vec<f64>,
+        host: &mut Host,
+    ) -> Result<()> {
         let mut problem = NaturalProblem::new(&mut self.ac, obs, actions, advantages, &self.config);
         natural_update(&mut self.ac, &mut problem, &self.config, host)
     }
 
     fn prepared(&mut self) -> Result<&mut NaturalProblem> {
-        self.prepared.as_mut().ok_or_else(|| Error::new("natural-gradient: call prepare first"))
+        self.prepared
+            .as_mut()
+            .ok_or_else(|| Error::new("natural-gradient: call prepare first"))
     }
 }
 
@@ -206,9 +262,20 @@ impl NaturalGradient for NaturalLearner {
     }
 
     fn prepare(&mut self, host: &mut Host) -> Result<()> {
-        let rollout = self.ac.rollout(host)?.ok_or_else(|| Error::new("natural-gradient: the budget allows no batch"))?;
-        let Rollout { batch, advantages, .. } = rollout;
-        self.prepared = Some(NaturalProblem::new(&mut self.ac, batch.obs, batch.actions, advantages, &self.config));
+        let rollout = self
+            .ac
+            .rollout(host)?
+            .ok_or_else(|| Error::new("natural-gradient: the budget allows no batch"))?;
+        let Rollout {
+            batch, advantages, ..
+        } = rollout;
+        self.prepared = Some(NaturalProblem::new(
+            &mut self.ac,
+            batch.obs,
+            batch.actions,
+            advantages,
+            &self.config,
+        ));
         Ok(())
     }
 

@@ -18,7 +18,9 @@ pub fn parse_activation(name: &str) -> Result<Activation> {
     match name {
         "tanh" => Ok(Activation::Tanh),
         "relu" => Ok(Activation::Relu),
-        other => Err(Error::new(format!("config key 'activation' = '{other}' is not valid (valid: tanh, relu)"))),
+        other => Err(Error::new(format!(
+            "config key 'activation' = '{other}' is not valid (valid: tanh, relu)"
+        ))),
     }
 }
 
@@ -30,6 +32,9 @@ impl NetworkConfig {
                 "config key 'hidden_sizes' = {hidden_sizes:?} is out of range (valid: widths 1 ..= 4096)"
             )));
         }
-        Ok(NetworkConfig { hidden_sizes: hidden_sizes.to_vec(), activation: parse_activation(activation)? })
+        Ok(NetworkConfig {
+            hidden_sizes: hidden_sizes.to_vec(),
+            activation: parse_activation(activation)?,
+        })
     }
 }

@@ -57,7 +57,12 @@ impl Sampler {
     /// Collect up to `steps_per_env` steps of every copy with the agent's
     /// sampled actions, updating its observation statistics on the way.
     /// Shorter (possibly empty) when the budget runs out.
-    pub fn collect(&mut self, host: &mut Host, agent: &mut Agent, steps_per_env: usize) -> Result<Batch> {
+    pub fn collect(
+        &mut self,
+        host: &mut Host,
+        agent: &mut Agent,
+        steps_per_env: usize,
+    ) -> Result<Batch> {
         let (n, d) = (host.num_envs(), agent.obs_len());
         let a = agent.policy.distribution().action_len();
         if !self.started {
@@ -72,7 +77,10 @@ impl Sampler {
         self.terminated.resize(n, 0);
         self.truncated.resize(n, 0);
         self.actions.resize(n * a, 0.0);
-        let mut batch = Batch { n_envs: n, ..Batch::default() };
+        let mut batch = Batch {
+            n_envs: n,
+            ..Batch::default()
+        };
         for _ in 0..steps_per_env {
             if let Some(norm) = &mut agent.normalizer {
                 norm.update(&self.current, n);
@@ -97,8 +105,12 @@ impl Sampler {
             batch.obs.extend_from_slice(&self.normalized);
             batch.actions.extend_from_slice(&self.actions);
             batch.rewards.extend_from_slice(&self.rewards);
-            batch.terminated.extend(self.terminated.iter().map(|&t| t != 0));
-            batch.truncated.extend(self.truncated.iter().map(|&t| t != 0));
+            batch
+                .terminated
+                .extend(self.terminated.iter().map(|&t| t != 0));
+            batch
+                .truncated
+                .extend(self.truncated.iter().map(|&t| t != 0));
             let start = batch.bootstrap_obs.len();
             batch.bootstrap_obs.resize(start + n * d, 0.0);
             for e in 0..n {
@@ -128,7 +140,12 @@ impl Sampler {
 
 /// `V(sₜ)` of every row, GAE(γ, λ) advantages and the returns `Aₜ + V(sₜ)`
 /// (the value targets), honouring terminated vs truncated.
-pub fn advantages(batch: &Batch, baseline: &mut ValueBaseline, gamma: f64, lambda: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+pub fn advantages(
+    batch: &Batch,
+    baseline: &mut ValueBaseline,
+    gamma: f64,
+    lambda: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n = batch.len();
     let mut values = vec![0.0; n];
     let mut bootstrap = vec![0.0; n];

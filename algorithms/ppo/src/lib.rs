@@ -10,7 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 use trustbench_pg::{ActorCritic, PgConfig};
-use trustbench_plugin::{Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config};
+use trustbench_plugin::{
+    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config,
+};
 use trustbench_policy::vector::norm;
 use trustbench_policy::{Adam, PolicyWorkspace, normalize_advantages};
 
@@ -75,7 +77,14 @@ fn gather(table: &[f64], width: usize, idx: &[usize], out: &mut Vec<f64>) {
 impl Ppo {
     /// One Adam step on minibatch `idx`; returns its mean approximate KL
     /// `mean(log π_old − log π)` and the fraction of clipped ratios.
-    fn minibatch_step(&mut self, obs: &[f64], actions: &[f64], adv: &[f64], old_logp: &[f64], idx: &[usize]) -> (f64, f64) {
+    fn minibatch_step(
+        &mut self,
+        obs: &[f64],
+        actions: &[f64],
+        adv: &[f64],
+        old_logp: &[f64],
+        idx: &[usize],
+    ) -> (f64, f64) {
         let agent = &mut self.ac.agent;
         let family = agent.policy.distribution();
         let (d, a, o) = (family.dist_len(), family.action_len(), agent.obs_len());
@@ -83,7 +92,10 @@ impl Ppo {
         gather(obs, o, idx, &mut mb_obs);
         gather(actions, a, idx, &mut mb_act);
         let m = idx.len() as f64;
-        let dist = agent.policy.forward(&agent.params, &mb_obs, idx.len(), &mut self.ws).to_vec();
+        let dist = agent
+            .policy
+            .forward(&agent.params, &mb_obs, idx.len(), &mut self.ws)
+            .to_vec();
         let mut d_dist = vec![0.0; dist.len()];
         let (mut kl, mut clipped) = (0.0, 0.0);
         for (k, &i) in idx.iter().enumerate() {
@@ -93,7 +105,8 @@ impl Ppo {
             kl += old_logp[i] - logp;
             let eps = self.config.clip;
             // ∂/∂d of −min(r·A, clip(r)·A): zero where the clipped term is the smaller (inactive gradient).
-            let active = !((adv[i] > 0.0 && ratio > 1.0 + eps) || (adv[i] < 0.0 && ratio < 1.0 - eps));
+            let active =
+                !((adv[i] > 0.0 && ratio > 1.0 + eps) || (adv[i] < 0.0 && ratio < 1.0 - eps));
             let g = &mut d_dist[k * d..(k + 1) * d];
             if active {
                 family.log_prob_grad(dist_k, act_k, g);
@@ -103,10 +116,13 @@ impl Ppo {
             }
         }
         let mut grad = vec![0.0; agent.params.len()];
-        agent.policy.vjp(&agent.params, &mb_obs, &mut self.ws, &d_dist, &mut grad);
+        agent
+            .policy
+            .vjp(&agent.params, &mb_obs, &mut self.ws, &d_dist, &mut grad);
         let gn = norm(&grad);
         if gn > self.config.max_grad_norm {
-            grad.iter_mut().for_each(|x| *x *= self.config.max_grad_norm / gn);
+            grad.iter_mut()
+                .for_each(|x| *x *= self.config.max_grad_norm / gn);
         }
         self.adam.step(&mut agent.params, &grad);
         (kl / m, clipped / m)
@@ -141,12 +157,19 @@ impl Algorithm for Ppo {
         }
         let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
         let adam = Adam::new(ac.agent.params.len(), c.learning_rate);
-        Ok(Ppo { config: c, ac, adam, ws: PolicyWorkspace::new() })
+        Ok(Ppo {
+            config: c,
+            ac,
+            adam,
+            ws: PolicyWorkspace::new(),
+        })
     }
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         // 1. Sample; advantages; freeze log π_old.
-        let Some(rollout) = self.ac.rollout(host)? else { return Ok(()) };
+        let Some(rollout) = self.ac.rollout(host)? else {
+            return Ok(());
+        };
         let mut adv = rollout.advantages.clone();
         normalize_advantages(&mut adv);
         let (obs, actions) = (&rollout.batch.obs, &rollout.batch.actions);
@@ -190,7 +213,9 @@ impl Algorithm for Ppo {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.ac.load(bytes).map_err(|e| Error::new(format!("ppo: {e}")))
+        self.ac
+            .load(bytes)
+            .map_err(|e| Error::new(format!("ppo: {e}")))
     }
 }
 

@@ -98,7 +98,11 @@ impl Algorithm for Trpo {
             cg_iterations: c.cg_iterations,
             cg_damping: c.cg_damping,
             fvp_fraction: c.fvp_fraction,
-            rule: StepRule::TrustRegion(LineSearch { max_kl: c.max_kl, attempts: c.backtracks, accept_ratio: 0.0 }),
+            rule: StepRule::TrustRegion(LineSearch {
+                max_kl: c.max_kl,
+                attempts: c.backtracks,
+                accept_ratio: 0.0,
+            }),
         };
         let vine = match c.sampling.as_str() {
             "single-path" => None,
@@ -113,18 +117,32 @@ impl Algorithm for Trpo {
             }
         };
         let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
-        Ok(Trpo { learner: NaturalLearner::new(ac, natural)?, vine, iteration: 0 })
+        Ok(Trpo {
+            learner: NaturalLearner::new(ac, natural)?,
+            vine,
+            iteration: 0,
+        })
     }
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.iteration += 1;
-        let Some(vine) = &self.vine else { return self.learner.iteration(host) };
+        let Some(vine) = &self.vine else {
+            return self.learner.iteration(host);
+        };
         let gamma = self.learner.ac.config.gamma;
-        let Some(batch) = vine::sample(host, &mut self.learner.ac.agent, vine, gamma, self.iteration)? else {
+        let Some(batch) = vine::sample(
+            host,
+            &mut self.learner.ac.agent,
+            vine,
+            gamma,
+            self.iteration,
+        )?
+        else {
             return Ok(());
         };
         host.log("train/vine_rows", batch.advantages.len() as f64);
-        self.learner.update(batch.obs, batch.actions, batch.advantages, host)
+        self.learner
+            .update(batch.obs, batch.actions, batch.advantages, host)
     }
 
     fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {
@@ -137,7 +155,10 @@ impl Algorithm for Trpo {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.learner.ac.load(bytes).map_err(|e| Error::new(format!("trpo: {e}")))
+        self.learner
+            .ac
+            .load(bytes)
+            .map_err(|e| Error::new(format!("trpo: {e}")))
     }
 
     fn natural_gradient(&mut self) -> Option<&mut dyn NaturalGradient> {

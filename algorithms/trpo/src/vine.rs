@@ -48,7 +48,12 @@ pub struct VineConfig {
 
 impl Default for VineConfig {
     fn default() -> VineConfig {
-        VineConfig { vine_trunk_steps: 200, vine_states: 100, vine_actions: 4, vine_rollout_length: 100 }
+        VineConfig {
+            vine_trunk_steps: 200,
+            vine_states: 100,
+            vine_actions: 4,
+            vine_rollout_length: 100,
+        }
     }
 }
 
@@ -58,7 +63,12 @@ impl VineConfig {
         check_range("vine_trunk_steps", self.vine_trunk_steps, 1, 1_000_000)?;
         check_range("vine_states", self.vine_states, 1, 1_000_000)?;
         check_range("vine_actions", self.vine_actions, 2, 1000)?;
-        check_range("vine_rollout_length", self.vine_rollout_length, 1, 1_000_000)
+        check_range(
+            "vine_rollout_length",
+            self.vine_rollout_length,
+            1,
+            1_000_000,
+        )
     }
 }
 
@@ -79,17 +89,36 @@ pub struct VineBatch {
 }
 
 /// Step copies `0..count` (all of `out`'s rows) once; false when the budget is spent.
-fn step(host: &mut Host, actions: &[f64], obs: &mut [f64], rewards: &mut [f64], term: &mut [u8], trunc: &mut [u8]) -> Result<bool> {
+fn step(
+    host: &mut Host,
+    actions: &[f64],
+    obs: &mut [f64],
+    rewards: &mut [f64],
+    term: &mut [u8],
+    trunc: &mut [u8],
+) -> Result<bool> {
     let outcome = host.step(
         0,
         actions,
-        StepBuffers { observations: obs, final_observations: None, rewards, terminated: term, truncated: trunc },
+        StepBuffers {
+            observations: obs,
+            final_observations: None,
+            rewards,
+            terminated: term,
+            truncated: trunc,
+        },
     )?;
     Ok(outcome == StepOutcome::Stepped)
 }
 
 /// Run one vine iteration's sampling (steps 1–2 and the estimator).
-pub fn sample(host: &mut Host, agent: &mut Agent, config: &VineConfig, gamma: f64, iteration: u64) -> Result<Option<VineBatch>> {
+pub fn sample(
+    host: &mut Host,
+    agent: &mut Agent,
+    config: &VineConfig,
+    gamma: f64,
+    iteration: u64,
+) -> Result<Option<VineBatch>> {
     let (n, d) = (host.num_envs(), agent.obs_len());
     let family = agent.policy.distribution();
     let a = family.action_len();
@@ -112,9 +141,12 @@ pub fn sample(host: &mut Host, agent: &mut Agent, config: &VineConfig, gamma: f6
         }
     }
     // Branch rollouts, up to n at a time (one env copy each).
-    let branches: Vec<(usize, usize)> = (0..roots.len()).flat_map(|r| (0..k).map(move |j| (r, j))).collect();
+    let branches: Vec<(usize, usize)> = (0..roots.len())
+        .flat_map(|r| (0..k).map(move |j| (r, j)))
+        .collect();
     let mut q = vec![f64::NAN; branches.len()];
-    let (mut obs, mut rewards, mut term, mut trunc) = (vec![0.0; n * d], vec![0.0; n], vec![0u8; n], vec![0u8; n]);
+    let (mut obs, mut rewards, mut term, mut trunc) =
+        (vec![0.0; n * d], vec![0.0; n], vec![0u8; n], vec![0u8; n]);
     let mut actions = vec![0.0; n * a];
     'chunks: for (c, chunk) in branches.chunks(n).enumerate() {
         let m = chunk.len();
@@ -122,8 +154,13 @@ pub fn sample(host: &mut Host, agent: &mut Agent, config: &VineConfig, gamma: f6
         for (i, &(r, j)) in chunk.iter().enumerate() {
             host.restore(i, roots[r].snapshot)?;
             obs[i * d..(i + 1) * d].copy_from_slice(&roots[r].obs);
-            actions[i * a..(i + 1) * a].copy_from_slice(&branch_actions[(r * k + j) * a..(r * k + j + 1) * a]);
-            rngs.push(Rng::new(derive_seed(host.seed(), BRANCH_STREAM, iteration << 32 | r as u64)));
+            actions[i * a..(i + 1) * a]
+                .copy_from_slice(&branch_actions[(r * k + j) * a..(r * k + j + 1) * a]);
+            rngs.push(Rng::new(derive_seed(
+                host.seed(),
+                BRANCH_STREAM,
+                iteration << 32 | r as u64,
+            )));
         }
         let (mut ret, mut discount, mut live) = (vec![0.0; m], 1.0, vec![true; m]);
         for t in 0..config.vine_rollout_length {
@@ -131,7 +168,14 @@ pub fn sample(host: &mut Host, agent: &mut Agent, config: &VineConfig, gamma: f6
                 agent.normalize(&mut obs[..m * d]);
                 agent.sample_with(&obs[..m * d], &mut rngs, &mut actions[..m * a]);
             }
-            if !step(host, &actions[..m * a], &mut obs[..m * d], &mut rewards[..m], &mut term[..m], &mut trunc[..m])? {
+            if !step(
+                host,
+                &actions[..m * a],
+                &mut obs[..m * d],
+                &mut rewards[..m],
+                &mut term[..m],
+                &mut trunc[..m],
+            )? {
                 break 'chunks;
             }
             for i in 0..m {
@@ -148,7 +192,11 @@ pub fn sample(host: &mut Host, agent: &mut Agent, config: &VineConfig, gamma: f6
         host.release_snapshot(root.snapshot)?;
     }
     // Keep roots whose K branches all finished; build the estimator's rows.
-    let mut batch = VineBatch { obs: Vec::new(), actions: Vec::new(), advantages: Vec::new() };
+    let mut batch = VineBatch {
+        obs: Vec::new(),
+        actions: Vec::new(),
+        advantages: Vec::new(),
+    };
     let mut old_p = vec![0.0; k];
     for (r, root) in roots.iter().enumerate() {
         let qs = &q[r * k..(r + 1) * k];
@@ -162,7 +210,12 @@ pub fn sample(host: &mut Host, agent: &mut Agent, config: &VineConfig, gamma: f6
                 agent.log_prob(&repeated, acts, &mut old_p);
                 old_p.iter_mut().for_each(|l| *l = l.exp());
                 let baseline: f64 = old_p.iter().zip(qs).map(|(p, q)| p * q).sum();
-                batch.advantages.extend(old_p.iter().zip(qs).map(|(p, q)| k as f64 * p * (q - baseline)));
+                batch.advantages.extend(
+                    old_p
+                        .iter()
+                        .zip(qs)
+                        .map(|(p, q)| k as f64 * p * (q - baseline)),
+                );
             }
             None => {
                 let mean = qs.iter().sum::<f64>() / k as f64;
@@ -176,7 +229,12 @@ pub fn sample(host: &mut Host, agent: &mut Agent, config: &VineConfig, gamma: f6
 }
 
 /// Step 1: the trunk, returning the snapshotted roots.
-fn trunk(host: &mut Host, agent: &mut Agent, config: &VineConfig, choice: &mut Rng) -> Result<Vec<Root>> {
+fn trunk(
+    host: &mut Host,
+    agent: &mut Agent,
+    config: &VineConfig,
+    choice: &mut Rng,
+) -> Result<Vec<Root>> {
     let (n, d) = (host.num_envs(), agent.obs_len());
     let a = agent.policy.distribution().action_len();
     let t_max = config.vine_trunk_steps;
@@ -205,11 +263,21 @@ fn trunk(host: &mut Host, agent: &mut Agent, config: &VineConfig, choice: &mut R
         for e in 0..n {
             if chosen[t * n + e] {
                 let snapshot = host.snapshot(e)?;
-                roots.push(Root { obs: norm[e * d..(e + 1) * d].to_vec(), snapshot });
+                roots.push(Root {
+                    obs: norm[e * d..(e + 1) * d].to_vec(),
+                    snapshot,
+                });
             }
         }
         agent.act_normalized(&norm, false, &mut actions);
-        if !step(host, &actions, &mut raw, &mut rewards, &mut term, &mut trunc)? {
+        if !step(
+            host,
+            &actions,
+            &mut raw,
+            &mut rewards,
+            &mut term,
+            &mut trunc,
+        )? {
             break;
         }
     }

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use trustbench_pg::{ActorCritic, PgConfig};
-use trustbench_plugin::{Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config};
+use trustbench_plugin::{
+    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config,
+};
 use trustbench_policy::vector::norm;
 use trustbench_policy::{Adam, PolicyWorkspace, Surrogate, normalize_advantages};
 
@@ -23,7 +25,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { pg: PgConfig { steps_per_iteration: 2000, ..PgConfig::default() }, learning_rate: 0.01 }
+        Config {
+            pg: PgConfig {
+                steps_per_iteration: 2000,
+                ..PgConfig::default()
+            },
+            learning_rate: 0.01,
+        }
     }
 }
 
@@ -55,19 +63,32 @@ impl Algorithm for Vpg {
         check_range("learning_rate", c.learning_rate, 1e-9, 10.0)?;
         let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
         let adam = Adam::new(ac.agent.params.len(), c.learning_rate);
-        Ok(Vpg { ac, adam, ws: PolicyWorkspace::new() })
+        Ok(Vpg {
+            ac,
+            adam,
+            ws: PolicyWorkspace::new(),
+        })
     }
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         // 1. Sample with the current policy; estimate advantages.
-        let Some(rollout) = self.ac.rollout(host)? else { return Ok(()) };
+        let Some(rollout) = self.ac.rollout(host)? else {
+            return Ok(());
+        };
         let mut advantages = rollout.advantages.clone();
         normalize_advantages(&mut advantages);
         // 2. g = ∇ mean(π/π_old · A) at θ_old, which is ∇ mean(log π · A).
         let (batch, agent) = (&rollout.batch, &mut self.ac.agent);
         let mut g = vec![0.0; agent.params.len()];
-        let value = Surrogate::new(&agent.policy, &agent.params, &batch.obs, &batch.actions, &advantages, &mut self.ws)
-            .gradient(&agent.policy, &agent.params, &mut self.ws, &mut g);
+        let value = Surrogate::new(
+            &agent.policy,
+            &agent.params,
+            &batch.obs,
+            &batch.actions,
+            &advantages,
+            &mut self.ws,
+        )
+        .gradient(&agent.policy, &agent.params, &mut self.ws, &mut g);
         // 3. Ascend: Adam minimises, so hand it −g.
         g.iter_mut().for_each(|x| *x = -*x);
         self.adam.step(&mut agent.params, &g);
@@ -88,7 +109,9 @@ impl Algorithm for Vpg {
     }
 
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.ac.load(bytes).map_err(|e| Error::new(format!("vpg: {e}")))
+        self.ac
+            .load(bytes)
+            .map_err(|e| Error::new(format!("vpg: {e}")))
     }
 }
 

@@ -190,7 +190,9 @@ impl Instance {
 
     /// The natural-gradient extension, if the plugin offers it.
     pub fn natural_gradient(&mut self) -> Result<Option<NaturalGradient<'_>>> {
-        let Some(lookup) = self.raw().extension else { return Ok(None) };
+        let Some(lookup) = self.raw().extension else {
+            return Ok(None);
+        };
         let id = abi::TB_EXT_NATURAL_GRADIENT.as_ptr() as *const c_char;
         // SAFETY: checked non-null; the id is NUL-terminated.
         let ptr = unsafe { lookup(self.raw, id) } as *const tb_ext_natural_gradient;
@@ -211,7 +213,11 @@ impl Instance {
         }
         // SAFETY: checked non-null.
         let dim = unsafe { (vtable.dim.expect("checked"))(self.raw) } as usize;
-        Ok(Some(NaturalGradient { instance: self, vtable, dim }))
+        Ok(Some(NaturalGradient {
+            instance: self,
+            vtable,
+            dim,
+        }))
     }
 
     /// Replace the learned parameters.
@@ -238,7 +244,10 @@ pub struct NaturalGradient<'a> {
 fn all_finite(values: &[f64], what: &str, culprit: &str) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(i) => bail!("{culprit} returned a non-finite {what} (element {i} is {})", values[i]),
+        Some(i) => bail!(
+            "{culprit} returned a non-finite {what} (element {i} is {})",
+            values[i]
+        ),
     }
 }
 
@@ -249,7 +258,11 @@ impl NaturalGradient<'_> {
     }
 
     fn status(&self, operation: &str, status: abi::tb_status) -> Result<()> {
-        if status == abi::TB_OK { Ok(()) } else { Err(self.instance.failure(operation, status)) }
+        if status == abi::TB_OK {
+            Ok(())
+        } else {
+            Err(self.instance.failure(operation, status))
+        }
     }
 
     /// Collect a batch and fix g and F at the current parameters.
@@ -263,7 +276,9 @@ impl NaturalGradient<'_> {
     pub fn gradient(&mut self) -> Result<Vec<f64>> {
         let mut g = vec![0.0; self.dim];
         // SAFETY: the buffer holds dim values.
-        let status = unsafe { (self.vtable.gradient.expect("checked"))(self.instance.raw, g.as_mut_ptr(), g.len()) };
+        let status = unsafe {
+            (self.vtable.gradient.expect("checked"))(self.instance.raw, g.as_mut_ptr(), g.len())
+        };
         self.status("natural-gradient gradient", status)?;
         all_finite(&g, "gradient", &culprit(&self.instance.algorithm))?;
         Ok(g)
@@ -274,10 +289,19 @@ impl NaturalGradient<'_> {
         assert_eq!((v.len(), out.len()), (self.dim, self.dim));
         // SAFETY: both buffers hold dim values.
         let status = unsafe {
-            (self.vtable.fisher_vector_product.expect("checked"))(self.instance.raw, v.as_ptr(), out.as_mut_ptr(), v.len())
+            (self.vtable.fisher_vector_product.expect("checked"))(
+                self.instance.raw,
+                v.as_ptr(),
+                out.as_mut_ptr(),
+                v.len(),
+            )
         };
         self.status("natural-gradient fisher_vector_product", status)?;
-        all_finite(out, "Fisher-vector product", &culprit(&self.instance.algorithm))
+        all_finite(
+            out,
+            "Fisher-vector product",
+            &culprit(&self.instance.algorithm),
+        )
     }
 
     /// The plugin's own CG for up to `iterations` iterations: the iterates
@@ -308,7 +332,13 @@ impl NaturalGradient<'_> {
         residuals.truncate(done);
         all_finite(&iterates, "CG iterate", &culprit)?;
         all_finite(&residuals, "CG residual", &culprit)?;
-        Ok((iterates.chunks_exact(n.max(1)).map(<[f64]>::to_vec).collect(), residuals))
+        Ok((
+            iterates
+                .chunks_exact(n.max(1))
+                .map(<[f64]>::to_vec)
+                .collect(),
+            residuals,
+        ))
     }
 }
 

@@ -172,8 +172,11 @@ fn measure(tasks: Vec<Task>, samples: Vec<(String, Sample)>, notes: Vec<String>)
     };
     let estimate = |value: f64, (lo, hi): (f64, f64)| Estimate { value, lo, hi };
     let all: Vec<f64> = samples.iter().flat_map(|(_, s)| s.concat()).collect();
+    // From below every score to above every score (the profile starts at 1
+    // and ends at 0), covering random (0) and reference (1).
     let lo = all.iter().copied().fold(0.0, f64::min);
     let hi = all.iter().copied().fold(1.0, f64::max);
+    let (lo, hi) = (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo));
     let taus: Vec<f64> = (0..PROFILE_POINTS)
         .map(|i| lo + (hi - lo) * i as f64 / (PROFILE_POINTS - 1) as f64)
         .collect();

@@ -177,14 +177,13 @@ pub fn intervals(title: &str, x_desc: &str, rows: &[(&str, RGBColor, Estimate)])
     Ok(inline(svg))
 }
 
+/// One labelled group of lines: `(label, colour, one polyline per run)`.
+pub type LineGroup<'a> = (&'a str, RGBColor, Vec<Vec<(f64, f64)>>);
+
 /// A log-scale error-against-iteration figure: one thin line per run,
 /// coloured (and listed once in the legend) by label. Values ≤ 0 have no
 /// logarithm and are left out.
-pub fn log_lines(
-    title: &str,
-    y_desc: &str,
-    series: &[(&str, RGBColor, Vec<Vec<(f64, f64)>>)],
-) -> Result<String> {
+pub fn log_lines(title: &str, y_desc: &str, series: &[LineGroup<'_>]) -> Result<String> {
     let positive = || {
         series
             .iter()

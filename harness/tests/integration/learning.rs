@@ -12,7 +12,14 @@ use harness::run::{self, RunRequest, RunSummary};
 use std::path::Path;
 
 /// Train `algo` on `env` with `sets` applied over the defaults.
-pub fn train(algo: &str, env: &str, steps: u64, seed: u64, sets: &[&str], out: &Path) -> RunSummary {
+pub fn train(
+    algo: &str,
+    env: &str,
+    steps: u64,
+    seed: u64,
+    sets: &[&str],
+    out: &Path,
+) -> RunSummary {
     let catalog = Catalog::new(&[]).unwrap();
     let algorithm = catalog.find(algo).unwrap();
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
@@ -38,7 +45,11 @@ const QUICK: &[(&str, u64, &[&str])] = &[
     ("npg", 40_000, &[]),
     ("vpg", 40_000, &[]),
     ("ppo", 20_000, &[]),
-    ("trpo", 60_000, &["sampling=vine", "vine_states=40", "vine_rollout_length=50"]),
+    (
+        "trpo",
+        60_000,
+        &["sampling=vine", "vine_states=40", "vine_rollout_length=50"],
+    ),
 ];
 
 #[test]
@@ -46,8 +57,15 @@ fn every_algorithm_learns_cartpole_well_above_random() {
     for (algo, steps, sets) in QUICK {
         let dir = tempfile::tempdir().unwrap();
         let s = train(algo, "cartpole", *steps, 0, sets, dir.path());
-        println!("{algo} {sets:?}: eval return {:.1} ± {:.1} after {steps} steps", s.final_eval.0, s.final_eval.1);
-        assert!(s.final_eval.0 >= 100.0, "{algo} {sets:?} reached only {:.1} (random ≈ 22)", s.final_eval.0);
+        println!(
+            "{algo} {sets:?}: eval return {:.1} ± {:.1} after {steps} steps",
+            s.final_eval.0, s.final_eval.1
+        );
+        assert!(
+            s.final_eval.0 >= 100.0,
+            "{algo} {sets:?} reached only {:.1} (random ≈ 22)",
+            s.final_eval.0
+        );
     }
 }
 
@@ -58,15 +76,26 @@ fn every_algorithm_is_deterministic_per_seed() {
         let a = train(algo, "cartpole", 6_000, 5, sets, &dir.path().join("a"));
         let b = train(algo, "cartpole", 6_000, 5, sets, &dir.path().join("b"));
         for table in ["metrics.parquet", "episodes.parquet"] {
-            let (x, y) = (read_table(&a.dir.join(table)), read_table(&b.dir.join(table)));
+            let (x, y) = (
+                read_table(&a.dir.join(table)),
+                read_table(&b.dir.join(table)),
+            );
             let keep = |batch: &arrow_array::RecordBatch| {
-                let idx: Vec<usize> =
-                    (0..batch.num_columns()).filter(|&i| batch.schema().field(i).name() != "wall_seconds").collect();
+                let idx: Vec<usize> = (0..batch.num_columns())
+                    .filter(|&i| batch.schema().field(i).name() != "wall_seconds")
+                    .collect();
                 batch.project(&idx).unwrap()
             };
-            assert_eq!(keep(&x), keep(&y), "{algo} {sets:?}: {table} differs between runs with the same seed");
+            assert_eq!(
+                keep(&x),
+                keep(&y),
+                "{algo} {sets:?}: {table} differs between runs with the same seed"
+            );
         }
-        assert_eq!(std::fs::read(a.dir.join("policy.bin")).unwrap(), std::fs::read(b.dir.join("policy.bin")).unwrap());
+        assert_eq!(
+            std::fs::read(a.dir.join("policy.bin")).unwrap(),
+            std::fs::read(b.dir.join("policy.bin")).unwrap()
+        );
     }
 }
 
@@ -74,14 +103,39 @@ fn every_algorithm_is_deterministic_per_seed() {
 fn trpo_never_accepts_a_step_beyond_the_trust_region() {
     for max_kl in ["0.01", "0.05"] {
         let dir = tempfile::tempdir().unwrap();
-        let s = train("trpo", "pendulum", 30_000, 1, &[&format!("max_kl={max_kl}")], dir.path());
+        let s = train(
+            "trpo",
+            "pendulum",
+            30_000,
+            1,
+            &[&format!("max_kl={max_kl}")],
+            dir.path(),
+        );
         let metrics = read_table(&s.dir.join("metrics.parquet"));
-        let names = metrics.column_by_name("metric").unwrap().as_any().downcast_ref::<StringArray>().unwrap().clone();
-        let values = metrics.column_by_name("value").unwrap().as_any().downcast_ref::<Float64Array>().unwrap().clone();
-        let kls: Vec<f64> = (0..names.len()).filter(|&i| names.value(i) == "train/mean_kl").map(|i| values.value(i)).collect();
+        let names = metrics
+            .column_by_name("metric")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap()
+            .clone();
+        let values = metrics
+            .column_by_name("value")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap()
+            .clone();
+        let kls: Vec<f64> = (0..names.len())
+            .filter(|&i| names.value(i) == "train/mean_kl")
+            .map(|i| values.value(i))
+            .collect();
         assert!(kls.len() >= 5, "one KL per iteration");
         let delta: f64 = max_kl.parse().unwrap();
-        assert!(kls.iter().all(|&kl| kl <= delta), "KL above δ = {delta}: {kls:?}");
+        assert!(
+            kls.iter().all(|&kl| kl <= delta),
+            "KL above δ = {delta}: {kls:?}"
+        );
         assert!(kls.iter().any(|&kl| kl > 0.0), "steps were taken");
     }
 }

@@ -4,7 +4,9 @@
 
 use harness::plugin::{Catalog, PluginLibrary};
 use harness::run::{self, RunRequest};
-use trustbench_plugin::{Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, StepBuffers, kinds};
+use trustbench_plugin::{
+    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, StepBuffers, kinds,
+};
 
 /// A plugin whose only iteration checks snapshot/restore and fails on any difference.
 struct Brancher {
@@ -52,7 +54,9 @@ impl Algorithm for Brancher {
         serde_json::json!({})
     }
     fn create(_: &serde_json::Value, spaces: &Spaces, _: &Host) -> Result<Self> {
-        Ok(Brancher { obs_dim: spaces.observation.dim() })
+        Ok(Brancher {
+            obs_dim: spaces.observation.dim(),
+        })
     }
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.rollout(host, 0)?; // move away from the start state

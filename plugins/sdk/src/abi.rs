@@ -221,10 +221,17 @@ pub struct tb_ext_natural_gradient {
     /// Collect a batch and fix g and F at the current parameters.
     pub prepare: Option<unsafe extern "C" fn(this: *const tb_instance) -> tb_status>,
     /// Write g.
-    pub gradient: Option<unsafe extern "C" fn(this: *const tb_instance, g_out: *mut f64, g_len: usize) -> tb_status>,
+    pub gradient: Option<
+        unsafe extern "C" fn(this: *const tb_instance, g_out: *mut f64, g_len: usize) -> tb_status,
+    >,
     /// Write (F + λI) v.
     pub fisher_vector_product: Option<
-        unsafe extern "C" fn(this: *const tb_instance, v: *const f64, out: *mut f64, len: usize) -> tb_status,
+        unsafe extern "C" fn(
+            this: *const tb_instance,
+            v: *const f64,
+            out: *mut f64,
+            len: usize,
+        ) -> tb_status,
     >,
     /// Run the plugin's CG, writing every iterate and residual.
     pub conjugate_gradient: Option<

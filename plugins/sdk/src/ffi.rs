@@ -229,7 +229,10 @@ unsafe extern "C" fn last_error<A: Algorithm>(
     .unwrap_or(0)
 }
 
-unsafe extern "C" fn extension<A: Algorithm>(this: *const tb_instance, id: *const c_char) -> *const c_void {
+unsafe extern "C" fn extension<A: Algorithm>(
+    this: *const tb_instance,
+    id: *const c_char,
+) -> *const c_void {
     if this.is_null() || id.is_null() {
         return std::ptr::null();
     }
@@ -239,10 +242,17 @@ unsafe extern "C" fn extension<A: Algorithm>(this: *const tb_instance, id: *cons
     let wanted = CStr::from_bytes_with_nul(abi::TB_EXT_NATURAL_GRADIENT).expect("NUL-terminated");
     let offered = id == wanted
         && catch_unwind(AssertUnwindSafe(|| {
-            instance.state.try_borrow_mut().is_ok_and(|mut s| s.algorithm.natural_gradient().is_some())
+            instance
+                .state
+                .try_borrow_mut()
+                .is_ok_and(|mut s| s.algorithm.natural_gradient().is_some())
         }))
         .unwrap_or(false);
-    if offered { &instance.natural_gradient as *const tb_ext_natural_gradient as *const c_void } else { std::ptr::null() }
+    if offered {
+        &instance.natural_gradient as *const tb_ext_natural_gradient as *const c_void
+    } else {
+        std::ptr::null()
+    }
 }
 
 /// Run `f` on the algorithm's natural-gradient capability under [`guard`].
@@ -251,7 +261,9 @@ fn with_natural_gradient<A: Algorithm>(
     f: impl FnOnce(&mut dyn NaturalGradient, &mut Host) -> Result<tb_status>,
 ) -> tb_status {
     guard::<A>(this, |s| {
-        let State { algorithm, host, .. } = s;
+        let State {
+            algorithm, host, ..
+        } = s;
         let ng = algorithm
             .natural_gradient()
             .ok_or_else(|| Error::new("this algorithm has no natural-gradient capability"))?;
@@ -263,9 +275,16 @@ fn with_natural_gradient<A: Algorithm>(
 ///
 /// # Safety
 /// `p` must be NULL or valid for `len` values during the call.
-unsafe fn exact_buffer<'a>(p: *mut f64, len: usize, expected: usize, what: &str) -> Result<&'a mut [f64]> {
+unsafe fn exact_buffer<'a>(
+    p: *mut f64,
+    len: usize,
+    expected: usize,
+    what: &str,
+) -> Result<&'a mut [f64]> {
     if p.is_null() || len != expected {
-        return Err(Error::new(format!("{what}: {len} values given, {expected} expected")));
+        return Err(Error::new(format!(
+            "{what}: {len} values given, {expected} expected"
+        )));
     }
     // SAFETY: per the caller.
     Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
@@ -284,7 +303,11 @@ unsafe extern "C" fn ng_prepare<A: Algorithm>(this: *const tb_instance) -> tb_st
     with_natural_gradient::<A>(this, |ng, host| ng.prepare(host).map(|_| abi::TB_OK))
 }
 
-unsafe extern "C" fn ng_gradient<A: Algorithm>(this: *const tb_instance, g: *mut f64, len: usize) -> tb_status {
+unsafe extern "C" fn ng_gradient<A: Algorithm>(
+    this: *const tb_instance,
+    g: *mut f64,
+    len: usize,
+) -> tb_status {
     with_natural_gradient::<A>(this, |ng, _| {
         // SAFETY: the caller provides `len` writable values.
         let g = unsafe { exact_buffer(g, len, ng.dim(), "gradient")? };
@@ -318,7 +341,10 @@ unsafe extern "C" fn ng_conjugate_gradient<A: Algorithm>(
     with_natural_gradient::<A>(this, |ng, _| {
         let (k, n) = (iterations as usize, ng.dim());
         if iterates_cap < k * n || done.is_null() {
-            return Err(Error::new(format!("conjugate_gradient: room for {iterates_cap} values, {} needed", k * n)));
+            return Err(Error::new(format!(
+                "conjugate_gradient: room for {iterates_cap} values, {} needed",
+                k * n
+            )));
         }
         // SAFETY: the caller provides the buffers it declared.
         let iterates = unsafe { exact_buffer(iterates, k * n, k * n, "iterates")? };

@@ -33,7 +33,6 @@ pub use host::{Host, StepBuffers, StepOutcome};
 pub use library::{AlgorithmEntry, Library};
 pub use space::{Space, Spaces};
 
-
 /// An error a plugin reports; its text reaches the user through `last_error`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Error(pub String);
