@@ -3,18 +3,43 @@
 //! wrong types before `create`; these helpers make a plugin safe on its own.
 
 use crate::{Error, Result};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-/// Deserialize a config object into `T`. Declare `T` with
-/// `#[serde(default, deny_unknown_fields)]` so missing keys take their
-/// defaults and unknown keys are errors that list the valid ones.
-pub fn parse_config<T: DeserializeOwned>(config: &serde_json::Value) -> Result<T> {
-    let value = if config.is_null() {
-        serde_json::Value::Object(Default::default())
-    } else {
-        config.clone()
+/// Deserialize a config object into `T`: keys missing from `config` take
+/// `T::default()`'s values; keys `T::default()` does not have are errors
+/// that list the valid ones. (Checked here rather than with serde's
+/// `deny_unknown_fields`, which cannot be combined with `flatten`, so
+/// configs can share blocks of keys.)
+pub fn parse_config<T: DeserializeOwned + Serialize + Default>(config: &Value) -> Result<T> {
+    let Value::Object(mut merged) =
+        serde_json::to_value(T::default()).map_err(|e| Error::new(e.to_string()))?
+    else {
+        return Err(Error::new("config type does not serialise to an object"));
     };
-    serde_json::from_value(value).map_err(|e| Error::new(format!("invalid config: {e}")))
+    match config {
+        Value::Null => {}
+        Value::Object(given) => {
+            for (key, value) in given {
+                if !merged.contains_key(key) {
+                    let valid: Vec<&str> = merged.keys().map(String::as_str).collect();
+                    return Err(Error::new(format!(
+                        "unknown config key '{key}'; valid keys: {}",
+                        valid.join(", ")
+                    )));
+                }
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+        other => {
+            return Err(Error::new(format!(
+                "config must be a JSON object, got {other}"
+            )));
+        }
+    }
+    serde_json::from_value(Value::Object(merged))
+        .map_err(|e| Error::new(format!("invalid config: {e}")))
 }
 
 /// Check that config key `key` lies in `[min, max]`, with an error that names
