@@ -29,8 +29,9 @@ pub struct SearchConfig {
     /// episode misranks candidates; each extra episode multiplies the cost.
     pub episodes_per_candidate: usize,
     /// Hidden layer widths of the policy MLP; `[]` is a linear policy, which
-    /// solves CartPole and keeps the search space tiny (5–10 parameters).
-    /// Use e.g. `[16]` for tasks a linear policy cannot do (Pendulum swing-up).
+    /// solves CartPole and keeps the search space tiny (10 weights there).
+    /// Use e.g. `[8]` for tasks a linear policy cannot do (Pendulum's
+    /// swing-up), with a budget to match: the search space grows ~10×.
     pub hidden_sizes: Vec<usize>,
     /// `tanh` or `relu` between hidden layers.
     pub activation: String,
