@@ -12,9 +12,9 @@ fn step_envs(c: &mut Criterion) {
     group.throughput(Throughput::Elements(STEPS));
     for id in ["cartpole", "pendulum"] {
         let spec = resolve(id).unwrap();
-        let mut envs = VecEnv::new(spec, 1, 0, 0);
+        let mut envs = VecEnv::new(&spec, 1, 0, 0);
         let mut obs = vec![0.0; envs.observation_space().dim()];
-        group.bench_function(spec.id, |b| {
+        group.bench_function(spec.id(), |b| {
             b.iter(|| {
                 let mut total = 0.0;
                 for t in 0..STEPS {

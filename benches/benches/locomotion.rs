@@ -15,40 +15,12 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+use trustbench_benches::thread_time;
 use trustbench_envs::{Rng, VecEnv, resolve};
 
 const TASKS: [&str; 4] = ["swimmer-v0", "hopper-v0", "walker-v0", "ant-v0"];
 /// Env steps per measured iteration.
 const STEPS: u64 = 1000;
-
-/// CPU time of the calling thread.
-#[cfg(target_os = "linux")]
-fn thread_time() -> Duration {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    let mut t = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a pointer to a live timespec.
-    let status = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    assert_eq!(status, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
-/// Wall-clock time since the first call (no thread clock here).
-#[cfg(not(target_os = "linux"))]
-fn thread_time() -> Duration {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    START.get_or_init(Instant::now).elapsed()
-}
 
 /// Step every copy of `envs` `steps` times with random actions; the sum of
 /// rewards, so that nothing is optimised away.
@@ -73,7 +45,7 @@ fn cpu_per_step(c: &mut Criterion) {
     group.sample_size(10);
     for id in TASKS {
         let spec = resolve(id).unwrap();
-        let mut envs = VecEnv::new(spec, 1, 0, 0);
+        let mut envs = VecEnv::new(&spec, 1, 0, 0);
         let mut rng = Rng::new(1);
         group.bench_function(id, |b| {
             b.iter_custom(|iters| {
@@ -96,14 +68,14 @@ fn two_threads(c: &mut Criterion) {
     group.sample_size(10);
     for id in ["hopper-v0", "walker-v0"] {
         let spec = resolve(id).unwrap();
-        let mut one = VecEnv::new(spec, COPIES, 0, 0);
+        let mut one = VecEnv::new(&spec, COPIES, 0, 0);
         group.bench_function(format!("{id}-{COPIES}-copies/1-thread"), |b| {
             let mut rng = Rng::new(1);
             b.iter(|| black_box(random_steps(&mut one, &mut rng, STEPS_PER_COPY)))
         });
         let mut halves = [
-            VecEnv::new(spec, COPIES / 2, 0, 0),
-            VecEnv::new(spec, COPIES / 2, 0, 1),
+            VecEnv::new(&spec, COPIES / 2, 0, 0),
+            VecEnv::new(&spec, COPIES / 2, 0, 1),
         ];
         group.bench_function(format!("{id}-{COPIES}-copies/2-threads"), |b| {
             b.iter_custom(|iters| {

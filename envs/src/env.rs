@@ -54,4 +54,13 @@ pub trait Env: Send + 'static {
         let _ = (width, height);
         None
     }
+
+    /// A simple hand-written policy that reads the env's full state (not
+    /// only the observation): writes its action into `action` and returns
+    /// `true`, or returns `false` if the env has none. A baseline that shows
+    /// a task is playable, for `harness env-stats`; never seen by plugins.
+    fn scripted_action(&self, action: &mut [f64]) -> bool {
+        let _ = action;
+        false
+    }
 }

@@ -11,6 +11,7 @@
 //! Environments know nothing of files, terminals or plugins.
 #![warn(missing_docs)]
 
+pub mod arcade;
 pub mod classic;
 mod env;
 pub mod locomotion;
@@ -20,7 +21,9 @@ mod time_limit;
 mod vec_env;
 
 pub use env::{Env, Step};
-pub use registry::{EnvSpec, registry, resolve};
+pub use registry::{
+    EnvConfig, EnvOption, EnvOptions, EnvSpec, parse_assignment, registry, resolve, resolve_spec,
+};
 pub use time_limit::TimeLimit;
 pub use trustbench_plugin::rng::{Rng, derive_seed};
 pub use trustbench_plugin::{Space, Spaces};

@@ -1,11 +1,101 @@
-//! Versioned environment ids and their resolution.
+//! Versioned environment ids, their options, and their resolution.
+//!
+//! An env is chosen by id and, optionally, a few `key=value` options that
+//! the env's [`EnvSpec`] declares (Gymnasium's `make(id, **kwargs)`, but
+//! with every key declared up front so a typo is an error, not a silently
+//! ignored argument). [`resolve`] returns an [`EnvConfig`]: the spec plus
+//! its fully resolved options (defaults filled in), which is what a run
+//! records so that it can be repeated exactly.
 
 use crate::Env;
+use crate::arcade;
 use crate::classic::{CartPole, Pendulum};
 use crate::locomotion::{Ant, Legged, LocomotionConfig as Config, Swimmer};
 use crate::time_limit::TimeLimit;
+use std::str::FromStr;
 
-/// A registered environment: a versioned id and a constructor.
+/// One option an env accepts: its key, default and valid values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvOption {
+    /// The key, as given on the command line (`view`).
+    pub key: &'static str,
+    /// The value used when the key is not given.
+    pub default: &'static str,
+    /// The valid values, as shown in errors (`compact | pixels`).
+    pub valid: &'static str,
+    /// One line on what it does.
+    pub help: &'static str,
+}
+
+/// The resolved options of one env: every declared key with its value
+/// (given, else the default), in declaration order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvOptions {
+    values: Vec<(&'static EnvOption, String, bool)>,
+}
+
+impl EnvOptions {
+    fn entry(&self, key: &str) -> &(&'static EnvOption, String, bool) {
+        self.values
+            .iter()
+            .find(|(o, ..)| o.key == key)
+            .unwrap_or_else(|| panic!("env option '{key}' is not declared by this env"))
+    }
+
+    /// The value of `key` (given or default). Panics if the env does not
+    /// declare `key`: that is a bug in the env, not a user error.
+    pub fn get(&self, key: &str) -> &str {
+        &self.entry(key).1
+    }
+
+    /// Whether `key` was given a value other than its default (a recorded
+    /// run gives every key, most with their defaults).
+    pub fn is_changed(&self, key: &str) -> bool {
+        let (option, value, given) = self.entry(key);
+        *given && value != option.default
+    }
+
+    /// The error for a bad value of `key`, naming the value and the valid ones.
+    pub fn invalid(&self, key: &str) -> String {
+        let (option, value, _) = self.entry(key);
+        format!(
+            "env option '{key}' = '{value}' is not valid (valid: {})",
+            option.valid
+        )
+    }
+
+    /// The value of `key` parsed as `T`, accepted only if `ok(&value)`.
+    pub fn parse<T: FromStr>(&self, key: &str, ok: impl Fn(&T) -> bool) -> Result<T, String> {
+        match self.get(key).parse::<T>() {
+            Ok(v) if ok(&v) => Ok(v),
+            _ => Err(self.invalid(key)),
+        }
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    pub fn flag(&self, key: &str) -> Result<bool, String> {
+        match self.get(key) {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(self.invalid(key)),
+        }
+    }
+
+    /// Every key with its resolved value, in declaration order (what a run records).
+    pub fn pairs(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.values.iter().map(|(o, v, _)| (o.key, v.as_str()))
+    }
+
+    /// Whether the env declares no options.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Builds an env from its spec and resolved options (checking the values).
+type Constructor = fn(&EnvSpec, &EnvOptions) -> Result<Box<dyn Env>, String>;
+
+/// A registered environment: a versioned id, its options and a constructor.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvSpec {
     /// Versioned id, `name-vN` (e.g. `cartpole-v0`). A new version is added
@@ -13,20 +103,108 @@ pub struct EnvSpec {
     pub id: &'static str,
     /// One line for `harness list`.
     pub summary: &'static str,
-    /// Episode length at which the time limit truncates.
+    /// Episode length (agent steps) at which the episode is truncated, with
+    /// the default options.
     pub max_episode_steps: u64,
-    make: fn(u64) -> Box<dyn Env>,
+    /// The options the env accepts (empty for most envs).
+    pub options: &'static [EnvOption],
+    make: Constructor,
 }
 
 impl EnvSpec {
-    /// A fresh copy of the env (not yet reset), with its time limit applied.
+    /// A fresh copy of the env with its default options (not yet reset),
+    /// time limit applied.
     pub fn make(&self) -> Box<dyn Env> {
-        (self.make)(self.max_episode_steps)
+        self.make_with(&[])
+            .unwrap_or_else(|e| panic!("{}: default options are invalid: {e}", self.id))
+    }
+
+    /// A fresh copy of the env with `options` (`key`, `value`) over the
+    /// defaults. An unknown key or a bad value is an error naming it and
+    /// the valid ones.
+    pub fn make_with(&self, options: &[(String, String)]) -> Result<Box<dyn Env>, String> {
+        (self.make)(self, &self.resolve_options(options)?)
+    }
+
+    /// Every declared option with its value: `given` over the defaults
+    /// (a key given twice: the last wins). Values are not checked here but
+    /// by the env's constructor.
+    pub fn resolve_options(&self, given: &[(String, String)]) -> Result<EnvOptions, String> {
+        let mut values: Vec<_> = self
+            .options
+            .iter()
+            .map(|o| (o, o.default.to_string(), false))
+            .collect();
+        for (key, value) in given {
+            let key = key.trim();
+            let Some(slot) = values.iter_mut().find(|(o, ..)| o.key == key) else {
+                let valid: Vec<&str> = self.options.iter().map(|o| o.key).collect();
+                return Err(format!(
+                    "env '{}' has no option '{key}' (valid: {})",
+                    self.id,
+                    if valid.is_empty() {
+                        "none".to_string()
+                    } else {
+                        valid.join(", ")
+                    }
+                ));
+            };
+            slot.1 = value.trim().to_string();
+            slot.2 = true;
+        }
+        Ok(EnvOptions { values })
     }
 
     /// The name without its version suffix (`cartpole`).
     pub fn short_name(&self) -> &'static str {
         split_version(self.id).0
+    }
+}
+
+/// An env as a run uses it: a registered [`EnvSpec`] and its resolved,
+/// validated options. Cheap to clone; [`EnvConfig::make`] builds copies.
+#[derive(Debug, Clone)]
+pub struct EnvConfig {
+    spec: &'static EnvSpec,
+    options: EnvOptions,
+}
+
+impl EnvConfig {
+    /// `spec` with `options` over its defaults, validated by building one
+    /// copy (so [`EnvConfig::make`] cannot fail later).
+    pub fn new(spec: &'static EnvSpec, options: &[(String, String)]) -> Result<EnvConfig, String> {
+        let options = spec.resolve_options(options)?;
+        (spec.make)(spec, &options)?;
+        Ok(EnvConfig { spec, options })
+    }
+
+    /// The registered spec.
+    pub fn spec(&self) -> &'static EnvSpec {
+        self.spec
+    }
+
+    /// The versioned id (`breakout-v0`).
+    pub fn id(&self) -> &'static str {
+        self.spec.id
+    }
+
+    /// The resolved options (every declared key, defaults filled in).
+    pub fn options(&self) -> &EnvOptions {
+        &self.options
+    }
+
+    /// A fresh copy of the env (not yet reset).
+    pub fn make(&self) -> Box<dyn Env> {
+        (self.spec.make)(self.spec, &self.options)
+            .unwrap_or_else(|e| panic!("{}: options were validated: {e}", self.spec.id))
+    }
+}
+
+/// Split `KEY=VALUE` (as given to `--env-set`) into its parts.
+pub fn parse_assignment(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("'{text}' is not of the form KEY=VALUE")),
     }
 }
 
@@ -39,61 +217,124 @@ fn split_version(id: &str) -> (&str, Option<u32>) {
     }
 }
 
+/// A spec without options whose env is `make()` wrapped in a time limit.
+macro_rules! plain {
+    ($id:literal, $summary:literal, $steps:literal, $make:expr) => {
+        EnvSpec {
+            id: $id,
+            summary: $summary,
+            max_episode_steps: $steps,
+            options: &[],
+            make: |spec, _| Ok(Box::new(TimeLimit::new($make, spec.max_episode_steps))),
+        }
+    };
+}
+
+/// An arcade game behind the shared ALE wrapper, with the arcade options.
+macro_rules! arcade {
+    ($id:literal, $game:ty, $summary:literal) => {
+        EnvSpec {
+            id: $id,
+            summary: $summary,
+            max_episode_steps: arcade::MAX_FRAMES / arcade::FRAME_SKIP as u64,
+            options: arcade::OPTIONS,
+            make: |_, options| {
+                arcade::Arcade::<$game>::from_options(options).map(|e| Box::new(e) as Box<dyn Env>)
+            },
+        }
+    };
+}
+
 static REGISTRY: &[EnvSpec] = &[
-    EnvSpec {
-        id: "cartpole-v0",
-        summary: "Balance a pole on a cart (Barto et al. 1983); Gymnasium CartPole-v1 dynamics",
-        max_episode_steps: 500,
-        make: |n| Box::new(TimeLimit::new(CartPole::new(), n)),
-    },
-    EnvSpec {
-        id: "pendulum-v0",
-        summary: "Swing up and hold an inverted pendulum; Gymnasium Pendulum-v1 dynamics",
-        max_episode_steps: 200,
-        make: |n| Box::new(TimeLimit::new(Pendulum::new(), n)),
-    },
-    EnvSpec {
-        id: "swimmer-v0",
-        summary: "Three links swimming in a viscous fluid (planar, rapier2d); MuJoCo's swimmer",
-        max_episode_steps: 1000,
-        make: |n| Box::new(TimeLimit::new(Swimmer::new(Config::swimmer()), n)),
-    },
-    EnvSpec {
-        id: "swimmer-paper-v0",
-        summary: "swimmer-v0 observing its absolute position: the TRPO paper's 10-dim state",
-        max_episode_steps: 1000,
-        make: |n| Box::new(TimeLimit::new(Swimmer::new(Config::swimmer().paper()), n)),
-    },
-    EnvSpec {
-        id: "hopper-v0",
-        summary: "One-legged hopper on flat ground (planar, rapier2d); MuJoCo's hopper",
-        max_episode_steps: 1000,
-        make: |n| Box::new(TimeLimit::new(Legged::hopper(Config::hopper()), n)),
-    },
-    EnvSpec {
-        id: "hopper-paper-v0",
-        summary: "hopper-v0 observing its absolute position: the TRPO paper's 12-dim state",
-        max_episode_steps: 1000,
-        make: |n| Box::new(TimeLimit::new(Legged::hopper(Config::hopper().paper()), n)),
-    },
-    EnvSpec {
-        id: "walker-v0",
-        summary: "Two-legged walker on flat ground (planar, rapier2d); MuJoCo's walker2d",
-        max_episode_steps: 1000,
-        make: |n| Box::new(TimeLimit::new(Legged::walker(Config::walker()), n)),
-    },
-    EnvSpec {
-        id: "walker-paper-v0",
-        summary: "walker-v0 observing its absolute position: the TRPO paper's 18-dim state",
-        max_episode_steps: 1000,
-        make: |n| Box::new(TimeLimit::new(Legged::walker(Config::walker().paper()), n)),
-    },
-    EnvSpec {
-        id: "ant-v0",
-        summary: "Four-legged ant on flat ground (3-D, rapier3d); MuJoCo's ant",
-        max_episode_steps: 1000,
-        make: |n| Box::new(TimeLimit::new(Ant::new(Config::ant()), n)),
-    },
+    plain!(
+        "cartpole-v0",
+        "Balance a pole on a cart (Barto et al. 1983); Gymnasium CartPole-v1 dynamics",
+        500,
+        CartPole::new()
+    ),
+    plain!(
+        "pendulum-v0",
+        "Swing up and hold an inverted pendulum; Gymnasium Pendulum-v1 dynamics",
+        200,
+        Pendulum::new()
+    ),
+    plain!(
+        "swimmer-v0",
+        "Three links swimming in a viscous fluid (planar, rapier2d); MuJoCo's swimmer",
+        1000,
+        Swimmer::new(Config::swimmer())
+    ),
+    plain!(
+        "swimmer-paper-v0",
+        "swimmer-v0 observing its absolute position: the TRPO paper's 10-dim state",
+        1000,
+        Swimmer::new(Config::swimmer().paper())
+    ),
+    plain!(
+        "hopper-v0",
+        "One-legged hopper on flat ground (planar, rapier2d); MuJoCo's hopper",
+        1000,
+        Legged::hopper(Config::hopper())
+    ),
+    plain!(
+        "hopper-paper-v0",
+        "hopper-v0 observing its absolute position: the TRPO paper's 12-dim state",
+        1000,
+        Legged::hopper(Config::hopper().paper())
+    ),
+    plain!(
+        "walker-v0",
+        "Two-legged walker on flat ground (planar, rapier2d); MuJoCo's walker2d",
+        1000,
+        Legged::walker(Config::walker())
+    ),
+    plain!(
+        "walker-paper-v0",
+        "walker-v0 observing its absolute position: the TRPO paper's 18-dim state",
+        1000,
+        Legged::walker(Config::walker().paper())
+    ),
+    plain!(
+        "ant-v0",
+        "Four-legged ant on flat ground (3-D, rapier3d); MuJoCo's ant",
+        1000,
+        Ant::new(Config::ant())
+    ),
+    arcade!(
+        "beamrider-v0",
+        arcade::BeamRider,
+        "Arcade (ALE): Beam Rider — shoot saucers on five beams, torpedo the sector sentinel"
+    ),
+    arcade!(
+        "breakout-v0",
+        arcade::Breakout,
+        "Arcade (ALE): Breakout — bounce the ball off the paddle into six rows of bricks"
+    ),
+    arcade!(
+        "enduro-v0",
+        arcade::Enduro,
+        "Arcade (ALE): Enduro — overtake cars on a day's endurance race"
+    ),
+    arcade!(
+        "pong-v0",
+        arcade::Pong,
+        "Arcade (ALE): Pong — paddle duel against a scripted opponent, first to 21"
+    ),
+    arcade!(
+        "qbert-v0",
+        arcade::Qbert,
+        "Arcade (ALE): Q*bert — hop a pyramid of cubes to recolour them, dodge the enemies"
+    ),
+    arcade!(
+        "seaquest-v0",
+        arcade::Seaquest,
+        "Arcade (ALE): Seaquest — submarine, sharks, divers and oxygen"
+    ),
+    arcade!(
+        "spaceinvaders-v0",
+        arcade::SpaceInvaders,
+        "Arcade (ALE): Space Invaders — a marching, descending, shooting formation; shields"
+    ),
 ];
 
 /// Every registered environment, in a stable order.
@@ -102,8 +343,14 @@ pub fn registry() -> &'static [EnvSpec] {
 }
 
 /// Find an env by exact id (`cartpole-v0`) or by short name (`cartpole`,
-/// which means its latest version). The error names the valid ids.
-pub fn resolve(name: &str) -> Result<&'static EnvSpec, String> {
+/// which means its latest version), with its default options. The error
+/// names the valid ids.
+pub fn resolve(name: &str) -> Result<EnvConfig, String> {
+    resolve_spec(name).and_then(|spec| EnvConfig::new(spec, &[]))
+}
+
+/// The registered spec of an id or short name (see [`resolve`]).
+pub fn resolve_spec(name: &str) -> Result<&'static EnvSpec, String> {
     let name = name.trim().to_ascii_lowercase();
     if let Some(spec) = REGISTRY.iter().find(|s| s.id == name) {
         return Ok(spec);
@@ -124,8 +371,8 @@ mod tests {
 
     #[test]
     fn short_names_resolve_to_the_latest_version() {
-        assert_eq!(resolve("cartpole").unwrap().id, "cartpole-v0");
-        assert_eq!(resolve("Pendulum-v0").unwrap().id, "pendulum-v0");
+        assert_eq!(resolve("cartpole").unwrap().id(), "cartpole-v0");
+        assert_eq!(resolve("Pendulum-v0").unwrap().id(), "pendulum-v0");
         let e = resolve("cartpol").unwrap_err();
         assert!(
             e.contains("'cartpol'") && e.contains("cartpole-v0") && e.contains("pendulum-v0"),
@@ -142,5 +389,44 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), REGISTRY.len());
+    }
+
+    #[test]
+    fn options_are_checked_by_key_and_value() {
+        let set = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        let e = resolve_spec("cartpole")
+            .unwrap()
+            .make_with(&set("view", "pixels"))
+            .err()
+            .unwrap();
+        assert!(e.contains("'view'") && e.contains("valid: none"), "{e}");
+        let breakout = resolve_spec("breakout").unwrap();
+        let e = breakout.make_with(&set("veiw", "pixels")).err().unwrap();
+        assert!(
+            e.contains("'veiw'") && e.contains("view") && e.contains("sticky"),
+            "{e}"
+        );
+        let e = breakout.make_with(&set("view", "pixel")).err().unwrap();
+        assert!(
+            e.contains("'pixel'") && e.contains("compact | pixels"),
+            "{e}"
+        );
+        let e = breakout.make_with(&set("sticky", "1.5")).err().unwrap();
+        assert!(e.contains("'sticky' = '1.5'"), "{e}");
+        let mut two = set("frameskip", "2");
+        two.extend(set("view", "pixels"));
+        let config = EnvConfig::new(breakout, &two).unwrap();
+        let pairs: Vec<(&str, &str)> = config.options().pairs().collect();
+        assert!(pairs.contains(&("frameskip", "2")) && pairs.contains(&("view", "pixels")));
+        assert!(config.options().is_changed("frameskip") && !config.options().is_changed("sticky"));
+        let defaults = set("sticky", "auto");
+        let same = EnvConfig::new(breakout, &defaults).unwrap();
+        assert!(!same.options().is_changed("sticky"));
+        assert!(resolve("cartpole").unwrap().options().is_empty());
+        assert_eq!(
+            parse_assignment(" a = b=c ").unwrap(),
+            ("a".into(), "b=c".into())
+        );
+        assert!(parse_assignment("=x").is_err() && parse_assignment("x").is_err());
     }
 }

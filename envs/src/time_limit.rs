@@ -58,4 +58,8 @@ impl<E: Env + Clone> Env for TimeLimit<E> {
     fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {
         self.inner.render(width, height)
     }
+
+    fn scripted_action(&self, action: &mut [f64]) -> bool {
+        self.inner.scripted_action(action)
+    }
 }

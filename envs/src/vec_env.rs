@@ -1,6 +1,6 @@
 //! N copies of one env stepped together, with per-copy seeds and autoreset.
 
-use crate::{Env, EnvSpec, Step};
+use crate::{Env, EnvConfig, Step};
 use trustbench_plugin::Space;
 use trustbench_plugin::rng::derive_seed;
 
@@ -19,21 +19,21 @@ pub struct VecEnv {
 }
 
 impl VecEnv {
-    /// `n` copies of `spec`, seeded from `(seed, stream)`.
-    pub fn new(spec: &EnvSpec, n: usize, seed: u64, stream: u64) -> VecEnv {
-        let first = spec.make();
+    /// `n` copies of `env`, seeded from `(seed, stream)`.
+    pub fn new(env: &EnvConfig, n: usize, seed: u64, stream: u64) -> VecEnv {
+        let first = env.make();
         let observation_space = first.observation_space().clone();
         let action_space = first.action_space().clone();
         let mut scratch = vec![0.0; observation_space.dim()];
         let copies = (0..n)
             .map(|i| {
-                let mut env = if i == 0 {
+                let mut copy = if i == 0 {
                     first.boxed_clone()
                 } else {
-                    spec.make()
+                    env.make()
                 };
-                env.reset(Some(derive_seed(seed, stream, i as u64)), &mut scratch);
-                env
+                copy.reset(Some(derive_seed(seed, stream, i as u64)), &mut scratch);
+                copy
             })
             .collect();
         VecEnv {
@@ -122,12 +122,12 @@ mod tests {
     #[test]
     fn same_seed_same_trajectories_and_copies_differ() {
         let spec = resolve("cartpole").unwrap();
-        let a = rollout(&mut VecEnv::new(spec, 3, 5, 0), 300);
-        let b = rollout(&mut VecEnv::new(spec, 3, 5, 0), 300);
+        let a = rollout(&mut VecEnv::new(&spec, 3, 5, 0), 300);
+        let b = rollout(&mut VecEnv::new(&spec, 3, 5, 0), 300);
         assert_eq!(a, b);
-        let c = rollout(&mut VecEnv::new(spec, 3, 6, 0), 300);
+        let c = rollout(&mut VecEnv::new(&spec, 3, 6, 0), 300);
         assert_ne!(a, c);
-        let mut v = VecEnv::new(spec, 2, 5, 0);
+        let mut v = VecEnv::new(&spec, 2, 5, 0);
         let (mut o0, mut o1) = (vec![0.0; 4], vec![0.0; 4]);
         v.reset(0, &mut o0);
         v.reset(1, &mut o1);
@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn autoreset_reports_the_final_observation() {
         let spec = resolve("cartpole").unwrap();
-        let mut v = VecEnv::new(spec, 1, 0, 0);
+        let mut v = VecEnv::new(&spec, 1, 0, 0);
         let (mut obs, mut fin) = (vec![0.0; 4], vec![f64::NAN; 4]);
         // Always pushing right topples the pole within a few dozen steps.
         for _ in 0..200 {
@@ -158,7 +158,7 @@ mod tests {
     fn restore_replays_bit_for_bit_and_can_be_reused() {
         for id in ["cartpole", "pendulum"] {
             let spec = resolve(id).unwrap();
-            let mut v = VecEnv::new(spec, 1, 9, 0);
+            let mut v = VecEnv::new(&spec, 1, 9, 0);
             let dim = v.observation_space().dim();
             let mut obs = vec![0.0; dim];
             let act = |t: usize| {

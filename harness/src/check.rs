@@ -17,7 +17,7 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::time::Instant;
-use trustbench_envs::{EnvSpec, VecEnv};
+use trustbench_envs::{EnvConfig, VecEnv};
 use trustbench_policy::exact::{ExactRow, dense_operator, solve_damped};
 use trustbench_policy::vector::{cosine, distance, norm};
 
@@ -32,7 +32,7 @@ pub struct CgCheck {
     /// Its resolved config.
     pub config: Map<String, Value>,
     /// The env the batch is collected on.
-    pub env: &'static EnvSpec,
+    pub env: EnvConfig,
     /// Seed of the batch and the plugin.
     pub seed: u64,
     /// Env copies stepped together.
@@ -59,7 +59,7 @@ pub struct CgCheckReport {
 
 /// Run the check.
 pub fn check_cg(req: &CgCheck) -> Result<CgCheckReport> {
-    let envs = VecEnv::new(req.env, req.num_envs as usize, req.seed, 0);
+    let envs = VecEnv::new(&req.env, req.num_envs as usize, req.seed, 0);
     let host = HostBox::new(World::new(envs, req.steps, Instant::now()), req.seed);
     let config = Value::Object(req.config.clone()).to_string();
     // SAFETY: `host` is declared before `instance`, so it outlives it.
@@ -115,9 +115,9 @@ pub fn check_cg(req: &CgCheck) -> Result<CgCheckReport> {
         .collect();
     let dir = req
         .out_dir
-        .join(format!("check-cg-{id}-{}-s{}", req.env.id, req.seed));
+        .join(format!("check-cg-{id}-{}-s{}", req.env.id(), req.seed));
     std::fs::create_dir_all(&dir)?;
-    let path = results::write_check_cg(&dir, id, req.env.id, req.seed, n, &rows)?;
+    let path = results::write_check_cg(&dir, id, req.env.id(), req.seed, n, &rows)?;
     Ok(CgCheckReport {
         dim: n,
         rows,

@@ -10,7 +10,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use trustbench_envs::{Space, registry, resolve};
+use trustbench_envs::{EnvConfig, EnvSpec, Space, parse_assignment, registry, resolve_spec};
 use trustbench_plugin::kinds;
 
 /// trustbench: run policy-optimisation algorithms on benchmark environments,
@@ -37,6 +37,8 @@ enum Command {
     Check(CheckCommand),
     /// Play a policy (a run's, a saved one, or uniform random) and write an animated GIF.
     Render(Box<RenderArgs>),
+    /// Episode returns of a uniform-random policy and of each env's scripted policy.
+    EnvStats(EnvStatsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +87,9 @@ struct CheckCgArgs {
     /// Env id or short name the batch is collected on.
     #[arg(long)]
     env: String,
+    /// Set an env option, e.g. `view=pixels` (repeatable; see `harness list`).
+    #[arg(long = "env-set", value_name = "KEY=VALUE")]
+    env_sets: Vec<String>,
     /// Seed of the batch and of the plugin.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -116,6 +121,9 @@ struct RunArgs {
     /// Env id (`cartpole-v0`) or short name (`cartpole`: its latest version).
     #[arg(long)]
     env: String,
+    /// Set an env option, e.g. `view=pixels` (repeatable; see `harness list`).
+    #[arg(long = "env-set", value_name = "KEY=VALUE")]
+    env_sets: Vec<String>,
     /// Run seed; every random stream of the run derives from it.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -172,6 +180,9 @@ struct SweepArgs {
     /// Set a config key of every algorithm that has it (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE", conflicts_with = "file")]
     sets: Vec<String>,
+    /// Set an option of every env of the sweep (repeatable; after the file's `env_set`).
+    #[arg(long = "env-set", value_name = "KEY=VALUE")]
+    env_sets: Vec<String>,
     /// Env copies stepped together.
     #[arg(long, default_value_t = run::DEFAULT_NUM_ENVS, conflicts_with = "file",
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
@@ -222,6 +233,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report(&args),
         Command::Check(CheckCommand::Cg(args)) => check_cg(&args),
         Command::Render(args) => render(&args),
+        Command::EnvStats(args) => env_stats(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -286,6 +298,33 @@ fn list(args: &ListArgs) -> Result<()> {
         })
         .collect();
     out += &table(&["ID", "OBSERVATION", "ACTION", "DESCRIPTION"], &rows);
+    // Options, once per distinct set (the arcade games share theirs).
+    let mut seen: Vec<&'static [trustbench_envs::EnvOption]> = Vec::new();
+    for spec in registry().iter().filter(|s| !s.options.is_empty()) {
+        if seen.contains(&spec.options) {
+            continue;
+        }
+        seen.push(spec.options);
+        let ids: Vec<&str> = registry()
+            .iter()
+            .filter(|s| s.options == spec.options)
+            .map(|s| s.short_name())
+            .collect();
+        out += &format!("\nOptions of {} (--env-set KEY=VALUE):\n", ids.join(", "));
+        let rows: Vec<[String; 4]> = spec
+            .options
+            .iter()
+            .map(|o| {
+                [
+                    o.key.to_string(),
+                    o.default.to_string(),
+                    o.valid.to_string(),
+                    o.help.to_string(),
+                ]
+            })
+            .collect();
+        out += &table(&["KEY", "DEFAULT", "VALID", "WHAT"], &rows);
+    }
     emit(&out);
     Ok(())
 }
@@ -315,7 +354,7 @@ fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
 
 fn run(args: &RunArgs) -> Result<()> {
     let (algorithm, config) = args.algo.resolve()?;
-    let env = resolve(&args.env).map_err(anyhow::Error::msg)?;
+    let env = resolve_env(&args.env, &[], &args.env_sets)?;
     let req = RunRequest {
         algorithm,
         config,
@@ -352,7 +391,7 @@ fn run(args: &RunArgs) -> Result<()> {
 
 fn check_cg(args: &CheckCgArgs) -> Result<()> {
     let (algorithm, config) = args.algo.resolve()?;
-    let env = resolve(&args.env).map_err(anyhow::Error::msg)?;
+    let env = resolve_env(&args.env, &[], &args.env_sets)?;
     let report = check::check_cg(&CgCheck {
         algorithm,
         config,
@@ -410,6 +449,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             config: Default::default(),
             variants: Default::default(),
             sets: args.sets.clone(),
+            env_set: Vec::new(),
             num_envs: args.num_envs,
             eval_every: args.eval_every,
             eval_episodes: args.eval_episodes,
@@ -417,6 +457,8 @@ fn sweep(args: &SweepArgs) -> Result<()> {
             out: None,
         },
     };
+    let mut spec = spec;
+    spec.env_set.extend(args.env_sets.iter().cloned());
     let plan = spec.plan(args.out.as_deref(), &args.plugins)?;
     let options = sweep::Options {
         jobs: args.jobs.map_or_else(sweep::default_jobs, |j| j as usize),
@@ -471,6 +513,9 @@ struct RenderArgs {
     /// Set one algorithm config key, for --checkpoint (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
+    /// Set an env option (repeatable; with --run, over the run's recorded options).
+    #[arg(long = "env-set", value_name = "KEY=VALUE")]
+    env_sets: Vec<String>,
     /// Load algorithms from this plugin library (repeatable).
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<PathBuf>,
@@ -525,7 +570,11 @@ fn render(args: &RenderArgs) -> Result<()> {
             (
                 row.algorithm_id,
                 Some(config),
-                args.env.clone().unwrap_or(row.env_id),
+                // The run's env with its recorded options, unless --env names another.
+                match &args.env {
+                    Some(env) => (env.clone(), Vec::new()),
+                    None => (row.env_id, run::recorded_env_options(&json)),
+                },
                 Some(policy),
             )
         }
@@ -543,7 +592,7 @@ fn render(args: &RenderArgs) -> Result<()> {
             (
                 args.algo.clone().unwrap_or_else(|| "random".to_string()),
                 None,
-                env,
+                (env, Vec::new()),
                 policy,
             )
         }
@@ -562,7 +611,7 @@ fn render(args: &RenderArgs) -> Result<()> {
         algorithm,
         config,
         policy,
-        env: resolve(&env).map_err(anyhow::Error::msg)?,
+        env: resolve_env(&env.0, &env.1, &args.env_sets)?,
         seed: args.seed,
         episodes: args.episodes,
         frame_every: args.every,
@@ -591,8 +640,115 @@ fn render(args: &RenderArgs) -> Result<()> {
         } else {
             "(fresh instance)"
         },
-        req.env.id,
+        req.env.id(),
         episodes.join(", ")
+    ));
+    Ok(())
+}
+
+/// An env by id or short name with options: `recorded` ones (from a run)
+/// first, then the `--env-set KEY=VALUE` assignments.
+fn resolve_env(name: &str, recorded: &[(String, String)], sets: &[String]) -> Result<EnvConfig> {
+    let spec = resolve_spec(name).map_err(anyhow::Error::msg)?;
+    let mut options = recorded.to_vec();
+    for s in sets {
+        options.push(parse_assignment(s).map_err(|e| anyhow::anyhow!("--env-set: {e}"))?);
+    }
+    EnvConfig::new(spec, &options).map_err(anyhow::Error::msg)
+}
+
+/// `harness env-stats`.
+#[derive(Debug, Args)]
+struct EnvStatsArgs {
+    /// Env ids or short names, comma-separated; `arcade` means every arcade game.
+    #[arg(long, value_delimiter = ',', required = true)]
+    env: Vec<String>,
+    /// Episodes per policy.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    episodes: u32,
+    /// Seed: episode i starts where a run of this seed evaluates episode i.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Set an env option of every env (repeatable).
+    #[arg(long = "env-set", value_name = "KEY=VALUE")]
+    env_sets: Vec<String>,
+}
+
+/// The envs `names` stands for (`arcade`: every env with the arcade options).
+fn expand_envs(names: &[String]) -> Result<Vec<&'static EnvSpec>> {
+    let mut specs: Vec<&'static EnvSpec> = Vec::new();
+    for name in names {
+        let found: Vec<&'static EnvSpec> = if name.trim() == "arcade" {
+            registry()
+                .iter()
+                .filter(|s| s.options == trustbench_envs::arcade::OPTIONS)
+                .collect()
+        } else {
+            vec![resolve_spec(name).map_err(anyhow::Error::msg)?]
+        };
+        for spec in found {
+            if !specs.iter().any(|s| s.id == spec.id) {
+                specs.push(spec);
+            }
+        }
+    }
+    Ok(specs)
+}
+
+fn env_stats(args: &EnvStatsArgs) -> Result<()> {
+    use crate::env_stats::{Policy, play};
+    let mut rows: Vec<[String; 9]> = Vec::new();
+    for spec in expand_envs(&args.env)? {
+        let env = resolve_env(spec.id, &[], &args.env_sets)?;
+        for policy in [Policy::Random, Policy::Scripted] {
+            let progress = |i: u32, ret: f64, len: u64| {
+                eprintln!(
+                    "[env-stats {} {}] episode {i}/{}: return {ret} in {len} steps",
+                    spec.id,
+                    policy.name(),
+                    args.episodes
+                );
+            };
+            let Some(s) = play(&env, policy, args.episodes, args.seed, progress)? else {
+                continue;
+            };
+            let ((mean, std), (min, max)) = (s.mean_std(), s.min_max());
+            rows.push([
+                spec.id.to_string(),
+                policy.name().to_string(),
+                s.returns.len().to_string(),
+                format!("{mean:.1}"),
+                format!("{std:.1}"),
+                format!("{min:.1}"),
+                format!("{max:.1}"),
+                format!("{:.0}", s.mean_length()),
+                s.truncated.to_string(),
+            ]);
+        }
+    }
+    let options: Vec<&String> = args.env_sets.iter().collect();
+    emit(&format!(
+        "Episode returns, seed {}{}:\n",
+        args.seed,
+        if options.is_empty() {
+            String::new()
+        } else {
+            format!(", env options {options:?}")
+        }
+    ));
+    emit(&table(
+        &[
+            "ENV",
+            "POLICY",
+            "EPISODES",
+            "MEAN",
+            "STD",
+            "MIN",
+            "MAX",
+            "LENGTH",
+            "TRUNCATED",
+        ],
+        &rows,
     ));
     Ok(())
 }

@@ -12,6 +12,7 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod env_stats;
 pub mod host;
 pub mod plugin;
 pub mod progress;

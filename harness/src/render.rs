@@ -16,7 +16,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::time::Instant;
-use trustbench_envs::{EnvSpec, VecEnv, derive_seed};
+use trustbench_envs::{EnvConfig, VecEnv, derive_seed};
 
 /// Seed stream of the episodes shown: the run's evaluation stream, so that
 /// episode `i` starts where the run's evaluation episode `i` did.
@@ -31,8 +31,8 @@ pub struct RenderRequest {
     /// Saved parameters to load (`Instance::load`); `None` plays the
     /// freshly created instance.
     pub policy: Option<Vec<u8>>,
-    /// The env.
-    pub env: &'static EnvSpec,
+    /// The env and its options.
+    pub env: EnvConfig,
     /// Seed of the start states and of the instance.
     pub seed: u64,
     /// Episodes to play (fewer if `max_frames` is reached first).
@@ -110,7 +110,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
     }
     let (width, height) = (req.width as usize, req.height as usize);
     // Nothing is trained: the host's budget is zero.
-    let envs = VecEnv::new(req.env, 1, req.seed, 0);
+    let envs = VecEnv::new(&req.env, 1, req.seed, 0);
     let host = HostBox::new(World::new(envs, 0, Instant::now()), req.seed);
     let config = Value::Object(req.config.clone()).to_string();
     // SAFETY: `host` is declared before `instance`, so it outlives it.
@@ -132,7 +132,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
     let (mut obs, mut action) = (vec![0.0; obs_dim], vec![0.0; act_dim]);
     let draw = |env: &dyn trustbench_envs::Env| {
         env.render(width, height)
-            .ok_or_else(|| anyhow!("env '{}' cannot be rendered", req.env.id))
+            .ok_or_else(|| anyhow!("env '{}' cannot be rendered", req.env.id()))
     };
     let mut gif = Gif::new(req)?;
     let mut episodes = Vec::new();

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
-use trustbench_envs::{EnvSpec, VecEnv};
+use trustbench_envs::{EnvConfig, VecEnv};
 
 /// Seed stream of the training env copies.
 const TRAIN_STREAM: u64 = 0;
@@ -44,8 +44,8 @@ pub struct RunRequest {
     pub algorithm: AlgorithmRef,
     /// Its resolved config.
     pub config: Map<String, Value>,
-    /// The env.
-    pub env: &'static EnvSpec,
+    /// The env and its options.
+    pub env: EnvConfig,
     /// The run seed; every random stream derives from it.
     pub seed: u64,
     /// Env-step budget (training steps; evaluation is not counted).
@@ -64,17 +64,22 @@ pub struct RunRequest {
 
 impl RunRequest {
     /// The resolved config as stored in the `runs` table: the algorithm's
-    /// config and the harness's own settings for the run.
+    /// config, the harness's own settings for the run and, for envs that
+    /// have options, every option's resolved value (`"env"`; absent for envs
+    /// without options, so their run ids are unchanged).
     pub fn config_json(&self) -> String {
-        json!({
+        let mut config = json!({
             "algorithm": self.config,
             "run": {
                 "num_envs": self.num_envs,
                 "eval_every": self.eval_every,
                 "eval_episodes": self.eval_episodes,
             }
-        })
-        .to_string()
+        });
+        if let Some(options) = env_options_json(&self.env) {
+            config["env"] = options;
+        }
+        config.to_string()
     }
 
     /// Deterministic id: `{algo}-{env}-s{seed}-{hash}`, where the hash covers
@@ -87,7 +92,7 @@ impl RunRequest {
             a.id,
             a.version,
             self.algorithm.library.name,
-            self.env.id,
+            self.env.id(),
             self.seed,
             self.steps,
             self.config_json()
@@ -95,7 +100,7 @@ impl RunRequest {
         format!(
             "{}-{}-s{}-{:08x}",
             a.id,
-            self.env.id,
+            self.env.id(),
             self.seed,
             fnv1a(key.as_bytes()) as u32
         )
@@ -123,7 +128,7 @@ impl RunRequest {
                 Source::File(p) => Some(p.display().to_string()),
             },
             abi_version: format!("{}.{}", a.library.abi.0, a.library.abi.1),
-            env_id: self.env.id.to_string(),
+            env_id: self.env.id().to_string(),
             seed: self.seed,
             num_envs: self.num_envs as u64,
             step_budget: self.steps,
@@ -148,6 +153,34 @@ pub fn record_failure(req: &RunRequest, error: &str) -> Result<PathBuf> {
     let row = req.run_row(Some(error.to_string()), 0, 0, SystemTime::now(), 0.0);
     results::write_runs(&dir, &row)?;
     Ok(dir)
+}
+
+/// An env's resolved options as a JSON object of strings, or `None` if the
+/// env has no options.
+pub fn env_options_json(env: &EnvConfig) -> Option<Value> {
+    let options = env.options();
+    (!options.is_empty()).then(|| {
+        Value::Object(
+            options
+                .pairs()
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect(),
+        )
+    })
+}
+
+/// The env options recorded in a run's `config_json` (empty if none), as
+/// `(key, value)` pairs to rebuild the same env.
+pub fn recorded_env_options(config: &Value) -> Vec<(String, String)> {
+    config
+        .get("env")
+        .and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// FNV-1a, 64-bit: a stable hash (unlike `std`'s, which may change).
@@ -222,7 +255,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     }
     let started = SystemTime::now();
     let t0 = Instant::now();
-    let envs = VecEnv::new(req.env, req.num_envs as usize, req.seed, TRAIN_STREAM);
+    let envs = VecEnv::new(&req.env, req.num_envs as usize, req.seed, TRAIN_STREAM);
     let host = HostBox::new(World::new(envs, req.steps, t0), req.seed);
     let config = Value::Object(req.config.clone()).to_string();
     // SAFETY: `host` is declared before `instance`, so it outlives it.
@@ -241,7 +274,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
 
     let mut progress = Progress::new(
-        format!("{} {} s{}", req.algorithm.info.id, req.env.id, req.seed),
+        format!("{} {} s{}", req.algorithm.info.id, req.env.id(), req.seed),
         req.steps,
         req.quiet,
     );
@@ -371,7 +404,7 @@ fn train(
 /// the episodes and `eval/*` metrics; returns the mean return.
 fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
     let n = req.eval_episodes as usize;
-    let mut envs = VecEnv::new(req.env, n, req.seed, EVAL_STREAM);
+    let mut envs = VecEnv::new(&req.env, n, req.seed, EVAL_STREAM);
     let (obs_dim, act_dim) = (envs.observation_space().dim(), envs.action_space().dim());
     let mut obs = vec![0.0; n * obs_dim];
     for (i, row) in obs.chunks_exact_mut(obs_dim).enumerate() {
@@ -430,4 +463,51 @@ fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result
     w.log_metric("eval/return_std", std);
     w.log_metric("eval/length_mean", mean_std(&lengths).0);
     Ok(mean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::Catalog;
+    use trustbench_envs::{resolve, resolve_spec};
+
+    fn request(env: EnvConfig) -> RunRequest {
+        let algorithm = Catalog::new(&[]).unwrap().find("random").unwrap();
+        RunRequest {
+            config: algorithm.info.default_config.clone(),
+            algorithm,
+            env,
+            seed: 0,
+            steps: 1000,
+            num_envs: 1,
+            eval_every: 0,
+            eval_episodes: 1,
+            out_dir: PathBuf::from("unused"),
+            quiet: true,
+        }
+    }
+
+    #[test]
+    fn env_options_are_recorded_and_part_of_the_run_id() {
+        let plain = request(resolve("cartpole").unwrap());
+        assert!(
+            !plain.config_json().contains("\"env\""),
+            "no options, no key"
+        );
+        let compact = request(resolve("breakout").unwrap());
+        let set = [("view".to_string(), "pixels".to_string())];
+        let pixels = request(EnvConfig::new(resolve_spec("breakout").unwrap(), &set).unwrap());
+        assert_ne!(compact.run_id(), pixels.run_id());
+        let json: Value = serde_json::from_str(&pixels.config_json()).unwrap();
+        assert_eq!(json["env"]["view"], "pixels");
+        assert_eq!(json["env"]["sticky"], "auto");
+        // What is recorded rebuilds the same env.
+        let recorded = recorded_env_options(&json);
+        let rebuilt = EnvConfig::new(resolve_spec("breakout").unwrap(), &recorded).unwrap();
+        assert_eq!(
+            rebuilt.options().pairs().collect::<Vec<_>>(),
+            pixels.env.options().pairs().collect::<Vec<_>>()
+        );
+        assert!(recorded_env_options(&json!({"run": {}})).is_empty());
+    }
 }

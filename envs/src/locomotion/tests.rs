@@ -91,7 +91,7 @@ fn observation_and_action_sizes() {
         let env = make(id);
         assert_eq!(env.observation_space().dim(), obs, "{id}");
         assert_eq!(env.action_space().dim(), act, "{id}");
-        assert_eq!(resolve(id).unwrap().max_episode_steps, 1000, "{id}");
+        assert_eq!(resolve(id).unwrap().spec().max_episode_steps, 1000, "{id}");
     }
 }
 

@@ -87,7 +87,7 @@ pub const REFERENCES: &[Reference] = &[
 
 /// The reference of a registered env id (`cartpole-v0` → `cartpole`).
 pub fn lookup(env_id: &str) -> Option<&'static Reference> {
-    let short = trustbench_envs::resolve(env_id).ok()?.short_name();
+    let short = trustbench_envs::resolve_spec(env_id).ok()?.short_name();
     REFERENCES.iter().find(|r| r.env == short)
 }
 

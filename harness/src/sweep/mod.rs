@@ -134,7 +134,7 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
         for (i, result) in results {
             let planned = &plan.runs[i];
             let q = &planned.request;
-            let what = format!("{} {} s{}", planned.label, q.env.id, q.seed);
+            let what = format!("{} {} s{}", planned.label, q.env.id(), q.seed);
             match result {
                 Ok(s) => progress.finished(
                     &format!(

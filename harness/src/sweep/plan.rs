@@ -11,7 +11,8 @@
 //! seeds = 5                           # seeds 0..5; or a list: [0, 3, 7]
 //! steps = 100000                      # default budget per run
 //! out = "results/my-sweep"            # optional; --out wins
-//! # optional: num_envs, eval_every, eval_episodes, plugins = ["./libx.so"]
+//! # optional: num_envs, eval_every, eval_episodes, plugins = ["./libx.so"],
+//! # env_set = ["view=pixels"]         # env options, applied to every env
 //!
 //! [env_steps]                         # per-env budgets
 //! pendulum = 200000
@@ -34,7 +35,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use trustbench_envs::{EnvSpec, resolve};
+use trustbench_envs::{EnvConfig, parse_assignment, resolve, resolve_spec};
 
 /// A sweep as written in its TOML file; the flags build the same struct.
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +62,10 @@ pub struct SweepSpec {
     /// `KEY=VALUE` for every algorithm that has the key (flags only).
     #[serde(skip)]
     pub sets: Vec<String>,
+    /// Env options `KEY=VALUE` applied to every env of the sweep (each env
+    /// must accept them).
+    #[serde(default)]
+    pub env_set: Vec<String>,
     /// Env copies stepped together.
     #[serde(default = "default_num_envs")]
     pub num_envs: u32,
@@ -157,12 +162,13 @@ impl SweepSpec {
         }
         let mut runs = Vec::new();
         for &seed in &seeds {
-            for &(env, steps) in &budgets {
+            for (env, steps) in &budgets {
+                let steps = *steps;
                 for entry in &entries {
                     let request = RunRequest {
                         algorithm: entry.algorithm.clone(),
                         config: entry.config.clone(),
-                        env,
+                        env: env.clone(),
                         seed,
                         steps,
                         num_envs: self.num_envs,
@@ -258,29 +264,35 @@ impl SweepSpec {
         })
     }
 
-    /// Each env with its budget.
-    fn budgets(&self) -> Result<Vec<(&'static EnvSpec, u64)>> {
-        let mut envs: Vec<&'static EnvSpec> = Vec::new();
+    /// Each env, with the sweep's env options, and its budget.
+    fn budgets(&self) -> Result<Vec<(EnvConfig, u64)>> {
+        let options = self
+            .env_set
+            .iter()
+            .map(|s| parse_assignment(s))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|e| anyhow!("env_set: {e}"))?;
+        let mut envs: Vec<EnvConfig> = Vec::new();
         for name in &self.envs {
-            let env = resolve(name).map_err(anyhow::Error::msg)?;
-            if !envs.iter().any(|e| e.id == env.id) {
-                envs.push(env);
+            let spec = resolve_spec(name).map_err(anyhow::Error::msg)?;
+            if !envs.iter().any(|e| e.id() == spec.id) {
+                envs.push(EnvConfig::new(spec, &options).map_err(anyhow::Error::msg)?);
             }
         }
         if envs.is_empty() {
             bail!("the sweep has no env: give --envs");
         }
-        let mut budgets: Vec<(&'static EnvSpec, u64)> =
-            envs.iter().map(|&e| (e, self.steps)).collect();
+        let mut budgets: Vec<(EnvConfig, u64)> =
+            envs.into_iter().map(|e| (e, self.steps)).collect();
         for (name, &steps) in &self.env_steps {
             let env = resolve(name).map_err(|e| anyhow!("[env_steps]: {e}"))?;
             let slot = budgets
                 .iter_mut()
-                .find(|(e, _)| e.id == env.id)
+                .find(|(e, _)| e.id() == env.id())
                 .ok_or_else(|| anyhow!("[env_steps]: '{name}' is not among the sweep's envs"))?;
             slot.1 = steps;
         }
-        if budgets.iter().any(|&(_, steps)| steps == 0) {
+        if budgets.iter().any(|(_, steps)| *steps == 0) {
             bail!("step budgets must be at least 1");
         }
         Ok(budgets)
@@ -338,7 +350,7 @@ mod tests {
             .map(|r| {
                 let q = &r.request;
                 let spi = q.config["steps_per_iteration"].as_u64().unwrap();
-                (r.label.clone(), q.env.id, q.seed, q.steps, spi)
+                (r.label.clone(), q.env.id(), q.seed, q.steps, spi)
             })
             .collect();
         assert_eq!(got.len(), 8);
@@ -378,5 +390,26 @@ mod tests {
         );
         assert!(e.contains("same config"), "{e}");
         assert!(toml::from_str::<SweepSpec>(&format!("{base}\nalgo = [\"x\"]")).is_err());
+    }
+
+    #[test]
+    fn env_options_apply_to_every_env_of_the_sweep() {
+        let mut s = spec(
+            r#"algos = ["random"]
+               envs = ["breakout", "pong"]
+               seeds = 1
+               steps = 100
+               env_set = ["view=pixels"]"#,
+        );
+        s.env_set.push("frameskip=2".into());
+        let plan = s.plan(Some(Path::new("o")), &[]).unwrap();
+        assert_eq!(plan.runs.len(), 2);
+        for r in &plan.runs {
+            let o = r.request.env.options();
+            assert_eq!((o.get("view"), o.get("frameskip")), ("pixels", "2"));
+        }
+        s.envs.push("cartpole".into());
+        let e = format!("{:#}", s.plan(Some(Path::new("o")), &[]).err().unwrap());
+        assert!(e.contains("cartpole-v0") && e.contains("'view'"), "{e}");
     }
 }

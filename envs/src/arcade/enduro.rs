@@ -1,0 +1,386 @@
+//! # Enduro (`enduro-v0`)
+//!
+//! ## Description
+//! Atari 2600 Enduro (1983): an endurance race through days, overtaking a
+//! quota of cars before each day ends. Rules card — kept: accelerate (FIRE),
+//! brake (DOWN) and steer; +1 for each car overtaken and −1 for each car
+//! that overtakes you; a quota of 200 cars on the first day and 300 on each
+//! later one, the game over at the end of a day whose quota was not met;
+//! curves that push the car outwards in proportion to speed; grass that
+//! slows it; collisions that cost most of the speed; the day's phases —
+//! day, dusk, night (you see only 300 units ahead), fog (150), dawn.
+//! Simplified: a day lasts 12,000 frames (3 min 20 s); traffic is at most
+//! six cars in three lanes, each at a constant speed; no snow or ice.
+//!
+//! ## Action Space
+//! `discrete(9)`, ALE's minimal set: NOOP, FIRE (accelerate), RIGHT, LEFT,
+//! DOWN (brake), DOWNRIGHT, DOWNLEFT, RIGHTFIRE, LEFTFIRE.
+//!
+//! ## Observation Space
+//! Compact view: `10 × 10 × 5` (your car, other cars, curve — a cell in the
+//! top row's left or right corner —, the speed gauge and the day's remaining
+//! quota gauge in the bottom row) in road × distance coordinates (lateral
+//! −50..50, distance −100..900 with the far end at the top). Pixel view: see
+//! [`super`].
+//!
+//! ## Rewards
+//! +1 per car overtaken, −1 per car that overtakes you.
+//!
+//! ## Starting State
+//! Day 1, standing still in the middle of the road, no traffic.
+//!
+//! ## Episode End
+//! Terminated at the end of a day whose quota was not met; truncated at the
+//! frame cap.
+//!
+//! ## Arguments
+//! The arcade options (see [`super`]).
+//!
+//! ## Version History
+//! - v0: first version.
+
+use super::game::{Action, Game, Rect, Status};
+use super::screen::{Grid, Screen};
+use crate::Rng;
+
+/// Sub-units per distance unit: speeds and distances are fixed-point.
+const FIX: i32 = 16;
+/// Top speed, sub-units per frame (4 units per frame).
+const MAX_SPEED: i32 = 64;
+/// Half the road's width, units.
+const ROAD: i32 = 50;
+const CAR_W: i32 = 14;
+/// Lateral position of the traffic lanes.
+const LANES: [i32; 3] = [-30, 0, 30];
+/// How far ahead traffic is kept (and the compact view reaches), where it
+/// appears, and how far behind it is kept.
+const AHEAD: i32 = 900;
+const SPAWN: i32 = 600;
+const BEHIND: i32 = -100;
+/// Frames in a day.
+pub const DAY_FRAMES: u32 = 12_000;
+/// Cars to overtake on the first day and on later days.
+pub const QUOTAS: [i32; 2] = [200, 300];
+
+/// A car of the traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Car {
+    /// Lateral position of its centre.
+    pub x: i32,
+    /// Distance ahead of you, sub-units (negative: behind).
+    pub d: i32,
+    /// Its speed, sub-units per frame.
+    pub speed: i32,
+}
+
+/// Enduro's state (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Enduro {
+    status: Status,
+    /// Your lateral position (units).
+    pub x: i32,
+    /// Your speed, sub-units per frame.
+    pub speed: i32,
+    /// The traffic.
+    pub cars: [Option<Car>; 6],
+    /// Curve: −1 left, 0 straight, 1 right.
+    pub curve: i32,
+    curve_timer: u32,
+    /// Frames into the current day.
+    pub time: u32,
+    /// Day, from 1.
+    pub day: u32,
+    /// Cars still to overtake today (negative once the quota is met).
+    pub quota: i32,
+    /// Fractional lateral drift carried between frames (sub-units).
+    drift: i32,
+}
+
+impl Enduro {
+    /// How far ahead (units) cars can be seen at this time of day.
+    pub fn visibility(&self) -> i32 {
+        match self.time * 20 / DAY_FRAMES {
+            0..=10 => AHEAD,
+            11..=12 => 600,
+            13..=15 => 300,
+            16..=17 => 150,
+            _ => 600,
+        }
+    }
+
+    fn visible(&self, c: &Car) -> bool {
+        c.d / FIX <= self.visibility()
+    }
+
+    fn sky(&self) -> [u8; 3] {
+        match self.time * 20 / DAY_FRAMES {
+            0..=10 => [45, 109, 152],
+            11..=12 => [181, 83, 40],
+            13..=15 => [0, 0, 0],
+            16..=17 => [111, 111, 111],
+            _ => [105, 105, 15],
+        }
+    }
+}
+
+/// Screen placement of a point `d` units ahead at lateral `x`: horizon at
+/// y = 100, your car's line at y = 180, `y = 100 + 80 / (1 + d / 100)`;
+/// lateral positions shrink by the same factor, and the road's centre
+/// shifts with the curve by `24 · curve · (1 − factor)²`.
+fn project(x: i32, d: i32, curve: i32) -> (i32, i32, f64) {
+    let s = 1.0 / (1.0 + d.max(0) as f64 / 100.0);
+    let centre = 80.0 + 24.0 * curve as f64 * (1.0 - s) * (1.0 - s);
+    (
+        (centre + x as f64 * 1.3 * s) as i32,
+        (100.0 + 80.0 * s) as i32,
+        s,
+    )
+}
+
+impl Game for Enduro {
+    const ACTIONS: &'static [Action] = &[
+        Action::NOOP,
+        Action::FIRE,
+        Action::RIGHT,
+        Action::LEFT,
+        Action::DOWN,
+        Action::DOWNRIGHT,
+        Action::DOWNLEFT,
+        Action::RIGHTFIRE,
+        Action::LEFTFIRE,
+    ];
+    const CHANNELS: &'static [&'static str] = &["car", "traffic", "curve", "speed", "quota"];
+    const FIELD: Rect = Rect::new(-ROAD, -AHEAD, 2 * ROAD, AHEAD - BEHIND);
+
+    fn new(rng: &mut Rng) -> Enduro {
+        Enduro {
+            status: Status::new(0),
+            x: 0,
+            speed: 0,
+            cars: [None; 6],
+            curve: 0,
+            curve_timer: 300 + rng.below(600) as u32,
+            time: 0,
+            day: 1,
+            quota: QUOTAS[0],
+            drift: 0,
+        }
+    }
+
+    fn frame(&mut self, action: Action, rng: &mut Rng) -> i32 {
+        // Speed: the pedal, the brake, or coasting; grass slows.
+        self.speed = if action.dy() > 0 {
+            self.speed - 2
+        } else if action.fire() {
+            self.speed + i32::from(self.time.is_multiple_of(2))
+        } else {
+            self.speed - i32::from(self.time.is_multiple_of(8))
+        };
+        if self.x.abs() > ROAD - CAR_W / 2 {
+            self.speed = self.speed.min(MAX_SPEED / 4);
+        }
+        self.speed = self.speed.clamp(0, MAX_SPEED);
+        // Steering, and the curve's push outwards (one unit per frame at top speed).
+        self.drift += self.curve * self.speed;
+        let push = self.drift / MAX_SPEED;
+        self.drift -= push * MAX_SPEED;
+        self.x = (self.x + 2 * action.dx() * i32::from(self.speed > 0) - push)
+            .clamp(-ROAD - 8, ROAD + 8);
+        // Traffic: overtaking and being overtaken.
+        let mut reward = 0;
+        for slot in &mut self.cars {
+            let Some(mut c) = *slot else { continue };
+            let before = c.d;
+            c.d += c.speed - self.speed;
+            if before > 0 && c.d <= 0 {
+                reward += 1;
+            } else if before <= 0 && c.d > 0 {
+                reward -= 1;
+            }
+            // A collision costs most of the speed and puts the car just ahead.
+            if c.d.abs() < 12 * FIX && (c.x - self.x).abs() < CAR_W {
+                self.speed /= 4;
+                if before > 0 {
+                    c.d = 12 * FIX;
+                }
+            }
+            *slot = (BEHIND * FIX..=AHEAD * FIX).contains(&c.d).then_some(c);
+        }
+        self.quota -= reward;
+        self.status.award(reward);
+        if let Some(slot) = self.cars.iter_mut().find(|c| c.is_none())
+            && rng.below(30) == 0
+        {
+            let x = LANES[rng.below(3) as usize];
+            // Traffic appears where it will meet you: ahead if you are faster.
+            *slot = Some(if self.speed > 32 {
+                Car {
+                    x,
+                    d: SPAWN * FIX,
+                    speed: 16 + rng.below(16) as i32,
+                }
+            } else {
+                Car {
+                    x,
+                    d: BEHIND * FIX,
+                    speed: 36 + rng.below(12) as i32,
+                }
+            });
+        }
+        self.curve_timer -= 1;
+        if self.curve_timer == 0 {
+            self.curve = rng.below(3) as i32 - 1;
+            self.curve_timer = 300 + rng.below(900) as u32;
+        }
+        self.time += 1;
+        if self.time == DAY_FRAMES {
+            if self.quota > 0 {
+                self.status.end();
+            } else {
+                self.day += 1;
+                self.time = 0;
+                self.quota = QUOTAS[1];
+            }
+        }
+        reward
+    }
+
+    fn status(&self) -> &Status {
+        &self.status
+    }
+
+    fn compact(&self, grid: &mut Grid) {
+        grid.point(0, self.x, 0);
+        for c in self.cars.iter().flatten().filter(|c| self.visible(c)) {
+            grid.point(1, c.x, -c.d / FIX);
+        }
+        match self.curve {
+            -1 => grid.point(2, -ROAD, -AHEAD),
+            1 => grid.point(2, ROAD - 1, -AHEAD),
+            _ => {}
+        }
+        grid.gauge(3, self.speed as f64 / MAX_SPEED as f64);
+        let quota = QUOTAS[usize::from(self.day > 1)];
+        grid.gauge(4, self.quota.max(0) as f64 / quota as f64);
+    }
+
+    fn draw(&self, s: &mut Screen) {
+        let night = self.visibility() < AHEAD;
+        s.clear(self.sky());
+        s.rect(
+            Rect::new(0, 100, 160, 110),
+            if night { [0, 0, 0] } else { [50, 132, 50] },
+        );
+        // Road edges: a dot every 8 units of distance.
+        for d in (0..self.visibility().min(600)).step_by(12) {
+            for side in [-ROAD, ROAD] {
+                let (x, y, _) = project(side, d, self.curve);
+                s.rect(Rect::new(x, y, 1, 1), [214, 214, 214]);
+            }
+        }
+        let mut visible: Vec<&Car> = self
+            .cars
+            .iter()
+            .flatten()
+            .filter(|c| c.d > 0 && self.visible(c))
+            .collect();
+        visible.sort_by_key(|c| -c.d);
+        for c in visible {
+            let (x, y, k) = project(c.x, c.d / FIX, self.curve);
+            let (w, h) = ((16.0 * k) as i32 + 2, (10.0 * k) as i32 + 1);
+            if night {
+                s.rect(Rect::new(x - w / 2, y - 2, 2, 2), [200, 72, 72]);
+                s.rect(Rect::new(x + w / 2 - 2, y - 2, 2, 2), [200, 72, 72]);
+            } else {
+                s.rect(Rect::new(x - w / 2, y - h, w, h), [162, 98, 33]);
+            }
+        }
+        let (x, y, _) = project(self.x, 0, self.curve);
+        s.sprite(
+            x - 8,
+            y - 10,
+            &[0x3C, 0x3C, 0xFF, 0xFF, 0x3C, 0xFF, 0xFF, 0x66],
+            2,
+            1,
+            [214, 214, 214],
+        );
+        s.rect(Rect::new(0, 190, 160, 20), [150, 30, 30]);
+        s.number(60, 194, self.quota.max(0), [252, 252, 84]);
+        s.number(100, 194, self.day as i32, [252, 252, 84]);
+        s.rect(Rect::new(110, 196, self.speed / 2, 4), [252, 252, 84]);
+    }
+
+    /// Full throttle; keep to a lane's centre, leaning against the curve,
+    /// and change to the lane with the most room ahead when it has clearly
+    /// more than the current one.
+    fn scripted(&self) -> Action {
+        let room = |lane: i32| {
+            self.cars
+                .iter()
+                .flatten()
+                .filter(|c| c.d > -4 * FIX && (c.x - lane).abs() < CAR_W + 4)
+                .map(|c| c.d)
+                .min()
+                .unwrap_or(i32::MAX)
+        };
+        let nearest = LANES
+            .into_iter()
+            .min_by_key(|&l| (l - self.x).abs())
+            .unwrap_or(0);
+        let best = LANES
+            .into_iter()
+            .max_by_key(|&l| (room(l), -(l - self.x).abs()))
+            .unwrap_or(0);
+        let target = if room(nearest) >= room(best).saturating_sub(40 * FIX) {
+            nearest
+        } else {
+            best
+        };
+        let error = target - self.x + 2 * self.curve;
+        let steer = if error.abs() > 1 { error.signum() } else { 0 };
+        Action::from_parts(steer, 0, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overtaking_pays_and_being_overtaken_costs() {
+        let mut rng = Rng::new(0);
+        let mut g = Enduro::new(&mut rng);
+        g.speed = MAX_SPEED;
+        g.cars = [None; 6];
+        g.cars[0] = Some(Car {
+            x: 30,
+            d: 10,
+            speed: 20,
+        });
+        assert_eq!(g.frame(Action::FIRE, &mut rng), 1);
+        assert_eq!((g.status.score(), g.quota), (1, QUOTAS[0] - 1));
+        g.speed = 0;
+        g.cars = [None; 6];
+        g.cars[1] = Some(Car {
+            x: -30,
+            d: -10,
+            speed: 40,
+        });
+        assert_eq!(g.frame(Action::NOOP, &mut rng), -1);
+        assert_eq!(g.quota, QUOTAS[0]);
+    }
+
+    #[test]
+    fn a_day_without_the_quota_ends_the_game_and_with_it_starts_the_next() {
+        let mut rng = Rng::new(0);
+        let mut g = Enduro::new(&mut rng);
+        g.time = DAY_FRAMES - 1;
+        g.quota = 0;
+        g.frame(Action::NOOP, &mut rng);
+        assert!(!g.status.over());
+        assert_eq!((g.day, g.quota, g.time), (2, QUOTAS[1], 0));
+        g.time = DAY_FRAMES - 1;
+        g.frame(Action::NOOP, &mut rng);
+        assert!(g.status.over());
+    }
+}

@@ -1,0 +1,336 @@
+//! The two ways a game shows itself: a [`Screen`] of 160 × 210 pixels (RGB,
+//! or grayscale drawn directly when only grayscale is needed), and a
+//! [`Grid`], the compact view's small boolean map with one channel per
+//! object kind (as MinAtar's 10 × 10 × n state).
+//!
+//! Games draw only filled rectangles and 8-pixel-wide bitmaps, as the
+//! Atari 2600 did, so a frame costs a memset and a few hundred short row
+//! fills.
+
+use super::game::{Rect, Status};
+use crate::render::Rgb;
+
+/// Screen width, pixels (the Atari 2600's, as ALE reports it).
+pub const WIDTH: usize = 160;
+/// Screen height, pixels.
+pub const HEIGHT: usize = 210;
+
+/// Luminance of an RGB colour (ITU-R BT.601 weights, as OpenCV's
+/// `cvtColor(RGB2GRAY)`): `Y = 0.299 R + 0.587 G + 0.114 B`, rounded.
+pub fn luma([r, g, b]: Rgb) -> u8 {
+    ((299 * r as u32 + 587 * g as u32 + 114 * b as u32 + 500) / 1000) as u8
+}
+
+/// A 160 × 210 frame being drawn, one byte per pixel (grayscale) or three (RGB).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screen {
+    channels: usize,
+    pixels: Vec<u8>,
+}
+
+impl Screen {
+    /// A black screen; `rgb` chooses three bytes per pixel over one.
+    pub fn new(rgb: bool) -> Screen {
+        let channels = if rgb { 3 } else { 1 };
+        Screen {
+            channels,
+            pixels: vec![0; WIDTH * HEIGHT * channels],
+        }
+    }
+
+    /// Bytes per pixel: 1 (grayscale) or 3 (RGB).
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// The pixels, row-major from the top-left.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    /// Fill the whole screen.
+    pub fn clear(&mut self, color: Rgb) {
+        if self.channels == 1 {
+            self.pixels.fill(luma(color));
+        } else {
+            for p in self.pixels.chunks_exact_mut(3) {
+                p.copy_from_slice(&color);
+            }
+        }
+    }
+
+    /// Fill `r`, clipped to the screen.
+    pub fn rect(&mut self, r: Rect, color: Rgb) {
+        let (x0, x1) = (
+            r.x.max(0) as usize,
+            (r.x + r.w).clamp(0, WIDTH as i32) as usize,
+        );
+        let (y0, y1) = (
+            r.y.max(0) as usize,
+            (r.y + r.h).clamp(0, HEIGHT as i32) as usize,
+        );
+        if x0 >= x1 {
+            return;
+        }
+        let c = self.channels;
+        let gray = luma(color);
+        for y in y0..y1 {
+            let row = &mut self.pixels[(y * WIDTH + x0) * c..(y * WIDTH + x1) * c];
+            if c == 1 {
+                row.fill(gray);
+            } else {
+                for p in row.chunks_exact_mut(3) {
+                    p.copy_from_slice(&color);
+                }
+            }
+        }
+    }
+
+    /// A bitmap: bit 7 of `rows[i]` is the leftmost of `width` pixels of
+    /// row `i`; each bit is drawn `sx × sy` pixels (the 2600 stretched its
+    /// sprites the same way).
+    pub fn sprite(&mut self, x: i32, y: i32, rows: &[u8], sx: i32, sy: i32, color: Rgb) {
+        for (i, &bits) in rows.iter().enumerate() {
+            // Bit 7 is leftmost: reversed, it is bit 0 of the run scan.
+            for (start, len) in bit_runs((bits as u32).reverse_bits() >> 24, 8) {
+                self.rect(
+                    Rect::new(x + start * sx, y + i as i32 * sy, len * sx, sy),
+                    color,
+                );
+            }
+        }
+    }
+
+    /// `value` in decimal, right-aligned so its last digit ends at `right`,
+    /// with 3 × 5 digits doubled to 6 × 10.
+    pub fn number(&mut self, right: i32, y: i32, value: i32, color: Rgb) {
+        let mut v = value.unsigned_abs();
+        let mut x = right - 6;
+        loop {
+            self.sprite(x, y, &DIGITS[(v % 10) as usize], 2, 2, color);
+            v /= 10;
+            x -= 8;
+            if v == 0 {
+                break;
+            }
+        }
+        if value < 0 {
+            self.rect(Rect::new(x + 1, y + 4, 5, 2), color);
+        }
+    }
+
+    /// The usual heads-up display: score at the top centre, a pip per
+    /// spare life at the top right.
+    pub fn hud(&mut self, status: &Status, color: Rgb) {
+        self.number(96, 4, status.score(), color);
+        for i in 0..status.lives().saturating_sub(1).min(8) as i32 {
+            self.rect(Rect::new(150 - 6 * i, 6, 4, 6), color);
+        }
+    }
+
+    /// The frame as RGB scaled to `width × height` by nearest neighbour
+    /// (for `Env::render`; a grayscale screen is spread to three bytes).
+    pub fn to_rgb(&self, width: usize, height: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(width * height * 3);
+        for y in 0..height {
+            let sy = y * HEIGHT / height;
+            for x in 0..width {
+                let i = (sy * WIDTH + x * WIDTH / width) * self.channels;
+                match self.channels {
+                    1 => out.extend_from_slice(&[self.pixels[i]; 3]),
+                    _ => out.extend_from_slice(&self.pixels[i..i + 3]),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The runs of set bits among the low `width` bits of `bits`, lowest
+/// first, as `(first bit, length)`: each run is drawn as one rectangle.
+pub fn bit_runs(bits: u32, width: i32) -> impl Iterator<Item = (i32, i32)> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < width && bits & (1 << i) == 0 {
+            i += 1;
+        }
+        let start = i;
+        while i < width && bits & (1 << i) != 0 {
+            i += 1;
+        }
+        (i > start).then_some((start, i - start))
+    })
+}
+
+/// 3 × 5 digits, left-aligned in the top three bits.
+const DIGITS: [[u8; 5]; 10] = [
+    [0xE0, 0xA0, 0xA0, 0xA0, 0xE0],
+    [0x40, 0xC0, 0x40, 0x40, 0xE0],
+    [0xE0, 0x20, 0xE0, 0x80, 0xE0],
+    [0xE0, 0x20, 0x60, 0x20, 0xE0],
+    [0xA0, 0xA0, 0xE0, 0x20, 0x20],
+    [0xE0, 0x80, 0xE0, 0x20, 0xE0],
+    [0xE0, 0x80, 0xE0, 0xA0, 0xE0],
+    [0xE0, 0x20, 0x20, 0x40, 0x40],
+    [0xE0, 0xA0, 0xE0, 0xA0, 0xE0],
+    [0xE0, 0xA0, 0xE0, 0x20, 0xE0],
+];
+
+/// Division by a fixed divisor as a multiply and a shift, exact for the
+/// small numbers of these views: with r = ⌈2³² / d⌉, ⌊m·r / 2³²⌋ = ⌊m / d⌋
+/// whenever m·d < 2³², because the error m·(r − 2³²/d) / 2³² < m / 2³² is
+/// below 1/d, the least distance from m/d to the next integer. (A hardware
+/// division costs ~10× more, and these run for every object of every step.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Divisor(u64);
+
+impl Divisor {
+    /// Dividing by `d` (1 ≤ d < 2¹⁶).
+    pub fn new(d: u32) -> Divisor {
+        assert!((1..1 << 16).contains(&d), "divisor {d} out of range");
+        Divisor((1u64 << 32).div_ceil(d as u64))
+    }
+
+    /// ⌊m / d⌋ (exact for m < 2¹⁶).
+    pub fn div(self, m: u32) -> u32 {
+        ((m as u64 * self.0) >> 32) as u32
+    }
+}
+
+/// The compact view being written: a `side × side` grid over the game's
+/// field, one channel per object kind, stored height × width × channels
+/// (channel fastest, the layout of the conv layers) as 0.0 / 1.0.
+///
+/// A point at field coordinates (x, y) lands in cell
+/// `(⌊(x − fx)·side / fw⌋, ⌊(y − fy)·side / fh⌋)`; points outside the field
+/// are dropped, so games need not clip.
+pub struct Grid<'a> {
+    cells: &'a mut [f64],
+    side: i32,
+    channels: usize,
+    field: Rect,
+    per_column: Divisor,
+    per_row: Divisor,
+}
+
+impl<'a> Grid<'a> {
+    /// A cleared grid writing into `cells` (`side² × channels` values).
+    pub fn new(cells: &'a mut [f64], side: usize, channels: usize, field: Rect) -> Grid<'a> {
+        cells.fill(0.0);
+        debug_assert!(field.w.max(field.h) as usize * side < 1 << 16);
+        Grid {
+            cells,
+            side: side as i32,
+            channels,
+            field,
+            per_column: Divisor::new(field.w as u32),
+            per_row: Divisor::new(field.h as u32),
+        }
+    }
+
+    /// Column of `x`, for `x` in the field.
+    fn column(&self, x: i32) -> i32 {
+        self.per_column.div(((x - self.field.x) * self.side) as u32) as i32
+    }
+
+    /// Row of `y`, for `y` in the field.
+    fn row(&self, y: i32) -> i32 {
+        self.per_row.div(((y - self.field.y) * self.side) as u32) as i32
+    }
+
+    fn inside(&self, x: i32, y: i32) -> bool {
+        let f = &self.field;
+        (f.x..f.x + f.w).contains(&x) && (f.y..f.y + f.h).contains(&y)
+    }
+
+    fn set(&mut self, channel: usize, col: i32, row: i32) {
+        if (0..self.side).contains(&col) && (0..self.side).contains(&row) {
+            self.cells[(row * self.side + col) as usize * self.channels + channel] = 1.0;
+        }
+    }
+
+    /// Mark the cell holding point (x, y).
+    pub fn point(&mut self, channel: usize, x: i32, y: i32) {
+        if self.inside(x, y) {
+            self.set(channel, self.column(x), self.row(y));
+        }
+    }
+
+    /// Mark every cell that `r` overlaps.
+    pub fn rect(&mut self, channel: usize, r: Rect) {
+        let f = self.field;
+        let (x0, y0) = (r.x.max(f.x), r.y.max(f.y));
+        let (x1, y1) = (
+            (r.x + r.w).min(f.x + f.w) - 1,
+            (r.y + r.h).min(f.y + f.h) - 1,
+        );
+        if x1 < x0 || y1 < y0 {
+            return;
+        }
+        for row in self.row(y0)..=self.row(y1) {
+            for col in self.column(x0)..=self.column(x1) {
+                self.set(channel, col, row);
+            }
+        }
+    }
+
+    /// A gauge: the first `round(fraction · side)` cells of the bottom row
+    /// (oxygen, speed, divers carried).
+    pub fn gauge(&mut self, channel: usize, fraction: f64) {
+        let n = (fraction.clamp(0.0, 1.0) * self.side as f64).round() as i32;
+        for col in 0..n {
+            self.set(channel, col, self.side - 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grayscale_and_rgb_screens_agree() {
+        let (mut g, mut c) = (Screen::new(false), Screen::new(true));
+        for s in [&mut g, &mut c] {
+            s.clear([10, 20, 30]);
+            s.rect(Rect::new(-5, 200, 10, 20), [200, 100, 0]);
+            s.sprite(100, 50, &[0b1010_0000], 2, 3, [0, 255, 0]);
+            s.number(40, 10, 305, [255, 255, 255]);
+        }
+        for (i, p) in c.pixels().chunks_exact(3).enumerate() {
+            assert_eq!(g.pixels()[i], luma([p[0], p[1], p[2]]), "pixel {i}");
+        }
+        let at = |x: usize, y: usize| c.pixels()[3 * (y * WIDTH + x)..][..3].to_vec();
+        assert_eq!(at(0, 209), vec![200, 100, 0]);
+        assert_eq!(
+            (at(100, 52), at(102, 52), at(104, 52)),
+            (vec![0, 255, 0], vec![10, 20, 30], vec![0, 255, 0])
+        );
+        assert_eq!(c.to_rgb(80, 105)[..3], [10, 20, 30]);
+    }
+
+    #[test]
+    fn divisors_divide_exactly() {
+        for d in [1, 2, 3, 6, 7, 100, 144, 1000, 65535] {
+            let q = Divisor::new(d);
+            for m in (0..1 << 16).step_by(7).chain([65535]) {
+                assert_eq!(q.div(m), m / d, "{m} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn grid_cells_follow_the_field() {
+        let mut cells = vec![0.5; 10 * 10 * 2];
+        let mut g = Grid::new(&mut cells, 10, 2, Rect::new(10, 20, 100, 50));
+        g.point(1, 10, 20);
+        g.point(0, 109, 69);
+        g.point(0, 5, 30);
+        g.rect(1, Rect::new(30, 20, 20, 1));
+        g.gauge(0, 0.3);
+        let on: Vec<usize> = (0..200).filter(|&i| cells[i] == 1.0).collect();
+        // (0,0) ch1; (9,9) ch0; cells (2..=3, 0) ch1 (x 30..49 → columns 2, 3); bottom row 0..3 ch0.
+        assert_eq!(on, vec![1, 5, 7, 180, 182, 184, 198]);
+        assert!(cells.iter().all(|&v| v == 0.0 || v == 1.0));
+    }
+}

@@ -1,0 +1,176 @@
+//! `harness env-stats`: what a uniform-random policy and an env's own
+//! scripted policy (`Env::scripted_action`, a hand-written baseline that
+//! reads the full state) score per episode — the floor and a sanity bar
+//! for learning curves, and the proof that a game is playable.
+//!
+//! Episode `i` of either policy starts from `derive_seed(seed, 1, i)`, the
+//! start state of a run's evaluation episode `i`, so both policies face the
+//! same starts (common random numbers) and the figures line up with runs.
+
+use anyhow::{Result, bail};
+use trustbench_envs::{Env, EnvConfig, Rng, Space, derive_seed};
+
+/// Seed stream of the episodes: a run's evaluation stream.
+const EVAL_STREAM: u64 = 1;
+/// Seed stream of the random policy's own draws.
+const POLICY_STREAM: u64 = 2;
+
+/// The policies compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Uniform over the action space (box bounds, or [−1, 1] where unbounded).
+    Random,
+    /// The env's scripted policy.
+    Scripted,
+}
+
+impl Policy {
+    /// Its name in the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Random => "random",
+            Policy::Scripted => "scripted",
+        }
+    }
+}
+
+/// Returns and lengths of one policy's episodes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyStats {
+    /// Which policy.
+    pub policy: Policy,
+    /// Return of each episode.
+    pub returns: Vec<f64>,
+    /// Length of each episode, agent steps.
+    pub lengths: Vec<u64>,
+    /// Episodes cut off by the time limit.
+    pub truncated: usize,
+}
+
+impl PolicyStats {
+    /// Mean and sample standard deviation (n − 1) of the returns.
+    pub fn mean_std(&self) -> (f64, f64) {
+        let n = self.returns.len() as f64;
+        let mean = self.returns.iter().sum::<f64>() / n.max(1.0);
+        let var = self.returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        (mean, var.sqrt())
+    }
+
+    /// Smallest and largest return.
+    pub fn min_max(&self) -> (f64, f64) {
+        self.returns
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+                (lo.min(r), hi.max(r))
+            })
+    }
+
+    /// Mean episode length.
+    pub fn mean_length(&self) -> f64 {
+        self.lengths.iter().sum::<u64>() as f64 / self.lengths.len().max(1) as f64
+    }
+}
+
+/// Play `episodes` episodes of `policy` on `env`; `None` if the env has no
+/// scripted policy. `progress` is called after each episode.
+pub fn play(
+    env: &EnvConfig,
+    policy: Policy,
+    episodes: u32,
+    seed: u64,
+    mut progress: impl FnMut(u32, f64, u64),
+) -> Result<Option<PolicyStats>> {
+    if episodes == 0 {
+        bail!("--episodes must be at least 1");
+    }
+    let mut e = env.make();
+    let mut obs = vec![0.0; e.observation_space().dim()];
+    let mut action = vec![0.0; e.action_space().dim()];
+    if policy == Policy::Scripted && !e.scripted_action(&mut action) {
+        return Ok(None);
+    }
+    let mut rng = Rng::new(derive_seed(seed, POLICY_STREAM, 0));
+    let mut stats = PolicyStats {
+        policy,
+        returns: Vec::new(),
+        lengths: Vec::new(),
+        truncated: 0,
+    };
+    for i in 0..episodes {
+        e.reset(Some(derive_seed(seed, EVAL_STREAM, i as u64)), &mut obs);
+        let (mut ret, mut len) = (0.0, 0u64);
+        loop {
+            match policy {
+                Policy::Random => random_action(e.as_ref(), &mut rng, &mut action),
+                Policy::Scripted => {
+                    e.scripted_action(&mut action);
+                }
+            }
+            let step = e.step(&action, &mut obs);
+            ret += step.reward;
+            len += 1;
+            if step.done() {
+                stats.truncated += usize::from(step.truncated);
+                break;
+            }
+        }
+        stats.returns.push(ret);
+        stats.lengths.push(len);
+        progress(i + 1, ret, len);
+    }
+    Ok(Some(stats))
+}
+
+/// A uniform draw from the env's action space.
+fn random_action(env: &dyn Env, rng: &mut Rng, action: &mut [f64]) {
+    match env.action_space() {
+        Space::Discrete { n } => action[0] = rng.below(*n as u64) as f64,
+        Space::Box { low, high, .. } => {
+            for ((a, &lo), &hi) in action.iter_mut().zip(low).zip(high) {
+                let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+                    (lo, hi)
+                } else {
+                    (-1.0, 1.0)
+                };
+                *a = rng.uniform_in(lo, hi);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trustbench_envs::resolve;
+
+    #[test]
+    fn scripted_breakout_beats_random_and_cartpole_has_no_script() {
+        let env = resolve("breakout").unwrap();
+        let random = play(&env, Policy::Random, 3, 0, |_, _, _| {})
+            .unwrap()
+            .unwrap();
+        let scripted = play(&env, Policy::Scripted, 3, 0, |_, _, _| {})
+            .unwrap()
+            .unwrap();
+        assert!(
+            scripted.mean_std().0 > random.mean_std().0 + 10.0,
+            "{scripted:?} vs {random:?}"
+        );
+        assert_eq!(random.returns.len(), 3);
+        let again = play(&env, Policy::Random, 3, 0, |_, _, _| {})
+            .unwrap()
+            .unwrap();
+        assert_eq!(random, again, "seeded");
+        let cartpole = resolve("cartpole").unwrap();
+        assert!(
+            play(&cartpole, Policy::Scripted, 1, 0, |_, _, _| {})
+                .unwrap()
+                .is_none()
+        );
+        let r = play(&cartpole, Policy::Random, 4, 0, |_, _, _| {})
+            .unwrap()
+            .unwrap();
+        let (lo, hi) = r.min_max();
+        assert!(lo <= r.mean_std().0 && r.mean_std().0 <= hi && r.mean_length() >= 8.0);
+    }
+}
