@@ -19,7 +19,7 @@ pub mod render;
 mod time_limit;
 mod vec_env;
 
-pub use env::{Env, Step};
+pub use env::{Env, Odometer, Step};
 pub use registry::{EnvSpec, registry, resolve};
 pub use time_limit::TimeLimit;
 pub use trustbench_plugin::rng::{Rng, derive_seed};

@@ -58,4 +58,8 @@ impl<E: Env + Clone> Env for TimeLimit<E> {
     fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {
         self.inner.render(width, height)
     }
+
+    fn odometer(&self) -> Option<crate::Odometer> {
+        self.inner.odometer()
+    }
 }
