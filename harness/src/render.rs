@@ -239,7 +239,7 @@ mod tests {
             .iter()
             .map(|e| {
                 let len = e.length as usize;
-                1 + len / 3 + usize::from(len % 3 != 0)
+                1 + len / 3 + usize::from(!len.is_multiple_of(3))
             })
             .sum();
         assert_eq!(s.frames, expected);

@@ -23,9 +23,9 @@
 //! unless asked to, so enabling AVX2 changes speed only (tested).
 
 /// `ln 2` split so that `k · LN2_HI` is exact for the `k` that occur.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 0.693147180369…
 /// The rest of `ln 2`.
-const LN2_LO: f64 = 1.908_214_929_270_587_700_0e-10;
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.9082149…e-10
 /// Adding `1.5 · 2⁵²` rounds a small float to an integer and leaves that
 /// integer in the low mantissa bits, where the exponent bits can be built.
 const ROUND_SHIFT: f64 = 6_755_399_441_055_744.0;
