@@ -22,6 +22,17 @@ impl Step {
     }
 }
 
+/// Where an env's body is along its task's forward axis, and how long one
+/// step lasts: enough for tools to report distance travelled and mean
+/// forward speed, which say more about a gait than the return does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Odometer {
+    /// Position along the forward axis, in metres (the reward's `x`).
+    pub position: f64,
+    /// Simulated seconds per env step (frame skip included).
+    pub step_seconds: f64,
+}
+
 /// A single-threaded, bit-deterministic environment.
 ///
 /// Contract: for the same `reset(Some(seed))` followed by the same actions,
@@ -62,5 +73,11 @@ pub trait Env: Send + 'static {
     fn scripted_action(&self, action: &mut [f64]) -> bool {
         let _ = action;
         false
+    }
+
+    /// The body's [`Odometer`], for envs with a body that travels (the
+    /// locomotion tasks); `None` otherwise.
+    fn odometer(&self) -> Option<Odometer> {
+        None
     }
 }

@@ -20,7 +20,7 @@ pub mod render;
 mod time_limit;
 mod vec_env;
 
-pub use env::{Env, Step};
+pub use env::{Env, Odometer, Step};
 pub use registry::{
     EnvConfig, EnvOption, EnvOptions, EnvSpec, parse_assignment, registry, resolve, resolve_spec,
 };

@@ -62,4 +62,8 @@ impl<E: Env + Clone> Env for TimeLimit<E> {
     fn scripted_action(&self, action: &mut [f64]) -> bool {
         self.inner.scripted_action(action)
     }
+
+    fn odometer(&self) -> Option<crate::Odometer> {
+        self.inner.odometer()
+    }
 }

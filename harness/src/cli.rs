@@ -625,10 +625,16 @@ fn render(args: &RenderArgs) -> Result<()> {
     let episodes: Vec<String> = s
         .episodes
         .iter()
-        .map(|(ret, len)| format!("{ret:.1} in {len} steps"))
+        .map(|e| {
+            let travel = match (e.distance, s.step_seconds.and_then(|dt| e.speed(dt))) {
+                (Some(d), Some(v)) => format!(" ({d:.2} m, {v:.2} m/s)"),
+                _ => String::new(),
+            };
+            format!("{:.1} in {} steps{travel}", e.ret, e.length)
+        })
         .collect();
     emit(&format!(
-        "wrote {}: {} frames of {}×{}, {} bytes; {} {} on {}: {}\n",
+        "wrote {}: {} frames of {}×{}, {} bytes; {} {} on {}:\n  {}\n",
         req.out.display(),
         s.frames,
         req.width,
@@ -641,8 +647,22 @@ fn render(args: &RenderArgs) -> Result<()> {
             "(fresh instance)"
         },
         req.env.id(),
-        episodes.join(", ")
+        episodes.join("\n  ")
     ));
+    if s.episodes.len() > 1 {
+        let n = s.episodes.len() as f64;
+        let mean = |f: &dyn Fn(&crate::render::EpisodeSummary) -> Option<f64>| {
+            s.episodes.iter().map(f).sum::<Option<f64>>().map(|t| t / n)
+        };
+        let speed = s.step_seconds.and_then(|dt| mean(&|e| e.speed(dt)));
+        emit(&format!(
+            "mean over {} episodes: return {:.1}, length {:.1} steps{}\n",
+            s.episodes.len(),
+            mean(&|e| Some(e.ret)).unwrap_or(f64::NAN),
+            mean(&|e| Some(e.length as f64)).unwrap_or(f64::NAN),
+            speed.map_or(String::new(), |v| format!(", forward speed {v:.2} m/s"))
+        ));
+    }
     Ok(())
 }
 

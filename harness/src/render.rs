@@ -52,16 +52,38 @@ pub struct RenderRequest {
     pub out: PathBuf,
 }
 
+/// One episode as played: what the policy earned and, for envs with an
+/// [`trustbench_envs::Odometer`], how far and how fast it went.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpisodeSummary {
+    /// Undiscounted return.
+    pub ret: f64,
+    /// Steps taken.
+    pub length: u64,
+    /// Metres travelled forward (end minus start position).
+    pub distance: Option<f64>,
+}
+
+impl EpisodeSummary {
+    /// Mean forward speed in m/s: `distance / (length · step seconds)`.
+    pub fn speed(&self, step_seconds: f64) -> Option<f64> {
+        self.distance
+            .map(|d| d / (self.length.max(1) as f64 * step_seconds))
+    }
+}
+
 /// What was rendered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderSummary {
     /// Frames written.
     pub frames: usize,
-    /// Return and length of each episode played (the last one may have been
-    /// cut short by `max_frames`).
-    pub episodes: Vec<(f64, u64)>,
+    /// Each episode played (the last one may have been cut short by
+    /// `max_frames`).
+    pub episodes: Vec<EpisodeSummary>,
     /// Size of the file, bytes.
     pub bytes: usize,
+    /// Simulated seconds per step, for envs with an odometer.
+    pub step_seconds: Option<f64>,
 }
 
 /// GIF encoding of frames as they come.
@@ -142,6 +164,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         }
         env.reset(Some(derive_seed(req.seed, EVAL_STREAM, i as u64)), &mut obs);
         gif.push(&draw(env.as_ref())?)?;
+        let start = env.odometer();
         let (mut ret, mut len) = (0.0, 0u64);
         loop {
             instance.act(&obs, true, &mut action)?;
@@ -152,7 +175,13 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
                 gif.push(&draw(env.as_ref())?)?;
             }
             if step.done() || gif.frames >= req.max_frames {
-                episodes.push((ret, len));
+                episodes.push(EpisodeSummary {
+                    ret,
+                    length: len,
+                    distance: start
+                        .zip(env.odometer())
+                        .map(|(a, b)| b.position - a.position),
+                });
                 break;
             }
         }
@@ -171,6 +200,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         frames,
         episodes,
         bytes: bytes.len(),
+        step_seconds: env.odometer().map(|o| o.step_seconds),
     })
 }
 
@@ -207,7 +237,10 @@ mod tests {
         let expected: usize = s
             .episodes
             .iter()
-            .map(|&(_, len)| 1 + len as usize / 3 + usize::from(len % 3 != 0))
+            .map(|e| {
+                let len = e.length as usize;
+                1 + len / 3 + usize::from(!len.is_multiple_of(3))
+            })
             .sum();
         assert_eq!(s.frames, expected);
         let bytes = std::fs::read(&out).unwrap();

@@ -49,6 +49,7 @@ pub mod trust_region;
 pub mod vector;
 
 mod affine;
+mod tanh;
 
 pub use adam::Adam;
 pub use advantages::{gae, normalize_advantages};

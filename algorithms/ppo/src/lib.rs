@@ -101,7 +101,7 @@ impl Ppo {
         for (k, &i) in idx.iter().enumerate() {
             let (dist_k, act_k) = (&dist[k * d..(k + 1) * d], &mb_act[k * a..(k + 1) * a]);
             let logp = family.log_prob(dist_k, act_k);
-            let ratio = (logp - old_logp[i]).exp();
+            let ratio = libm::exp(logp - old_logp[i]);
             kl += old_logp[i] - logp;
             let eps = self.config.clip;
             // ∂/∂d of −min(r·A, clip(r)·A): zero where the clipped term is the smaller (inactive gradient).

@@ -208,7 +208,7 @@ pub fn sample(
         match discrete {
             Some(_) => {
                 agent.log_prob(&repeated, acts, &mut old_p);
-                old_p.iter_mut().for_each(|l| *l = l.exp());
+                old_p.iter_mut().for_each(|l| *l = libm::exp(*l));
                 let baseline: f64 = old_p.iter().zip(qs).map(|(p, q)| p * q).sum();
                 batch.advantages.extend(
                     old_p

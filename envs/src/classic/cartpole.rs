@@ -112,7 +112,7 @@ impl Env for CartPole {
     fn step(&mut self, action: &[f64], obs: &mut [f64]) -> Step {
         let [x, x_dot, theta, theta_dot] = self.state;
         let force = if action[0] >= 0.5 { FORCE } else { -FORCE };
-        let (sin, cos) = theta.sin_cos();
+        let (sin, cos) = (libm::sin(theta), libm::cos(theta));
         // Florian (2007), "Correct equations for the dynamics of the cart-pole
         // system", with the friction terms dropped, as in Gymnasium.
         let temp = (force + POLE_MASS_LENGTH * theta_dot * theta_dot * sin) / TOTAL_MASS;
@@ -157,8 +157,8 @@ impl Env for CartPole {
         );
         view.rect(&mut canvas, x - 0.25, x + 0.25, -0.15, 0.15, palette::JOINT);
         let tip = [
-            x + 2.0 * HALF_LENGTH * theta.sin(),
-            2.0 * HALF_LENGTH * theta.cos(),
+            x + 2.0 * HALF_LENGTH * libm::sin(theta),
+            2.0 * HALF_LENGTH * libm::cos(theta),
         ];
         view.capsule(&mut canvas, [x, 0.0], tip, 0.05, palette::BODY);
         view.disc(&mut canvas, [x, 0.0], 0.03, palette::GRID);

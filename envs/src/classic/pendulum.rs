@@ -29,6 +29,7 @@
 
 use crate::render::{Canvas, View, palette};
 use crate::{Env, Rng, Step};
+use libm::{cos, sin};
 use std::f64::consts::PI;
 use trustbench_plugin::Space;
 
@@ -83,7 +84,7 @@ impl Pendulum {
     }
 
     fn observe(&self, obs: &mut [f64]) {
-        obs.copy_from_slice(&[self.theta.cos(), self.theta.sin(), self.theta_dot]);
+        obs.copy_from_slice(&[cos(self.theta), sin(self.theta), self.theta_dot]);
     }
 }
 
@@ -110,7 +111,7 @@ impl Env for Pendulum {
         let th = wrap_angle(self.theta);
         let cost = th * th + 0.1 * self.theta_dot * self.theta_dot + 0.001 * u * u;
         let theta_dot = (self.theta_dot
-            + (3.0 * G / (2.0 * L) * self.theta.sin() + 3.0 / (M * L * L) * u) * DT)
+            + (3.0 * G / (2.0 * L) * sin(self.theta) + 3.0 / (M * L * L) * u) * DT)
             .clamp(-MAX_SPEED, MAX_SPEED);
         self.theta += theta_dot * DT;
         self.theta_dot = theta_dot;
@@ -134,7 +135,7 @@ impl Env for Pendulum {
             center: [0.0, 0.0],
             scale: width.min(height) as f64 / 2.6,
         };
-        let tip = [-L * self.theta.sin(), L * self.theta.cos()];
+        let tip = [-L * sin(self.theta), L * cos(self.theta)];
         view.capsule(&mut canvas, [0.0, 0.0], tip, 0.1, palette::BODY);
         view.disc(&mut canvas, [0.0, 0.0], 0.05, palette::JOINT);
         Some(canvas.into_rgb())

@@ -52,7 +52,7 @@ use super::LocomotionConfig;
 use super::physics::dim3::{Physics, ROBOT};
 use crate::render::palette::{BODY, GRID, GROUND, JOINT};
 use crate::render::{Canvas, Rgb, View};
-use crate::{Env, Rng, Step};
+use crate::{Env, Odometer, Rng, Step};
 use rapier3d::prelude::*;
 use std::sync::Arc;
 use trustbench_plugin::Space;
@@ -258,6 +258,11 @@ pub struct Ant {
 }
 
 impl Ant {
+    /// Seconds of simulated time per env step (one physics step).
+    fn step_seconds(&self) -> f64 {
+        self.body.physics.params.dt as f64
+    }
+
     /// An ant at rest (call `reset` before stepping).
     pub fn new(config: LocomotionConfig) -> Ant {
         let body = AntBody::build();
@@ -320,7 +325,7 @@ impl Env for Ant {
         self.body.state(&mut self.qpos, &mut self.qvel);
         self.observe(obs);
         let c = &self.config;
-        let dt = self.body.physics.params.dt as f64;
+        let dt = self.step_seconds();
         let healthy = self.healthy();
         let mut reward = c.forward_weight * (self.qpos[0] - x_before) / dt - c.control_cost(action);
         if healthy {
@@ -335,6 +340,13 @@ impl Env for Ant {
 
     fn boxed_clone(&self) -> Box<dyn Env> {
         Box::new(self.clone())
+    }
+
+    fn odometer(&self) -> Option<Odometer> {
+        Some(Odometer {
+            position: self.qpos[0],
+            step_seconds: self.step_seconds(),
+        })
     }
 
     fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {

@@ -5,7 +5,7 @@
 use super::LocomotionConfig;
 use super::planar::{PlanarModel, PlanarRobot};
 use crate::render::{Canvas, View, palette};
-use crate::{Env, Rng, Step};
+use crate::{Env, Odometer, Rng, Step};
 use std::sync::Arc;
 use trustbench_plugin::Space;
 
@@ -49,6 +49,11 @@ pub struct Legged {
 }
 
 impl Legged {
+    /// Seconds of simulated time per env step (one physics step at 125 Hz).
+    fn step_seconds(&self) -> f64 {
+        self.robot.dt()
+    }
+
     pub(crate) fn new(spec: &'static LeggedSpec, config: LocomotionConfig) -> Legged {
         let robot = PlanarRobot::build(&spec.model);
         let n = robot.dofs();
@@ -137,7 +142,7 @@ impl Env for Legged {
         self.read_state();
         self.observe(obs);
         let c = &self.config;
-        let velocity = (self.qpos[0] - x_before) / self.robot.dt();
+        let velocity = (self.qpos[0] - x_before) / self.step_seconds();
         let healthy = self.healthy();
         let mut reward = c.forward_weight * velocity - c.control_cost(action);
         if healthy {
@@ -155,6 +160,13 @@ impl Env for Legged {
 
     fn boxed_clone(&self) -> Box<dyn Env> {
         Box::new(self.clone())
+    }
+
+    fn odometer(&self) -> Option<Odometer> {
+        Some(Odometer {
+            position: self.qpos[0],
+            step_seconds: self.step_seconds(),
+        })
     }
 
     fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {

@@ -56,7 +56,7 @@ use super::LocomotionConfig;
 use super::planar::{Hinge, Limb, PlanarModel, PlanarRobot};
 use crate::render::palette::{BODY, GRID, WATER};
 use crate::render::{Canvas, View};
-use crate::{Env, Rng, Step};
+use crate::{Env, Odometer, Rng, Step};
 use rapier2d::prelude::Vector;
 use std::sync::Arc;
 use trustbench_plugin::Space;
@@ -115,6 +115,11 @@ pub struct Swimmer {
 }
 
 impl Swimmer {
+    /// Seconds of simulated time per env step (`FRAME_SKIP` physics steps).
+    fn step_seconds(&self) -> f64 {
+        FRAME_SKIP as f64 * self.robot.dt()
+    }
+
     /// A swimmer at rest (call `reset` before stepping).
     pub fn new(config: LocomotionConfig) -> Swimmer {
         let robot = PlanarRobot::build(&SWIMMER);
@@ -191,7 +196,7 @@ impl Env for Swimmer {
         }
         self.robot.state(&mut self.qpos, &mut self.qvel);
         self.observe(obs);
-        let dt = FRAME_SKIP as f64 * self.robot.dt();
+        let dt = self.step_seconds();
         let c = &self.config;
         Step {
             reward: c.forward_weight * (self.qpos[0] - x_before) / dt - c.control_cost(action),
@@ -202,6 +207,13 @@ impl Env for Swimmer {
 
     fn boxed_clone(&self) -> Box<dyn Env> {
         Box::new(self.clone())
+    }
+
+    fn odometer(&self) -> Option<Odometer> {
+        Some(Odometer {
+            position: self.qpos[0],
+            step_seconds: self.step_seconds(),
+        })
     }
 
     fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {

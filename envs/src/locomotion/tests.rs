@@ -113,7 +113,8 @@ fn a_hopper_without_torque_falls_and_terminates() {
 }
 
 /// With the paper's observation (x first), the forward term of the reward
-/// is exactly how far the torso moved over the step's duration.
+/// is exactly how far the torso moved over the step's duration, which is
+/// also what the odometer reads.
 #[test]
 fn reward_pays_the_torso_displacement_over_dt() {
     let ant: Box<dyn Env> = Box::new(Ant::new(LocomotionConfig::ant().paper()));
@@ -139,6 +140,10 @@ fn reward_pays_the_torso_displacement_over_dt() {
                 s.reward
             );
             moved += (obs[0] - x).abs();
+            // The odometer reads the same position and step duration.
+            let odometer = env.odometer().expect("locomotion envs have an odometer");
+            assert_eq!(odometer.position, obs[0], "{id}");
+            assert!((odometer.step_seconds - dt).abs() < 1e-9, "{id}");
         }
         assert!(moved > 0.0, "{id} moved");
     }

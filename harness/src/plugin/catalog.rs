@@ -15,6 +15,8 @@ const BUILTIN: &[tb_entry_fn] = &[
     trustbench_npg::plugin_entry,
     trustbench_vpg::plugin_entry,
     trustbench_ppo::plugin_entry,
+    trustbench_cem::plugin_entry,
+    trustbench_cma::plugin_entry,
 ];
 
 /// An algorithm and the library that offers it.

@@ -121,3 +121,15 @@ pub fn string_at(batch: &RecordBatch, name: &str, row: usize) -> Option<String> 
         .unwrap();
     (!col.is_null(row)).then(|| col.value(row).to_string())
 }
+
+/// The table without its wall-clock column.
+pub fn without_wall_clock(batch: RecordBatch) -> RecordBatch {
+    let keep: Vec<usize> = (0..batch.num_columns())
+        .filter(|&i| batch.schema().field(i).name() != "wall_seconds")
+        .collect();
+    assert!(
+        keep.len() < batch.num_columns(),
+        "the wall-clock column exists"
+    );
+    batch.project(&keep).unwrap()
+}

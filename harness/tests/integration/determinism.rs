@@ -1,7 +1,6 @@
 //! Same seed and config → identical results, bit for bit, wall clock aside.
 
 use crate::common::*;
-use arrow_array::RecordBatch;
 use std::path::Path;
 
 fn run_into(out: &Path, seed: &str) {
@@ -20,18 +19,6 @@ fn run_into(out: &Path, seed: &str) {
         "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-}
-
-/// The table without its wall-clock column.
-fn without_wall_clock(batch: RecordBatch) -> RecordBatch {
-    let keep: Vec<usize> = (0..batch.num_columns())
-        .filter(|&i| batch.schema().field(i).name() != "wall_seconds")
-        .collect();
-    assert!(
-        keep.len() < batch.num_columns(),
-        "the wall-clock column exists"
-    );
-    batch.project(&keep).unwrap()
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! compiled from C by the system compiler, real Parquet files.
 
 mod abi_layout;
+mod bundle;
 mod c_plugin;
 mod common;
 mod determinism;

@@ -78,12 +78,13 @@ impl Rng {
     }
 
     /// Standard normal, by the Box–Muller transform (two uniforms per draw:
-    /// simple, branch-free, and identical on every platform with IEEE `ln`,
-    /// `sqrt`, `cos`).
+    /// simple and branch-free). `ln` and `cos` are the pure-Rust `libm`
+    /// port, not the platform's math library, whose last bits differ between
+    /// systems: the same seed gives the same draws on every machine.
     pub fn normal(&mut self) -> f64 {
         let u1 = 1.0 - self.uniform(); // (0, 1]: ln is finite
         let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2)
     }
 
     /// The raw state (for saving a plugin's RNG with its parameters).
