@@ -134,13 +134,27 @@ macro_rules! physics_world {
             }
 
             fn multibody_mut(&mut self, root: RigidBodyHandle) -> &mut Multibody {
-                let link = *self
-                    .multibody_joints
+                self.bodies_and_multibody(root).1
+            }
+
+            /// The rigid bodies and, borrowed alongside, the multibody whose
+            /// root link is `root` (kinematics updates need both at once).
+            fn bodies_and_multibody(
+                &mut self,
+                root: RigidBodyHandle,
+            ) -> (&mut RigidBodySet, &mut Multibody) {
+                let Physics {
+                    bodies,
+                    multibody_joints,
+                    ..
+                } = self;
+                let link = *multibody_joints
                     .rigid_body_link(root)
                     .expect("a robot link");
-                self.multibody_joints
+                let mb = multibody_joints
                     .get_multibody_mut(link.multibody)
-                    .expect("a live multibody")
+                    .expect("a live multibody");
+                (bodies, mb)
             }
 
             /// Finish a robot built from `root`: settle its degrees of freedom
@@ -155,17 +169,7 @@ macro_rules! physics_world {
                 armature: &[Real],
                 damping: &[Real],
             ) {
-                let Physics {
-                    bodies,
-                    multibody_joints,
-                    ..
-                } = self;
-                let link = *multibody_joints
-                    .rigid_body_link(root)
-                    .expect("a robot link");
-                let mb = multibody_joints
-                    .get_multibody_mut(link.multibody)
-                    .expect("a live multibody");
+                let (bodies, mb) = self.bodies_and_multibody(root);
                 mb.forward_kinematics(bodies, true);
                 let root_dofs = mb.ndofs() - armature.len();
                 assert_eq!(
@@ -191,17 +195,7 @@ macro_rules! physics_world {
                 for (v, d) in mb.generalized_velocity_mut().iter_mut().zip(dv) {
                     *v += d;
                 }
-                let Physics {
-                    bodies,
-                    multibody_joints,
-                    ..
-                } = self;
-                let link = *multibody_joints
-                    .rigid_body_link(root)
-                    .expect("a robot link");
-                let mb = multibody_joints
-                    .get_multibody_mut(link.multibody)
-                    .expect("a live multibody");
+                let (bodies, mb) = self.bodies_and_multibody(root);
                 mb.forward_kinematics(bodies, false);
                 mb.update_rigid_bodies(bodies, true);
                 for i in 0..mb.num_links() {
