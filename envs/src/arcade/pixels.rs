@@ -14,6 +14,7 @@ use super::game::Game;
 #[cfg(doc)]
 use super::screen::Divisor;
 use super::screen::{HEIGHT, Screen, WIDTH};
+use std::sync::Arc;
 
 /// The side of the downsampled frame (the DQN paper's 84 × 84).
 pub const DOWNSAMPLED: usize = 84;
@@ -71,31 +72,38 @@ fn spans(source: usize, out: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// A row's column sums followed by the sums of neighbouring column pairs
+/// (see [`Blocks::mean_of_max`]), with room to spare: 1,024 entries, so an
+/// index masked to 10 bits needs no bounds check.
+type Sums = [u16; 1024];
+
+/// Start of the pair sums in [`Sums`]: after 160 columns of up to 3
+/// channels.
+const PAIRS: usize = WIDTH * 3;
+const _: () = assert!(2 * PAIRS <= 1024);
+
 /// The pipeline's state: the last two drawn screens and the frame stack.
 /// It is part of the env's state (the stack is what the agent sees), so
 /// it is cloned with the env.
 ///
 /// The stack is kept as bytes in the observation's own order (pixel-major,
-/// `depth = stack · colour` bytes per pixel, oldest first). Pushing a frame
-/// is then one move of the whole buffer left by `colour` bytes — every byte
-/// steps one slot older, the oldest ones fall into the previous pixel's
-/// newest slot, which the new frame overwrites — and writing the
-/// observation is one contiguous byte-to-float loop.
+/// `depth = stack · colour` bytes per pixel, oldest first), so writing the
+/// observation is one contiguous byte-to-float loop. Pushing a frame moves
+/// every pixel's bytes one slot older and puts the new frame's bytes in
+/// the newest slot.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     settings: Preprocess,
     screens: [Screen; 2],
     /// Index of the most recently drawn screen.
     latest: usize,
-    rows: Vec<(usize, usize)>,
-    cols: Vec<(usize, usize)>,
+    /// Immutable tables, shared by clones.
+    blocks: Arc<Blocks>,
     stacked: Vec<u8>,
-    /// Scratch: one output row's column sums (at most 255 × block height).
-    sums: Vec<u32>,
-    /// `⌈2¹⁶ / n⌉` for each block size n (index n): the mean of a block is
-    /// `(sum + n/2)·r >> 16`, exact because `(sum + n/2)·n < 2¹⁶` (the
-    /// argument of [`super::screen::Divisor`] with 2¹⁶ for 2³²).
-    recips: Vec<u32>,
+    /// Scratch: the newest processed frame.
+    frame: Vec<u8>,
+    /// Scratch for the downsampling.
+    sums: Box<Sums>,
 }
 
 impl Pipeline {
@@ -104,19 +112,14 @@ impl Pipeline {
         let [h, w, depth] = settings.shape();
         let rgb = !settings.grayscale;
         let colour = depth / settings.stack;
-        let (rows, cols) = (spans(HEIGHT, h), spans(WIDTH, w));
-        let largest = |s: &[(usize, usize)]| s.iter().map(|(a, b)| b - a).max().unwrap_or(1);
         Pipeline {
             settings,
             screens: [Screen::new(rgb), Screen::new(rgb)],
             latest: 0,
-            recips: (0..=largest(&rows) * largest(&cols))
-                .map(|n| (1u32 << 16).div_ceil(n.max(1) as u32))
-                .collect(),
-            rows,
-            cols,
+            blocks: Arc::new(Blocks::new(h, w, colour)),
             stacked: vec![0; h * w * depth],
-            sums: vec![0; WIDTH * colour],
+            frame: vec![0; h * w * colour],
+            sums: Box::new([0; 1024]),
         }
     }
 
@@ -146,85 +149,161 @@ impl Pipeline {
     /// `max(a, b)`.
     pub fn push(&mut self) {
         let colour = self.screens[0].channels();
-        let depth = self.settings.stack * colour;
-        self.stacked.copy_within(colour.., 0);
         let a = self.screens[self.latest].pixels();
         let b = self.screens[self.latest ^ 1].pixels();
         let b = if self.settings.max_pool { b } else { a };
-        // The newest slot of every pixel.
-        let newest = self.stacked[depth - colour..].chunks_mut(depth);
         if !self.settings.downsample {
-            for ((slot, pa), pb) in newest
-                .zip(a.chunks_exact(colour))
-                .zip(b.chunks_exact(colour))
-            {
-                for ((o, &x), &y) in slot.iter_mut().zip(pa).zip(pb) {
-                    *o = x.max(y);
-                }
+            for ((o, &x), &y) in self.frame.iter_mut().zip(a).zip(b) {
+                *o = x.max(y);
             }
-            return;
+        } else {
+            // The colour count as a constant: the per-pixel loop unrolls.
+            match colour {
+                1 => self
+                    .blocks
+                    .mean_of_max::<1>(a, b, &mut self.sums, &mut self.frame),
+                _ => self
+                    .blocks
+                    .mean_of_max::<3>(a, b, &mut self.sums, &mut self.frame),
+            }
         }
-        let blocks = Blocks {
-            rows: &self.rows,
-            cols: &self.cols,
-            recips: &self.recips,
-        };
-        // The colour count as a constant: the per-pixel loop unrolls.
-        match colour {
-            1 => blocks.mean_of_max::<1>(a, b, &mut self.sums, newest),
-            _ => blocks.mean_of_max::<3>(a, b, &mut self.sums, newest),
+        let depth = self.settings.stack * colour;
+        if depth == 4 {
+            // The default (4 grayscale frames): a pixel's stack is one
+            // little-endian u32, oldest frame in the low byte; pushing is a
+            // shift and an insert, a loop that vectorises.
+            for (slot, &new) in self.stacked.chunks_exact_mut(4).zip(&self.frame) {
+                let old = u32::from_le_bytes(slot.try_into().expect("4 bytes"));
+                slot.copy_from_slice(&(old >> 8 | u32::from(new) << 24).to_le_bytes());
+            }
+        } else {
+            // Every byte one slot older (the oldest fall into the previous
+            // pixel's newest slot), then the newest slots overwritten.
+            self.stacked.copy_within(colour.., 0);
+            let newest = self.stacked[depth - colour..].chunks_mut(depth);
+            for (slot, new) in newest.zip(self.frame.chunks_exact(colour)) {
+                slot[..colour].copy_from_slice(new);
+            }
         }
     }
 
     /// Write the observation (values in [0, 1]): the stack as it is stored.
+    /// The 28,224 conversions of the default view are most of an agent
+    /// step's cost in SSE2 code, so they run in AVX2 code when the CPU has
+    /// it (the same bits: a conversion and one multiplication per value).
     pub fn write(&self, obs: &mut [f64]) {
-        const SCALE: f64 = 1.0 / 255.0;
-        for (o, &v) in obs.iter_mut().zip(&self.stacked) {
-            *o = v as f64 * SCALE;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { bytes_to_unit_avx2(&self.stacked, obs) };
+            return;
         }
+        bytes_to_unit(&self.stacked, obs);
     }
 }
 
-/// The downsampling blocks: source row and column spans of each output
-/// pixel, and the reciprocals of the block sizes.
-struct Blocks<'a> {
-    rows: &'a [(usize, usize)],
-    cols: &'a [(usize, usize)],
-    recips: &'a [u32],
+/// `out[i] = bytes[i] / 255` (as a multiplication by the rounded 1/255).
+#[inline(always)]
+fn bytes_to_unit(bytes: &[u8], out: &mut [f64]) {
+    const SCALE: f64 = 1.0 / 255.0;
+    for (o, &v) in out.iter_mut().zip(bytes) {
+        *o = f64::from(v) * SCALE;
+    }
 }
 
-impl Blocks<'_> {
+/// [`bytes_to_unit`] compiled for AVX2 (eight conversions per instruction pair).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn bytes_to_unit_avx2(bytes: &[u8], out: &mut [f64]) {
+    bytes_to_unit(bytes, out);
+}
+
+/// The downsampling blocks: the source rows of each output row, where each
+/// output value's block sum is found in a row's [`Sums`], and the
+/// constants that turn a sum into a mean.
+#[derive(Debug, Clone)]
+struct Blocks {
+    rows: Vec<(usize, usize)>,
+    /// Per output value of a row (column-major, channel fastest): the
+    /// index in [`Sums`] of its block's sum.
+    sources: Vec<u16>,
+    /// `by_height[h]`: per output value, `(⌊n/2⌋, ⌈2¹⁶ / n⌉)` for its block
+    /// of n pixels when the row's block is h source rows high.
+    by_height: Vec<(Vec<u16>, Vec<u16>)>,
+}
+
+impl Blocks {
+    fn new(h: usize, w: usize, colour: usize) -> Blocks {
+        let rows = spans(HEIGHT, h);
+        let cols = spans(WIDTH, w);
+        let widths = || {
+            cols.iter()
+                .flat_map(move |&(x0, x1)| std::iter::repeat_n(x1 - x0, colour))
+        };
+        let tallest = rows.iter().map(|(y0, y1)| y1 - y0).max().unwrap_or(1);
+        Blocks {
+            sources: cols
+                .iter()
+                .flat_map(|&(x0, x1)| {
+                    // A two-wide block's sum is a pair sum (see `mean_of_max`).
+                    let start = x0 * colour + (x1 - x0 - 1) * PAIRS;
+                    (start..start + colour).map(|i| i as u16)
+                })
+                .collect(),
+            by_height: (0..=tallest)
+                .map(|h| {
+                    let n = || widths().map(move |w| (w * h).max(1) as u32);
+                    (
+                        n().map(|n| (n / 2) as u16).collect(),
+                        n().map(|n| (1u32 << 16).div_ceil(n).min(u16::MAX.into()) as u16)
+                            .collect(),
+                    )
+                })
+                .collect(),
+            rows,
+        }
+    }
+
     /// Write each block's rounded mean of `max(a, b)` (frames of `C`
-    /// channels) into the first `C` bytes of successive `slots`.
-    fn mean_of_max<'s, const C: usize>(
-        &self,
-        a: &[u8],
-        b: &[u8],
-        sums: &mut [u32],
-        mut slots: impl Iterator<Item = &'s mut [u8]>,
-    ) {
+    /// channels) into `out`, an output frame of `C` channels.
+    ///
+    /// Per output row, a vectorised pass sums `max(a, b)` down the row's
+    /// source rows into column sums, and another adds neighbouring column
+    /// sums into pair sums; a block is one or two columns wide, so its sum
+    /// is one table read. The mean of a block of n ≥ 2 pixels is
+    /// `(sum + ⌊n/2⌋)·r >> 16` with `r = ⌈2¹⁶ / n⌉`, exact because
+    /// `(sum + n/2)·n < 2¹⁶` (the argument of [`Divisor`] with 2¹⁶ for
+    /// 2³²): a block is at most 3 × 2 pixels. Sum and r fit 16 bits, so
+    /// that last step is a vectorised 16-bit high multiply.
+    fn mean_of_max<const C: usize>(&self, a: &[u8], b: &[u8], sums: &mut Sums, out: &mut [u8]) {
+        const { assert!(C <= 3) };
         let line = WIDTH * C;
-        let sums = &mut sums[..line];
-        for &(y0, y1) in self.rows {
-            sums.fill(0);
+        let mut gathered = [0u16; 256 * 3];
+        let gathered = &mut gathered[..self.sources.len()];
+        for (&(y0, y1), out) in self
+            .rows
+            .iter()
+            .zip(out.chunks_exact_mut(self.sources.len()))
+        {
+            let (columns, pairs) = sums.split_at_mut(PAIRS);
+            let columns = &mut columns[..line];
+            columns.fill(0);
             for y in y0..y1 {
                 // Equal-length slices: no bounds checks, and the loop vectorises.
                 let (ra, rb) = (&a[y * line..][..line], &b[y * line..][..line]);
-                for ((s, &x), &z) in sums.iter_mut().zip(ra).zip(rb) {
-                    *s += x.max(z) as u32;
+                for ((s, &x), &z) in columns.iter_mut().zip(ra).zip(rb) {
+                    *s += u16::from(x.max(z));
                 }
             }
-            // A column block is one or two source columns (see `spans`):
-            // its sum is sums[x0] + [two wide]·sums[x0 + 1], without a branch.
-            let h = y1 - y0;
-            for (&(x0, x1), slot) in self.cols.iter().zip(slots.by_ref()) {
-                let wide = x1 - x0 - 1;
-                let (recip, half) = (self.recips[h << wide], (h << wide) as u32 / 2);
-                let first: &[u32; C] = sums[x0 * C..][..C].try_into().expect("C values");
-                let second: &[u32; C] = sums[(x1 - 1) * C..][..C].try_into().expect("C values");
-                for c in 0..C {
-                    slot[c] = (((first[c] + second[c] * wide as u32 + half) * recip) >> 16) as u8;
-                }
+            for ((p, &s), &t) in pairs.iter_mut().zip(&*columns).zip(&columns[C..]) {
+                *p = s + t;
+            }
+            for (g, &i) in gathered.iter_mut().zip(&self.sources) {
+                *g = sums[usize::from(i) & 1023];
+            }
+            let (half, recip) = &self.by_height[y1 - y0];
+            for (((o, &g), &h), &r) in out.iter_mut().zip(&*gathered).zip(half).zip(recip) {
+                *o = ((u32::from(g + h) * u32::from(r)) >> 16) as u8;
             }
         }
     }
@@ -240,6 +319,99 @@ mod tests {
             let s = spans(n, m);
             assert_eq!((s[0].0, s[m - 1].1), (0, n));
             assert!(s.windows(2).all(|w| w[0].1 == w[1].0 && w[0].0 < w[0].1));
+        }
+    }
+
+    /// The fast downsampling against its definition: each output is the
+    /// mean of `max(a, b)` over its block, rounded half up.
+    #[test]
+    fn downsampling_is_the_rounded_block_mean_of_the_max() {
+        fn check<const C: usize>() {
+            let mut rng = crate::Rng::new(C as u64);
+            let mut frame = || -> Vec<u8> {
+                (0..WIDTH * HEIGHT * C)
+                    .map(|_| rng.below(256) as u8)
+                    .collect()
+            };
+            let (a, b) = (frame(), frame());
+            let mut out = vec![0u8; DOWNSAMPLED * DOWNSAMPLED * C];
+            Blocks::new(DOWNSAMPLED, DOWNSAMPLED, C).mean_of_max::<C>(
+                &a,
+                &b,
+                &mut Box::new([0; 1024]),
+                &mut out,
+            );
+            let (rows, cols) = (spans(HEIGHT, DOWNSAMPLED), spans(WIDTH, DOWNSAMPLED));
+            for (i, &(y0, y1)) in rows.iter().enumerate() {
+                for (j, &(x0, x1)) in cols.iter().enumerate() {
+                    for c in 0..C {
+                        let mut sum = 0;
+                        for y in y0..y1 {
+                            for x in x0..x1 {
+                                let k = (y * WIDTH + x) * C + c;
+                                sum += u32::from(a[k].max(b[k]));
+                            }
+                        }
+                        let n = ((y1 - y0) * (x1 - x0)) as u32;
+                        let expected = (sum + n / 2) / n;
+                        let got = out[(i * DOWNSAMPLED + j) * C + c];
+                        assert_eq!(u32::from(got), expected, "row {i}, column {j}, channel {c}");
+                    }
+                }
+            }
+        }
+        check::<1>();
+        check::<3>();
+    }
+
+    /// Every pixel's stack holds the last `stack` frames, oldest first,
+    /// zeros before the first (both push paths: 4 grayscale frames, and
+    /// any other depth).
+    #[test]
+    fn pushing_keeps_the_last_frames_oldest_first() {
+        for (grayscale, stack) in [(true, 4), (true, 3), (false, 4), (false, 2)] {
+            let mut pipeline = Pipeline::new(Preprocess {
+                grayscale,
+                stack,
+                ..Preprocess::default()
+            });
+            let colour = if grayscale { 1 } else { 3 };
+            for k in 1..=6u8 {
+                for screen in &mut pipeline.screens {
+                    screen.clear([10 * k; 3]);
+                }
+                pipeline.push();
+                let expected: Vec<u8> = (0..stack)
+                    .map(|slot| (k as usize + slot + 1).saturating_sub(stack) as u8 * 10)
+                    .flat_map(|v| std::iter::repeat_n(v, colour))
+                    .collect();
+                for pixel in pipeline.stacked.chunks_exact(stack * colour) {
+                    assert_eq!(
+                        pixel,
+                        &expected[..],
+                        "gray {grayscale}, stack {stack}, push {k}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_avx2_conversion_gives_the_same_values() {
+        let bytes: Vec<u8> = (0..=255).cycle().take(1000).collect();
+        let (mut fast, mut plain) = (vec![0.0; 1000], vec![0.0; 1000]);
+        bytes_to_unit(&bytes, &mut plain);
+        assert!(
+            plain
+                .iter()
+                .zip(&bytes)
+                .all(|(p, &b)| (p - f64::from(b) / 255.0).abs() < 1e-15)
+        );
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2.
+            unsafe { bytes_to_unit_avx2(&bytes, &mut fast) };
+            assert_eq!(fast, plain);
         }
     }
 }

@@ -148,17 +148,18 @@ impl Screen {
 
 /// The runs of set bits among the low `width` bits of `bits`, lowest
 /// first, as `(first bit, length)`: each run is drawn as one rectangle.
+/// Each run costs two `trailing_zeros`, not a scan over its bits.
 pub fn bit_runs(bits: u32, width: i32) -> impl Iterator<Item = (i32, i32)> {
-    let mut i = 0;
+    let mut rest = u64::from(bits) & ((1u64 << width.clamp(0, 32)) - 1);
     std::iter::from_fn(move || {
-        while i < width && bits & (1 << i) == 0 {
-            i += 1;
+        if rest == 0 {
+            return None;
         }
-        let start = i;
-        while i < width && bits & (1 << i) != 0 {
-            i += 1;
-        }
-        (i > start).then_some((start, i - start))
+        let start = rest.trailing_zeros();
+        let len = (!(rest >> start)).trailing_zeros();
+        // Clear the run (len ≤ 32, so the shift stays below 64).
+        rest &= !(((1u64 << len) - 1) << start);
+        Some((start as i32, len as i32))
     })
 }
 
@@ -307,6 +308,31 @@ mod tests {
             (vec![0, 255, 0], vec![10, 20, 30], vec![0, 255, 0])
         );
         assert_eq!(c.to_rgb(80, 105)[..3], [10, 20, 30]);
+    }
+
+    #[test]
+    fn bit_runs_cover_exactly_the_set_bits_below_the_width() {
+        for (bits, width) in (0..256).map(|b| (b, 8)).chain([
+            (u32::MAX, 32),
+            (0x8000_0001, 32),
+            (0xF0F0_F0F0, 20),
+            (u32::MAX, 12),
+        ]) {
+            let mut seen = 0u64;
+            let mut last_end = -1;
+            for (start, len) in bit_runs(bits, width) {
+                assert!(
+                    len > 0 && start > last_end,
+                    "{bits:#x}: runs must be separate"
+                );
+                for i in start..start + len {
+                    seen |= 1 << i;
+                }
+                last_end = start + len;
+            }
+            let mask = (1u64 << width) - 1;
+            assert_eq!(seen, u64::from(bits) & mask, "{bits:#x}, width {width}");
+        }
     }
 
     #[test]
