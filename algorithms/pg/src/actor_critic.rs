@@ -5,7 +5,7 @@
 use crate::{Agent, Batch, Decoder, Encoder, PgConfig, Sampler, advantages, explained_variance};
 use trustbench_plugin::rng::{Rng, derive_seed};
 use trustbench_plugin::{Error, Host, Result, Spaces};
-use trustbench_policy::ValueBaseline;
+use trustbench_policy::{ValueBaseline, mean_squared_error};
 
 /// Seed streams of an actor-critic within the run seed.
 const POLICY_STREAM: u64 = 1;
@@ -88,10 +88,13 @@ impl ActorCritic {
     /// Regress the baseline on the rollout's returns and log
     /// `train/value_loss` and `train/explained_variance`.
     pub fn refit_baseline(&mut self, rollout: &Rollout, host: &mut Host) {
-        let fit = self
-            .baseline
+        // The loss before the fit, from the predictions GAE already made.
+        host.log(
+            "train/value_loss",
+            mean_squared_error(&rollout.values, &rollout.returns),
+        );
+        self.baseline
             .fit(&rollout.batch.obs, &rollout.returns, &mut self.rng);
-        host.log("train/value_loss", fit.loss_before);
         host.log(
             "train/explained_variance",
             explained_variance(&rollout.values, &rollout.returns),

@@ -148,9 +148,25 @@ pub fn advantages(
 ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n = batch.len();
     let mut values = vec![0.0; n];
-    let mut bootstrap = vec![0.0; n];
     baseline.predict(&batch.obs, n, &mut values);
-    baseline.predict(&batch.bootstrap_obs, n, &mut bootstrap);
+    // V(s') only where GAE reads it (truncations and the batch cut): a few
+    // rows, not a second pass over the whole batch.
+    let d = batch.obs.len() / n;
+    let cut = n - batch.n_envs;
+    let read: Vec<usize> = (0..n)
+        .filter(|&i| !batch.terminated[i] && (batch.truncated[i] || i >= cut))
+        .collect();
+    let rows: Vec<f64> = read
+        .iter()
+        .flat_map(|&i| &batch.bootstrap_obs[i * d..(i + 1) * d])
+        .copied()
+        .collect();
+    let mut read_values = vec![0.0; read.len()];
+    baseline.predict(&rows, read.len(), &mut read_values);
+    let mut bootstrap = vec![0.0; n];
+    for (&i, &v) in read.iter().zip(&read_values) {
+        bootstrap[i] = v;
+    }
     let (mut adv, mut ret) = (vec![0.0; n], vec![0.0; n]);
     gae(
         &batch.rewards,

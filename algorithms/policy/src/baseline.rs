@@ -45,13 +45,14 @@ impl Default for BaselineConfig {
     }
 }
 
-/// Mean squared error on the whole batch before and after a fit.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FitReport {
-    /// `(1/N) Σ (V(sᵢ) − Rᵢ)²` before.
-    pub loss_before: f64,
-    /// The same after.
-    pub loss_after: f64,
+/// `(1/N) Σ (vᵢ − rᵢ)²`, the value regression's loss (0 for no values).
+pub fn mean_squared_error(values: &[f64], targets: &[f64]) -> f64 {
+    let sum: f64 = values
+        .iter()
+        .zip(targets)
+        .map(|(v, r)| (v - r) * (v - r))
+        .sum();
+    sum / targets.len().max(1) as f64
 }
 
 /// A value function with its parameters, optimiser state and buffers.
@@ -120,25 +121,14 @@ impl ValueBaseline {
         out.copy_from_slice(self.network.forward(&self.params, obs, n, &mut self.ws));
     }
 
-    fn loss(&mut self, obs: &[f64], targets: &[f64]) -> f64 {
-        let values = self
-            .network
-            .forward(&self.params, obs, targets.len(), &mut self.ws);
-        let sum: f64 = values
-            .iter()
-            .zip(targets)
-            .map(|(v, r)| (v - r) * (v - r))
-            .sum();
-        sum / targets.len() as f64
-    }
-
     /// Regresses `V` on `targets` (one per state of `obs`) for the configured
-    /// epochs of shuffled minibatches.
-    pub fn fit(&mut self, obs: &[f64], targets: &[f64], rng: &mut Rng) -> FitReport {
+    /// epochs of shuffled minibatches. The loss is not computed here: it
+    /// would cost a pass over the batch, and callers have the predictions
+    /// (see [`mean_squared_error`]).
+    pub fn fit(&mut self, obs: &[f64], targets: &[f64], rng: &mut Rng) {
         let n = targets.len();
         let d = self.network.inputs();
         assert_eq!(obs.len(), d * n, "value fit: observation length");
-        let loss_before = if n == 0 { 0.0 } else { self.loss(obs, targets) };
         self.order.clear();
         self.order.extend(0..n);
         let b = self.config.minibatch.min(n.max(1));
@@ -171,11 +161,6 @@ impl ValueBaseline {
                 self.adam.step(&mut self.params, &self.grad);
             }
         }
-        let loss_after = if n == 0 { 0.0 } else { self.loss(obs, targets) };
-        FitReport {
-            loss_before,
-            loss_after,
-        }
     }
 }
 
@@ -204,25 +189,26 @@ mod tests {
         };
         let mut baseline = ValueBaseline::new(2, config, &mut Rng::new(1)).unwrap();
         let mut rng = Rng::new(2);
-        let first = baseline.fit(&obs, &targets, &mut rng);
-        let mut last = first;
-        for _ in 0..4 {
-            last = baseline.fit(&obs, &targets, &mut rng);
-        }
-        assert!(first.loss_after < first.loss_before);
-        assert!(
-            last.loss_after < 0.1 * first.loss_before,
-            "{first:?} → {last:?}"
-        );
         let mut predicted = vec![0.0; 256];
-        baseline.predict(&obs, 256, &mut predicted);
-        let mse = predicted
-            .iter()
-            .zip(&targets)
-            .map(|(v, r)| (v - r) * (v - r))
-            .sum::<f64>()
-            / 256.0;
-        assert!((mse - last.loss_after).abs() < 1e-12);
+        let mut loss = |baseline: &mut ValueBaseline| {
+            baseline.predict(&obs, 256, &mut predicted);
+            mean_squared_error(&predicted, &targets)
+        };
+        let before = loss(&mut baseline);
+        baseline.fit(&obs, &targets, &mut rng);
+        let first = loss(&mut baseline);
+        for _ in 0..4 {
+            baseline.fit(&obs, &targets, &mut rng);
+        }
+        let last = loss(&mut baseline);
+        assert!(first < before, "{before} → {first}");
+        assert!(last < 0.1 * before, "{before} → {last}");
+    }
+
+    #[test]
+    fn mean_squared_error_is_the_mean_of_squares() {
+        assert_eq!(mean_squared_error(&[1.0, 2.0], &[0.0, 4.0]), 2.5);
+        assert_eq!(mean_squared_error(&[], &[]), 0.0);
     }
 
     #[test]

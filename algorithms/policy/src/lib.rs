@@ -53,7 +53,7 @@ mod tanh;
 
 pub use adam::Adam;
 pub use advantages::{gae, normalize_advantages};
-pub use baseline::{BaselineConfig, FitReport, ValueBaseline};
+pub use baseline::{BaselineConfig, ValueBaseline, mean_squared_error};
 pub use cg::{CgIterate, CgReport, CgScratch, CgStatus, conjugate_gradient};
 pub use conv::Conv2d;
 pub use distributions::ActionDistribution;
