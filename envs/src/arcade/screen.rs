@@ -88,15 +88,59 @@ impl Screen {
 
     /// A bitmap: bit 7 of `rows[i]` is the leftmost of `width` pixels of
     /// row `i`; each bit is drawn `sx × sy` pixels (the 2600 stretched its
-    /// sprites the same way).
+    /// sprites the same way), clipped to the screen.
+    ///
+    /// Sprites are most of what some games draw (Space Invaders' formation),
+    /// so each screen row is one pass over the sprite's on-screen columns
+    /// with a per-pixel select, not a rectangle per run of bits.
     pub fn sprite(&mut self, x: i32, y: i32, rows: &[u8], sx: i32, sy: i32, color: Rgb) {
+        let wide = 8 * sx;
+        // The sprite's columns that land on the screen.
+        let (m0, m1) = ((-x).clamp(0, wide), (WIDTH as i32 - x).clamp(0, wide));
+        if m0 >= m1 {
+            return;
+        }
+        let c = self.channels;
+        let gray = luma(color);
         for (i, &bits) in rows.iter().enumerate() {
-            // Bit 7 is leftmost: reversed, it is bit 0 of the run scan.
-            for (start, len) in bit_runs((bits as u32).reverse_bits() >> 24, 8) {
-                self.rect(
-                    Rect::new(x + start * sx, y + i as i32 * sy, len * sx, sy),
-                    color,
-                );
+            // Bit m of `mask` is on-screen column m of the sprite (from the left).
+            let mask = (0..8)
+                .filter(|j| bits & (0x80 >> j) != 0)
+                .fold(0u32, |mask, j| mask | ((1 << sx) - 1) << (j * sx));
+            if mask == 0 {
+                continue;
+            }
+            for py in (y + i as i32 * sy..y + (i as i32 + 1) * sy)
+                .filter(|py| (0..HEIGHT as i32).contains(py))
+            {
+                let start = (py as usize * WIDTH + (x + m0) as usize) * c;
+                let row = &mut self.pixels[start..start + (m1 - m0) as usize * c];
+                if c == 1 && (m0, m1) == (0, wide) && sx <= 2 {
+                    // Whole rows of 8 pixels at a time, as 64-bit blends.
+                    let masks = if sx == 1 {
+                        [BYTE_MASKS[bits as usize], 0]
+                    } else {
+                        [
+                            PAIR_MASKS[(bits >> 4) as usize],
+                            PAIR_MASKS[(bits & 15) as usize],
+                        ]
+                    };
+                    for (eight, mask) in row.chunks_exact_mut(8).zip(masks) {
+                        let old = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+                        let new = (old & !mask) | (u64::from_le_bytes([gray; 8]) & mask);
+                        eight.copy_from_slice(&new.to_le_bytes());
+                    }
+                } else if c == 1 {
+                    for (m, p) in (m0..m1).zip(row.iter_mut()) {
+                        *p = if mask >> m & 1 != 0 { gray } else { *p };
+                    }
+                } else {
+                    for (m, p) in (m0..m1).zip(row.chunks_exact_mut(3)) {
+                        if mask >> m & 1 != 0 {
+                            p.copy_from_slice(&color);
+                        }
+                    }
+                }
             }
         }
     }
@@ -145,6 +189,41 @@ impl Screen {
         out
     }
 }
+
+/// For each byte of sprite bits, the 8 pixels it covers as a little-endian
+/// byte mask: byte j is 0xFF when bit `0x80 >> j` is set.
+static BYTE_MASKS: [u64; 256] = {
+    let mut masks = [0; 256];
+    let mut bits = 0;
+    while bits < 256 {
+        let mut j = 0;
+        while j < 8 {
+            if bits & (0x80 >> j) != 0 {
+                masks[bits] |= 0xFF << (8 * j);
+            }
+            j += 1;
+        }
+        bits += 1;
+    }
+    masks
+};
+
+/// The same for 4 sprite bits drawn two pixels wide each.
+static PAIR_MASKS: [u64; 16] = {
+    let mut masks = [0; 16];
+    let mut bits = 0;
+    while bits < 16 {
+        let mut j = 0;
+        while j < 4 {
+            if bits & (0x8 >> j) != 0 {
+                masks[bits] |= 0xFFFF << (16 * j);
+            }
+            j += 1;
+        }
+        bits += 1;
+    }
+    masks
+};
 
 /// The runs of set bits among the low `width` bits of `bits`, lowest
 /// first, as `(first bit, length)`: each run is drawn as one rectangle.
@@ -308,6 +387,31 @@ mod tests {
             (vec![0, 255, 0], vec![10, 20, 30], vec![0, 255, 0])
         );
         assert_eq!(c.to_rgb(80, 105)[..3], [10, 20, 30]);
+    }
+
+    /// Sprites against their definition: a rectangle of `sx × sy` pixels
+    /// per set bit, clipped, in both colour modes and across every edge.
+    #[test]
+    fn sprites_draw_a_clipped_block_per_set_bit() {
+        let rows = [0b1000_0001, 0, 0b0111_1110, 0b1010_0101];
+        for rgb in [false, true] {
+            for (x, y) in [(10, 10), (-5, -3), (155, 207), (-20, 50), (158, -1)] {
+                for (sx, sy) in [(1, 1), (2, 1), (2, 2), (2, 3)] {
+                    let colour = [200, 100, 50];
+                    let mut fast = Screen::new(rgb);
+                    fast.clear([1, 2, 3]);
+                    let mut reference = fast.clone();
+                    fast.sprite(x, y, &rows, sx, sy, colour);
+                    for (i, bits) in rows.iter().enumerate() {
+                        for j in (0..8).filter(|j| bits & (0x80 >> j) != 0) {
+                            let block = Rect::new(x + j * sx, y + i as i32 * sy, sx, sy);
+                            reference.rect(block, colour);
+                        }
+                    }
+                    assert_eq!(fast, reference, "rgb {rgb}, at ({x}, {y}), scale {sx}×{sy}");
+                }
+            }
+        }
     }
 
     #[test]
