@@ -1,5 +1,5 @@
 //! `tanh` for the hidden layers: bit-reproducible on every platform and
-//! about 2.5× faster than the `libm` port it replaces, because it is the hot
+//! several times faster than the `libm` port it replaces, because it is the hot
 //! spot of training (a 64×64 tanh network spends more time in `tanh` than in
 //! its matrix products: 57 % of a TRPO run on hopper was `libm::tanh`).
 //!
@@ -16,11 +16,12 @@
 //! every machine rounds every step identically, and the loop has no
 //! data-dependent branches. `|x|` is capped at 20, where `tanh` is 1 in f64.
 //!
-//! [`tanh_in_place`] runs the same function compiled for AVX2 when the CPU
-//! has it (checked at run time), which the compiler vectorises four wide.
-//! The results are the same bits: every lane does the same IEEE operations
-//! in the same order, and Rust never contracts `a · b + c` into an FMA
-//! unless asked to, so enabling AVX2 changes speed only (tested).
+//! [`tanh_in_place`] runs the same operations in AVX2 registers when the
+//! CPU has them (checked at run time), four independent chains of four
+//! lanes at a time. The results are the same bits: every lane does the same
+//! IEEE operations in the same order (the polynomial is written once,
+//! [`estrin`], for both), and neither path uses an FMA, so AVX2 changes
+//! speed only (tested).
 
 /// `ln 2` split so that `k · LN2_HI` is exact for the `k` that occur.
 const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 0.693147180369…
