@@ -190,40 +190,32 @@ impl Screen {
     }
 }
 
-/// For each byte of sprite bits, the 8 pixels it covers as a little-endian
-/// byte mask: byte j is 0xFF when bit `0x80 >> j` is set.
-static BYTE_MASKS: [u64; 256] = {
-    let mut masks = [0; 256];
+/// For each value of the `log₂ ENTRIES` sprite bits of one 64-bit word of
+/// pixels, drawn `scale` pixels wide each, the pixels they cover as a
+/// little-endian byte mask: byte j (pixel j from the left) is 0xFF when its
+/// bit is set; the highest bit is the leftmost.
+const fn byte_masks<const ENTRIES: usize>(scale: u32) -> [u64; ENTRIES] {
+    let n = ENTRIES.trailing_zeros();
+    let block = u64::MAX >> (64 - 8 * scale);
+    let mut masks = [0; ENTRIES];
     let mut bits = 0;
-    while bits < 256 {
+    while bits < ENTRIES {
         let mut j = 0;
-        while j < 8 {
-            if bits & (0x80 >> j) != 0 {
-                masks[bits] |= 0xFF << (8 * j);
+        while j < n {
+            if bits & (1 << (n - 1 - j)) != 0 {
+                masks[bits] |= block << (8 * scale * j);
             }
             j += 1;
         }
         bits += 1;
     }
     masks
-};
+}
 
-/// The same for 4 sprite bits drawn two pixels wide each.
-static PAIR_MASKS: [u64; 16] = {
-    let mut masks = [0; 16];
-    let mut bits = 0;
-    while bits < 16 {
-        let mut j = 0;
-        while j < 4 {
-            if bits & (0x8 >> j) != 0 {
-                masks[bits] |= 0xFFFF << (16 * j);
-            }
-            j += 1;
-        }
-        bits += 1;
-    }
-    masks
-};
+/// [`byte_masks`] for a byte of sprite bits, one pixel each.
+static BYTE_MASKS: [u64; 256] = byte_masks(1);
+/// [`byte_masks`] for 4 sprite bits, two pixels each.
+static PAIR_MASKS: [u64; 16] = byte_masks(2);
 
 /// The runs of set bits among the low `width` bits of `bits`, lowest
 /// first, as `(first bit, length)`: each run is drawn as one rectangle.
