@@ -33,6 +33,9 @@ pub struct World {
     obs_dim: usize,
     budget: u64,
     used: u64,
+    /// A step was refused because it did not fit in what is left of the
+    /// budget (a step of 8 copies with 4 steps left, say).
+    refused: bool,
     iteration: u64,
     start: Instant,
     progress: Vec<EpisodeProgress>,
@@ -52,6 +55,7 @@ impl World {
             envs,
             budget,
             used: 0,
+            refused: false,
             iteration: 0,
             start,
             snapshots: BTreeMap::new(),
@@ -65,9 +69,11 @@ impl World {
         self.used
     }
 
-    /// Whether the budget is spent.
+    /// Whether the budget is spent: used up, or too little left for a step
+    /// the plugin asked for (a budget that is not a multiple of the number
+    /// of copies ends the run there, not in an error).
     pub fn budget_spent(&self) -> bool {
-        self.used >= self.budget
+        self.used >= self.budget || self.refused
     }
 
     /// Seconds since the run started.
@@ -139,6 +145,7 @@ impl World {
             ));
         }
         if self.used + count as u64 > self.budget {
+            self.refused = true;
             return Ok(false);
         }
         for (k, action) in actions.chunks_exact(act_dim).enumerate() {

@@ -17,7 +17,9 @@ pub const EVAL_METRIC: &str = "eval/return_mean";
 /// One run as the report sees it.
 #[derive(Debug, Clone)]
 pub struct Run {
-    /// Its `runs` row.
+    /// Its `runs` row, except that `env_id` is the env as the report names
+    /// it: the id, with the env options that tell runs apart appended
+    /// (see [`disambiguate_envs`]).
     pub row: RunRow,
     /// Its group's label: the sweep's variant name, else the algorithm id,
     /// with a config hash appended when one label covers several configs.
@@ -97,6 +99,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded> {
         }
     }
     disambiguate_labels(&mut loaded.runs);
+    disambiguate_envs(&mut loaded.runs);
     loaded.runs.sort_by(|a, b| {
         (&a.row.env_id, &a.label, a.row.seed, &a.row.run_id).cmp(&(
             &b.row.env_id,
@@ -211,6 +214,46 @@ fn read_check(dir: &Path, runs: &[Run], checks: &mut Vec<CgCheck>) -> Result<()>
         rows: table.rows,
     });
     Ok(())
+}
+
+/// The env options a run recorded (`config_json`'s `"env"`), as text.
+fn env_options(run: &Run) -> BTreeMap<String, String> {
+    serde_json::from_str::<serde_json::Value>(&run.row.config_json)
+        .ok()
+        .and_then(|v| v.get("env").and_then(|e| e.as_object()).cloned())
+        .map(|options| {
+            options
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs of one env with different env options (`--env-set`: the arcade's
+/// compact and pixel views, say) are different tasks and must not be
+/// pooled: their env gets the options whose values differ appended,
+/// `breakout-v0 [view=pixels]`.
+fn disambiguate_envs(runs: &mut [Run]) {
+    let mut by_env: BTreeMap<String, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    for run in runs.iter() {
+        by_env
+            .entry(run.row.env_id.clone())
+            .or_default()
+            .push(env_options(run));
+    }
+    for run in runs.iter_mut() {
+        let seen = &by_env[&run.row.env_id];
+        let options = env_options(run);
+        let differing: Vec<String> = options
+            .iter()
+            .filter(|(key, value)| seen.iter().any(|o| o.get(*key) != Some(*value)))
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        if !differing.is_empty() {
+            run.row.env_id = format!("{} [{}]", run.row.env_id, differing.join(", "));
+        }
+    }
 }
 
 /// Runs of one label with different algorithm configs (say, two sweeps

@@ -85,9 +85,12 @@ pub const REFERENCES: &[Reference] = &[
     },
 ];
 
-/// The reference of a registered env id (`cartpole-v0` → `cartpole`).
+/// The reference of a registered env id (`cartpole-v0` → `cartpole`), or
+/// of an env as the report names it (`breakout-v0 [view=pixels]`: the
+/// options are ignored).
 pub fn lookup(env_id: &str) -> Option<&'static Reference> {
-    let short = trustbench_envs::resolve_spec(env_id).ok()?.short_name();
+    let id = env_id.split(" [").next().unwrap_or(env_id);
+    let short = trustbench_envs::resolve_spec(id).ok()?.short_name();
     REFERENCES.iter().find(|r| r.env == short)
 }
 
@@ -100,6 +103,7 @@ mod tests {
         assert_eq!(lookup("cartpole-v0").unwrap().reference, 500.0);
         assert_eq!(lookup("pendulum-v0").unwrap().reference, -150.0);
         assert!(lookup("nonesuch-v0").is_none());
+        assert_eq!(lookup("breakout-v0 [view=pixels]").unwrap().env, "breakout");
         // References differ from random scores (normalisation divides by it).
         assert!(
             REFERENCES

@@ -6,7 +6,9 @@ use crate::common::*;
 use std::path::PathBuf;
 
 /// The bundle's shared library, built by cargo beside the test binaries
-/// (the harness's dev-dependency on it makes cargo build it).
+/// (the harness's dev-dependency on it makes cargo build it, in `deps/`).
+/// `deps/` first: a copy in the profile directory is only there if someone
+/// built the bundle by hand, and may be stale.
 fn bundle_library() -> PathBuf {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_harness"));
     let profile_dir = bin.parent().unwrap();
@@ -16,8 +18,8 @@ fn bundle_library() -> PathBuf {
         std::env::consts::DLL_SUFFIX
     );
     [
-        profile_dir.join(&name),
         profile_dir.join("deps").join(&name),
+        profile_dir.join(&name),
     ]
     .into_iter()
     .find(|p| p.exists())

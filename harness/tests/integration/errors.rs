@@ -252,3 +252,31 @@ fn a_panicking_plugin_becomes_an_error_not_an_abort() {
     );
     assert_failed_run_recorded(dir.path(), "panicked");
 }
+
+/// A budget that is not a multiple of the number of copies ends the run
+/// at the last whole step (8 copies, 300 steps: 296), not in a
+/// "made no progress" error on the next iteration.
+#[test]
+fn a_budget_that_does_not_divide_into_copies_ends_the_run_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    for algo in ["random", "trpo"] {
+        let o = harness(&[
+            "run",
+            "--algo",
+            algo,
+            "--env",
+            "cartpole",
+            "--steps",
+            "300",
+            "--num-envs",
+            "8",
+            "--eval-episodes",
+            "1",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{algo}: {}", stderr(&o));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(stdout.contains("ok, 296 env steps"), "{algo}: {stdout}");
+    }
+}

@@ -202,3 +202,37 @@ fn report_of_a_single_run_still_renders() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no runs or checks"), "{}", stderr(&o));
 }
+
+/// Runs of one env with different env options are different tasks: the
+/// report names them apart instead of pooling their returns.
+#[test]
+fn report_keeps_runs_with_different_env_options_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("results");
+    for view in ["view=compact", "view=pixels"] {
+        let o = harness(&[
+            "run",
+            "--algo",
+            "random",
+            "--env",
+            "breakout",
+            "--env-set",
+            view,
+            "--steps",
+            "300",
+            "--eval-episodes",
+            "2",
+            "--out",
+            runs.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let out = dir.path().join("r");
+    let o = report(&[&runs], &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for env in ["breakout-v0 [view=compact]", "breakout-v0 [view=pixels]"] {
+        assert!(html.contains(env), "{env} missing from the report");
+    }
+}
