@@ -77,7 +77,7 @@ impl Screen {
         for y in y0..y1 {
             let row = &mut self.pixels[(y * WIDTH + x0) * c..(y * WIDTH + x1) * c];
             if c == 1 {
-                row.fill(gray);
+                fill_row(row, gray);
             } else {
                 for p in row.chunks_exact_mut(3) {
                     p.copy_from_slice(&color);
@@ -187,6 +187,35 @@ impl Screen {
             }
         }
         out
+    }
+}
+
+/// `row.fill(value)` for the short rows games draw most (Q*bert's pyramid
+/// is ~1,000 rows of 11–22 pixels a frame): two overlapping fixed-size
+/// stores instead of a call to `memset`, whose overhead dominates at these
+/// lengths.
+fn fill_row(row: &mut [u8], value: u8) {
+    let n = row.len();
+    match n {
+        0 => {}
+        1..=3 => {
+            row[0] = value;
+            row[n / 2] = value;
+            row[n - 1] = value;
+        }
+        4..=7 => {
+            row[..4].copy_from_slice(&[value; 4]);
+            row[n - 4..].copy_from_slice(&[value; 4]);
+        }
+        8..=15 => {
+            row[..8].copy_from_slice(&[value; 8]);
+            row[n - 8..].copy_from_slice(&[value; 8]);
+        }
+        16..=32 => {
+            row[..16].copy_from_slice(&[value; 16]);
+            row[n - 16..].copy_from_slice(&[value; 16]);
+        }
+        _ => row.fill(value),
     }
 }
 
@@ -328,6 +357,20 @@ impl<'a> Grid<'a> {
         }
     }
 
+    /// Mark the cells of the points `(x, y)` for every `x` of `xs`: one row
+    /// of a formation (Space Invaders' invaders), whose cell row is found
+    /// once.
+    pub fn points_in_row(&mut self, channel: usize, xs: impl Iterator<Item = i32>, y: i32) {
+        let f = self.field;
+        if !(f.y..f.y + f.h).contains(&y) {
+            return;
+        }
+        let row = self.row(y);
+        for x in xs.filter(|x| (f.x..f.x + f.w).contains(x)) {
+            self.set(channel, self.column(x), row);
+        }
+    }
+
     /// Mark every cell that `r` overlaps.
     pub fn rect(&mut self, channel: usize, r: Rect) {
         let f = self.field;
@@ -403,6 +446,20 @@ mod tests {
                     assert_eq!(fast, reference, "rgb {rgb}, at ({x}, {y}), scale {sx}×{sy}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn short_rows_are_filled_exactly() {
+        for n in 0..70 {
+            let mut buffer = vec![1u8; n + 4];
+            fill_row(&mut buffer[2..2 + n], 9);
+            let expected: Vec<u8> = [1, 1]
+                .into_iter()
+                .chain(std::iter::repeat_n(9, n))
+                .chain([1, 1])
+                .collect();
+            assert_eq!(buffer, expected, "length {n}");
         }
     }
 

@@ -313,10 +313,9 @@ impl Game for SpaceInvaders {
             grid.rect(0, self.cannon());
         }
         for row in 0..ROWS {
-            for col in (0..COLUMNS).filter(|c| self.alive[row] & (1 << c) != 0) {
-                let r = self.alien_rect(row, col);
-                grid.point(1, r.cx(), r.cy());
-            }
+            let alive = (0..COLUMNS).filter(|c| self.alive[row] & (1 << c) != 0);
+            let cy = self.alien_rect(row, 0).cy();
+            grid.points_in_row(1, alive.map(|col| self.alien_rect(row, col).cx()), cy);
         }
         if let Some((x, y)) = self.shot {
             grid.point(2, x, y);
