@@ -72,6 +72,22 @@ fn write_check_cg(dir: &Path, named: bool) {
     w.close().unwrap();
 }
 
+/// `harness run --algo random ARGS --out out --quiet`, which must succeed.
+fn random_run(args: &[&str], out: &Path) {
+    let mut all = vec!["run", "--algo", "random"];
+    all.extend(args);
+    all.extend(["--out", out.to_str().unwrap(), "--quiet"]);
+    let o = harness(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The `index.html` of a report of `runs` written to `out`, which must succeed.
+fn report_html(runs: &Path, out: &Path) -> String {
+    let o = report(&[runs], out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::read_to_string(out.join("index.html")).unwrap()
+}
+
 fn report(dirs: &[&Path], out: &Path) -> std::process::Output {
     let mut args = vec!["report"];
     args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
@@ -168,23 +184,8 @@ fn report_has_curves_tables_aggregates_and_no_external_url() {
 fn report_of_a_single_run_still_renders() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("results");
-    let o = harness(&[
-        "run",
-        "--algo",
-        "random",
-        "--env",
-        "pendulum",
-        "--steps",
-        "1000",
-        "--out",
-        runs.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let out = dir.path().join("r");
-    let o = report(&[&runs], &out);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    random_run(&["--env", "pendulum", "--steps", "1000"], &runs);
+    let html = report_html(&runs, &dir.path().join("r"));
     assert!(html.contains("1 runs (1 finished, 0 failed)"));
     assert!(html.contains("Final performance on pendulum-v0"));
     assert!(html.contains("Probability of improvement needs at least two algorithms"));
@@ -198,7 +199,7 @@ fn report_of_a_single_run_still_renders() {
     // Nothing to report is an error.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let o = report(&[&empty], &out);
+    let o = report(&[&empty], &dir.path().join("r2"));
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no runs or checks"), "{}", stderr(&o));
 }
@@ -210,28 +211,10 @@ fn report_keeps_runs_with_different_env_options_apart() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("results");
     for view in ["view=compact", "view=pixels"] {
-        let o = harness(&[
-            "run",
-            "--algo",
-            "random",
-            "--env",
-            "breakout",
-            "--env-set",
-            view,
-            "--steps",
-            "300",
-            "--eval-episodes",
-            "2",
-            "--out",
-            runs.to_str().unwrap(),
-            "--quiet",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+        let args = ["--env", "breakout", "--env-set", view, "--steps", "300"];
+        random_run(&[&args[..], &["--eval-episodes", "2"]].concat(), &runs);
     }
-    let out = dir.path().join("r");
-    let o = report(&[&runs], &out);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let html = report_html(&runs, &dir.path().join("r"));
     for env in ["breakout-v0 [view=compact]", "breakout-v0 [view=pixels]"] {
         assert!(html.contains(env), "{env} missing from the report");
     }
