@@ -58,9 +58,9 @@ fn policy_math(c: &mut Criterion) {
     let mut surrogate = Surrogate::new(
         &s.policy,
         &s.params,
-        &s.obs,
-        &s.actions,
-        &s.advantages,
+        s.obs.clone(),
+        s.actions.clone(),
+        s.advantages.clone(),
         &mut ws,
     );
     let mut g = vec![0.0; p];

@@ -57,12 +57,10 @@ impl NaturalConfig {
     }
 }
 
-/// Everything fixed at θ_old for one update: the batch, g, and the
-/// Fisher-vector product prepared on its subsample.
+/// Everything fixed at θ_old for one update: the surrogate over the batch,
+/// g, and the Fisher-vector product prepared on its subsample.
 pub struct NaturalProblem {
-    obs: Vec<f64>,
-    actions: Vec<f64>,
-    advantages: Vec<f64>,
+    surrogate: Surrogate,
     gradient: Vec<f64>,
     fvp: FisherVectorProduct,
     surrogate_before: f64,
@@ -71,7 +69,8 @@ pub struct NaturalProblem {
 
 impl NaturalProblem {
     /// Steps 2–3's inputs from (normalised) states, actions and advantages
-    /// (advantages are standardised here).
+    /// (advantages are standardised here). One forward pass over the batch
+    /// serves both freezing π_old and g.
     pub fn new(
         ac: &mut ActorCritic,
         obs: Vec<f64>,
@@ -82,22 +81,22 @@ impl NaturalProblem {
         normalize_advantages(&mut advantages);
         let policy = &ac.agent.policy;
         let params = &ac.agent.params;
-        let mut ws = PolicyWorkspace::new();
-        let mut gradient = vec![0.0; policy.param_len()];
-        let value = Surrogate::new(policy, params, &obs, &actions, &advantages, &mut ws).gradient(
-            policy,
-            params,
-            &mut ws,
-            &mut gradient,
-        );
         let n = advantages.len();
         let subset = subsample(n, config.fvp_fraction, &mut ac.rng);
         let mut fvp = FisherVectorProduct::new(policy, config.cg_damping);
         fvp.prepare(params, &obs, n, Some(&subset));
-        NaturalProblem {
+        let mut gradient = vec![0.0; policy.param_len()];
+        let (surrogate, value) = Surrogate::with_gradient(
+            policy,
+            params,
             obs,
             actions,
             advantages,
+            &mut PolicyWorkspace::new(),
+            &mut gradient,
+        );
+        NaturalProblem {
+            surrogate,
             gradient,
             fvp,
             surrogate_before: value.surrogate,
@@ -147,14 +146,7 @@ pub fn natural_update(
     .map_err(|e| Error::new(e.to_string()))?;
     let policy = ac.agent.policy.clone();
     let mut ws = PolicyWorkspace::new();
-    let surrogate = Surrogate::new(
-        &policy,
-        &ac.agent.params,
-        &problem.obs,
-        &problem.actions,
-        &problem.advantages,
-        &mut ws,
-    );
+    let surrogate = &problem.surrogate;
     let (after, expected, backtracks) = match config.rule {
         StepRule::TrustRegion(ls) => {
             let report = ls.run(&mut ac.agent.params, &step, |p| {

@@ -348,9 +348,16 @@ mod tests {
         let n = obs.len() / policy.obs_len();
         let adv = normal_vec(&mut Rng::new(seed), n, 1.0);
         let mut ws = PolicyWorkspace::new();
-        let mut surrogate = Surrogate::new(policy, params, obs, actions, &adv, &mut ws);
         let mut g = vec![0.0; policy.param_len()];
-        surrogate.gradient(policy, params, &mut ws, &mut g);
+        Surrogate::with_gradient(
+            policy,
+            params,
+            obs.to_vec(),
+            actions.to_vec(),
+            adv,
+            &mut ws,
+            &mut g,
+        );
         g
     }
 

@@ -228,7 +228,14 @@ mod tests {
             let b = batch(&policy, 5, 33);
             let adv = vec![1.0; b.n];
             let mut ws = PolicyWorkspace::new();
-            let surrogate = Surrogate::new(&policy, &b.params, &b.obs, &b.actions, &adv, &mut ws);
+            let surrogate = Surrogate::new(
+                &policy,
+                &b.params,
+                b.obs.clone(),
+                b.actions.clone(),
+                adv,
+                &mut ws,
+            );
             assert_eq!(
                 surrogate.evaluate(&policy, &b.params, &mut ws).mean_kl,
                 0.0,

@@ -20,32 +20,34 @@ pub struct SurrogateValue {
 }
 
 /// One batch of states, actions and advantages, with the old policy's
-/// distribution parameters and log-probs frozen at construction.
+/// distribution parameters and log-probs frozen at construction. It owns the
+/// batch so that an update can keep it from the gradient to the line search
+/// without a second forward pass at `θ_old`.
 #[derive(Clone, Debug)]
-pub struct Surrogate<'a> {
-    obs: &'a [f64],
-    actions: &'a [f64],
-    advantages: &'a [f64],
+pub struct Surrogate {
+    obs: Vec<f64>,
+    actions: Vec<f64>,
+    advantages: Vec<f64>,
     old_dist: Vec<f64>,
     old_log_prob: Vec<f64>,
     d_dist: Vec<f64>,
 }
 
-impl<'a> Surrogate<'a> {
+impl Surrogate {
     /// Freezes `π_old = π(params_old)` on the batch (one forward pass).
     /// `advantages.len()` is the number of states.
     pub fn new(
         policy: &Policy,
         params_old: &[f64],
-        obs: &'a [f64],
-        actions: &'a [f64],
-        advantages: &'a [f64],
+        obs: Vec<f64>,
+        actions: Vec<f64>,
+        advantages: Vec<f64>,
         ws: &mut PolicyWorkspace,
-    ) -> Surrogate<'a> {
+    ) -> Surrogate {
         let n = advantages.len();
-        let old_dist = policy.forward(params_old, obs, n, ws).to_vec();
+        let old_dist = policy.forward(params_old, &obs, n, ws).to_vec();
         let mut old_log_prob = vec![0.0; n];
-        policy.log_prob(ws, actions, &mut old_log_prob);
+        policy.log_prob(ws, &actions, &mut old_log_prob);
         Surrogate {
             obs,
             actions,
@@ -54,6 +56,27 @@ impl<'a> Surrogate<'a> {
             old_log_prob,
             d_dist: Vec::new(),
         }
+    }
+
+    /// [`Surrogate::new`] and `grad = ∇L(θ_old)` (overwritten) from the same
+    /// forward pass: at `θ_old` the distribution is the frozen one, and the
+    /// activations the VJP needs are still in `ws`. Returns the value at
+    /// `θ_old` (`L` = mean advantage, `KL̄` = 0).
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_gradient(
+        policy: &Policy,
+        params_old: &[f64],
+        obs: Vec<f64>,
+        actions: Vec<f64>,
+        advantages: Vec<f64>,
+        ws: &mut PolicyWorkspace,
+        grad: &mut [f64],
+    ) -> (Surrogate, SurrogateValue) {
+        let mut surrogate = Surrogate::new(policy, params_old, obs, actions, advantages, ws);
+        let old_dist = surrogate.old_dist.clone();
+        let value = surrogate.log_prob_cotangents(policy, &old_dist);
+        policy.vjp(params_old, &surrogate.obs, ws, &surrogate.d_dist, grad);
+        (surrogate, value)
     }
 
     /// Number of states.
@@ -83,13 +106,12 @@ impl<'a> Surrogate<'a> {
         params: &[f64],
         ws: &mut PolicyWorkspace,
     ) -> SurrogateValue {
-        let dist = policy.forward(params, self.obs, self.len(), ws);
+        let dist = policy.forward(params, &self.obs, self.len(), ws);
         self.value(policy, dist, |_, _, _| {})
     }
 
-    /// `grad = ∇L(params)` (overwritten) and the value there. Per state,
-    /// `∂L/∂dᵢ = rᵢ Aᵢ / N · ∇_d log π(aᵢ)` with `rᵢ` the probability ratio,
-    /// pulled back through the policy by one VJP.
+    /// `grad = ∇L(params)` (overwritten) and the value there (one forward
+    /// pass and one VJP).
     pub fn gradient(
         &mut self,
         policy: &Policy,
@@ -97,10 +119,19 @@ impl<'a> Surrogate<'a> {
         ws: &mut PolicyWorkspace,
         grad: &mut [f64],
     ) -> SurrogateValue {
+        let dist = policy.forward(params, &self.obs, self.len(), ws);
+        let value = self.log_prob_cotangents(policy, dist);
+        policy.vjp(params, &self.obs, ws, &self.d_dist, grad);
+        value
+    }
+
+    /// The value at `dist = π(θ)` on the batch, and `∂L/∂dᵢ = rᵢ Aᵢ / N ·
+    /// ∇_d log π(aᵢ)` into `d_dist` (`rᵢ` the probability ratio), which one
+    /// VJP pulls back to `∇L(θ)`.
+    fn log_prob_cotangents(&mut self, policy: &Policy, dist: &[f64]) -> SurrogateValue {
         let (n, d) = (self.len(), policy.distribution().dist_len());
         let mut d_dist = std::mem::take(&mut self.d_dist);
         d_dist.resize(d * n, 0.0);
-        let dist = policy.forward(params, self.obs, n, ws);
         let value = self.value(policy, dist, |i, dist_i, weight| {
             let g = &mut d_dist[i * d..(i + 1) * d];
             policy
@@ -108,7 +139,6 @@ impl<'a> Surrogate<'a> {
                 .log_prob_grad(dist_i, self.action(policy, i), g);
             g.iter_mut().for_each(|g| *g *= weight);
         });
-        policy.vjp(params, self.obs, ws, &d_dist, grad);
         self.d_dist = d_dist;
         value
     }
@@ -166,8 +196,14 @@ mod tests {
             let b = batch(&policy, 6, 41);
             let adv = normal_vec(&mut Rng::new(2), b.n, 1.0);
             let mut ws = PolicyWorkspace::new();
-            let mut surrogate =
-                Surrogate::new(&policy, &b.params, &b.obs, &b.actions, &adv, &mut ws);
+            let mut surrogate = Surrogate::new(
+                &policy,
+                &b.params,
+                b.obs.clone(),
+                b.actions.clone(),
+                adv,
+                &mut ws,
+            );
             let theta = perturbed(&b.params, 0.05, 7);
             let mut grad = vec![0.0; policy.param_len()];
             let value = surrogate.gradient(&policy, &theta, &mut ws, &mut grad);
@@ -200,10 +236,50 @@ mod tests {
         let b = batch(policy, 8, 42);
         let adv = normal_vec(&mut Rng::new(3), b.n, 1.0);
         let mut ws = PolicyWorkspace::new();
-        let surrogate = Surrogate::new(policy, &b.params, &b.obs, &b.actions, &adv, &mut ws);
-        let value = surrogate.evaluate(policy, &b.params, &mut ws);
         let mean = adv.iter().sum::<f64>() / b.n as f64;
+        let surrogate = Surrogate::new(
+            policy,
+            &b.params,
+            b.obs.clone(),
+            b.actions.clone(),
+            adv,
+            &mut ws,
+        );
+        let value = surrogate.evaluate(policy, &b.params, &mut ws);
         assert!((value.surrogate - mean).abs() < 1e-15);
         assert_eq!(value.mean_kl, 0.0);
+    }
+
+    #[test]
+    fn gradient_with_the_freezing_pass_equals_a_separate_gradient() {
+        for (name, policy) in small_policies() {
+            let b = batch(&policy, 7, 43);
+            let adv = normal_vec(&mut Rng::new(4), b.n, 1.0);
+            let mut ws = PolicyWorkspace::new();
+            let mut separate = Surrogate::new(
+                &policy,
+                &b.params,
+                b.obs.clone(),
+                b.actions.clone(),
+                adv.clone(),
+                &mut ws,
+            );
+            let mut expected = vec![0.0; policy.param_len()];
+            let expected_value = separate.gradient(&policy, &b.params, &mut ws, &mut expected);
+            let mut grad = vec![1.0; policy.param_len()];
+            let (joint, value) = Surrogate::with_gradient(
+                &policy,
+                &b.params,
+                b.obs.clone(),
+                b.actions.clone(),
+                adv,
+                &mut PolicyWorkspace::new(),
+                &mut grad,
+            );
+            assert_eq!(grad, expected, "{name}");
+            assert_eq!(value, expected_value, "{name}");
+            assert_eq!(joint.old_dist(), separate.old_dist(), "{name}");
+            assert_eq!(joint.old_log_prob(), separate.old_log_prob(), "{name}");
+        }
     }
 }

@@ -255,14 +255,14 @@ mod tests {
             }
         }
 
-        fn surrogate(&self) -> Surrogate<'_> {
+        fn surrogate(&self) -> Surrogate {
             let mut ws = PolicyWorkspace::new();
             Surrogate::new(
                 &self.policy,
                 &self.b.params,
-                &self.b.obs,
-                &self.b.actions,
-                &self.advantages,
+                self.b.obs.clone(),
+                self.b.actions.clone(),
+                self.advantages.clone(),
                 &mut ws,
             )
         }

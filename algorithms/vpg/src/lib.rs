@@ -80,15 +80,15 @@ impl Algorithm for Vpg {
         // 2. g = ∇ mean(π/π_old · A) at θ_old, which is ∇ mean(log π · A).
         let (batch, agent) = (&rollout.batch, &mut self.ac.agent);
         let mut g = vec![0.0; agent.params.len()];
-        let value = Surrogate::new(
+        let (_, value) = Surrogate::with_gradient(
             &agent.policy,
             &agent.params,
-            &batch.obs,
-            &batch.actions,
-            &advantages,
+            batch.obs.clone(),
+            batch.actions.clone(),
+            advantages,
             &mut self.ws,
-        )
-        .gradient(&agent.policy, &agent.params, &mut self.ws, &mut g);
+            &mut g,
+        );
         // 3. Ascend: Adam minimises, so hand it −g.
         g.iter_mut().for_each(|x| *x = -*x);
         self.adam.step(&mut agent.params, &g);
