@@ -140,7 +140,6 @@ mod tests {
 
     use super::*;
     use crate::exact::{SquareMatrix, dense_fisher_from_jacobians, dense_operator};
-    use crate::surrogate::Surrogate;
     use crate::testutil::{batch, normal_vec, relative_error, small_policies};
 
     /// `∇θ (1/N) Σᵢ KL(oldᵢ ‖ πθ(·|sᵢ))`, by one VJP.
@@ -228,14 +227,7 @@ mod tests {
             let b = batch(&policy, 5, 33);
             let adv = vec![1.0; b.n];
             let mut ws = PolicyWorkspace::new();
-            let surrogate = Surrogate::new(
-                &policy,
-                &b.params,
-                b.obs.clone(),
-                b.actions.clone(),
-                adv,
-                &mut ws,
-            );
+            let surrogate = b.surrogate(&policy, adv, &mut ws);
             assert_eq!(
                 surrogate.evaluate(&policy, &b.params, &mut ws).mean_kl,
                 0.0,

@@ -196,14 +196,7 @@ mod tests {
             let b = batch(&policy, 6, 41);
             let adv = normal_vec(&mut Rng::new(2), b.n, 1.0);
             let mut ws = PolicyWorkspace::new();
-            let mut surrogate = Surrogate::new(
-                &policy,
-                &b.params,
-                b.obs.clone(),
-                b.actions.clone(),
-                adv,
-                &mut ws,
-            );
+            let mut surrogate = b.surrogate(&policy, adv, &mut ws);
             let theta = perturbed(&b.params, 0.05, 7);
             let mut grad = vec![0.0; policy.param_len()];
             let value = surrogate.gradient(&policy, &theta, &mut ws, &mut grad);
@@ -237,14 +230,7 @@ mod tests {
         let adv = normal_vec(&mut Rng::new(3), b.n, 1.0);
         let mut ws = PolicyWorkspace::new();
         let mean = adv.iter().sum::<f64>() / b.n as f64;
-        let surrogate = Surrogate::new(
-            policy,
-            &b.params,
-            b.obs.clone(),
-            b.actions.clone(),
-            adv,
-            &mut ws,
-        );
+        let surrogate = b.surrogate(policy, adv, &mut ws);
         let value = surrogate.evaluate(policy, &b.params, &mut ws);
         assert!((value.surrogate - mean).abs() < 1e-15);
         assert_eq!(value.mean_kl, 0.0);
@@ -256,14 +242,7 @@ mod tests {
             let b = batch(&policy, 7, 43);
             let adv = normal_vec(&mut Rng::new(4), b.n, 1.0);
             let mut ws = PolicyWorkspace::new();
-            let mut separate = Surrogate::new(
-                &policy,
-                &b.params,
-                b.obs.clone(),
-                b.actions.clone(),
-                adv.clone(),
-                &mut ws,
-            );
+            let mut separate = b.surrogate(&policy, adv.clone(), &mut ws);
             let mut expected = vec![0.0; policy.param_len()];
             let expected_value = separate.gradient(&policy, &b.params, &mut ws, &mut expected);
             let mut grad = vec![1.0; policy.param_len()];

@@ -7,6 +7,7 @@ use crate::distributions::ActionDistribution;
 use crate::layer::{Dense, Layer};
 use crate::network::{Activation, Network};
 use crate::policy::{Policy, PolicyWorkspace};
+use crate::surrogate::Surrogate;
 use crate::vector::{distance, norm};
 
 /// `‖a − b‖ / max(‖a‖, ‖b‖)` (0 when both are zero).
@@ -106,6 +107,25 @@ pub struct Batch {
     pub obs: Vec<f64>,
     pub actions: Vec<f64>,
     pub n: usize,
+}
+
+impl Batch {
+    /// The surrogate over this batch with `advantages`, frozen at its params.
+    pub fn surrogate(
+        &self,
+        policy: &Policy,
+        advantages: Vec<f64>,
+        ws: &mut PolicyWorkspace,
+    ) -> Surrogate {
+        Surrogate::new(
+            policy,
+            &self.params,
+            self.obs.clone(),
+            self.actions.clone(),
+            advantages,
+            ws,
+        )
+    }
 }
 
 pub fn batch(policy: &Policy, n: usize, seed: u64) -> Batch {

@@ -256,14 +256,10 @@ mod tests {
         }
 
         fn surrogate(&self) -> Surrogate {
-            let mut ws = PolicyWorkspace::new();
-            Surrogate::new(
+            self.b.surrogate(
                 &self.policy,
-                &self.b.params,
-                self.b.obs.clone(),
-                self.b.actions.clone(),
                 self.advantages.clone(),
-                &mut ws,
+                &mut PolicyWorkspace::new(),
             )
         }
 
