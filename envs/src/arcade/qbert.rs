@@ -42,6 +42,7 @@
 use super::game::{Action, Game, Rect, Status};
 use super::screen::{Grid, Screen};
 use crate::Rng;
+use std::sync::OnceLock;
 
 const ROWS: i32 = 7;
 const CUBES: u32 = 28;
@@ -83,6 +84,30 @@ fn distance(a: Cell, b: Cell) -> i32 {
 /// Screen position of a cube's top (centre x, top y).
 fn cube_xy((r, c): Cell) -> (i32, i32) {
     (80 + (2 * c - r) * 12, 36 + r * 24)
+}
+
+/// The pyramid's cubes, row by row from the top.
+fn cubes() -> impl Iterator<Item = Cell> {
+    (0..ROWS).flat_map(|r| (0..=r).map(move |c| (r, c)))
+}
+
+/// The black screen with the cubes' two sides, which never change, drawn
+/// once per pixel format: they are two thirds of a frame's row fills, and
+/// a frame now starts as a copy of this. (Cubes do not overlap, so drawing
+/// the tops afterwards gives the same pixels as drawing cube by cube.)
+fn backdrop(channels: usize) -> &'static Screen {
+    static GRAY: OnceLock<Screen> = OnceLock::new();
+    static RGB: OnceLock<Screen> = OnceLock::new();
+    let rgb = channels == 3;
+    (if rgb { &RGB } else { &GRAY }).get_or_init(|| {
+        let mut s = Screen::new(rgb);
+        for cell in cubes() {
+            let (x, y) = cube_xy(cell);
+            s.rect(Rect::new(x - 11, y + 6, 11, 14), [45, 87, 176]);
+            s.rect(Rect::new(x, y + 6, 11, 14), [24, 26, 110]);
+        }
+        s
+    })
 }
 
 /// Something that hops: where it is, and where it is going.
@@ -345,18 +370,9 @@ impl Game for Qbert {
             let (x, y) = cube_xy(cell);
             grid.point(channel, x, y + 4);
         };
-        for r in 0..ROWS {
-            for c in 0..=r {
-                mark(
-                    grid,
-                    if self.changed & bit((r, c)) == 0 {
-                        1
-                    } else {
-                        2
-                    },
-                    (r, c),
-                );
-            }
+        for cell in cubes() {
+            let channel = if self.changed & bit(cell) == 0 { 1 } else { 2 };
+            mark(grid, channel, cell);
         }
         mark(grid, 0, self.qbert.cell());
         for b in self.balls.iter().flatten() {
@@ -373,19 +389,15 @@ impl Game for Qbert {
     }
 
     fn draw(&self, s: &mut Screen) {
-        s.clear([0, 0, 0]);
-        for r in 0..ROWS {
-            for c in 0..=r {
-                let (x, y) = cube_xy((r, c));
-                let top = if self.changed & bit((r, c)) == 0 {
-                    [66, 72, 200]
-                } else {
-                    [210, 210, 64]
-                };
-                s.rect(Rect::new(x - 11, y, 22, 6), top);
-                s.rect(Rect::new(x - 11, y + 6, 11, 14), [45, 87, 176]);
-                s.rect(Rect::new(x, y + 6, 11, 14), [24, 26, 110]);
-            }
+        s.copy_from(backdrop(s.channels()));
+        for cell in cubes() {
+            let (x, y) = cube_xy(cell);
+            let top = if self.changed & bit(cell) == 0 {
+                [66, 72, 200]
+            } else {
+                [210, 210, 64]
+            };
+            s.rect(Rect::new(x - 11, y, 22, 6), top);
         }
         for (side, cell) in [(0, (DISC_ROW, -1)), (1, (DISC_ROW, DISC_ROW + 1))] {
             if self.discs[side] {
@@ -427,10 +439,7 @@ impl Game for Qbert {
         }
         let at = self.qbert.at;
         let safe = |c: Cell| self.enemy_cells().all(|e| distance(e, c) > 1);
-        let todo: Vec<Cell> = (0..ROWS)
-            .flat_map(|r| (0..=r).map(move |c| (r, c)))
-            .filter(|&c| self.changed & bit(c) == 0)
-            .collect();
+        let todo: Vec<Cell> = cubes().filter(|&c| self.changed & bit(c) == 0).collect();
         let options = HOPS
             .iter()
             .map(|&(a, (dr, dc))| (a, (at.0 + dr, at.1 + dc)));
@@ -451,6 +460,7 @@ impl Game for Qbert {
 
 #[cfg(test)]
 mod tests {
+    use super::super::screen::{WIDTH, luma};
     use super::*;
 
     fn game() -> (Qbert, Rng) {
@@ -464,6 +474,41 @@ mod tests {
         (0..HOP_FRAMES)
             .map(|i| g.frame(if i == 0 { a } else { Action::NOOP }, rng))
             .sum()
+    }
+
+    /// Every cube shows its top in the colour of its state and its two
+    /// sides (the backdrop), in both pixel formats, and the grayscale frame
+    /// is the RGB frame's luma.
+    #[test]
+    fn frames_show_each_cube_with_its_state_and_sides() {
+        let (mut g, _) = game();
+        g.changed = 0b1011_0110_0101;
+        let (mut gray, mut rgb) = (Screen::new(false), Screen::new(true));
+        for _ in 0..2 {
+            g.draw(&mut gray);
+            g.draw(&mut rgb);
+        }
+        let at = |x: i32, y: i32| {
+            let i = 3 * (y as usize * WIDTH + x as usize);
+            [rgb.pixels()[i], rgb.pixels()[i + 1], rgb.pixels()[i + 2]]
+        };
+        for cell in cubes() {
+            let (x, y) = cube_xy(cell);
+            let top = if g.changed & bit(cell) == 0 {
+                [66, 72, 200]
+            } else {
+                [210, 210, 64]
+            };
+            assert_eq!(at(x + 9, y + 1), top, "top of {cell:?}");
+            assert_eq!(at(x - 5, y + 19), [45, 87, 176], "left side of {cell:?}");
+            assert_eq!(at(x + 5, y + 19), [24, 26, 110], "right side of {cell:?}");
+            if x + 12 < WIDTH as i32 {
+                assert_eq!(at(x + 12, y + 10), [0, 0, 0], "right of {cell:?}");
+            }
+        }
+        for (i, p) in rgb.pixels().chunks_exact(3).enumerate() {
+            assert_eq!(gray.pixels()[i], luma([p[0], p[1], p[2]]), "pixel {i}");
+        }
     }
 
     #[test]

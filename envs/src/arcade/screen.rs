@@ -48,6 +48,13 @@ impl Screen {
         &self.pixels
     }
 
+    /// Overwrite the whole screen with `other`, a screen of the same format
+    /// (a game's static backdrop).
+    pub fn copy_from(&mut self, other: &Screen) {
+        assert_eq!(self.channels, other.channels, "screen formats differ");
+        self.pixels.copy_from_slice(&other.pixels);
+    }
+
     /// Fill the whole screen.
     pub fn clear(&mut self, color: Rgb) {
         if self.channels == 1 {
