@@ -7,11 +7,10 @@
 //! start state of a run's evaluation episode `i`, so both policies face the
 //! same starts (common random numbers) and the figures line up with runs.
 
+use crate::run::eval_episode_seed;
 use anyhow::{Result, bail};
 use trustbench_envs::{Env, EnvConfig, Rng, Space, derive_seed};
 
-/// Seed stream of the episodes: a run's evaluation stream.
-const EVAL_STREAM: u64 = 1;
 /// Seed stream of the random policy's own draws.
 const POLICY_STREAM: u64 = 2;
 
@@ -97,7 +96,7 @@ pub fn play(
         truncated: 0,
     };
     for i in 0..episodes {
-        e.reset(Some(derive_seed(seed, EVAL_STREAM, i as u64)), &mut obs);
+        e.reset(Some(eval_episode_seed(seed, i as usize)), &mut obs);
         let (mut ret, mut len) = (0.0, 0u64);
         loop {
             match policy {

@@ -12,15 +12,12 @@
 use crate::host::{HostBox, World};
 use crate::plugin::{AlgorithmRef, Instance};
 use crate::results;
+use crate::run::eval_episode_seed;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::time::Instant;
-use trustbench_envs::{EnvConfig, VecEnv, derive_seed};
-
-/// Seed stream of the episodes shown: the run's evaluation stream, so that
-/// episode `i` starts where the run's evaluation episode `i` did.
-const EVAL_STREAM: u64 = 1;
+use trustbench_envs::{EnvConfig, VecEnv};
 
 /// What to render, fully resolved.
 pub struct RenderRequest {
@@ -162,7 +159,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         if gif.frames >= req.max_frames {
             break;
         }
-        env.reset(Some(derive_seed(req.seed, EVAL_STREAM, i as u64)), &mut obs);
+        env.reset(Some(eval_episode_seed(req.seed, i as usize)), &mut obs);
         gif.push(&draw(env.as_ref())?)?;
         let start = env.odometer();
         let (mut ret, mut len) = (0.0, 0u64);

@@ -14,12 +14,19 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
-use trustbench_envs::{EnvConfig, VecEnv};
+use trustbench_envs::{Env, EnvConfig, VecEnv, derive_seed};
 
 /// Seed stream of the training env copies.
 const TRAIN_STREAM: u64 = 0;
-/// Seed stream of the evaluation env copies.
+/// Seed stream of the evaluation episodes' start states.
 const EVAL_STREAM: u64 = 1;
+
+/// The seed that evaluation episode `i` of a run seeded `seed` resets its
+/// env with. `harness render` and `harness env-stats` start their episodes
+/// from the same seeds, so `render --run` replays a run's evaluation.
+pub fn eval_episode_seed(seed: u64, i: usize) -> u64 {
+    derive_seed(seed, EVAL_STREAM, i as u64)
+}
 /// File name of the final policy (the plugin's `save` bytes).
 pub const POLICY_FILE: &str = "policy.bin";
 /// Train episodes averaged for the "recent return" shown while running.
@@ -398,33 +405,40 @@ fn train(
     Ok(iteration)
 }
 
-/// Play `eval_episodes` episodes with the deterministic policy on env copies
-/// seeded from the eval stream (the same start states at every evaluation:
-/// common random numbers make successive evaluations comparable). Records
-/// the episodes and `eval/*` metrics; returns the mean return.
+/// Play `eval_episodes` episodes with the deterministic policy, episode `i`
+/// from the start state of [`eval_episode_seed`] (the same start states at
+/// every evaluation: common random numbers make successive evaluations
+/// comparable). Records the episodes and `eval/*` metrics; returns the mean
+/// return.
+///
+/// The policy sees one state per `act` call. A batched call would be
+/// faster, but a plugin's batched arithmetic may round differently with the
+/// batch's size (faer's kernels do), so an episode's actions would depend on
+/// how many other episodes were still running. One state at a time, episode
+/// `i` is a function of the policy and its start state only, which is what
+/// lets `harness render --run` replay it exactly.
 fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
     let n = req.eval_episodes as usize;
-    let mut envs = VecEnv::new(&req.env, n, req.seed, EVAL_STREAM);
-    let (obs_dim, act_dim) = (envs.observation_space().dim(), envs.action_space().dim());
+    let mut envs: Vec<Box<dyn Env>> = (0..n).map(|_| req.env.make()).collect();
+    let (obs_dim, act_dim) = (host.observation_space().dim(), host.action_space().dim());
     let mut obs = vec![0.0; n * obs_dim];
-    for (i, row) in obs.chunks_exact_mut(obs_dim).enumerate() {
-        envs.reset(i, row);
+    for (i, (env, row)) in envs
+        .iter_mut()
+        .zip(obs.chunks_exact_mut(obs_dim))
+        .enumerate()
+    {
+        env.reset(Some(eval_episode_seed(req.seed, i)), row);
     }
     let mut active: Vec<usize> = (0..n).collect();
     let mut progress = vec![(0.0, 0u64); n];
     let mut finished = Vec::with_capacity(n);
-    let (mut batch_obs, mut actions) = (Vec::with_capacity(n * obs_dim), vec![0.0; n * act_dim]);
+    let mut action = vec![0.0; act_dim];
     while !active.is_empty() {
-        batch_obs.clear();
-        for &i in &active {
-            batch_obs.extend_from_slice(&obs[i * obs_dim..(i + 1) * obs_dim]);
-        }
-        let batch_actions = &mut actions[..active.len() * act_dim];
-        instance.act(&batch_obs, true, batch_actions)?;
         let mut still = Vec::with_capacity(active.len());
-        for (k, &i) in active.iter().enumerate() {
-            let action = &batch_actions[k * act_dim..(k + 1) * act_dim];
-            let step = envs.step(i, action, &mut obs[i * obs_dim..(i + 1) * obs_dim], None);
+        for &i in &active {
+            let state = &mut obs[i * obs_dim..(i + 1) * obs_dim];
+            instance.act(state, true, &mut action)?;
+            let step = envs[i].step(&action, state);
             progress[i].0 += step.reward;
             progress[i].1 += 1;
             if step.done() {

@@ -8,6 +8,7 @@ mod common;
 mod determinism;
 mod errors;
 mod learning;
+mod render;
 mod report;
 mod snapshots;
 mod sweep;

@@ -1,0 +1,87 @@
+//! `harness render --run` replays the run's evaluation episodes exactly.
+
+use crate::common::*;
+use arrow_array::{Array, Float64Array, StringArray, UInt64Array};
+
+/// Column `name` of `batch`, downcast.
+fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'a T {
+    batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .as_any()
+        .downcast_ref::<T>()
+        .unwrap_or_else(|| panic!("column {name} has another type"))
+}
+
+/// A trained hopper policy's episodes diverge from the smallest difference
+/// (a fall or not), so equal returns and lengths mean the same trajectories:
+/// same start states, and actions that do not depend on how many episodes
+/// the evaluation was still running.
+#[test]
+fn render_of_a_run_replays_its_final_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("runs");
+    let o = harness(&[
+        "run",
+        "--algo",
+        "trpo",
+        "--env",
+        "hopper",
+        "--steps",
+        "30000",
+        "--eval-episodes",
+        "6",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = only_run_dir(&out);
+    let episodes = read_table(&run.join("episodes.parquet"));
+    let (phase, steps) = (
+        column::<StringArray>(&episodes, "phase"),
+        column::<UInt64Array>(&episodes, "env_steps"),
+    );
+    let (returns, lengths) = (
+        column::<Float64Array>(&episodes, "episode_return"),
+        column::<UInt64Array>(&episodes, "length"),
+    );
+    let last = (0..episodes.num_rows())
+        .filter(|&i| phase.value(i) == "eval")
+        .map(|i| steps.value(i))
+        .max()
+        .unwrap();
+    let evaluated: Vec<String> = (0..episodes.num_rows())
+        .filter(|&i| phase.value(i) == "eval" && steps.value(i) == last)
+        .map(|i| format!("{:.1} in {} steps", returns.value(i), lengths.value(i)))
+        .collect();
+    assert_eq!(evaluated.len(), 6);
+    let distinct: std::collections::BTreeSet<&String> = evaluated.iter().collect();
+    assert!(distinct.len() > 1, "the start states differ: {evaluated:?}");
+
+    let gif = dir.path().join("replay.gif");
+    let o = harness(&[
+        "render",
+        "--run",
+        run.to_str().unwrap(),
+        "--episodes",
+        "6",
+        "--every",
+        "1000",
+        "--width",
+        "16",
+        "--height",
+        "16",
+        "-o",
+        gif.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o);
+    let replayed: Vec<String> = printed
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter(|l| l.contains(" steps"))
+        .map(|l| l.split(" (").next().unwrap().to_string())
+        .collect();
+    assert_eq!(replayed, evaluated, "render output:\n{printed}");
+}
