@@ -96,7 +96,7 @@ pub fn play(
         truncated: 0,
     };
     for i in 0..episodes {
-        e.reset(Some(eval_episode_seed(seed, i as usize)), &mut obs);
+        e.reset(Some(eval_episode_seed(seed, i)), &mut obs);
         let (mut ret, mut len) = (0.0, 0u64);
         loop {
             match policy {

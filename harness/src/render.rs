@@ -159,7 +159,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         if gif.frames >= req.max_frames {
             break;
         }
-        env.reset(Some(eval_episode_seed(req.seed, i as usize)), &mut obs);
+        env.reset(Some(eval_episode_seed(req.seed, i)), &mut obs);
         gif.push(&draw(env.as_ref())?)?;
         let start = env.odometer();
         let (mut ret, mut len) = (0.0, 0u64);

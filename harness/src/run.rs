@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
-use trustbench_envs::{Env, EnvConfig, VecEnv, derive_seed};
+use trustbench_envs::{EnvConfig, VecEnv, derive_seed};
 
 /// Seed stream of the training env copies.
 const TRAIN_STREAM: u64 = 0;
@@ -24,9 +24,10 @@ const EVAL_STREAM: u64 = 1;
 /// The seed that evaluation episode `i` of a run seeded `seed` resets its
 /// env with. `harness render` and `harness env-stats` start their episodes
 /// from the same seeds, so `render --run` replays a run's evaluation.
-pub fn eval_episode_seed(seed: u64, i: usize) -> u64 {
-    derive_seed(seed, EVAL_STREAM, i as u64)
+pub fn eval_episode_seed(seed: u64, i: u32) -> u64 {
+    derive_seed(seed, EVAL_STREAM, u64::from(i))
 }
+
 /// File name of the final policy (the plugin's `save` bytes).
 pub const POLICY_FILE: &str = "policy.bin";
 /// Train episodes averaged for the "recent return" shown while running.
@@ -405,11 +406,11 @@ fn train(
     Ok(iteration)
 }
 
-/// Play `eval_episodes` episodes with the deterministic policy, episode `i`
-/// from the start state of [`eval_episode_seed`] (the same start states at
-/// every evaluation: common random numbers make successive evaluations
-/// comparable). Records the episodes and `eval/*` metrics; returns the mean
-/// return.
+/// Play `eval_episodes` episodes, one after another, with the deterministic
+/// policy, episode `i` from the start state of [`eval_episode_seed`] (the
+/// same start states at every evaluation: common random numbers make
+/// successive evaluations comparable). Records the episodes and `eval/*`
+/// metrics; returns the mean return.
 ///
 /// The policy sees one state per `act` call. A batched call would be
 /// faster, but a plugin's batched arithmetic may round differently with the
@@ -418,36 +419,23 @@ fn train(
 /// `i` is a function of the policy and its start state only, which is what
 /// lets `harness render --run` replay it exactly.
 fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
-    let n = req.eval_episodes as usize;
-    let mut envs: Vec<Box<dyn Env>> = (0..n).map(|_| req.env.make()).collect();
+    let mut env = req.env.make();
     let (obs_dim, act_dim) = (host.observation_space().dim(), host.action_space().dim());
-    let mut obs = vec![0.0; n * obs_dim];
-    for (i, (env, row)) in envs
-        .iter_mut()
-        .zip(obs.chunks_exact_mut(obs_dim))
-        .enumerate()
-    {
-        env.reset(Some(eval_episode_seed(req.seed, i)), row);
-    }
-    let mut active: Vec<usize> = (0..n).collect();
-    let mut progress = vec![(0.0, 0u64); n];
-    let mut finished = Vec::with_capacity(n);
-    let mut action = vec![0.0; act_dim];
-    while !active.is_empty() {
-        let mut still = Vec::with_capacity(active.len());
-        for &i in &active {
-            let state = &mut obs[i * obs_dim..(i + 1) * obs_dim];
-            instance.act(state, true, &mut action)?;
-            let step = envs[i].step(&action, state);
-            progress[i].0 += step.reward;
-            progress[i].1 += 1;
+    let (mut obs, mut action) = (vec![0.0; obs_dim], vec![0.0; act_dim]);
+    let mut played = Vec::with_capacity(req.eval_episodes as usize);
+    for i in 0..req.eval_episodes {
+        env.reset(Some(eval_episode_seed(req.seed, i)), &mut obs);
+        let (mut episode_return, mut length) = (0.0, 0u64);
+        let last = loop {
+            instance.act(&obs, true, &mut action)?;
+            let step = env.step(&action, &mut obs);
+            episode_return += step.reward;
+            length += 1;
             if step.done() {
-                finished.push((i, step));
-            } else {
-                still.push(i);
+                break step;
             }
-        }
-        active = still;
+        };
+        played.push((episode_return, length, last));
     }
     if let Some(fault) = host.take_fault() {
         bail!(
@@ -455,24 +443,22 @@ fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result
             req.algorithm.info.id
         );
     }
-    finished.sort_by_key(|(i, _)| *i);
     let mut w = host.world();
-    let now = w.steps_used();
-    let returns: Vec<f64> = finished.iter().map(|(i, _)| progress[*i].0).collect();
-    let wall_seconds = w.wall_seconds();
-    for (i, step) in finished {
+    let (env_steps, wall_seconds) = (w.steps_used(), w.wall_seconds());
+    let returns: Vec<f64> = played.iter().map(|p| p.0).collect();
+    let lengths: Vec<f64> = played.iter().map(|p| p.1 as f64).collect();
+    for (episode_return, length, last) in played {
         w.log.episodes.push(EpisodeRow {
             phase: Phase::Eval,
-            env_steps: now,
+            env_steps,
             wall_seconds,
-            episode_return: progress[i].0,
-            length: progress[i].1,
-            terminated: step.terminated,
-            truncated: step.truncated,
+            episode_return,
+            length,
+            terminated: last.terminated,
+            truncated: last.truncated,
         });
     }
     let (mean, std) = mean_std(&returns);
-    let lengths: Vec<f64> = (0..n).map(|i| progress[i].1 as f64).collect();
     w.log_metric("eval/return_mean", mean);
     w.log_metric("eval/return_std", std);
     w.log_metric("eval/length_mean", mean_std(&lengths).0);
