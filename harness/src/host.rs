@@ -7,7 +7,7 @@
 //! actions, unknown snapshot) is recorded as a *fault* that fails the run,
 //! whatever status the plugin then returns.
 
-use crate::record::{EpisodeRow, MetricRow, Phase, RunLog};
+use crate::results::{EpisodeRow, MetricRow, Phase, RunLog};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::{CStr, c_char, c_void};

@@ -7,7 +7,7 @@
 
 use super::data::Run;
 use super::references::lookup;
-use crate::run::fnv1a;
+use crate::results::stable_hash;
 use crate::stats::bootstrap::{Bootstrap, Sample};
 use crate::stats::mean;
 use crate::stats::rliable::{iqm, performance_profile, probability_of_improvement};
@@ -168,7 +168,7 @@ fn measure(tasks: Vec<Task>, samples: Vec<(String, Sample)>, notes: Vec<String>)
     let boot = |key: String| Bootstrap {
         reps: AGGREGATE_REPS,
         level: 0.95,
-        seed: fnv1a(key.as_bytes()),
+        seed: stable_hash(key.as_bytes()),
     };
     let estimate = |value: f64, (lo, hi): (f64, f64)| Estimate { value, lo, hi };
     let all: Vec<f64> = samples.iter().flat_map(|(_, s)| s.concat()).collect();

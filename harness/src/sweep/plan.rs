@@ -3,27 +3,10 @@
 //! [`RunRequest`]s — so a typo in an algorithm, env or config key fails the
 //! sweep before any run starts, and the run ids (hence resumption) are fixed.
 //!
-//! The file form, for grids flags cannot express:
-//!
-//! ```toml
-//! algos = ["random", "trpo"]          # each with its default config
-//! envs = ["cartpole", "pendulum"]
-//! seeds = 5                           # seeds 0..5; or a list: [0, 3, 7]
-//! steps = 100000                      # default budget per run
-//! out = "results/my-sweep"            # optional; --out wins
-//! # optional: num_envs, eval_every, eval_episodes, plugins = ["./libx.so"],
-//! # env_set = ["view=pixels"]         # env options, applied to every env
-//!
-//! [env_steps]                         # per-env budgets
-//! pendulum = 200000
-//!
-//! [config.trpo]                       # config of an algorithm id (and base
-//! delta = 0.01                        # of its variants)
-//!
-//! [variants.trpo-vine]                # a named variant: an algorithm with
-//! algo = "trpo"                       # its own config, shown under its
-//! config = { sampling = "vine" }      # name in reports
-//! ```
+//! The file form, for grids flags cannot express (per-env budgets,
+//! per-algorithm configs, named variants), is [`SweepSpec`]; the README's
+//! "Sweeps and reports" section shows a complete file, and a test plans
+//! that very example, so it cannot go stale.
 //!
 //! Paths in the file are relative to the current directory, as flags are.
 
