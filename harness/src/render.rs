@@ -11,13 +11,14 @@
 
 use crate::episode::play_episode;
 use crate::plugin::AlgorithmRef;
-use crate::results;
+use crate::results::{self, POLICY_FILE};
+use crate::run::RunRequest;
 use crate::session::{Session, SessionSpec};
 use crate::streams::eval_episode_seed;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trustbench_envs::EnvConfig;
 
@@ -119,6 +120,33 @@ impl Gif {
     fn finish(self) -> Result<Vec<u8>> {
         Ok(self.encoder.into_inner()?)
     }
+}
+
+/// File name of the GIF a run ends with, in its directory.
+pub const EVAL_GIF: &str = "eval.gif";
+
+/// The picture a run ends with: its final evaluation's first episode,
+/// replayed exactly (same start state and policy, see `harness render
+/// --run`) from the saved policy in `dir`, written to `dir/eval.gif`.
+/// Every 4th step is a frame, at most 250 (a 1000-step episode), so it
+/// costs a few seconds at most.
+pub fn evaluation_gif(run: &RunRequest, dir: &Path) -> Result<RenderSummary> {
+    let path = dir.join(POLICY_FILE);
+    let policy = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    execute(&RenderRequest {
+        algorithm: run.algorithm.clone(),
+        config: run.config.clone(),
+        policy: Some(policy),
+        env: run.env.clone(),
+        seed: run.seed,
+        episodes: 1,
+        frame_every: 4,
+        max_frames: 250,
+        width: 320,
+        height: 240,
+        fps: 25,
+        out: dir.join(EVAL_GIF),
+    })
 }
 
 /// Play and write the GIF.

@@ -24,8 +24,6 @@ use std::time::{Instant, SystemTime};
 use trustbench_envs::EnvConfig;
 /// Train episodes averaged for the "recent return" shown while running.
 const RECENT_EPISODES: usize = 20;
-/// Env-step budget of a run, unless told otherwise.
-pub const DEFAULT_STEPS: u64 = 100_000;
 /// Env copies stepped together, unless told otherwise.
 pub const DEFAULT_NUM_ENVS: u32 = 8;
 /// Episodes per evaluation, unless told otherwise.

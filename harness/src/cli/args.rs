@@ -97,7 +97,7 @@ impl EnvSetArgs {
 /// default: the defaults are applied by [`Budget::resolve`].
 #[derive(Debug, Args)]
 pub struct BudgetArgs {
-    /// Env-step budget for training (evaluation steps are not counted) [default: 100000].
+    /// Env-step budget for training (evaluation steps are not counted) [default: the env's, see `harness list`].
     #[arg(long)]
     pub steps: Option<u64>,
     /// Env copies stepped together [default: 8].
@@ -125,9 +125,10 @@ pub struct Budget {
 }
 
 impl BudgetArgs {
-    /// The flags given, with the defaults for the rest.
-    pub fn resolve(&self) -> Budget {
-        let steps = self.steps.unwrap_or(run::DEFAULT_STEPS);
+    /// The flags given, with the defaults for the rest (`default_steps`:
+    /// the env's own budget).
+    pub fn resolve(&self, default_steps: u64) -> Budget {
+        let steps = self.steps.unwrap_or(default_steps);
         Budget {
             steps,
             num_envs: self.num_envs.unwrap_or(run::DEFAULT_NUM_ENVS),

@@ -58,7 +58,7 @@ pub fn execute(args: &ListArgs) -> Result<()> {
         &rows,
     );
     out += "\nEnvironments:\n";
-    let rows: Vec<[String; 4]> = registry()
+    let rows: Vec<[String; 5]> = registry()
         .iter()
         .map(|spec| {
             let env = spec.make();
@@ -67,11 +67,21 @@ pub fn execute(args: &ListArgs) -> Result<()> {
                 spec.id.to_string(),
                 space(env.observation_space()),
                 space(env.action_space()),
+                spec.default_steps.to_string(),
                 spec.summary.to_string(),
             ]
         })
         .collect();
-    out += &table(&["ID", "OBSERVATION", "ACTION", "DESCRIPTION"], &rows);
+    out += &table(
+        &[
+            "ID",
+            "OBSERVATION",
+            "ACTION",
+            "DEFAULT STEPS",
+            "DESCRIPTION",
+        ],
+        &rows,
+    );
     // Options, once per distinct set (the arcade games share theirs).
     let mut seen: Vec<&'static [trustbench_envs::EnvOption]> = Vec::new();
     for spec in registry().iter().filter(|s| !s.options.is_empty()) {

@@ -2,6 +2,7 @@
 
 use super::args::{AlgoArgs, BudgetArgs, EnvSetArgs};
 use super::emit;
+use crate::render::{EVAL_GIF, evaluation_gif};
 use crate::results::POLICY_FILE;
 use crate::run::{self, RunRequest};
 use anyhow::Result;
@@ -29,6 +30,9 @@ pub struct RunArgs {
     /// No progress output (the final summary is still printed).
     #[arg(long)]
     quiet: bool,
+    /// Do not end with `eval.gif`, the final evaluation's first episode.
+    #[arg(long)]
+    no_gif: bool,
 }
 
 impl RunArgs {
@@ -36,7 +40,7 @@ impl RunArgs {
     pub fn resolve(&self) -> Result<RunRequest> {
         let (algorithm, config) = self.algo.resolve()?;
         let env = self.env_set.resolve(&self.env, &[])?;
-        let budget = self.budget.resolve();
+        let budget = self.budget.resolve(env.spec().default_steps);
         Ok(RunRequest {
             algorithm,
             config,
@@ -52,9 +56,16 @@ impl RunArgs {
     }
 }
 
-/// Train, then print the summary.
+/// Train, write the GIF, then print the summary and what to do next.
 pub fn execute(args: &RunArgs) -> Result<()> {
-    let s = run::execute(&args.resolve()?)?;
+    let req = args.resolve()?;
+    let s = run::execute(&req)?;
+    let gif = (!args.no_gif).then(|| {
+        if !args.quiet {
+            eprintln!("rendering the final evaluation's first episode...");
+        }
+        evaluation_gif(&req, &s.dir)
+    });
     emit(&format!(
         "run {}: ok, {} env steps in {:.2} s ({:.0} steps/s), {} iterations; final eval return {:.2} ± {:.2} over {} episodes\n",
         s.run_id,
@@ -66,9 +77,35 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         s.final_eval.1,
         s.eval_episodes
     ));
-    emit(&format!(
-        "results: {}/{{runs,metrics,episodes}}.parquet and {POLICY_FILE}\n",
-        s.dir.display(),
-    ));
+    let dir = s.dir.display();
+    let mut next = format!("results: {dir}/{{runs,metrics,episodes}}.parquet and {POLICY_FILE}\n");
+    match gif {
+        Some(Ok(g)) => {
+            let episode = &g.episodes[0];
+            next += &format!(
+                "picture: {dir}/{EVAL_GIF} (evaluation episode 0: return {:.1} in {} steps)\n",
+                episode.ret, episode.length
+            );
+        }
+        Some(Err(e)) => next += &format!("picture: none ({e:#})\n"),
+        None => {}
+    }
+    next += &format!(
+        "next:\n  harness render --run {dir} --episodes 3 -o {id}.gif   # watch more episodes\n  \
+         harness report {dir} -o reports/{id}                  # curves and tables of this run\n  \
+         harness sweep --algos trpo,ppo,random --envs {env} --seeds 3 --out results/compare && \
+         harness report results/compare -o reports/compare     # compare methods\n",
+        id = s.run_id,
+        env = std::iter::once(req.env.spec().short_name().to_string())
+            .chain(
+                args.env_set
+                    .env_sets
+                    .iter()
+                    .map(|s| format!("--env-set {s}"))
+            )
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    emit(&next);
     Ok(())
 }

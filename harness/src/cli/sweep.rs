@@ -80,7 +80,7 @@ impl SweepArgs {
                     algos: self.algos.clone(),
                     envs: self.envs.clone(),
                     seeds: Seeds::Count(self.seeds.expect("clap requires --seeds without a file")),
-                    steps: budget.steps.unwrap_or(run::DEFAULT_STEPS),
+                    steps: budget.steps,
                     env_steps: Default::default(),
                     config: Default::default(),
                     variants: Default::default(),

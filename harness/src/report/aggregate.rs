@@ -25,9 +25,9 @@ const PROFILE_POINTS: usize = 101;
 pub struct Estimate {
     /// Point estimate.
     pub value: f64,
-    /// Lower end.
+    /// Lower end of the 95 % interval.
     pub lo: f64,
-    /// Upper end.
+    /// Upper end of the 95 % interval.
     pub hi: f64,
 }
 
@@ -46,7 +46,7 @@ pub struct Task {
     pub reference_source: &'static str,
 }
 
-/// The aggregates.
+/// The across-env aggregates of Agarwal et al. (2021) on normalised scores.
 #[derive(Debug, Clone)]
 pub struct Aggregates {
     /// The envs aggregated over.

@@ -30,7 +30,7 @@ pub struct Point {
 /// The mean learning curve of one label on one env.
 #[derive(Debug, Clone)]
 pub struct Curve {
-    /// The label.
+    /// The algorithm or variant (see `data::Run::label`).
     pub label: String,
     /// Runs (seeds) averaged.
     pub seeds: usize,

@@ -53,7 +53,8 @@ pub struct MetricRow {
     pub wall_seconds: f64,
     /// Namespaced name, e.g. `eval/return_mean`.
     pub name: String,
-    /// Value.
+    /// Any finite or non-finite f64 (a plugin's NaN is stored as NaN, not
+    /// dropped, so the problem stays visible).
     pub value: f64,
 }
 

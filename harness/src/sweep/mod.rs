@@ -41,9 +41,9 @@ pub struct Options {
 /// A failed run.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// Its id.
+    /// The run (its directory under the sweep's output).
     pub run_id: String,
-    /// Its error.
+    /// The error recorded in its `runs` row, as printed in the summary.
     pub error: String,
 }
 

@@ -31,8 +31,10 @@ pub struct SweepSpec {
     pub envs: Vec<String>,
     /// Which seeds.
     pub seeds: Seeds,
-    /// Env-step budget of each run, unless `env_steps` names its env.
-    pub steps: u64,
+    /// Env-step budget of each run, unless `env_steps` names its env
+    /// [default: each env's own, see `harness list`].
+    #[serde(default)]
+    pub steps: Option<u64>,
     /// Per-env budgets, keyed by env id or short name.
     #[serde(default)]
     pub env_steps: BTreeMap<String, u64>,
@@ -88,7 +90,7 @@ pub enum Seeds {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
-    /// Algorithm id.
+    /// The algorithm it configures (its `[config.ID]` applies first).
     pub algo: String,
     /// Config over the algorithm's defaults and its `[config.ID]`.
     #[serde(default)]
@@ -265,8 +267,13 @@ impl SweepSpec {
         if envs.is_empty() {
             bail!("the sweep has no env: give --envs");
         }
-        let mut budgets: Vec<(EnvConfig, u64)> =
-            envs.into_iter().map(|e| (e, self.steps)).collect();
+        let mut budgets: Vec<(EnvConfig, u64)> = envs
+            .into_iter()
+            .map(|e| {
+                let steps = self.steps.unwrap_or(e.spec().default_steps);
+                (e, steps)
+            })
+            .collect();
         for (name, &steps) in &self.env_steps {
             let env = resolve(name).map_err(|e| anyhow!("[env_steps]: {e}"))?;
             let slot = budgets
