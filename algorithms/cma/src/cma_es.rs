@@ -22,6 +22,8 @@
 
 use crate::covariance::Covariance;
 use crate::strategy::Strategy;
+use trustbench_pg::search::SearchDistribution;
+use trustbench_plugin::Host;
 use trustbench_plugin::rng::Rng;
 
 /// CMA-ES's state.
@@ -60,21 +62,6 @@ impl CmaEs {
         }
     }
 
-    /// The strategy constants.
-    pub fn strategy(&self) -> &Strategy {
-        &self.strategy
-    }
-
-    /// m.
-    pub fn mean(&self) -> &[f64] {
-        &self.mean
-    }
-
-    /// Move m (e.g. to a loaded policy); σ, C and the paths are kept.
-    pub fn set_mean(&mut self, mean: &[f64]) {
-        self.mean.copy_from_slice(mean);
-    }
-
     /// σ.
     pub fn sigma(&self) -> f64 {
         self.sigma
@@ -85,22 +72,7 @@ impl CmaEs {
         &self.cov
     }
 
-    /// Draw the generation's λ candidates `xₖ = m + σ B D zₖ`, back to back.
-    pub fn sample(&mut self, rng: &mut Rng) -> &[f64] {
-        let (n, lambda) = (self.mean.len(), self.strategy.lambda);
-        self.z.clear();
-        self.z.extend((0..n * lambda).map(|_| rng.normal()));
-        self.y.resize(n * lambda, 0.0);
-        self.cov.transform(&self.z, lambda, &mut self.y);
-        self.x.clear();
-        for y in self.y.chunks_exact(n) {
-            self.x
-                .extend(self.mean.iter().zip(y).map(|(m, y)| m + self.sigma * y));
-        }
-        &self.x
-    }
-
-    /// Update m, σ, the paths and C from the last [`Self::sample`], given
+    /// Update m, σ, the paths and C from the last [`SearchDistribution::sample`], given
     /// its candidate indices best first (see the module docs).
     pub fn update(&mut self, order: &[usize]) {
         let n = self.mean.len();
@@ -152,6 +124,47 @@ impl CmaEs {
         }
         self.cov.update(keep, &m);
         self.sigma *= libm::exp((s.c_sigma / s.d_sigma) * (ps_norm / s.chi_n - 1.0));
+    }
+}
+
+/// The λ candidates are `xₖ = m + σ B D zₖ`; the update learns from the
+/// best μ.
+impl SearchDistribution for CmaEs {
+    fn sample(&mut self, rng: &mut Rng) -> &[f64] {
+        let (n, lambda) = (self.mean.len(), self.strategy.lambda);
+        self.z.clear();
+        self.z.extend((0..n * lambda).map(|_| rng.normal()));
+        self.y.resize(n * lambda, 0.0);
+        self.cov.transform(&self.z, lambda, &mut self.y);
+        self.x.clear();
+        for y in self.y.chunks_exact(n) {
+            self.x
+                .extend(self.mean.iter().zip(y).map(|(m, y)| m + self.sigma * y));
+        }
+        &self.x
+    }
+
+    fn elites(&self) -> usize {
+        self.strategy.mu()
+    }
+
+    /// Updates, then logs σ (`train/step_size`), the mean per-weight σ
+    /// (`train/sigma_mean`), C's axis ratio and whether C is diagonal
+    /// (`train/separable`).
+    fn advance(&mut self, order: &[usize], host: &mut Host) {
+        self.update(order);
+        host.log("train/step_size", self.sigma);
+        host.log("train/sigma_mean", self.sigma * self.cov.sqrt_diag_mean());
+        host.log("train/axis_ratio", self.cov.axis_ratio());
+        host.log("train/separable", f64::from(u8::from(!self.cov.is_full())));
+    }
+
+    fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    fn set_mean(&mut self, mean: &[f64]) {
+        self.mean.copy_from_slice(mean);
     }
 }
 
