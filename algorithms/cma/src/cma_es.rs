@@ -62,16 +62,6 @@ impl CmaEs {
         }
     }
 
-    /// σ.
-    pub fn sigma(&self) -> f64 {
-        self.sigma
-    }
-
-    /// C.
-    pub fn covariance(&self) -> &Covariance {
-        &self.cov
-    }
-
     /// Update m, σ, the paths and C from the last [`SearchDistribution::sample`], given
     /// its candidate indices best first (see the module docs).
     pub fn update(&mut self, order: &[usize]) {
@@ -205,9 +195,9 @@ mod tests {
                 es.mean()
             );
             assert!(
-                es.sigma() < 1e-5,
+                es.sigma < 1e-5,
                 "σ must shrink with the distance: {}",
-                es.sigma()
+                es.sigma
             );
         }
     }
@@ -236,7 +226,7 @@ mod tests {
         let es = run(&vec![0.0; n], true, 400, f);
         assert!(distance_to_one(es.mean()) < 1e-4, "{:?}", es.mean());
         // The learned shape matches the problem's: axis ratio ≈ √10⁴ = 100.
-        let ratio = es.covariance().axis_ratio();
+        let ratio = es.cov.axis_ratio();
         assert!((30.0..300.0).contains(&ratio), "axis ratio {ratio}");
     }
 }

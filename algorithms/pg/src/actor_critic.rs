@@ -10,7 +10,7 @@ use trustbench_policy::{ValueBaseline, explained_variance, mean_squared_error};
 /// A batch with what was estimated from it before any update.
 #[derive(Debug, Clone)]
 pub struct Rollout {
-    /// The samples.
+    /// The samples, observations already normalised.
     pub batch: Batch,
     /// `V(sₜ)` before the baseline refit.
     pub values: Vec<f64>,
@@ -24,9 +24,9 @@ pub struct Rollout {
 /// (subsampling, minibatch order).
 #[derive(Debug)]
 pub struct ActorCritic {
-    /// The shared keys.
+    /// The shared keys; `gamma` and `lambda` are read again every rollout.
     pub config: PgConfig,
-    /// The policy.
+    /// The policy being improved, with its normaliser and sampling stream.
     pub agent: Agent,
     /// `V(s)`.
     pub baseline: ValueBaseline,

@@ -172,7 +172,7 @@ pub fn rank(fitness: &[f64]) -> Vec<usize> {
 
 /// Log `train/population_return_mean`, `train/population_return_max` and
 /// `train/elite_return_mean` (the mean of the `elites` best by `order`).
-pub fn log_generation(host: &mut Host, fitness: &[f64], order: &[usize], elites: usize) {
+fn log_generation(host: &mut Host, fitness: &[f64], order: &[usize], elites: usize) {
     let elite_sum: f64 = order[..elites].iter().map(|&i| fitness[i]).sum();
     host.log(
         "train/population_return_mean",
