@@ -138,7 +138,9 @@ pub struct tb_host {
     pub abi_minor: u32,
     /// Number of env copies.
     pub num_envs: u32,
-    /// The run's seed.
+    /// This plugin's seed: the harness derives it from the run's seed on a
+    /// stream of its own, so streams the plugin derives never meet the
+    /// harness's (env copies, evaluation episodes).
     pub seed: u64,
     /// Opaque context passed back to every callback.
     pub ctx: *mut c_void,
