@@ -92,6 +92,23 @@ impl EnvSetArgs {
     }
 }
 
+/// `--env NAME` with its options (the commands that build one env).
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Env id (`cartpole-v0`) or short name (`cartpole`: its latest version).
+    #[arg(long)]
+    pub env: String,
+    #[command(flatten)]
+    pub env_set: EnvSetArgs,
+}
+
+impl EnvArgs {
+    /// The env with its options.
+    pub fn resolve(&self) -> Result<EnvConfig> {
+        self.env_set.resolve(&self.env, &[])
+    }
+}
+
 /// How long a run trains and how it is evaluated (`run` and `sweep`).
 /// Every flag is optional so a command can tell "not given" from a
 /// default: the defaults are applied by [`Budget::resolve`].

@@ -1,6 +1,6 @@
 //! `harness check ...`: numerical checks of a plugin.
 
-use super::args::{AlgoArgs, EnvSetArgs};
+use super::args::{AlgoArgs, EnvArgs};
 use super::{emit, table};
 use crate::check::{self, CgCheckRequest};
 use anyhow::Result;
@@ -19,11 +19,9 @@ pub enum CheckCommand {
 pub struct CheckCgArgs {
     #[command(flatten)]
     algo: AlgoArgs,
-    /// Env id or short name the batch is collected on.
-    #[arg(long)]
-    env: String,
+    /// The env the batch is collected on.
     #[command(flatten)]
-    env_set: EnvSetArgs,
+    env: EnvArgs,
     /// Seed of the batch and of the plugin.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -48,7 +46,7 @@ impl CheckCgArgs {
         Ok(CgCheckRequest {
             algorithm,
             config,
-            env: self.env_set.resolve(&self.env, &[])?,
+            env: self.env.resolve()?,
             seed: self.seed,
             num_envs: self.num_envs,
             steps: self.steps,

@@ -1,6 +1,6 @@
 //! `harness run`: train one algorithm on one env.
 
-use super::args::{AlgoArgs, BudgetArgs, EnvSetArgs};
+use super::args::{AlgoArgs, BudgetArgs, EnvArgs};
 use super::emit;
 use crate::render::{EVAL_GIF, evaluation_gif};
 use crate::results::POLICY_FILE;
@@ -14,11 +14,8 @@ use std::path::PathBuf;
 pub struct RunArgs {
     #[command(flatten)]
     algo: AlgoArgs,
-    /// Env id (`cartpole-v0`) or short name (`cartpole`: its latest version).
-    #[arg(long)]
-    env: String,
     #[command(flatten)]
-    env_set: EnvSetArgs,
+    env: EnvArgs,
     /// Run seed; every random stream of the run derives from it.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -39,7 +36,7 @@ impl RunArgs {
     /// The run, fully resolved.
     pub fn resolve(&self) -> Result<RunRequest> {
         let (algorithm, config) = self.algo.resolve()?;
-        let env = self.env_set.resolve(&self.env, &[])?;
+        let env = self.env.resolve()?;
         let budget = self.budget.resolve(env.spec().default_steps);
         Ok(RunRequest {
             algorithm,
@@ -98,7 +95,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         id = s.run_id,
         env = std::iter::once(req.env.spec().short_name().to_string())
             .chain(
-                args.env_set
+                args.env.env_set
                     .env_sets
                     .iter()
                     .map(|s| format!("--env-set {s}"))
