@@ -330,6 +330,18 @@ pub fn acting(subject: &Subject) -> Result<Outcome> {
     let state = session.instance().save()?;
     let mut first = vec![0.0; trial::PROBES * act_dim];
     session.instance().act(&probes, true, &mut first)?;
+    session.instance().load(&state)?;
+    let mut again = vec![0.0; trial::PROBES * act_dim];
+    session.instance().act(&probes, true, &mut again)?;
+    let valid = format!(
+        "batches of {} observations: lengths, finiteness and ranges valid (sampled and deterministic)",
+        trial::PROBES
+    );
+    if bits(&again) != bits(&first) {
+        return Ok(pass(format!(
+            "{valid}; batch independence not judged: the same batch acts differently after loading the saved state (see save-load)"
+        )));
+    }
     // Same first row, the others replaced by their mirror images.
     let mut other = probes.clone();
     for (i, v) in other.iter_mut().enumerate().skip(obs_dim) {
@@ -354,11 +366,14 @@ pub fn acting(subject: &Subject) -> Result<Outcome> {
         )
     } else {
         pass(format!(
-            "batches of {} observations: lengths, finiteness and ranges valid (sampled and deterministic); each action independent of its batch{}",
-            trial::PROBES,
+            "{valid}; each action independent of its batch{}",
             if gap > 0.0 { " up to rounding" } else { "" }
         ))
     })
+}
+
+fn bits(xs: &[f64]) -> Vec<u64> {
+    xs.iter().map(|x| x.to_bits()).collect()
 }
 
 /// After `TB_BUDGET_EXHAUSTED` the plugin stops stepping: at most one
