@@ -250,7 +250,7 @@ pub fn determinism(subject: &Subject) -> Result<Outcome> {
     }
     Ok(pass(format!(
         "same seed: identical metrics, episodes, saved bytes and actions ({} iterations); another seed differs",
-        a.iteration_seconds.len()
+        a.training.iteration_seconds.len()
     )))
 }
 
@@ -258,7 +258,7 @@ pub fn determinism(subject: &Subject) -> Result<Outcome> {
 /// the two-call buffer protocol.
 pub fn save_load(subject: &Subject) -> Result<Outcome> {
     let mut trained = subject.session(0, trial::STEPS)?;
-    train_to_end(&mut trained)?;
+    trial::train_to_end(&mut trained)?;
     let len = probe::save_protocol(trained.instance()).map_err(|e| anyhow!(e))?;
     let bytes = trained.instance().save()?;
     let mut fresh = subject.session(1, 0)?;
@@ -279,27 +279,6 @@ pub fn save_load(subject: &Subject) -> Result<Outcome> {
     Ok(pass(format!(
         "{len} bytes; TB_BUFFER_TOO_SMALL then the exact length; a fresh instance that loads them acts identically"
     )))
-}
-
-/// Train a session until its budget is spent (what the checks that need a
-/// trained instance, but not a fingerprint, use).
-fn train_to_end(session: &mut Session) -> Result<()> {
-    for _ in 0..trial::STEPS {
-        if session.host().world().budget_spent() {
-            return Ok(());
-        }
-        let (host, instance) = session.parts();
-        let before = host.world().steps_used();
-        let result = instance.train_iteration();
-        if let Some(fault) = host.take_fault() {
-            return Err(anyhow!("misused the host: {fault}"));
-        }
-        result?;
-        if host.world().steps_used() == before && !host.world().budget_spent() {
-            return Err(anyhow!("made no progress: an iteration took no env step"));
-        }
-    }
-    Ok(())
 }
 
 /// Deterministic actions for each observation row, one `act` call each.
@@ -379,17 +358,17 @@ fn bits(xs: &[f64]) -> Vec<u64> {
 /// After `TB_BUDGET_EXHAUSTED` the plugin stops stepping: at most one
 /// refused `step` call per iteration, counted by the host.
 pub fn budget(subject: &Subject) -> Result<Outcome> {
-    let trial = subject.train(0, None)?;
-    Ok(if trial.most_refused_steps > 1 {
+    let run = subject.train(0, None)?;
+    Ok(if run.training.most_refused_steps > 1 {
         fail(format!(
             "called step {} times in one iteration after TB_BUDGET_EXHAUSTED, instead of returning",
-            trial.most_refused_steps - 1
+            run.training.most_refused_steps - 1
         ))
     } else {
         pass(format!(
             "returned after TB_BUDGET_EXHAUSTED ({} env steps, {} iterations)",
             trial::STEPS,
-            trial.iteration_seconds.len()
+            run.training.iteration_seconds.len()
         ))
     })
 }
@@ -453,9 +432,9 @@ pub fn threads(subject: &Subject) -> Result<Outcome> {
 
 /// Informational: time per iteration and per state acted on.
 pub fn speed(subject: &Subject) -> Result<Outcome> {
-    let trial = subject.train(0, None)?;
-    let iterations = trial.iteration_seconds.len().max(1);
-    let per_iteration = trial.iteration_seconds.iter().sum::<f64>() / iterations as f64;
+    let run = subject.train(0, None)?;
+    let iterations = run.training.iteration_seconds.len().max(1);
+    let per_iteration = run.training.iteration_seconds.iter().sum::<f64>() / iterations as f64;
     let mut session = subject.session(0, 0)?;
     let probes = trial::probe_observations(&subject.env);
     let obs_dim = session.host().observation_space().dim().max(1);
@@ -468,7 +447,7 @@ pub fn speed(subject: &Subject) -> Result<Outcome> {
     Ok(pass(format!(
         "{:.2} ms per iteration ({} iterations of {} env steps in all); act {:.1} µs per state",
         per_iteration * 1e3,
-        trial.iteration_seconds.len(),
+        run.training.iteration_seconds.len(),
         trial::STEPS,
         per_state * 1e6
     )))

@@ -362,11 +362,6 @@ fn run_child(req: &Request, algo: Option<&str>, check: Check) -> Result<(Row, Ve
 
 /// Run the battery; `on_row` sees each row as it finishes (progress).
 pub fn validate(req: &Request, mut on_row: impl FnMut(&Row)) -> Result<Vec<Row>> {
-    if let Some(p) = &req.plugin
-        && !p.exists()
-    {
-        bail!("plugin {}: no such file", p.display());
-    }
     let (entry, ids) = run_child(req, None, Check::Entry)?;
     on_row(&entry);
     let mut rows = vec![entry];

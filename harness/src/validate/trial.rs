@@ -98,10 +98,8 @@ impl Fingerprint {
 pub struct Trial {
     /// Its reproducible results.
     pub fingerprint: Fingerprint,
-    /// Wall-clock seconds of each iteration.
-    pub iteration_seconds: Vec<f64>,
-    /// Most `step` calls refused for the budget within one iteration.
-    pub most_refused_steps: u64,
+    /// How its training went.
+    pub training: Training,
 }
 
 /// `PROBES` observations of `env`: the start states of seeds `0..PROBES`.
@@ -138,31 +136,8 @@ impl Subject {
         if let Some(barrier) = start {
             barrier.wait();
         }
+        let training = train_to_end(&mut session)?;
         let (host, instance) = session.parts();
-        let mut iteration_seconds = Vec::new();
-        let mut most_refused_steps = 0;
-        for iteration in 1..=MAX_ITERATIONS {
-            let (steps_before, refused_before) = {
-                let mut w = host.world();
-                if w.budget_spent() {
-                    break;
-                }
-                w.begin_iteration(iteration);
-                (w.steps_used(), w.refused_step_calls())
-            };
-            let t = Instant::now();
-            let result = instance.train_iteration();
-            iteration_seconds.push(t.elapsed().as_secs_f64());
-            if let Some(fault) = host.take_fault() {
-                bail!("misused the host in iteration {iteration}: {fault}");
-            }
-            result?;
-            let w = host.world();
-            most_refused_steps = most_refused_steps.max(w.refused_step_calls() - refused_before);
-            if w.steps_used() == steps_before && !w.budget_spent() {
-                bail!("made no progress: iteration {iteration} took no env step");
-            }
-        }
         let probes = probe_observations(&self.env);
         let obs_dim = host.observation_space().dim().max(1);
         let act_dim = host.action_space().dim();
@@ -196,8 +171,49 @@ impl Subject {
         };
         Ok(Trial {
             fingerprint,
-            iteration_seconds,
-            most_refused_steps,
+            training,
         })
     }
+}
+
+/// How a session's training went.
+pub struct Training {
+    /// Wall-clock seconds of each iteration.
+    pub iteration_seconds: Vec<f64>,
+    /// Most `step` calls refused for the budget within one iteration.
+    pub most_refused_steps: u64,
+}
+
+/// Call `train_iteration` until the session's budget is spent. Misuse of
+/// the host, an error, or an iteration without a step ends it with an error.
+pub fn train_to_end(session: &mut Session) -> Result<Training> {
+    let (host, instance) = session.parts();
+    let mut iteration_seconds = Vec::new();
+    let mut most_refused_steps = 0;
+    for iteration in 1..=MAX_ITERATIONS {
+        let (steps_before, refused_before) = {
+            let mut w = host.world();
+            if w.budget_spent() {
+                break;
+            }
+            w.begin_iteration(iteration);
+            (w.steps_used(), w.refused_step_calls())
+        };
+        let t = Instant::now();
+        let result = instance.train_iteration();
+        iteration_seconds.push(t.elapsed().as_secs_f64());
+        if let Some(fault) = host.take_fault() {
+            bail!("misused the host in iteration {iteration}: {fault}");
+        }
+        result?;
+        let w = host.world();
+        most_refused_steps = most_refused_steps.max(w.refused_step_calls() - refused_before);
+        if w.steps_used() == steps_before && !w.budget_spent() {
+            bail!("made no progress: iteration {iteration} took no env step");
+        }
+    }
+    Ok(Training {
+        iteration_seconds,
+        most_refused_steps,
+    })
 }
