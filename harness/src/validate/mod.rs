@@ -30,7 +30,7 @@ const MAX_REASON: usize = 600;
 pub const LIBRARY_ROW: &str = "*";
 
 /// How a check went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// The plugin follows the rule.
     Pass,
