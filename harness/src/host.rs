@@ -36,6 +36,9 @@ pub struct World {
     /// A step was refused because it did not fit in what is left of the
     /// budget (a step of 8 copies with 4 steps left, say).
     refused: bool,
+    /// Step calls refused for the budget: a plugin should stop after the
+    /// first (`harness check plugin` counts them).
+    refused_calls: u64,
     iteration: u64,
     start: Instant,
     progress: Vec<EpisodeProgress>,
@@ -56,6 +59,7 @@ impl World {
             budget,
             used: 0,
             refused: false,
+            refused_calls: 0,
             iteration: 0,
             start,
             snapshots: BTreeMap::new(),
@@ -74,6 +78,11 @@ impl World {
     /// of copies ends the run there, not in an error).
     pub fn budget_spent(&self) -> bool {
         self.used >= self.budget || self.refused
+    }
+
+    /// Step calls refused so far because the budget could not cover them.
+    pub fn refused_step_calls(&self) -> u64 {
+        self.refused_calls
     }
 
     /// Seconds since the run started.
@@ -146,6 +155,7 @@ impl World {
         }
         if self.used + count as u64 > self.budget {
             self.refused = true;
+            self.refused_calls += 1;
             return Ok(false);
         }
         for (k, action) in actions.chunks_exact(act_dim).enumerate() {

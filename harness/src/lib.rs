@@ -26,3 +26,4 @@ pub mod session;
 pub mod stats;
 pub mod streams;
 pub mod sweep;
+pub mod validate;

@@ -191,6 +191,29 @@ static int read_steps(const char *json, double *value) {
   return end == p + 1 ? -1 : 1;
 }
 
+/* Refuse any key but "steps_per_iteration", naming it: every key of the
+ * flat config object is a string directly followed (after blanks) by ':'.
+ * Writes the error into err and returns 0 on an unknown key. */
+static int known_keys_only(const char *json, char *err, size_t err_cap) {
+  const char *p = json;
+  while (p && (p = strchr(p, '"')) != NULL) {
+    const char *start = ++p, *q;
+    while (*p && *p != '"') p += (*p == '\\' && p[1]) ? 2 : 1;
+    if (!*p) break;
+    q = p + 1;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r') q++;
+    if (*q == ':' && !((size_t)(p - start) == strlen("steps_per_iteration") &&
+                       strncmp(start, "steps_per_iteration", (size_t)(p - start)) == 0)) {
+      if (err && err_cap > 0)
+        snprintf(err, err_cap, "unknown config key '%.*s'; valid keys: steps_per_iteration",
+                 (int)(p - start), start);
+      return 0;
+    }
+    p++;
+  }
+  return 1;
+}
+
 static tb_status create(const char *algorithm_id, const char *config_json, const tb_spaces *spaces,
                         const tb_host *host, const tb_instance **out, char *err, size_t err_cap) {
   state *st;
@@ -204,6 +227,7 @@ static tb_status create(const char *algorithm_id, const char *config_json, const
     copy_text("incompatible or missing host", err, err_cap);
     return TB_INVALID_ARGUMENT;
   }
+  if (!known_keys_only(config_json, err, err_cap)) return TB_INVALID_ARGUMENT;
   if (read_steps(config_json, &steps) < 0 || !(steps >= 1.0 && steps <= 1e12)) {
     copy_text("config key 'steps_per_iteration' is out of range (valid: 1 ..= 1e12)", err, err_cap);
     return TB_INVALID_ARGUMENT;

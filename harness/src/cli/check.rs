@@ -12,6 +12,11 @@ use std::path::PathBuf;
 pub enum CheckCommand {
     /// Compare the plugin's conjugate gradient with the exact dense solve of (F + λI) x = g.
     Cg(Box<CheckCgArgs>),
+    /// Validate a plugin library against the ABI's rules: one row per check, PASS/FAIL/WARN/SKIP.
+    Plugin(super::check_plugin::PluginCheckArgs),
+    /// One check of `check plugin`, run in a child process.
+    #[command(hide = true)]
+    PluginOne(super::check_plugin::PluginOneArgs),
 }
 
 /// `harness check cg`.

@@ -5,6 +5,7 @@
 
 mod args;
 mod check;
+mod check_plugin;
 mod env_stats;
 mod list;
 mod render;
@@ -59,6 +60,8 @@ impl Cli {
             Command::Sweep(args) => args.resolve().map(drop),
             Command::Report(args) => args.resolve(),
             Command::Check(check::CheckCommand::Cg(args)) => args.resolve().map(drop),
+            Command::Check(check::CheckCommand::Plugin(args)) => args.resolve().map(drop),
+            Command::Check(check::CheckCommand::PluginOne(args)) => args.resolve().map(drop),
             Command::Render(args) => args.resolve().map(drop),
             Command::EnvStats(args) => args.resolve().map(drop),
         }
@@ -71,6 +74,8 @@ impl Cli {
             Command::Sweep(args) => sweep::execute(args),
             Command::Report(args) => report::execute(args),
             Command::Check(check::CheckCommand::Cg(args)) => check::execute_cg(args),
+            Command::Check(check::CheckCommand::Plugin(args)) => check_plugin::execute(args),
+            Command::Check(check::CheckCommand::PluginOne(args)) => check_plugin::execute_one(args),
             Command::Render(args) => render::execute(args),
             Command::EnvStats(args) => env_stats::execute(args),
         }

@@ -91,6 +91,13 @@ impl Instance {
         Ok(instance)
     }
 
+    /// The plugin's instance struct, for probes of the ABI's raw protocol
+    /// (`harness check plugin`: buffer sizes, `last_error`) that the
+    /// checked calls here deliberately hide. Valid until `self` drops.
+    pub fn as_raw(&self) -> *const tb_instance {
+        self.raw
+    }
+
     fn raw(&self) -> &tb_instance {
         // SAFETY: validated in create; alive until drop.
         unsafe { &*self.raw }

@@ -181,7 +181,7 @@ impl PluginLibrary {
     }
 
     /// The validated entry.
-    pub(super) fn entry(&self) -> &tb_plugin_entry {
+    pub(crate) fn entry(&self) -> &tb_plugin_entry {
         // SAFETY: validated in from_entry; lives as long as `_library`.
         unsafe { &*self.entry }
     }

@@ -4,6 +4,7 @@
 mod abi_layout;
 mod bundle;
 mod c_plugin;
+mod check_plugin;
 mod common;
 mod determinism;
 mod errors;

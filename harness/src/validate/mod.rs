@@ -1,0 +1,435 @@
+//! `harness check plugin`: a conformance validator that a plugin author
+//! runs before users find the bugs (after clap-validator for audio plugins).
+//!
+//! The parent plans the checks (the library's entry, then each algorithm ×
+//! check) and runs every one in a child process (the harness re-running
+//! itself, [`crate::child`]), so a plugin that crashes or hangs gives a FAIL
+//! naming the signal or the timeout, never a crashed validator. The child
+//! runs one check in-process ([`run_in_child`]) and reports its [`Outcome`]
+//! as the last line of its stderr, after [`MARKER`].
+
+mod checks;
+mod probe;
+mod trial;
+
+use crate::child::{self, ChildSpec, Exit};
+use crate::plugin::{AlgorithmRef, PluginLibrary};
+use anyhow::{Result, anyhow, bail};
+use serde_json::{Value, json};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+/// Starts the line on which a child reports its outcome (JSON follows).
+pub const MARKER: &str = "trustbench-check-outcome: ";
+/// Longest reason kept, so the line fits the stderr tail the parent keeps.
+const MAX_REASON: usize = 600;
+/// The `algorithm` of the library-wide entry check's row.
+pub const LIBRARY_ROW: &str = "*";
+
+/// How a check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The plugin follows the rule.
+    Pass,
+    /// It breaks the rule (the exit code is 1).
+    Fail,
+    /// Allowed, but likely a mistake.
+    Warn,
+    /// The check does not apply (the reason says why).
+    Skip,
+}
+
+impl Status {
+    /// `PASS`, `FAIL`, `WARN` or `SKIP`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Warn => "WARN",
+            Status::Skip => "SKIP",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Status> {
+        [Status::Pass, Status::Fail, Status::Warn, Status::Skip]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+/// A status and its one-line reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// How it went.
+    pub status: Status,
+    /// Why, in one line.
+    pub reason: String,
+}
+
+impl Outcome {
+    /// An outcome; the reason is kept to one line of at most `MAX_REASON` characters.
+    pub fn new(status: Status, reason: impl Into<String>) -> Outcome {
+        let reason: String = reason.into().replace('\n', " ");
+        let reason = match reason.char_indices().nth(MAX_REASON) {
+            Some((cut, _)) => format!("{}…", &reason[..cut]),
+            None => reason,
+        };
+        Outcome { status, reason }
+    }
+}
+
+/// The checks, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// ABI version, struct sizes, ids, UTF-8, default configs accepted.
+    Entry,
+    /// An unknown config key is refused by name.
+    ConfigUnknownKey,
+    /// An out-of-range number is refused by name.
+    ConfigRange,
+    /// `create` on every kind of space: claimed ones work or refuse, others refuse.
+    Spaces,
+    /// Same seed, same results; another seed, other results.
+    Determinism,
+    /// save → fresh instance → load → same actions; the save buffer protocol.
+    SaveLoad,
+    /// Action lengths, finiteness, independence of the batch.
+    Acting,
+    /// No stepping after `TB_BUDGET_EXHAUSTED`.
+    Budget,
+    /// `last_error` after a failure.
+    Errors,
+    /// Two instances on two threads = each alone.
+    Threads,
+    /// Iteration time and act latency (informational).
+    Speed,
+}
+
+impl Check {
+    /// Every check; `Entry` is library-wide, the others per algorithm.
+    pub const ALL: [Check; 11] = [
+        Check::Entry,
+        Check::ConfigUnknownKey,
+        Check::ConfigRange,
+        Check::Spaces,
+        Check::Determinism,
+        Check::SaveLoad,
+        Check::Acting,
+        Check::Budget,
+        Check::Errors,
+        Check::Threads,
+        Check::Speed,
+    ];
+
+    /// Its name on the command line and in the output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Entry => "entry",
+            Check::ConfigUnknownKey => "config-unknown-key",
+            Check::ConfigRange => "config-range",
+            Check::Spaces => "spaces",
+            Check::Determinism => "determinism",
+            Check::SaveLoad => "save-load",
+            Check::Acting => "acting",
+            Check::Budget => "budget",
+            Check::Errors => "errors",
+            Check::Threads => "threads",
+            Check::Speed => "speed",
+        }
+    }
+
+    /// The check called `name`; the error lists the valid names.
+    pub fn parse(name: &str) -> Result<Check> {
+        Check::ALL
+            .into_iter()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
+                anyhow!("unknown check '{name}'; valid checks: {}", names.join(", "))
+            })
+    }
+}
+
+/// What to validate.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The library (None: the built-in algorithms).
+    pub plugin: Option<PathBuf>,
+    /// Only this algorithm (None: every one in the library).
+    pub algo: Option<String>,
+    /// Train on this env (None: per algorithm, CartPole or Pendulum).
+    pub env: Option<String>,
+    /// Wall-clock limit of each check.
+    pub timeout: Duration,
+}
+
+/// One row of the result.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Algorithm id ([`LIBRARY_ROW`] for the library-wide entry check).
+    pub algorithm: String,
+    /// The check.
+    pub check: Check,
+    /// How it went.
+    pub outcome: Outcome,
+    /// Its wall-clock seconds (child process included).
+    pub seconds: f64,
+}
+
+impl Row {
+    /// The row as JSON (the schema is in the README).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "algorithm": self.algorithm,
+            "check": self.check.name(),
+            "status": self.outcome.status.as_str(),
+            "reason": self.outcome.reason,
+            "seconds": self.seconds,
+        })
+    }
+}
+
+/// The libraries named by `plugin` (None: the built-ins).
+fn libraries(plugin: Option<&Path>) -> Result<Vec<PluginLibrary>> {
+    match plugin {
+        Some(path) => Ok(vec![PluginLibrary::open(path)?]),
+        None => trustbench_bundle::BUILTIN
+            .iter()
+            .map(|entry| PluginLibrary::builtin(*entry))
+            .collect(),
+    }
+}
+
+/// Run check `check` in this process (the child's side) and return its
+/// outcome, with the algorithm ids of the library for the entry check.
+pub fn run_in_child(
+    plugin: Option<&Path>,
+    algo: Option<&str>,
+    check: Check,
+    env: Option<&str>,
+) -> (Outcome, Vec<String>) {
+    let libraries = match libraries(plugin) {
+        Ok(l) => l,
+        Err(e) => return (Outcome::new(Status::Fail, format!("{e:#}")), Vec::new()),
+    };
+    let libraries: Vec<Arc<PluginLibrary>> = libraries.into_iter().map(Arc::new).collect();
+    let algorithms: Vec<AlgorithmRef> = libraries
+        .iter()
+        .flat_map(|lib| {
+            lib.algorithms.iter().map(|info| AlgorithmRef {
+                library: lib.clone(),
+                info: info.clone(),
+            })
+        })
+        .collect();
+    let ids: Vec<String> = algorithms.iter().map(|a| a.info.id.clone()).collect();
+    if check == Check::Entry {
+        let subjects: Vec<_> = algorithms
+            .iter()
+            .map(|a| checks::subject(a.clone(), env))
+            .collect();
+        return (checks::entry(&libraries, &subjects), ids);
+    }
+    let Some(algorithm) = algorithms
+        .into_iter()
+        .find(|a| Some(a.info.id.as_str()) == algo)
+    else {
+        let reason = format!(
+            "unknown algorithm '{}'; the library offers: {}",
+            algo.unwrap_or(""),
+            ids.join(", ")
+        );
+        return (Outcome::new(Status::Fail, reason), ids);
+    };
+    let subject = match checks::subject(algorithm, env) {
+        Ok(s) => s,
+        Err(why) => return (Outcome::new(Status::Skip, why), ids),
+    };
+    let result = match check {
+        Check::Entry => unreachable!("handled above"),
+        Check::ConfigUnknownKey => checks::config_unknown_key(&subject),
+        Check::ConfigRange => checks::config_range(&subject),
+        Check::Spaces => checks::spaces(&subject),
+        Check::Determinism => checks::determinism(&subject),
+        Check::SaveLoad => checks::save_load(&subject),
+        Check::Acting => checks::acting(&subject),
+        Check::Budget => checks::budget(&subject),
+        Check::Errors => checks::errors(&subject),
+        Check::Threads => checks::threads(&subject),
+        Check::Speed => checks::speed(&subject),
+    };
+    let outcome = result.unwrap_or_else(|e| Outcome::new(Status::Fail, format!("{e:#}")));
+    (outcome, ids)
+}
+
+/// The line a child prints last on stderr.
+pub fn marker_line(outcome: &Outcome, algorithms: &[String]) -> String {
+    let body = json!({
+        "status": outcome.status.as_str(),
+        "reason": outcome.reason,
+        "algorithms": algorithms,
+    });
+    format!("{MARKER}{body}")
+}
+
+/// A finished child's outcome: its marker line, or what ended it.
+fn outcome_of(finished: &child::Finished, timeout: Duration) -> (Outcome, Vec<String>) {
+    let last_line = || {
+        finished
+            .stderr_tail
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.starts_with(MARKER))
+            .map(|l| format!(" (stderr: {})", l.trim()))
+            .unwrap_or_default()
+    };
+    let fail = |reason: String| (Outcome::new(Status::Fail, reason), Vec::new());
+    match finished.exit {
+        Exit::Signal(sig) => fail(format!(
+            "crashed with {}{}",
+            child::signal_name(sig),
+            last_line()
+        )),
+        Exit::TimedOut => fail(format!("timed out after {}", shown_duration(timeout))),
+        Exit::Stopped => fail("stopped before it finished".into()),
+        Exit::Code(code) => {
+            let reported = finished
+                .stderr_tail
+                .lines()
+                .rev()
+                .find_map(|l| l.strip_prefix(MARKER))
+                .and_then(|json| serde_json::from_str::<Value>(json).ok())
+                .and_then(|v| {
+                    let status = Status::parse(v["status"].as_str()?)?;
+                    let reason = v["reason"].as_str()?.to_string();
+                    let ids = v["algorithms"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect();
+                    Some((Outcome { status, reason }, ids))
+                });
+            match reported {
+                Some(r) if code == 0 => r,
+                _ => fail(format!(
+                    "the check's process exited with code {code} without a result{}",
+                    last_line()
+                )),
+            }
+        }
+    }
+}
+
+/// `60 s`, `1.5 s`.
+fn shown_duration(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+/// One check in a child process.
+fn run_child(req: &Request, algo: Option<&str>, check: Check) -> Result<(Row, Vec<String>)> {
+    let mut args: Vec<OsString> = ["check", "plugin-one", "--check", check.name()]
+        .map(OsString::from)
+        .to_vec();
+    if let Some(p) = &req.plugin {
+        args.extend([OsString::from("--plugin"), p.clone().into_os_string()]);
+    }
+    if let Some(a) = algo {
+        args.extend([OsString::from("--algo"), a.into()]);
+    }
+    if let Some(e) = &req.env {
+        args.extend([OsString::from("--env"), e.into()]);
+    }
+    let spec = ChildSpec {
+        args,
+        timeout: Some(req.timeout),
+        grace: Duration::from_secs(1),
+    };
+    let finished = child::run_harness(&spec, &AtomicBool::new(false))?;
+    let (outcome, ids) = outcome_of(&finished, req.timeout);
+    Ok((
+        Row {
+            algorithm: algo.unwrap_or(LIBRARY_ROW).to_string(),
+            check,
+            outcome,
+            seconds: finished.wall.as_secs_f64(),
+        },
+        ids,
+    ))
+}
+
+/// Run the battery; `on_row` sees each row as it finishes (progress).
+pub fn validate(req: &Request, mut on_row: impl FnMut(&Row)) -> Result<Vec<Row>> {
+    let (entry, ids) = run_child(req, None, Check::Entry)?;
+    on_row(&entry);
+    let mut rows = vec![entry];
+    if rows[0].outcome.status == Status::Fail && ids.is_empty() {
+        return Ok(rows);
+    }
+    let algos: Vec<String> = match &req.algo {
+        Some(a) if ids.contains(a) => vec![a.clone()],
+        Some(a) => bail!(
+            "unknown algorithm '{a}'; the library offers: {}",
+            ids.join(", ")
+        ),
+        None => ids,
+    };
+    for algo in &algos {
+        for check in Check::ALL.into_iter().skip(1) {
+            let (row, _) = run_child(req, Some(algo), check)?;
+            on_row(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_names_round_trip_and_unknown_ones_list_the_valid() {
+        for c in Check::ALL {
+            assert_eq!(Check::parse(c.name()).unwrap(), c);
+        }
+        let e = Check::parse("speedy").unwrap_err().to_string();
+        assert!(e.contains("'speedy'") && e.contains("save-load"), "{e}");
+    }
+
+    #[test]
+    fn reasons_are_one_bounded_line() {
+        let o = Outcome::new(Status::Warn, format!("a\nb{}", "x".repeat(2 * MAX_REASON)));
+        assert!(!o.reason.contains('\n'));
+        assert_eq!(o.reason.chars().count(), MAX_REASON + 1);
+    }
+
+    #[test]
+    fn a_child_is_judged_by_its_marker_or_by_how_it_ended() {
+        let finished = |exit, tail: &str| child::Finished {
+            exit,
+            stderr_tail: tail.to_string(),
+            wall: Duration::ZERO,
+        };
+        let t = Duration::from_secs(60);
+        let line = marker_line(&Outcome::new(Status::Warn, "why"), &["a".into()]);
+        let (o, ids) = outcome_of(&finished(Exit::Code(0), &format!("noise\n{line}")), t);
+        assert_eq!(
+            (o.status, o.reason.as_str(), ids),
+            (Status::Warn, "why", vec!["a".into()])
+        );
+        let (o, _) = outcome_of(&finished(Exit::Signal(libc::SIGSEGV), "boom"), t);
+        assert_eq!(o.status, Status::Fail);
+        assert!(
+            o.reason.starts_with("crashed with SIGSEGV") && o.reason.contains("boom"),
+            "{}",
+            o.reason
+        );
+        let (o, _) = outcome_of(&finished(Exit::TimedOut, ""), t);
+        assert_eq!(o.reason, "timed out after 60 s");
+        let (o, _) = outcome_of(&finished(Exit::Code(0), "no marker"), t);
+        assert!(o.reason.contains("without a result"), "{}", o.reason);
+    }
+}
