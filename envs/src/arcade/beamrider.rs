@@ -39,8 +39,8 @@
 //! ## Version History
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
 const BEAMS: i32 = 5;
@@ -340,7 +340,7 @@ impl Game for BeamRider {
         for i in 0..self.torpedoes as i32 {
             s.rect(Rect::new(8 + 6 * i, 6, 4, 6), [252, 144, 84]);
         }
-        s.hud(&self.status, [252, 188, 116]);
+        self.status.draw(s, [252, 188, 116]);
     }
 
     /// Torpedo the sentinel when it is over the ship's beam; leave a beam a

@@ -37,8 +37,8 @@
 //! ## Version History
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen, bit_runs};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen, bit_runs};
 use crate::Rng;
 
 const LEFT_WALL: i32 = 8;
@@ -256,7 +256,7 @@ impl Game for Breakout {
         if let Some(b) = self.ball {
             s.rect(b.rect(), ROW_COLORS[0]);
         }
-        s.hud(&self.status, WALL);
+        self.status.draw(s, WALL);
     }
 
     /// Serve; then keep the paddle's centre under the ball.

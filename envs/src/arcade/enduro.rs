@@ -39,8 +39,8 @@
 //! ## Version History
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
 /// Sub-units per distance unit: speeds and distances are fixed-point.

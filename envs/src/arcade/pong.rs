@@ -35,8 +35,8 @@
 //! ## Version History
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
 const TOP: i32 = 34;

@@ -39,8 +39,8 @@
 //! ## Version History
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 use std::sync::OnceLock;
 
@@ -428,7 +428,7 @@ impl Game for Qbert {
                 [181, 83, 40],
             );
         }
-        s.hud(&self.status, [181, 83, 40]);
+        self.status.draw(s, [181, 83, 40]);
     }
 
     /// Hop towards the nearest cube still to change, never off the pyramid

@@ -39,8 +39,8 @@
 //! ## Version History
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
 const SURFACE: i32 = 46;
@@ -397,7 +397,7 @@ impl Game for Seaquest {
         for i in 0..self.carried as i32 {
             s.rect(Rect::new(48 + 10 * i, 182, 6, 8), [66, 72, 200]);
         }
-        s.hud(&self.status, YELLOW);
+        self.status.draw(s, YELLOW);
     }
 
     /// Surface when oxygen runs low or six divers are aboard; otherwise

@@ -37,8 +37,8 @@
 //! ## Version History
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen, bit_runs};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen, bit_runs};
 use crate::Rng;
 
 const ROWS: usize = 6;
@@ -376,7 +376,7 @@ impl Game for SpaceInvaders {
                 [200, 60, 60],
             );
         }
-        s.hud(&self.status, [50, 132, 50]);
+        self.status.draw(s, [50, 132, 50]);
     }
 
     /// Step out from under a close bomb; else go under the nearest
