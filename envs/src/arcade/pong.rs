@@ -49,11 +49,11 @@ const PLAYER_SPEED: i32 = 3;
 const OPPONENT_SPEED: i32 = 2;
 const BALL_W: i32 = 2;
 const BALL_H: i32 = 4;
-const BALL_VX: i32 = 2;
+const BALL_VX: i32 = 1;
 /// Vertical speed by the zone of the paddle the ball meets, top to bottom.
 const ZONE_VY: [i32; 6] = [-3, -2, -1, 1, 2, 3];
 /// Frames between a point and the next serve.
-const SERVE_PAUSE: u32 = 30;
+const SERVE_PAUSE: u32 = 64;
 /// Points that win the match.
 pub const WINNING_SCORE: i32 = 21;
 
@@ -84,6 +84,9 @@ pub struct Pong {
     pub ball: Option<Ball>,
     /// Frames until the next serve.
     pub pause: u32,
+    /// Horizontal direction of the next serve: towards whoever lost the
+    /// last point (the opponent's side, left, at the start), as the ROM.
+    serve_to: i32,
 }
 
 /// `y` moved by at most `speed` towards `target`.
@@ -129,6 +132,7 @@ impl Game for Pong {
             opponent_y: centre,
             ball: None,
             pause: SERVE_PAUSE,
+            serve_to: -1,
         }
     }
 
@@ -138,7 +142,7 @@ impl Game for Pong {
             self.pause = self.pause.saturating_sub(1);
             if self.pause == 0 {
                 let vy = [-2, -1, 1, 2][rng.below(4) as usize];
-                let vx = if rng.below(2) == 0 { -BALL_VX } else { BALL_VX };
+                let vx = self.serve_to * BALL_VX;
                 self.ball = Some(Ball {
                     x: 79,
                     y: 100 + rng.below(40) as i32,
@@ -170,8 +174,10 @@ impl Game for Pong {
         // Past the player's paddle (right) the opponent scores; past the
         // opponent's (left) the player does.
         let reward = if ball.x < 4 {
+            self.serve_to = -1;
             self.status.award(1)
         } else if ball.x > 156 {
+            self.serve_to = 1;
             self.opponent_score += 1;
             -1
         } else {

@@ -47,8 +47,13 @@ use std::sync::OnceLock;
 const ROWS: i32 = 7;
 const CUBES: u32 = 28;
 const ALL_CUBES: u32 = (1 << CUBES) - 1;
-const HOP_FRAMES: u32 = 16;
-const ENEMY_BEAT: u32 = 24;
+const HOP_FRAMES: u32 = 28;
+const ENEMY_BEAT: u32 = 40;
+/// Frames from the start, or from a lost life, until Q*bert may hop again:
+/// the ROM's death sequence and respawn (a random player's first points of
+/// a life come at least 45 agent steps, 180 frames, after the previous
+/// life was lost; measured with `benches/anchors/`).
+const RESPAWN: u32 = 160;
 /// Points per cube changed.
 pub const CUBE_POINTS: i32 = 25;
 /// Points for luring Coily off the pyramid.
@@ -225,7 +230,7 @@ impl Qbert {
                 }
             }
             None => {
-                self.busy = 40;
+                self.busy = RESPAWN;
                 self.falling = true;
                 0
             }
@@ -272,7 +277,7 @@ impl Game for Qbert {
             balls: [None; 2],
             coily: None,
             discs: [true; 2],
-            busy: 30,
+            busy: RESPAWN,
             falling: false,
             beat: 0,
             round: 0,
@@ -356,7 +361,7 @@ impl Game for Qbert {
         let me = self.qbert.cell();
         if on_pyramid(me) && self.enemy_cells().any(|e| e == me) {
             self.status.lose_life();
-            self.busy = 40;
+            self.busy = RESPAWN;
         }
         reward
     }
@@ -537,7 +542,7 @@ mod tests {
     fn hopping_off_costs_a_life_and_a_disc_lures_coily() {
         let (mut g, mut rng) = game();
         hop(&mut g, &mut rng, Action::LEFT);
-        for _ in 0..40 {
+        for _ in 0..RESPAWN {
             g.frame(Action::NOOP, &mut rng);
         }
         assert_eq!(g.status.lives(), 3);

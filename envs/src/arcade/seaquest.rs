@@ -59,7 +59,17 @@ pub const OXYGEN_MAX: i32 = 64;
 const OXYGEN_PERIOD: u32 = 32;
 /// Most divers aboard.
 pub const MAX_DIVERS: u32 = 6;
-const TORPEDO_SPEED: i32 = 4;
+const TORPEDO_SPEED: i32 = 5;
+/// How deep (pixels below the surface) the sub must dive before coming
+/// back up counts as surfacing: the ROM's threshold lies between 14 and 15
+/// (measured with `benches/anchors/`), so bobbing at the surface is safe.
+const DIVE_DEPTH: i32 = 15;
+/// Frames of a lost life's sequence (the sub's end, then the refill
+/// starts): the ROM's, measured from surfacing empty to the next life.
+const DEATH_FRAMES: u32 = 93;
+/// Frames per oxygen unit refilled at the surface: every life starts with
+/// an empty tank that fills in 128 frames before the sub may dive (the ROM).
+const REFILL_PERIOD: u32 = 2;
 
 /// What swims in a lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +113,12 @@ pub struct Seaquest {
     pub carried: u32,
     /// Rescue rounds completed.
     pub level: i32,
-    /// Whether the sub has been at the surface since it last dived.
+    /// Whether the sub has been at the surface since it last dived
+    /// `DIVE_DEPTH` pixels or more.
     surfaced: bool,
     tick: u32,
+    /// Frames left of a lost life's sequence, during which nothing moves.
+    dying: u32,
 }
 
 impl Seaquest {
@@ -113,8 +126,14 @@ impl Seaquest {
         Rect::new(self.sub.0, self.sub.1, SUB_W, SUB_H)
     }
 
-    fn enemy_speed(&self) -> i32 {
-        1 + (self.level / 2).min(2)
+    /// Pixels the enemies move this frame. Their speed is in eighths of a
+    /// pixel per frame: 3 on the first two levels (the ROM's sharks cross
+    /// 3 pixels every 8 frames, measured), 6 on the next two, 9 after;
+    /// spreading it over frames keeps positions whole pixels.
+    fn enemy_step(&self) -> i32 {
+        let eighths = 3 * (1 + (self.level / 2).min(2)) as u32;
+        let moved = |t: u32| (t as u64 * eighths as u64 / 8) as i32;
+        moved(self.tick) - moved(self.tick.wrapping_sub(1))
     }
 
     /// Points for an enemy at the current level.
@@ -131,9 +150,10 @@ impl Seaquest {
         self.enemies = [None; 4];
         self.shots = [None; 4];
         self.divers = [None; 4];
-        self.oxygen = OXYGEN_MAX;
+        self.oxygen = 0;
         self.carried = 0;
         self.surfaced = true;
+        self.dying = DEATH_FRAMES;
     }
 
     /// The sub has just come up: the rules of surfacing (see the module docs).
@@ -190,16 +210,21 @@ impl Game for Seaquest {
             enemies: [None; 4],
             shots: [None; 4],
             divers: [None; 4],
-            oxygen: OXYGEN_MAX,
+            oxygen: 0,
             carried: 0,
             level: 0,
             surfaced: true,
             tick: 0,
+            dying: 0,
         }
     }
 
     fn frame(&mut self, action: Action, rng: &mut Rng) -> i32 {
         self.tick = self.tick.wrapping_add(1);
+        if self.dying > 0 {
+            self.dying -= 1;
+            return 0;
+        }
         let mut reward = 0;
         // The sub: at the surface it refills before it may dive.
         let refilling = self.sub.1 == SURFACE && self.oxygen < OXYGEN_MAX;
@@ -217,9 +242,11 @@ impl Game for Seaquest {
             if !self.surfaced {
                 reward += self.surface();
             }
-            self.oxygen = (self.oxygen + 1).min(OXYGEN_MAX);
+            if self.tick.is_multiple_of(REFILL_PERIOD) {
+                self.oxygen = (self.oxygen + 1).min(OXYGEN_MAX);
+            }
         } else {
-            self.surfaced = false;
+            self.surfaced &= self.sub.1 < SURFACE + DIVE_DEPTH;
             if self.tick.is_multiple_of(OXYGEN_PERIOD) {
                 self.oxygen -= 1;
                 if self.oxygen <= 0 {
@@ -253,7 +280,7 @@ impl Game for Seaquest {
             }
         }
         // The lanes: enemies, their torpedoes, divers; spawns.
-        let speed = self.enemy_speed();
+        let speed = self.enemy_step();
         for lane in 0..LANES.len() {
             if let Some(e) = &mut self.enemies[lane] {
                 e.x += e.dir * speed;
