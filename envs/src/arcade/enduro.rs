@@ -1,16 +1,19 @@
-//! # Enduro (`enduro-v0`)
+//! # Enduro (`enduro-v1`)
 //!
 //! ## Description
 //! Atari 2600 Enduro (1983): an endurance race through days, overtaking a
 //! quota of cars before each day ends. Rules card — kept: accelerate (FIRE),
 //! brake (DOWN) and steer; +1 for each car overtaken and −1 for each car
-//! that overtakes you; a quota of 200 cars on the first day and 300 on each
-//! later one, the game over at the end of a day whose quota was not met;
-//! curves that push the car outwards in proportion to speed; grass that
-//! slows it; collisions that cost most of the speed; the day's phases —
+//! that overtakes you, but only to take back a pass you made — the counter
+//! of cars to pass never rises above the day's quota, so a player who never
+//! gets ahead scores 0, never less; a quota of 200 cars on the first day and
+//! 300 on each later one, the game over at the end of a day whose quota was
+//! not met; a day of 13,312 frames (3 min 42 s, the ROM's first day under
+//! ALE); curves that push the car outwards in proportion to speed; grass
+//! that slows it; collisions that cost most of the speed; the day's phases —
 //! day, dusk, night (you see only 300 units ahead), fog (150), dawn.
-//! Simplified: a day lasts 12,000 frames (3 min 20 s); traffic is at most
-//! six cars in three lanes, each at a constant speed; no snow or ice.
+//! Simplified: traffic is at most six cars in three lanes, each at a
+//! constant speed; no snow or ice.
 //!
 //! ## Action Space
 //! `discrete(9)`, ALE's minimal set: NOOP, FIRE (accelerate), RIGHT, LEFT,
@@ -24,7 +27,9 @@
 //! [`super`].
 //!
 //! ## Rewards
-//! +1 per car overtaken, −1 per car that overtakes you.
+//! +1 per car overtaken, −1 per car that overtakes you while you are ahead
+//! of the day's starting count (ALE's reward is the change of the ROM's
+//! counter of cars passed).
 //!
 //! ## Starting State
 //! Day 1, standing still in the middle of the road, no traffic.
@@ -37,6 +42,9 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
+//! - v1: being overtaken only takes back passes made; a 13,312-frame day
+//!   (issue 15). Random player, 30 episodes: return −162.4 → 0, length
+//!   3000 → 3328 agent steps (ROM: 0, 3328).
 //! - v0: first version.
 
 use super::game::{Action, Game, Status};

@@ -1,4 +1,4 @@
-//! # Seaquest (`seaquest-v0`)
+//! # Seaquest (`seaquest-v1`)
 //!
 //! ## Description
 //! Atari 2600 Seaquest (1983): a submarine shooting sharks and enemy subs,
@@ -6,13 +6,16 @@
 //! sharks and enemy subs cross (subs fire torpedoes along their lane),
 //! divers drifting across the lanes (up to six aboard), one torpedo of
 //! yours at a time in the direction the sub faces, oxygen that runs out
-//! under water (64 units, one per 32 frames: a life), surfacing — with no
-//! diver aboard a life is lost, with one to five one diver leaves, with six
-//! all leave for a bonus and the next level, where enemies are faster and
-//! worth more (20 + 10 per level, at most 90) — oxygen refilled at the
-//! surface before diving again, four lives. Simplified: one enemy per lane
-//! at a time, no surface patrol sub, the bonus is 50 per diver plus 20 per
-//! oxygen unit left.
+//! under water (64 units, one per 32 frames: a life), surfacing after a
+//! dive of 15 pixels or more — with no diver aboard a life is lost, with
+//! one to five one diver leaves, with six all leave for a bonus and the
+//! next level, where enemies are faster and worth more (20 + 10 per level,
+//! at most 90) — oxygen refilled at the surface before diving again, four
+//! lives; the ROM's timings (measured): each life starts with an empty tank
+//! that fills in 128 frames, a lost life takes 93 frames, enemies cross at
+//! 3/8 pixel per frame on the first two levels, the torpedo at 5.
+//! Simplified: one enemy per lane at a time, no surface patrol sub, the
+//! bonus is 50 per diver plus 20 per oxygen unit left.
 //!
 //! ## Action Space
 //! `discrete(18)`: ALE's minimal set for Seaquest is the full set (stick
@@ -28,7 +31,7 @@
 //! Points for each enemy shot and the bonus for surfacing with six divers.
 //!
 //! ## Starting State
-//! The sub at the surface, full oxygen, empty lanes.
+//! The sub at the surface with an empty tank filling up, empty lanes.
 //!
 //! ## Episode End
 //! Terminated when the last life is lost; truncated at the frame cap.
@@ -37,6 +40,10 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
+//! - v1: the ROM's timings (refill, lost life, enemy and torpedo speeds)
+//!   and its 15-pixel dive before surfacing counts (issue 15). Random
+//!   player, 30 episodes: return 20.7 → 65.3, length 114 → 501 agent steps
+//!   (ROM: 79, 538).
 //! - v0: first version.
 
 use super::game::{Action, Game, Status};
@@ -59,6 +66,7 @@ pub const OXYGEN_MAX: i32 = 64;
 const OXYGEN_PERIOD: u32 = 32;
 /// Most divers aboard.
 pub const MAX_DIVERS: u32 = 6;
+/// The sub's torpedo, pixels per frame (the ROM's, measured).
 const TORPEDO_SPEED: i32 = 5;
 /// How deep (pixels below the surface) the sub must dive before coming
 /// back up counts as surfacing: the ROM's threshold lies between 14 and 15
@@ -478,7 +486,42 @@ mod tests {
             g.frame(Action::NOOP, &mut rng);
         }
         assert_eq!(g.status.lives(), lives - 1);
-        assert_eq!((g.sub.1, g.oxygen), (SURFACE, OXYGEN_MAX));
+        assert_eq!((g.sub.1, g.oxygen), (SURFACE, 0));
+        // The lost life's sequence, then the refill: the sub stays up until full.
+        let mut frames = 0;
+        while g.oxygen < OXYGEN_MAX {
+            g.enemies = [None; 4];
+            g.shots = [None; 4];
+            g.frame(Action::DOWN, &mut rng);
+            assert_eq!(g.sub.1, SURFACE);
+            frames += 1;
+        }
+        let refill = REFILL_PERIOD * OXYGEN_MAX as u32;
+        assert!((DEATH_FRAMES + refill - 1..=DEATH_FRAMES + refill).contains(&frames));
+        g.frame(Action::DOWN, &mut rng);
+        assert_eq!(g.sub.1, SURFACE + 1);
+    }
+
+    #[test]
+    fn bobbing_at_the_surface_is_not_surfacing() {
+        let (mut g, mut rng) = game();
+        g.oxygen = OXYGEN_MAX;
+        let lives = g.status.lives();
+        for action in [Action::DOWN, Action::UP] {
+            for _ in 0..DIVE_DEPTH - 1 {
+                g.enemies = [None; 4];
+                g.frame(action, &mut rng);
+            }
+        }
+        assert_eq!((g.sub.1, g.status.lives()), (SURFACE, lives));
+        for action in [Action::DOWN, Action::UP] {
+            for _ in 0..DIVE_DEPTH {
+                g.enemies = [None; 4];
+                g.shots = [None; 4];
+                g.frame(action, &mut rng);
+            }
+        }
+        assert_eq!(g.status.lives(), lives - 1, "surfacing empty costs a life");
     }
 
     #[test]
