@@ -5,15 +5,15 @@
 //! opponent, first to 21 points. Rules card — kept: the player's paddle on
 //! the right, the computer's on the left, walls at the top and bottom, the
 //! ball's vertical speed set by where it meets the paddle (six zones, steeper
-//! at the edges), 21 points ends the match; the ROM's serve — 64 frames
+//! at the edges), 21 points ends the match; the ROM's serve — 63 frames
 //! after each point, towards whoever lost it (the opponent at the start), the
 //! ball crossing 1 pixel per frame (measured). The opponent follows the ball
 //! only while it approaches and at most 2 pixels per frame, so steep shots
 //! that it must chase across a bounce beat it — the skill to learn.
 //! Simplified: constant paddle speeds (no inertia), integer velocities
 //! (|vx| = 1, |vy| ≤ 3 pixels per frame, no speed-up during a rally). A
-//! random player wins a point or two more than on the ROM (−18.8 against
-//! −20.1 over 30 episodes) and its matches last 22% longer; both within the
+//! random player wins a point or two more than on the ROM (−18.9 against
+//! −20.1 over 30 episodes) and its matches last 20% longer; both within the
 //! suite's tolerance (`benches/README.md`), so we keep the simpler opponent.
 //!
 //! ## Action Space
@@ -39,9 +39,9 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
-//! - v1: the ROM's serve: a 64-frame pause, towards whoever lost the point,
+//! - v1: the ROM's serve: a 63-frame pause, towards whoever lost the point,
 //!   at 1 pixel per frame (issue 15). Random player, 30 episodes: return
-//!   −18.5 → −18.8, length 623 → 1136 agent steps (ROM: −20.1, 935).
+//!   −18.5 → −18.9, length 623 → 1119 agent steps (ROM: −20.1, 935).
 //! - v0: first version.
 
 use super::game::{Action, Game, Status};
@@ -63,7 +63,7 @@ const BALL_VX: i32 = 1;
 /// Vertical speed by the zone of the paddle the ball meets, top to bottom.
 const ZONE_VY: [i32; 6] = [-3, -2, -1, 1, 2, 3];
 /// Frames between a point and the next serve (the ROM's, measured).
-const SERVE_PAUSE: u32 = 64;
+const SERVE_PAUSE: u32 = 63;
 /// Points that win the match.
 pub const WINNING_SCORE: i32 = 21;
 
