@@ -18,8 +18,8 @@
 //! another beam go back to the horizon. Calibrated rather than measured:
 //! saucers enter rarely (a free slot fills with probability 1/750 a frame),
 //! the rate at which a random player's return and episode length match the
-//! ROM's (`benches/anchors/`); with the original 1/40 a random player died
-//! 4.7× sooner.
+//! ROM's (`benches/anchors/`); with v0's 1/40 (and the ROM's intro) its
+//! episodes were half the ROM's length.
 //!
 //! ## Action Space
 //! `discrete(9)`, ALE's minimal set: NOOP, FIRE, UP (torpedo), RIGHT, LEFT,
@@ -70,6 +70,9 @@ const INTRO: u32 = 460;
 /// Frames of the ROM's lost-life sequence before the next life's intro
 /// (measured: ~220 frames from the ship's end to the lives counter).
 const DEATH: u32 = 220;
+/// A free saucer slot fills with probability 1 / `ENTRY_ODDS` a frame
+/// (calibrated, see the rules card).
+const ENTRY_ODDS: u64 = 750;
 /// Points of a saucer.
 pub const SAUCER_POINTS: i32 = 44;
 /// Points of the sector sentinel.
@@ -262,7 +265,7 @@ impl Game for BeamRider {
                     }
                     self.saucers[i] = Some(s);
                 }
-                None if self.remaining as usize > i && rng.below(750) == 0 => {
+                None if self.remaining as usize > i && rng.below(ENTRY_ODDS) == 0 => {
                     self.saucers[i] = Some(Saucer {
                         beam: rng.below(BEAMS as u64) as i32,
                         z: DEPTH,

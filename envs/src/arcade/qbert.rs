@@ -12,7 +12,7 @@
 //! hop by hop; two flying discs at the sides (rows 3) that carry Q*bert to
 //! the top, and lure a chasing Coily off the edge for 500; four lives; the
 //! ROM's pace — a life (and the game) starts with a 160-frame pause before
-//! Q*bert may hop (measured).
+//! Q*bert may hop (from the ROM's shortest lives, measured).
 //! Simplified: one colour change per cube on every round; no green ball,
 //! Slick, Sam, Ugg or Wrongway; enemies hop on a fixed beat (every 40
 //! frames, Q*bert's hop takes 28: calibrated, a random player's points come
