@@ -69,6 +69,9 @@ const ROW_COLORS: [[u8; 3]; ROWS] = [
 const PADDLE_Y: i32 = 189;
 const PADDLE_H: i32 = 4;
 const PADDLE_W: i32 = 16;
+/// Paddle speed, pixels per frame: the ROM's top speed, which its paddle
+/// reaches within 5 frames of holding the stick (measured; ours has no
+/// acceleration).
 const PADDLE_SPEED: i32 = 6;
 const BALL_W: i32 = 2;
 const BALL_H: i32 = 4;
