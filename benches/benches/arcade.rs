@@ -13,13 +13,13 @@ use trustbench_benches::thread_time;
 use trustbench_envs::{EnvConfig, Rng, Space, VecEnv, resolve_spec};
 
 const GAMES: [&str; 7] = [
-    "beamrider-v0",
-    "breakout-v0",
-    "enduro-v0",
-    "pong-v0",
-    "qbert-v0",
-    "seaquest-v0",
-    "spaceinvaders-v0",
+    "beamrider-v1",
+    "breakout-v1",
+    "enduro-v1",
+    "pong-v1",
+    "qbert-v1",
+    "seaquest-v1",
+    "spaceinvaders-v1",
 ];
 
 fn steps_per_cpu_second(c: &mut Criterion, view: &str, steps: u64) {

@@ -187,7 +187,7 @@ impl EnvConfig {
         self.spec
     }
 
-    /// The versioned id (`breakout-v0`).
+    /// The versioned id (`breakout-v1`).
     pub fn id(&self) -> &'static str {
         self.spec.id
     }
@@ -327,37 +327,37 @@ static REGISTRY: &[EnvSpec] = &[
         Ant::new(Config::ant())
     ),
     arcade!(
-        "beamrider-v0",
+        "beamrider-v1",
         arcade::BeamRider,
         "Arcade (ALE): Beam Rider — shoot saucers on five beams, torpedo the sector sentinel"
     ),
     arcade!(
-        "breakout-v0",
+        "breakout-v1",
         arcade::Breakout,
         "Arcade (ALE): Breakout — bounce the ball off the paddle into six rows of bricks"
     ),
     arcade!(
-        "enduro-v0",
+        "enduro-v1",
         arcade::Enduro,
         "Arcade (ALE): Enduro — overtake cars on a day's endurance race"
     ),
     arcade!(
-        "pong-v0",
+        "pong-v1",
         arcade::Pong,
         "Arcade (ALE): Pong — paddle duel against a scripted opponent, first to 21"
     ),
     arcade!(
-        "qbert-v0",
+        "qbert-v1",
         arcade::Qbert,
         "Arcade (ALE): Q*bert — hop a pyramid of cubes to recolour them, dodge the enemies"
     ),
     arcade!(
-        "seaquest-v0",
+        "seaquest-v1",
         arcade::Seaquest,
         "Arcade (ALE): Seaquest — submarine, sharks, divers and oxygen"
     ),
     arcade!(
-        "spaceinvaders-v0",
+        "spaceinvaders-v1",
         arcade::SpaceInvaders,
         "Arcade (ALE): Space Invaders — a marching, descending, shooting formation; shields"
     ),

@@ -302,7 +302,7 @@ fn the_2015_preset_turns_sticky_actions_off_and_options_are_checked() {
     );
     let e = settings(&[("preset", "2013")]).unwrap_err();
     assert!(e.contains("'2013'") && e.contains("default | 2015"), "{e}");
-    assert!(resolve("spaceinvaders").unwrap().id() == "spaceinvaders-v0");
+    assert!(resolve("spaceinvaders").unwrap().id() == "spaceinvaders-v1");
 }
 
 /// Total reward of `steps` steps (autoreset) of the scripted policy, or of

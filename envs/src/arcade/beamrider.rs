@@ -1,4 +1,4 @@
-//! # Beam Rider (`beamrider-v0`)
+//! # Beam Rider (`beamrider-v1`)
 //!
 //! ## Description
 //! Atari 2600 Beam Rider (1984): a ship at the bottom of five beams that
@@ -9,11 +9,17 @@
 //! sector sentinel; saucers that descend, hop between beams and drop bombs;
 //! 15 saucers per sector, then the sentinel crosses the horizon; points
 //! (44 a saucer, 300 the sentinel, a sector bonus of 100 × sector); three
-//! lives, lost to a saucer reaching the ship's beam or a bomb hitting it.
+//! lives, lost to a saucer reaching the ship's beam or a bomb hitting it;
+//! the ROM's timings — each sector, and each life, opens with a 460-frame
+//! intro before the saucers come, and a lost life takes 220 frames more.
 //! Simplified: positions along a beam are a depth (0 at the ship, 160 at
 //! the horizon) with the perspective applied only when drawing; no
 //! chirpers, blockers or rejuvenators; saucers that reach the bottom of
-//! another beam go back to the horizon.
+//! another beam go back to the horizon. Calibrated rather than measured:
+//! saucers enter rarely (a free slot fills with probability 1/750 a frame),
+//! the rate at which a random player's return and episode length match the
+//! ROM's (`benches/anchors/`); with v0's 1/40 (and the ROM's intro) its
+//! episodes were half the ROM's length.
 //!
 //! ## Action Space
 //! `discrete(9)`, ALE's minimal set: NOOP, FIRE, UP (torpedo), RIGHT, LEFT,
@@ -28,7 +34,7 @@
 //! Points as listed above.
 //!
 //! ## Starting State
-//! Sector 1, the ship on the middle beam, no enemy yet.
+//! Sector 1, the ship on the middle beam, the intro before the saucers.
 //!
 //! ## Episode End
 //! Terminated when the last life is lost; truncated at the frame cap.
@@ -37,10 +43,13 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
+//! - v1: the ROM's intro and lost-life timings, rare saucer entries
+//!   (issue 15). Random player, 30 episodes: return 392 → 317, length 272 →
+//!   1346 agent steps (ROM: 321, 1286).
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
 const BEAMS: i32 = 5;
@@ -55,6 +64,15 @@ const TORPEDO_SPEED: i32 = 6;
 const BOMB_SPEED: i32 = 3;
 /// How close (in depth) two things on a beam must be to collide.
 const REACH: i32 = 5;
+/// Frames from the start of a sector (or of a life) until the saucers come:
+/// the ROM's sector intro (460 frames of a random player's game, measured).
+const INTRO: u32 = 460;
+/// Frames of the ROM's lost-life sequence before the next life's intro
+/// (measured: ~220 frames from the ship's end to the lives counter).
+const DEATH: u32 = 220;
+/// A free saucer slot fills with probability 1 / `ENTRY_ODDS` a frame
+/// (calibrated, see the rules card).
+const ENTRY_ODDS: u64 = 750;
 /// Points of a saucer.
 pub const SAUCER_POINTS: i32 = 44;
 /// Points of the sector sentinel.
@@ -106,7 +124,7 @@ impl BeamRider {
         self.remaining = SAUCERS_PER_SECTOR;
         self.torpedoes = TORPEDOES;
         self.sentinel = None;
-        self.hold = 60;
+        self.hold = INTRO;
         bonus
     }
 
@@ -116,7 +134,7 @@ impl BeamRider {
         self.bombs = [None; 3];
         self.laser = None;
         self.torpedo = None;
-        self.hold = 60;
+        self.hold = DEATH + INTRO;
     }
 
     /// A projectile moving up its beam: what it hit, by index of `saucers`.
@@ -165,7 +183,7 @@ impl Game for BeamRider {
             remaining: SAUCERS_PER_SECTOR,
             sentinel: None,
             sector: 1,
-            hold: 60,
+            hold: INTRO,
         }
     }
 
@@ -247,7 +265,7 @@ impl Game for BeamRider {
                     }
                     self.saucers[i] = Some(s);
                 }
-                None if self.remaining as usize > i && rng.below(40) == 0 => {
+                None if self.remaining as usize > i && rng.below(ENTRY_ODDS) == 0 => {
                     self.saucers[i] = Some(Saucer {
                         beam: rng.below(BEAMS as u64) as i32,
                         z: DEPTH,
@@ -340,7 +358,7 @@ impl Game for BeamRider {
         for i in 0..self.torpedoes as i32 {
             s.rect(Rect::new(8 + 6 * i, 6, 4, 6), [252, 144, 84]);
         }
-        s.hud(&self.status, [252, 188, 116]);
+        self.status.draw(s, [252, 188, 116]);
     }
 
     /// Torpedo the sentinel when it is over the ship's beam; leave a beam a
@@ -389,6 +407,19 @@ mod tests {
         let mut g = BeamRider::new(&mut rng);
         g.hold = 0;
         (g, rng)
+    }
+
+    #[test]
+    fn saucers_come_only_after_the_intro_which_a_lost_life_replays() {
+        let mut rng = Rng::new(1);
+        let mut g = BeamRider::new(&mut rng);
+        for _ in 0..INTRO {
+            g.frame(Action::FIRE, &mut rng);
+            assert!(g.saucers.iter().all(Option::is_none));
+        }
+        g.bombs[0] = Some(Saucer { beam: 2, z: 1 });
+        g.frame(Action::NOOP, &mut rng);
+        assert_eq!((g.status.lives(), g.hold), (2, DEATH + INTRO));
     }
 
     #[test]

@@ -1,16 +1,19 @@
-//! # Enduro (`enduro-v0`)
+//! # Enduro (`enduro-v1`)
 //!
 //! ## Description
 //! Atari 2600 Enduro (1983): an endurance race through days, overtaking a
 //! quota of cars before each day ends. Rules card — kept: accelerate (FIRE),
 //! brake (DOWN) and steer; +1 for each car overtaken and −1 for each car
-//! that overtakes you; a quota of 200 cars on the first day and 300 on each
-//! later one, the game over at the end of a day whose quota was not met;
-//! curves that push the car outwards in proportion to speed; grass that
-//! slows it; collisions that cost most of the speed; the day's phases —
+//! that overtakes you, but only to take back a pass you made — the counter
+//! of cars to pass never rises above the day's quota, so a player who never
+//! gets ahead scores 0, never less; a quota of 200 cars on the first day and
+//! 300 on each later one, the game over at the end of a day whose quota was
+//! not met; a day of 13,312 frames (3 min 42 s, the ROM's first day under
+//! ALE); curves that push the car outwards in proportion to speed; grass
+//! that slows it; collisions that cost most of the speed; the day's phases —
 //! day, dusk, night (you see only 300 units ahead), fog (150), dawn.
-//! Simplified: a day lasts 12,000 frames (3 min 20 s); traffic is at most
-//! six cars in three lanes, each at a constant speed; no snow or ice.
+//! Simplified: traffic is at most six cars in three lanes, each at a
+//! constant speed; no snow or ice.
 //!
 //! ## Action Space
 //! `discrete(9)`, ALE's minimal set: NOOP, FIRE (accelerate), RIGHT, LEFT,
@@ -24,7 +27,9 @@
 //! [`super`].
 //!
 //! ## Rewards
-//! +1 per car overtaken, −1 per car that overtakes you.
+//! +1 per car overtaken, −1 per car that overtakes you while you are ahead
+//! of the day's starting count (ALE's reward is the change of the ROM's
+//! counter of cars passed).
 //!
 //! ## Starting State
 //! Day 1, standing still in the middle of the road, no traffic.
@@ -37,10 +42,13 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
+//! - v1: being overtaken only takes back passes made; a 13,312-frame day
+//!   (issue 15). Random player, 30 episodes: return −162.4 → 0, length
+//!   3000 → 3328 agent steps (ROM: 0, 3328).
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
 /// Sub-units per distance unit: speeds and distances are fixed-point.
@@ -57,8 +65,10 @@ const LANES: [i32; 3] = [-30, 0, 30];
 const AHEAD: i32 = 900;
 const SPAWN: i32 = 600;
 const BEHIND: i32 = -100;
-/// Frames in a day.
-pub const DAY_FRAMES: u32 = 12_000;
+/// Frames in a day: 3 min 42 s, the ROM's first day as ALE plays it (a
+/// random player, who never meets the quota, lasts 3,328 agent steps of 4
+/// frames, measured with `benches/anchors/`).
+pub const DAY_FRAMES: u32 = 13_312;
 /// Cars to overtake on the first day and on later days.
 pub const QUOTAS: [i32; 2] = [200, 300];
 
@@ -106,6 +116,11 @@ impl Enduro {
             16..=17 => 150,
             _ => 600,
         }
+    }
+
+    /// Cars to overtake on the current day.
+    fn day_quota(&self) -> i32 {
+        QUOTAS[usize::from(self.day > 1)]
     }
 
     fn visible(&self, c: &Car) -> bool {
@@ -206,7 +221,13 @@ impl Game for Enduro {
             }
             *slot = (BEHIND * FIX..=AHEAD * FIX).contains(&c.d).then_some(c);
         }
-        self.quota -= reward;
+        // The counter of cars to pass never rises above the day's quota:
+        // cars overtaking you only take back passes you made (the ROM's
+        // rule; ALE's reward is the counter's change, so a player who never
+        // gets ahead scores 0, not less).
+        let quota = (self.quota - reward).min(self.day_quota());
+        let reward = self.quota - quota;
+        self.quota = quota;
         self.status.award(reward);
         if let Some(slot) = self.cars.iter_mut().find(|c| c.is_none())
             && rng.below(30) == 0
@@ -239,7 +260,7 @@ impl Game for Enduro {
             } else {
                 self.day += 1;
                 self.time = 0;
-                self.quota = QUOTAS[1];
+                self.quota = self.day_quota();
             }
         }
         reward
@@ -260,8 +281,7 @@ impl Game for Enduro {
             _ => {}
         }
         grid.gauge(3, self.speed as f64 / MAX_SPEED as f64);
-        let quota = QUOTAS[usize::from(self.day > 1)];
-        grid.gauge(4, self.quota.max(0) as f64 / quota as f64);
+        grid.gauge(4, self.quota.max(0) as f64 / self.day_quota() as f64);
     }
 
     fn draw(&self, s: &mut Screen) {
@@ -368,6 +388,14 @@ mod tests {
         });
         assert_eq!(g.frame(Action::NOOP, &mut rng), -1);
         assert_eq!(g.quota, QUOTAS[0]);
+        // With no pass left to take back, being overtaken costs nothing.
+        g.cars[1] = Some(Car {
+            x: -30,
+            d: -10,
+            speed: 40,
+        });
+        assert_eq!(g.frame(Action::NOOP, &mut rng), 0);
+        assert_eq!((g.status.score(), g.quota), (0, QUOTAS[0]));
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! What every game shares: the joystick, the [`Game`] contract, score and
-//! lives bookkeeping, and rectangle geometry.
+//! What every game shares: the joystick, the [`Game`] contract, and score
+//! and lives bookkeeping (with the heads-up display that shows them).
 
-use super::screen::{Grid, Screen};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
+use crate::render::Rgb;
 
 /// One of ALE's 18 joystick actions, in ALE's numbering (`NOOP` = 0 …
 /// `DOWNLEFTFIRE` = 17). Games read it as a direction plus the button, so
@@ -170,40 +171,14 @@ impl Status {
     pub fn over(&self) -> bool {
         self.over
     }
-}
 
-/// An axis-aligned rectangle in screen pixels: `[x, x + w) × [y, y + h)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rect {
-    /// Left edge.
-    pub x: i32,
-    /// Top edge.
-    pub y: i32,
-    /// Width.
-    pub w: i32,
-    /// Height.
-    pub h: i32,
-}
-
-impl Rect {
-    /// `[x, x + w) × [y, y + h)`.
-    pub const fn new(x: i32, y: i32, w: i32, h: i32) -> Rect {
-        Rect { x, y, w, h }
-    }
-
-    /// Whether the two rectangles share a pixel.
-    pub fn overlaps(&self, o: &Rect) -> bool {
-        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
-    }
-
-    /// Horizontal centre.
-    pub fn cx(&self) -> i32 {
-        self.x + self.w / 2
-    }
-
-    /// Vertical centre.
-    pub fn cy(&self) -> i32 {
-        self.y + self.h / 2
+    /// The usual heads-up display: the score at the top centre, a pip per
+    /// spare life at the top right.
+    pub fn draw(&self, screen: &mut Screen, color: Rgb) {
+        screen.number(96, 4, self.score, color);
+        for i in 0..self.lives.saturating_sub(1).min(8) as i32 {
+            screen.rect(Rect::new(150 - 6 * i, 6, 4, 6), color);
+        }
     }
 }
 

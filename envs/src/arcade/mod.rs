@@ -53,10 +53,10 @@ pub use ale::{Arcade, FRAME_SKIP, GRID, MAX_FRAMES, OPTIONS, STICKY, Settings, V
 pub use beamrider::BeamRider;
 pub use breakout::Breakout;
 pub use enduro::Enduro;
-pub use game::{Action, Game, Rect, Status};
+pub use game::{Action, Game, Status};
 pub use pixels::{DOWNSAMPLED, Preprocess};
 pub use pong::Pong;
 pub use qbert::Qbert;
-pub use screen::{Grid, HEIGHT, Screen, WIDTH};
+pub use screen::{Grid, HEIGHT, Rect, Screen, WIDTH};
 pub use seaquest::Seaquest;
 pub use spaceinvaders::SpaceInvaders;

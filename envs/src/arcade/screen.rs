@@ -1,13 +1,13 @@
 //! The two ways a game shows itself: a [`Screen`] of 160 × 210 pixels (RGB,
 //! or grayscale drawn directly when only grayscale is needed), and a
 //! [`Grid`], the compact view's small boolean map with one channel per
-//! object kind (as MinAtar's 10 × 10 × n state).
+//! object kind (as MinAtar's 10 × 10 × n state), both addressed in [`Rect`]s
+//! of screen pixels. Nothing here knows about games: they draw on these.
 //!
 //! Games draw only filled rectangles and 8-pixel-wide bitmaps, as the
 //! Atari 2600 did, so a frame costs a memset and a few hundred short row
 //! fills.
 
-use super::game::{Rect, Status};
 use crate::render::Rgb;
 
 /// Screen width, pixels (the Atari 2600's, as ALE reports it).
@@ -19,6 +19,41 @@ pub const HEIGHT: usize = 210;
 /// `cvtColor(RGB2GRAY)`): `Y = 0.299 R + 0.587 G + 0.114 B`, rounded.
 pub fn luma([r, g, b]: Rgb) -> u8 {
     ((299 * r as u32 + 587 * g as u32 + 114 * b as u32 + 500) / 1000) as u8
+}
+
+/// An axis-aligned rectangle in screen pixels: `[x, x + w) × [y, y + h)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: i32,
+    /// Top edge.
+    pub y: i32,
+    /// Width.
+    pub w: i32,
+    /// Height.
+    pub h: i32,
+}
+
+impl Rect {
+    /// `[x, x + w) × [y, y + h)`.
+    pub const fn new(x: i32, y: i32, w: i32, h: i32) -> Rect {
+        Rect { x, y, w, h }
+    }
+
+    /// Whether the two rectangles share a pixel.
+    pub fn overlaps(&self, o: &Rect) -> bool {
+        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+
+    /// Horizontal centre.
+    pub fn cx(&self) -> i32 {
+        self.x + self.w / 2
+    }
+
+    /// Vertical centre.
+    pub fn cy(&self) -> i32 {
+        self.y + self.h / 2
+    }
 }
 
 /// A 160 × 210 frame being drawn, one byte per pixel (grayscale) or three (RGB).
@@ -167,15 +202,6 @@ impl Screen {
         }
         if value < 0 {
             self.rect(Rect::new(x + 1, y + 4, 5, 2), color);
-        }
-    }
-
-    /// The usual heads-up display: score at the top centre, a pip per
-    /// spare life at the top right.
-    pub fn hud(&mut self, status: &Status, color: Rgb) {
-        self.number(96, 4, status.score(), color);
-        for i in 0..status.lives().saturating_sub(1).min(8) as i32 {
-            self.rect(Rect::new(150 - 6 * i, 6, 4, 6), color);
         }
     }
 

@@ -1,4 +1,4 @@
-//! # Seaquest (`seaquest-v0`)
+//! # Seaquest (`seaquest-v1`)
 //!
 //! ## Description
 //! Atari 2600 Seaquest (1983): a submarine shooting sharks and enemy subs,
@@ -6,13 +6,16 @@
 //! sharks and enemy subs cross (subs fire torpedoes along their lane),
 //! divers drifting across the lanes (up to six aboard), one torpedo of
 //! yours at a time in the direction the sub faces, oxygen that runs out
-//! under water (64 units, one per 32 frames: a life), surfacing — with no
-//! diver aboard a life is lost, with one to five one diver leaves, with six
-//! all leave for a bonus and the next level, where enemies are faster and
-//! worth more (20 + 10 per level, at most 90) — oxygen refilled at the
-//! surface before diving again, four lives. Simplified: one enemy per lane
-//! at a time, no surface patrol sub, the bonus is 50 per diver plus 20 per
-//! oxygen unit left.
+//! under water (64 units, one per 32 frames: a life), surfacing after a
+//! dive of 14 pixels or more — with no diver aboard a life is lost, with
+//! one to five one diver leaves, with six all leave for a bonus and the
+//! next level, where enemies are faster and worth more (20 + 10 per level,
+//! at most 90) — oxygen refilled at the surface before diving again, four
+//! lives; the ROM's timings (measured): each life starts with an empty tank
+//! that fills in 128 frames, a lost life takes 93 frames, enemies cross at
+//! 3/8 pixel per frame on the first two levels, the torpedo at 5.
+//! Simplified: one enemy per lane at a time, no surface patrol sub, the
+//! bonus is 50 per diver plus 20 per oxygen unit left.
 //!
 //! ## Action Space
 //! `discrete(18)`: ALE's minimal set for Seaquest is the full set (stick
@@ -28,7 +31,7 @@
 //! Points for each enemy shot and the bonus for surfacing with six divers.
 //!
 //! ## Starting State
-//! The sub at the surface, full oxygen, empty lanes.
+//! The sub at the surface with an empty tank filling up, empty lanes.
 //!
 //! ## Episode End
 //! Terminated when the last life is lost; truncated at the frame cap.
@@ -37,10 +40,14 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
+//! - v1: the ROM's timings (refill, lost life, enemy and torpedo speeds)
+//!   and its 14-pixel dive before surfacing counts (issue 15). Random
+//!   player, 30 episodes: return 20.7 → 60.0, length 114 → 493 agent steps
+//!   (ROM: 79, 538; over 300 episodes ours average 77, 533).
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
 const SURFACE: i32 = 46;
@@ -59,7 +66,19 @@ pub const OXYGEN_MAX: i32 = 64;
 const OXYGEN_PERIOD: u32 = 32;
 /// Most divers aboard.
 pub const MAX_DIVERS: u32 = 6;
-const TORPEDO_SPEED: i32 = 4;
+/// The sub's torpedo, pixels per frame (the ROM's, measured).
+const TORPEDO_SPEED: i32 = 5;
+/// How deep (pixels below the surface) the sub must dive before coming
+/// back up counts as surfacing: on the ROM a 14-pixel dive counts and a
+/// 13-pixel one does not (measured with `benches/anchors/`), so bobbing at
+/// the surface is safe.
+const DIVE_DEPTH: i32 = 14;
+/// Frames of a lost life's sequence (the sub's end, then the refill
+/// starts): the ROM's, measured from surfacing empty to the next life.
+const DEATH_FRAMES: u32 = 93;
+/// Frames per oxygen unit refilled at the surface: every life starts with
+/// an empty tank that fills in 128 frames before the sub may dive (the ROM).
+const REFILL_PERIOD: u32 = 2;
 
 /// What swims in a lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +122,12 @@ pub struct Seaquest {
     pub carried: u32,
     /// Rescue rounds completed.
     pub level: i32,
-    /// Whether the sub has been at the surface since it last dived.
+    /// Whether the sub has been at the surface since it last dived
+    /// `DIVE_DEPTH` pixels or more.
     surfaced: bool,
     tick: u32,
+    /// Frames left of a lost life's sequence, during which nothing moves.
+    dying: u32,
 }
 
 impl Seaquest {
@@ -113,8 +135,14 @@ impl Seaquest {
         Rect::new(self.sub.0, self.sub.1, SUB_W, SUB_H)
     }
 
-    fn enemy_speed(&self) -> i32 {
-        1 + (self.level / 2).min(2)
+    /// Pixels the enemies move this frame. Their speed is in eighths of a
+    /// pixel per frame: 3 on the first two levels (the ROM's sharks cross
+    /// 3 pixels every 8 frames, measured), 6 on the next two, 9 after;
+    /// spreading it over frames keeps positions whole pixels.
+    fn enemy_step(&self) -> i32 {
+        let eighths = 3 * (1 + (self.level / 2).min(2)) as u32;
+        let moved = |t: u32| (t as u64 * eighths as u64 / 8) as i32;
+        moved(self.tick) - moved(self.tick.wrapping_sub(1))
     }
 
     /// Points for an enemy at the current level.
@@ -131,9 +159,10 @@ impl Seaquest {
         self.enemies = [None; 4];
         self.shots = [None; 4];
         self.divers = [None; 4];
-        self.oxygen = OXYGEN_MAX;
+        self.oxygen = 0;
         self.carried = 0;
         self.surfaced = true;
+        self.dying = DEATH_FRAMES;
     }
 
     /// The sub has just come up: the rules of surfacing (see the module docs).
@@ -190,16 +219,21 @@ impl Game for Seaquest {
             enemies: [None; 4],
             shots: [None; 4],
             divers: [None; 4],
-            oxygen: OXYGEN_MAX,
+            oxygen: 0,
             carried: 0,
             level: 0,
             surfaced: true,
             tick: 0,
+            dying: 0,
         }
     }
 
     fn frame(&mut self, action: Action, rng: &mut Rng) -> i32 {
         self.tick = self.tick.wrapping_add(1);
+        if self.dying > 0 {
+            self.dying -= 1;
+            return 0;
+        }
         let mut reward = 0;
         // The sub: at the surface it refills before it may dive.
         let refilling = self.sub.1 == SURFACE && self.oxygen < OXYGEN_MAX;
@@ -217,9 +251,11 @@ impl Game for Seaquest {
             if !self.surfaced {
                 reward += self.surface();
             }
-            self.oxygen = (self.oxygen + 1).min(OXYGEN_MAX);
+            if self.tick.is_multiple_of(REFILL_PERIOD) {
+                self.oxygen = (self.oxygen + 1).min(OXYGEN_MAX);
+            }
         } else {
-            self.surfaced = false;
+            self.surfaced &= self.sub.1 < SURFACE + DIVE_DEPTH;
             if self.tick.is_multiple_of(OXYGEN_PERIOD) {
                 self.oxygen -= 1;
                 if self.oxygen <= 0 {
@@ -253,7 +289,7 @@ impl Game for Seaquest {
             }
         }
         // The lanes: enemies, their torpedoes, divers; spawns.
-        let speed = self.enemy_speed();
+        let speed = self.enemy_step();
         for lane in 0..LANES.len() {
             if let Some(e) = &mut self.enemies[lane] {
                 e.x += e.dir * speed;
@@ -397,7 +433,7 @@ impl Game for Seaquest {
         for i in 0..self.carried as i32 {
             s.rect(Rect::new(48 + 10 * i, 182, 6, 8), [66, 72, 200]);
         }
-        s.hud(&self.status, YELLOW);
+        self.status.draw(s, YELLOW);
     }
 
     /// Surface when oxygen runs low or six divers are aboard; otherwise
@@ -451,7 +487,42 @@ mod tests {
             g.frame(Action::NOOP, &mut rng);
         }
         assert_eq!(g.status.lives(), lives - 1);
-        assert_eq!((g.sub.1, g.oxygen), (SURFACE, OXYGEN_MAX));
+        assert_eq!((g.sub.1, g.oxygen), (SURFACE, 0));
+        // The lost life's sequence, then the refill: the sub stays up until full.
+        let mut frames = 0;
+        while g.oxygen < OXYGEN_MAX {
+            g.enemies = [None; 4];
+            g.shots = [None; 4];
+            g.frame(Action::DOWN, &mut rng);
+            assert_eq!(g.sub.1, SURFACE);
+            frames += 1;
+        }
+        let refill = REFILL_PERIOD * OXYGEN_MAX as u32;
+        assert!((DEATH_FRAMES + refill - 1..=DEATH_FRAMES + refill).contains(&frames));
+        g.frame(Action::DOWN, &mut rng);
+        assert_eq!(g.sub.1, SURFACE + 1);
+    }
+
+    #[test]
+    fn bobbing_at_the_surface_is_not_surfacing() {
+        let (mut g, mut rng) = game();
+        g.oxygen = OXYGEN_MAX;
+        let lives = g.status.lives();
+        for action in [Action::DOWN, Action::UP] {
+            for _ in 0..DIVE_DEPTH - 1 {
+                g.enemies = [None; 4];
+                g.frame(action, &mut rng);
+            }
+        }
+        assert_eq!((g.sub.1, g.status.lives()), (SURFACE, lives));
+        for action in [Action::DOWN, Action::UP] {
+            for _ in 0..DIVE_DEPTH {
+                g.enemies = [None; 4];
+                g.shots = [None; 4];
+                g.frame(action, &mut rng);
+            }
+        }
+        assert_eq!(g.status.lives(), lives - 1, "surfacing empty costs a life");
     }
 
     #[test]

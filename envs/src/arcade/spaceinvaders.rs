@@ -1,17 +1,21 @@
-//! # Space Invaders (`spaceinvaders-v0`)
+//! # Space Invaders (`spaceinvaders-v1`)
 //!
 //! ## Description
 //! Atari 2600 Space Invaders (1980): a laser cannon under a formation of
 //! six rows of six invaders. Rules card — kept: the formation marching
 //! sideways, dropping and reversing at the edges and speeding up as it
 //! thins (a step every `1 + alive / 2` frames); invaders bombing from the
-//! lowest invader of a random column; one cannon shot on screen at a time;
-//! three shields that shots and bombs erode block by block; a mystery ship
-//! crossing the top now and then; points by row (5 at the bottom … 30 at the
-//! top, 200 for the mystery ship); three lives; a new, lower wave when one
-//! is cleared; game over when the invaders land. Simplified: one sprite per
-//! invader row (no animation frames), at most three bombs, invaders do not
-//! eat the shields.
+//! lowest invader of a random column; one cannon shot on screen at a time,
+//! crossing the screen at 2 pixels per frame; a 128-frame pause at the
+//! start before anything moves (both the ROM's, measured); three shields
+//! that shots and bombs erode block by block; points by row (5 at the
+//! bottom … 30 at the top); three lives; a new, lower wave when one is
+//! cleared; game over when the invaders land. A mystery ship (200 points)
+//! crosses the top rarely — on average once every 8,000 frames: the ROM
+//! showed a random player none in 40,000 frames, and at ours' former rate
+//! (once every 900) it paid a random player a third of its score.
+//! Simplified: one sprite per invader row (no animation frames), at most
+//! three bombs, invaders do not eat the shields.
 //!
 //! ## Action Space
 //! `discrete(6)`, ALE's minimal set: NOOP, FIRE, RIGHT, LEFT, RIGHTFIRE,
@@ -25,7 +29,8 @@
 //! The points of each invader (row value) or mystery ship hit.
 //!
 //! ## Starting State
-//! A full formation at the top left, the cannon at the left, full shields.
+//! A full formation at the top left, the cannon at the left, full shields,
+//! all still for the start pause.
 //!
 //! ## Episode End
 //! Terminated when the last life is lost or the invaders reach the cannon's
@@ -35,10 +40,13 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
+//! - v1: the ROM's shot speed (2 instead of 5 pixels per frame) and start
+//!   pause, a rare mystery ship (issue 15). Random player, 30 episodes:
+//!   return 408 → 141, length 540 → 570 agent steps (ROM: 149, 508).
 //! - v0: first version.
 
-use super::game::{Action, Game, Rect, Status};
-use super::screen::{Grid, Screen, bit_runs};
+use super::game::{Action, Game, Status};
+use super::screen::{Grid, Rect, Screen, bit_runs};
 use crate::Rng;
 
 const ROWS: usize = 6;
@@ -54,7 +62,18 @@ const RIGHT: i32 = 152;
 const CANNON_Y: i32 = 180;
 const CANNON_W: i32 = 8;
 const CANNON_H: i32 = 8;
-const SHOT_SPEED: i32 = 5;
+/// The cannon's shot, pixels per frame: the ROM's crosses the screen at 2
+/// (measured), so a shot that misses keeps the cannon from firing for ~75
+/// frames.
+const SHOT_SPEED: i32 = 2;
+/// Frames at the start of the game before the invaders march and the cannon
+/// may move or fire (the ROM's 128, measured).
+const START_PAUSE: u32 = 128;
+/// The mystery ship appears with probability 1 / `UFO_ODDS` a frame. The
+/// ROM showed a random player none in 40,000 frames (measured), so ours is
+/// rare too: on average once every 8,000 frames, while a random episode
+/// lasts ~2,000.
+const UFO_ODDS: u64 = 8000;
 const BOMB_SPEED: i32 = 2;
 const SHIELD_Y: i32 = 156;
 const SHIELD_X: [i32; 3] = [32, 72, 112];
@@ -101,6 +120,8 @@ pub struct SpaceInvaders {
     pub ufo: Option<(i32, i32)>,
     /// Frames before a destroyed cannon comes back.
     respawn: u32,
+    /// Frames before anything moves at the start of the game.
+    pause: u32,
     wave: i32,
 }
 
@@ -243,11 +264,16 @@ impl Game for SpaceInvaders {
             shields: [SHIELD_FULL; 3],
             ufo: None,
             respawn: 0,
+            pause: START_PAUSE,
             wave: 0,
         }
     }
 
     fn frame(&mut self, action: Action, rng: &mut Rng) -> i32 {
+        if self.pause > 0 {
+            self.pause -= 1;
+            return 0;
+        }
         if self.respawn > 0 {
             self.respawn -= 1;
         } else {
@@ -294,7 +320,7 @@ impl Game for SpaceInvaders {
         self.ufo = match self.ufo {
             Some((x, d)) if (-16..=160).contains(&(x + d)) => Some((x + d, d)),
             Some(_) => None,
-            None if rng.below(900) == 0 => Some(if rng.below(2) == 0 {
+            None if rng.below(UFO_ODDS) == 0 => Some(if rng.below(2) == 0 {
                 (-16, 1)
             } else {
                 (160, -1)
@@ -376,7 +402,7 @@ impl Game for SpaceInvaders {
                 [200, 60, 60],
             );
         }
-        s.hud(&self.status, [50, 132, 50]);
+        self.status.draw(s, [50, 132, 50]);
     }
 
     /// Step out from under a close bomb; else go under the nearest
@@ -424,9 +450,10 @@ mod tests {
     fn invaders_score_by_row_and_shields_stop_bombs() {
         let mut rng = Rng::new(0);
         let mut g = SpaceInvaders::new(&mut rng);
+        g.pause = 0;
         // A shot just under the bottom invader of column 2 (row 5: 5 points).
         let a = g.alien_rect(5, 2);
-        g.shot = Some((a.x + 3, a.y + ALIEN_H + 2));
+        g.shot = Some((a.x + 3, a.y + ALIEN_H + SHOT_SPEED - 1));
         assert_eq!(g.move_shot(), 5);
         assert_eq!(g.alive[5], 0b11_1011);
         // With rows 1..6 of column 0 gone, the top invader is worth 30.
@@ -434,7 +461,7 @@ mod tests {
             *row &= !1;
         }
         let a = g.alien_rect(0, 0);
-        g.shot = Some((a.x + 3, a.y + ALIEN_H + 2));
+        g.shot = Some((a.x + 3, a.y + ALIEN_H + SHOT_SPEED - 1));
         assert_eq!(g.move_shot(), 30);
         // A bomb over a shield takes a block and stops.
         g.bombs[0] = Some((SHIELD_X[0] + 1, SHIELD_Y - 3));
@@ -447,7 +474,13 @@ mod tests {
     fn a_bomb_on_the_cannon_costs_a_life_and_landing_ends_the_game() {
         let mut rng = Rng::new(0);
         let mut g = SpaceInvaders::new(&mut rng);
+        // Nothing moves during the start pause.
         g.bombs[0] = Some((g.cannon_x + 2, CANNON_Y - 3));
+        for _ in 0..START_PAUSE {
+            g.frame(Action::RIGHTFIRE, &mut rng);
+        }
+        assert_eq!(g.bombs[0], Some((g.cannon_x + 2, CANNON_Y - 3)));
+        assert!(g.shot.is_none() && g.cannon_x == LEFT + 8);
         g.frame(Action::NOOP, &mut rng);
         assert_eq!(g.status.lives(), 2);
         g.formation.1 = CANNON_Y - 5 * CELL_H - ALIEN_H;
