@@ -227,7 +227,7 @@ fn env_options(run: &Run) -> BTreeMap<String, String> {
 /// Runs of one env with different env options (`--env-set`: the arcade's
 /// compact and pixel views, say) are different tasks and must not be
 /// pooled: their env gets the options whose values differ appended,
-/// `breakout-v0 [view=pixels]`.
+/// `breakout-v1 [view=pixels]`.
 fn disambiguate_envs(runs: &mut [Run]) {
     let mut by_env: BTreeMap<String, Vec<BTreeMap<String, String>>> = BTreeMap::new();
     for run in runs.iter() {

@@ -86,7 +86,7 @@ pub const REFERENCES: &[Reference] = &[
 ];
 
 /// The reference of a registered env id (`cartpole-v0` → `cartpole`), or
-/// of an env as the report names it (`breakout-v0 [view=pixels]`: the
+/// of an env as the report names it (`breakout-v1 [view=pixels]`: the
 /// options are ignored).
 pub fn lookup(env_id: &str) -> Option<&'static Reference> {
     let id = env_id.split(" [").next().unwrap_or(env_id);
@@ -103,7 +103,7 @@ mod tests {
         assert_eq!(lookup("cartpole-v0").unwrap().reference, 500.0);
         assert_eq!(lookup("pendulum-v0").unwrap().reference, -150.0);
         assert!(lookup("nonesuch-v0").is_none());
-        assert_eq!(lookup("breakout-v0 [view=pixels]").unwrap().env, "breakout");
+        assert_eq!(lookup("breakout-v1 [view=pixels]").unwrap().env, "breakout");
         // References differ from random scores (normalisation divides by it).
         assert!(
             REFERENCES

@@ -215,7 +215,7 @@ fn report_keeps_runs_with_different_env_options_apart() {
         random_run(&[&args[..], &["--eval-episodes", "2"]].concat(), &runs);
     }
     let html = report_html(&runs, &dir.path().join("r"));
-    for env in ["breakout-v0 [view=compact]", "breakout-v0 [view=pixels]"] {
+    for env in ["breakout-v1 [view=compact]", "breakout-v1 [view=pixels]"] {
         assert!(html.contains(env), "{env} missing from the report");
     }
 }
