@@ -4,6 +4,7 @@ use super::args::{AlgoArgs, BudgetArgs, EnvSetArgs};
 use super::emit;
 use crate::results::POLICY_FILE;
 use crate::run::{self, RunRequest};
+use crate::signals;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -52,9 +53,12 @@ impl RunArgs {
     }
 }
 
-/// Train, then print the summary.
+/// Train, then print the summary. SIGINT/SIGTERM stop the run between
+/// iterations; it is recorded `interrupted` (exit code 128 + signal).
 pub fn execute(args: &RunArgs) -> Result<()> {
-    let s = run::execute(&args.resolve()?)?;
+    let request = args.resolve()?;
+    signals::install();
+    let s = run::execute(&request)?;
     emit(&format!(
         "run {}: ok, {} env steps in {:.2} s ({:.0} steps/s), {} iterations; final eval return {:.2} ± {:.2} over {} episodes\n",
         s.run_id,
