@@ -251,10 +251,10 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     if let Some(signal) = outcome.interrupted {
         return Err(Interrupted { signal }.into());
     }
-    if !outcome.failures.is_empty() {
+    if outcome.failed() > 0 {
         bail!(
             "{} of {} runs failed (listed above)",
-            outcome.failures.len(),
+            outcome.failed(),
             outcome.total
         );
     }

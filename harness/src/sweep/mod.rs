@@ -69,7 +69,7 @@ pub struct Options {
     pub quiet: bool,
 }
 
-/// A failed run.
+/// A run that did not end `ok`.
 #[derive(Debug, Clone)]
 pub struct Failure {
     /// How it ended.
@@ -91,7 +91,7 @@ pub struct Outcome {
     pub ran: usize,
     /// Runs skipped because they had finished before.
     pub skipped: usize,
-    /// Failed runs: executed now, or recorded as failed before.
+    /// Runs that did not end `ok`: executed now, or recorded before.
     pub failures: Vec<Failure>,
     /// Wall-clock seconds.
     pub wall_seconds: f64,
@@ -105,18 +105,28 @@ pub fn default_jobs() -> usize {
 }
 
 impl Outcome {
+    /// Runs that ended for good without success (not the interrupted ones).
+    pub fn failed(&self) -> usize {
+        self.failures.iter().filter(|f| f.status.is_final()).count()
+    }
+
     /// The closing summary: counts, time, failures, and what to do next.
     pub fn describe(&self, plan: &Plan, jobs: usize) -> String {
         let part = self
             .shard
             .map_or(String::new(), |s| format!(" (shard {s})"));
+        let interrupted = self.failures.len() - self.failed();
+        let interrupted = match interrupted {
+            0 => String::new(),
+            n => format!(", {n} interrupted"),
+        };
         let mut out = format!(
-            "sweep {}{part}: {} runs: {} ran now, {} had finished before; {} failed; {:.1} s with {jobs} job(s)\n",
+            "sweep {}{part}: {} runs: {} ran now, {} had finished before; {} failed{interrupted}; {:.1} s with {jobs} job(s)\n",
             plan.out.display(),
             self.total,
             self.ran,
             self.skipped,
-            self.failures.len(),
+            self.failed(),
             self.wall_seconds
         );
         for f in &self.failures {

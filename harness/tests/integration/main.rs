@@ -7,6 +7,7 @@ mod c_plugin;
 mod common;
 mod determinism;
 mod errors;
+mod isolation;
 mod learning;
 mod readme;
 mod render;
