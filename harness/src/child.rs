@@ -4,8 +4,11 @@
 //!
 //! The parent polls the child: past its wall-clock limit, or when asked to
 //! stop (SIGINT/SIGTERM reached the parent), it sends SIGTERM, then SIGKILL
-//! after a grace period. The child's stderr is kept (its tail), for the
-//! error text of a run that did not end well.
+//! after a grace period. The child leads a process group of its own, and
+//! signals go to the whole group, so nothing it started outlives it; should
+//! the parent itself be killed, the child gets SIGTERM (`PR_SET_PDEATHSIG`).
+//! The child's stderr is kept (its tail, and apart from it the last
+//! progress line), for the record of a run that did not end well.
 
 use anyhow::{Context, Result};
 use std::ffi::OsString;
@@ -14,6 +17,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// How often the parent looks at a running child.
@@ -147,6 +151,14 @@ pub fn signal_name(sig: i32) -> String {
     name.to_string()
 }
 
+/// Send `sig` to the process group led by our child `pid`.
+fn signal_group(pid: libc::pid_t, sig: libc::c_int) {
+    // SAFETY: `kill` has no memory effects. The group is our child's own
+    // (`process_group(0)`): its id stays taken while any member lives, and
+    // once none does the call fails harmlessly with ESRCH.
+    unsafe { libc::kill(-pid, sig) };
+}
+
 /// Run the harness executable as a child and wait for it, stopping it when
 /// it overruns `spec.timeout` or when `stop` becomes true.
 pub fn run_harness(spec: &ChildSpec, stop: &AtomicBool) -> Result<Finished> {
@@ -163,6 +175,8 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    // Its own process group: signals go to everything it started too.
+    command.process_group(0);
     // SAFETY: the closure runs in the forked child before `exec` and only
     // calls `prctl`, which is async-signal-safe.
     unsafe {
@@ -177,17 +191,24 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
         .spawn()
         .with_context(|| format!("starting {}", program.display()))?;
     let mut stderr = child.stderr.take().expect("stderr is piped");
-    let reader = std::thread::spawn(move || {
-        let mut record = StderrRecord::default();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
+    let record = Arc::new(Mutex::new(StderrRecord::default()));
+    let (done, eof) = mpsc::channel();
+    {
+        let record = Arc::clone(&record);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                record
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .feed(&buf[..n]);
             }
-            record.feed(&buf[..n]);
-        }
-        record.finish()
-    });
+            let _ = done.send(());
+        });
+    }
     let pid = child.id() as libc::pid_t;
     let mut reason: Option<(Exit, Instant)> = None;
     let status = loop {
@@ -205,20 +226,24 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
                     None
                 };
                 if let Some(why) = why {
-                    // SAFETY: `kill` has no memory effects; `pid` is our own
-                    // child, not yet reaped (try_wait said it is running).
-                    unsafe { libc::kill(pid, libc::SIGTERM) };
+                    signal_group(pid, libc::SIGTERM);
                     reason = Some((why, now));
                 }
             }
             Some((_, since)) if now - since > spec.grace => {
-                let _ = child.kill();
+                signal_group(pid, libc::SIGKILL);
             }
             Some(_) => {}
         }
         std::thread::sleep(POLL);
     };
-    let (stderr_tail, progress) = reader.join().unwrap_or_default();
+    // Whatever the child started and left behind goes with it.
+    signal_group(pid, libc::SIGKILL);
+    // The pipe closes when the last process holding it is gone; a holder
+    // that escaped the group must not keep us waiting.
+    let _ = eof.recv_timeout(Duration::from_secs(1));
+    let (stderr_tail, progress) =
+        std::mem::take(&mut *record.lock().unwrap_or_else(|e| e.into_inner())).finish();
     let exit = match (reason, status.code(), status.signal()) {
         (Some((why, _)), _, _) => why,
         (None, Some(code), _) => Exit::Code(code),

@@ -12,5 +12,6 @@ mod learning;
 mod readme;
 mod render;
 mod report;
+mod slurm;
 mod snapshots;
 mod sweep;
