@@ -157,11 +157,12 @@ impl SweepArgs {
             .plan(self.out.as_deref(), &self.plugins.plugins)
     }
 
-    /// What `--resolve-only` checks: the plan, or the directory `--status`
-    /// would read.
+    /// What `--resolve-only` checks: the plan, or that the directory
+    /// `--status` would read exists (it may hold no sweep yet).
     pub fn check(&self) -> Result<()> {
         match &self.status {
-            Some(dir) => sweep::status::collect(dir).map(drop),
+            Some(dir) if !dir.is_dir() => bail!("--status {}: no such directory", dir.display()),
+            Some(_) => Ok(()),
             None => self.resolve().map(drop),
         }
     }
