@@ -73,7 +73,7 @@ pub struct SweepArgs {
     shard: Option<Shard>,
     /// Print how far the sweep in DIR is (finished, failed, running and
     /// pending runs per algorithm × env) and exit.
-    #[arg(long, value_name = "DIR", exclusive = true)]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "algos", "envs", "seeds", "shard", "slurm"])]
     status: Option<PathBuf>,
     #[command(flatten)]
     slurm: SlurmArgs,
