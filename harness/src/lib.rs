@@ -23,6 +23,7 @@ pub mod report;
 pub mod results;
 pub mod run;
 pub mod session;
+pub mod signals;
 pub mod stats;
 pub mod streams;
 pub mod sweep;

@@ -5,6 +5,7 @@
 //! evaluation, every byte on disk); the plugin owns learning and sees the
 //! envs only through the host vtable.
 
+use crate::child;
 use crate::episode::play_episode;
 use crate::host::{HostBox, World};
 use crate::plugin::{AlgorithmRef, Instance, Source};
@@ -14,6 +15,7 @@ use crate::results::{
     stable_hash,
 };
 use crate::session::{Session, SessionSpec};
+use crate::signals::{self, Interrupted};
 use crate::stats::{mean, population_std};
 use crate::streams::eval_episode_seed;
 use anyhow::{Context, Result, bail};
@@ -150,15 +152,30 @@ impl RunRequest {
 /// with its error: only its `runs` row is written (status `failed`, no
 /// steps). `harness run` reports such errors directly instead.
 pub fn record_failure(req: &RunRequest, error: &str) -> Result<PathBuf> {
+    record_ending(req, RunStatus::Failed, error, (0, 0), 0.0)
+}
+
+/// Record how a run ended when the run itself could not: only its `runs`
+/// row, with `status`, `error`, `(env steps, iterations)` reached and its
+/// wall-clock time. A sweep uses this for a child process that crashed,
+/// timed out or was stopped before writing its tables.
+pub fn record_ending(
+    req: &RunRequest,
+    status: RunStatus,
+    error: &str,
+    (env_steps, iterations): (u64, u64),
+    wall_seconds: f64,
+) -> Result<PathBuf> {
     let dir = req.out_dir.join(req.run_id());
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let started = SystemTime::now() - std::time::Duration::from_secs_f64(wall_seconds);
     let row = req.run_row(
-        RunStatus::Failed,
+        status,
         Some(error.to_string()),
-        0,
-        0,
-        SystemTime::now(),
-        0.0,
+        env_steps,
+        iterations,
+        started,
+        wall_seconds,
     );
     results::write_runs(&dir, &row)?;
     Ok(dir)
@@ -257,7 +274,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
             (RunStatus::Ok, *iterations, None)
         }
         Err(e) => (
-            RunStatus::Failed,
+            stopped_status(e),
             world.log.metrics.last().map_or(0, |m| m.iteration),
             Some(format!("{e:#}")),
         ),
@@ -288,6 +305,15 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
         final_eval: mean_std(&finals),
         eval_episodes: finals.len(),
     })
+}
+
+/// `interrupted` for a run stopped by a signal, else `failed`.
+fn stopped_status(error: &anyhow::Error) -> RunStatus {
+    if error.is::<Interrupted>() {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Failed
+    }
 }
 
 /// `metrics` and `episodes` first, `runs` last: its presence marks the run
@@ -323,6 +349,11 @@ fn train(
     let mut next_eval = req.eval_every;
     let mut eval_return = None;
     while !host.world().budget_spent() {
+        if let Some(signal) = signals::requested() {
+            let used = host.world().steps_used();
+            return Err(anyhow::Error::new(Interrupted { signal })
+                .context(format!("stopped at {used} of {} env steps", req.steps)));
+        }
         iteration += 1;
         let (steps_before, episodes_before) = {
             let mut w = host.world();
@@ -363,6 +394,7 @@ fn train(
                 next_eval += req.eval_every;
             }
         }
+        child::report_progress(format_args!("{used} {iteration}"));
         progress.update(used, (!train.is_empty()).then(|| mean(&train)), eval_return);
     }
     evaluate(req, host, instance)?;

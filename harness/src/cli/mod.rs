@@ -13,6 +13,8 @@ mod report;
 mod run;
 mod sweep;
 
+use crate::run::RunFailed;
+use crate::signals::Interrupted;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,8 +38,12 @@ enum Command {
     List(list::ListArgs),
     /// Train one algorithm on one env and write its results to Parquet.
     Run(Box<run::RunArgs>),
-    /// Run a grid of algorithms × envs × seeds in parallel; resumable.
+    /// Run a grid of algorithms × envs × seeds in parallel, each run in its
+    /// own process; resumable, shardable, or as a Slurm job array.
     Sweep(Box<sweep::SweepArgs>),
+    /// One run of a sweep's plan, in the child process the sweep starts.
+    #[command(hide = true)]
+    SweepWorker(sweep::WorkerArgs),
     /// Compare the runs under some directories in an HTML report.
     Report(report::ReportArgs),
     /// Numerical checks of an algorithm plugin.
@@ -57,7 +63,8 @@ impl Cli {
         match &self.command {
             Command::List(args) => args.resolve().map(drop),
             Command::Run(args) => args.resolve().map(drop),
-            Command::Sweep(args) => args.resolve().map(drop),
+            Command::Sweep(args) => args.check(),
+            Command::SweepWorker(_) => Ok(()),
             Command::Report(args) => args.resolve(),
             Command::Check(check::CheckCommand::Cg(args)) => args.resolve().map(drop),
             Command::Check(check::CheckCommand::Plugin(args)) => args.resolve().map(drop),
@@ -72,6 +79,7 @@ impl Cli {
             Command::List(args) => list::execute(args),
             Command::Run(args) => run::execute(args),
             Command::Sweep(args) => sweep::execute(args),
+            Command::SweepWorker(args) => sweep::execute_worker(args),
             Command::Report(args) => report::execute(args),
             Command::Check(check::CheckCommand::Cg(args)) => check::execute_cg(args),
             Command::Check(check::CheckCommand::Plugin(args)) => check_plugin::execute(args),
@@ -83,7 +91,8 @@ impl Cli {
 }
 
 /// Parse the process arguments, run the command, map errors to exit codes:
-/// 0 success, 1 failure (one line on stderr), 2 bad usage (from clap).
+/// 0 success, 1 failure (one line on stderr), 2 bad usage (from clap),
+/// 128 + N when signal N stopped the work.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = if cli.resolve_only {
@@ -96,9 +105,18 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(interrupted(&e).map_or(1, Interrupted::exit_code))
         }
     }
+}
+
+/// The signal that stopped the work, whether the error is the signal
+/// itself or a run it stopped.
+fn interrupted(e: &anyhow::Error) -> Option<Interrupted> {
+    e.downcast_ref::<Interrupted>().copied().or_else(|| {
+        e.downcast_ref::<RunFailed>()
+            .and_then(|f| f.error.downcast_ref::<Interrupted>().copied())
+    })
 }
 
 /// Write to stdout; a closed pipe (`harness list | head`) is not an error.
@@ -108,7 +126,7 @@ fn emit(text: &str) {
 }
 
 /// Left-aligned columns, two spaces apart, indented by two.
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+pub(crate) fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     let mut widths = header.map(str::len);
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -5,6 +5,7 @@ use super::emit;
 use crate::render::{EVAL_GIF, evaluation_gif};
 use crate::results::POLICY_FILE;
 use crate::run::{self, RunRequest};
+use crate::signals;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -54,8 +55,11 @@ impl RunArgs {
 }
 
 /// Train, write the GIF, then print the summary and what to do next.
+/// SIGINT/SIGTERM stop the run between iterations; it is recorded
+/// `interrupted` (exit code 128 + signal).
 pub fn execute(args: &RunArgs) -> Result<()> {
     let req = args.resolve()?;
+    signals::install();
     let s = run::execute(&req)?;
     let gif = (!args.no_gif).then(|| {
         if !args.quiet {

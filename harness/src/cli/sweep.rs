@@ -1,12 +1,17 @@
 //! `harness sweep`: a grid of runs, from flags or from a file.
 
 use super::args::{BudgetArgs, EnvSetArgs, PluginArgs};
-use super::emit;
+use super::{emit, table as table_text};
+use crate::results;
 use crate::run;
+use crate::signals::Interrupted;
+use crate::sweep::shard::Shard;
+use crate::sweep::slurm::{self, SlurmOptions};
 use crate::sweep::{self, Plan, Seeds, SweepSpec};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// `harness sweep`: the grid from flags, or from a file for what flags
 /// cannot express (per-env budgets, per-algorithm configs, named variants).
@@ -19,7 +24,7 @@ pub struct SweepArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        required_unless_present = "file",
+        required_unless_present_any = ["file", "status"],
         conflicts_with = "file"
     )]
     algos: Vec<String>,
@@ -27,13 +32,13 @@ pub struct SweepArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        required_unless_present = "file",
+        required_unless_present_any = ["file", "status"],
         conflicts_with = "file"
     )]
     envs: Vec<String>,
     /// Number of seeds: runs seeds 0..N.
-    #[arg(long, value_name = "N", required_unless_present = "file", conflicts_with = "file",
-          value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", required_unless_present_any = ["file", "status"],
+          conflicts_with = "file", value_parser = clap::value_parser!(u64).range(1..))]
     seeds: Option<u64>,
     #[command(flatten)]
     budget: BudgetArgs,
@@ -51,12 +56,60 @@ pub struct SweepArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     plugins: PluginArgs,
-    /// Redo runs recorded as failed (finished runs are otherwise skipped).
+    /// Redo runs recorded as failed, crashed or timed out (finished runs are
+    /// otherwise skipped; interrupted ones are always redone).
     #[arg(long)]
     retry_failed: bool,
     /// No progress output (the summary is still printed).
     #[arg(long)]
     quiet: bool,
+    /// Wall-clock limit per run, e.g. 90s, 30m, 2h: SIGTERM, then SIGKILL
+    /// after 10 s; the run is recorded `timeout`.
+    #[arg(long, value_name = "DURATION", value_parser = sweep::parse_duration)]
+    timeout: Option<Duration>,
+    /// Run only part I (0-based) of N of the sweep; the N parts together run
+    /// every run once.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Print how far the sweep in DIR is (finished, failed, running and
+    /// pending runs per algorithm × env) and exit.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "algos", "envs", "seeds", "shard", "slurm"])]
+    status: Option<PathBuf>,
+    #[command(flatten)]
+    slurm: SlurmArgs,
+}
+
+/// `--slurm` and its settings: the sweep as a Slurm job array.
+#[derive(Debug, Args)]
+struct SlurmArgs {
+    /// Write a Slurm job array (DIR/slurm/NAME.sbatch; task i runs shard i)
+    /// and submit it with sbatch.
+    #[arg(long, conflicts_with = "shard")]
+    slurm: bool,
+    /// Slurm partition.
+    #[arg(long, requires = "slurm", value_name = "P")]
+    partition: Option<String>,
+    /// Time limit per task, in Slurm's syntax (e.g. 2:00:00).
+    #[arg(long, requires = "slurm", value_name = "T")]
+    time: Option<String>,
+    /// CPUs per task; each task runs that many runs at once.
+    #[arg(long, requires = "slurm", value_name = "C", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    cpus_per_task: u32,
+    /// Memory per task (e.g. 4G).
+    #[arg(long, requires = "slurm", value_name = "M")]
+    mem: Option<String>,
+    /// At most K tasks running at once.
+    #[arg(long, requires = "slurm", value_name = "K",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    array_parallelism: Option<u32>,
+    /// Runs per task: the array has ceil(runs / R) tasks.
+    #[arg(long, requires = "slurm", value_name = "R", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    runs_per_task: u64,
+    /// Only write the job script; do not submit it.
+    #[arg(long, requires = "slurm")]
+    dry_run: bool,
 }
 
 impl SweepArgs {
@@ -103,24 +156,218 @@ impl SweepArgs {
         self.spec()?
             .plan(self.out.as_deref(), &self.plugins.plugins)
     }
+
+    /// What `--resolve-only` checks: the plan, or that the directory
+    /// `--status` would read exists (it may hold no sweep yet).
+    pub fn check(&self) -> Result<()> {
+        match &self.status {
+            Some(dir) if !dir.is_dir() => bail!("--status {}: no such directory", dir.display()),
+            Some(_) => Ok(()),
+            None => self.resolve().map(drop),
+        }
+    }
+
+    /// The sweep's own arguments for the tasks of a job array: everything
+    /// that defines the sweep, with absolute paths, and neither `--shard`
+    /// nor the Slurm flags. `out` is the resolved output directory.
+    fn task_args(&self, out: &Path, jobs: u32) -> Result<Vec<String>> {
+        let abs = |p: &Path| -> Result<String> { Ok(absolute(p)?.display().to_string()) };
+        let mut args = vec!["sweep".to_string()];
+        if let Some(file) = &self.file {
+            args.push(abs(file)?);
+        }
+        let mut flag = |name: &str, value: String| {
+            args.push(format!("--{name}"));
+            args.push(value);
+        };
+        if !self.algos.is_empty() {
+            flag("algos", self.algos.join(","));
+        }
+        if !self.envs.is_empty() {
+            flag("envs", self.envs.join(","));
+        }
+        if let Some(n) = self.seeds {
+            flag("seeds", n.to_string());
+        }
+        let b = &self.budget;
+        for (name, value) in [("steps", b.steps), ("eval-every", b.eval_every)] {
+            if let Some(v) = value {
+                flag(name, v.to_string());
+            }
+        }
+        for (name, value) in [("num-envs", b.num_envs), ("eval-episodes", b.eval_episodes)] {
+            if let Some(v) = value {
+                flag(name, v.to_string());
+            }
+        }
+        for set in &self.sets {
+            flag("set", set.clone());
+        }
+        for set in &self.env_set.env_sets {
+            flag("env-set", set.clone());
+        }
+        for plugin in &self.plugins.plugins {
+            flag("plugin", abs(plugin)?);
+        }
+        flag("out", abs(out)?);
+        flag("jobs", jobs.to_string());
+        if let Some(t) = self.timeout {
+            flag("timeout", sweep::format_duration(t));
+        }
+        if self.retry_failed {
+            args.push("--retry-failed".into());
+        }
+        if self.quiet {
+            args.push("--quiet".into());
+        }
+        Ok(args)
+    }
 }
 
-/// Run the sweep; failed runs make the exit code 1.
+/// `path` made absolute against the current directory.
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("making {} absolute", path.display()))
+}
+
+/// Run the sweep (or submit it, or show its status); failed runs make the
+/// exit code 1, a signal 128 + the signal.
 pub fn execute(args: &SweepArgs) -> Result<()> {
+    if let Some(dir) = &args.status {
+        emit(&describe_status(dir)?);
+        return Ok(());
+    }
     let plan = args.resolve()?;
+    if args.slurm.slurm {
+        return submit(args, &plan);
+    }
     let options = sweep::Options {
         jobs: args.jobs.map_or_else(sweep::default_jobs, |j| j as usize),
         retry_failed: args.retry_failed,
         quiet: args.quiet,
+        timeout: args.timeout,
+        shard: args.shard,
     };
     let outcome = sweep::execute(&plan, options)?;
     emit(&outcome.describe(&plan, options.jobs));
-    if !outcome.failures.is_empty() {
+    if let Some(signal) = outcome.interrupted {
+        return Err(Interrupted { signal }.into());
+    }
+    if outcome.failed() > 0 {
         bail!(
             "{} of {} runs failed (listed above)",
-            outcome.failures.len(),
+            outcome.failed(),
             outcome.total
         );
     }
     Ok(())
+}
+
+/// `--slurm`: write the job array's script, then submit it (unless
+/// `--dry-run`) and say how to follow it.
+fn submit(args: &SweepArgs, plan: &Plan) -> Result<()> {
+    let s = &args.slurm;
+    let options = SlurmOptions {
+        partition: s.partition.clone(),
+        time: s.time.clone(),
+        cpus_per_task: s.cpus_per_task,
+        mem: s.mem.clone(),
+        array_parallelism: s.array_parallelism,
+        runs_per_task: s.runs_per_task as usize,
+    };
+    let out = absolute(&plan.out)?;
+    let task_args = args.task_args(&out, s.cpus_per_task)?;
+    // Named after the sweep's arguments: the same command rewrites the same script.
+    let name = format!(
+        "sweep-{:08x}",
+        results::stable_hash(task_args.join("\0").as_bytes()) as u32
+    );
+    let tasks = slurm::task_count(plan.runs.len(), options.runs_per_task);
+    let exe = std::env::current_exe().context("locating the harness executable")?;
+    let text = slurm::script(
+        &name,
+        &exe,
+        &absolute(Path::new("."))?,
+        &out,
+        &task_args,
+        tasks,
+        &options,
+    );
+    let script = slurm::write(&out, &name, &text, tasks)?;
+    if s.dry_run {
+        emit(&format!(
+            "wrote {} ({} runs in {tasks} tasks); submit it with: sbatch {}\n",
+            script.path.display(),
+            plan.runs.len(),
+            script.path.display()
+        ));
+        return Ok(());
+    }
+    let job = slurm::submit(&script)?;
+    emit(&format!(
+        "submitted job array {job}: {} runs in {tasks} tasks ({})\n\
+         follow it:  squeue -j {job}    harness sweep --status {}\n\
+         task logs:  {}/slurm/{name}-{job}_*.out\n\
+         runs Slurm stops are recorded `interrupted`; submitting the same command again redoes only unfinished runs\n",
+        plan.runs.len(),
+        script.path.display(),
+        out.display(),
+        out.display()
+    ));
+    Ok(())
+}
+
+/// The status view: one line per label × env, then the totals.
+fn describe_status(dir: &Path) -> Result<String> {
+    use sweep::status::State;
+    let table = sweep::status::collect(dir)?;
+    let states = [State::Ok, State::Failed, State::Running, State::Pending];
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut total = [0usize; 4];
+    for ((label, env), counts) in &table {
+        let n: Vec<usize> = states
+            .iter()
+            .map(|s| counts.get(s).copied().unwrap_or(0))
+            .collect();
+        for (t, k) in total.iter_mut().zip(&n) {
+            *t += k;
+        }
+        rows.push([
+            label.clone(),
+            env.clone(),
+            n[0].to_string(),
+            n[1].to_string(),
+            n[2].to_string(),
+            n[3].to_string(),
+        ]);
+    }
+    let header = ["label", "env", "finished", "failed", "running", "pending"];
+    let mut out = format!(
+        "sweep {}: {} runs\n",
+        dir.display(),
+        total.iter().sum::<usize>()
+    );
+    out += &table_text(&header, &rows);
+    out += &format!(
+        "total: {} finished, {} failed, {} running, {} pending\n",
+        total[0], total[1], total[2], total[3]
+    );
+    Ok(out)
+}
+
+/// `harness sweep-worker` (hidden): run `--index` of the plan in
+/// `--plan-file`, written by the sweep that started this process.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The plan, as the parent sweep resolved it.
+    #[arg(long, value_name = "FILE")]
+    plan_file: PathBuf,
+    /// Which run of the plan.
+    #[arg(long, value_name = "I")]
+    index: usize,
+}
+
+/// Run one run of a plan; the run's result is in its directory, and its
+/// failure (or the signal that stopped it) in the exit code.
+pub fn execute_worker(args: &WorkerArgs) -> Result<()> {
+    sweep::worker::execute(&args.plan_file, args.index).map(drop)
 }

@@ -16,7 +16,7 @@ pub mod read;
 pub mod rows;
 pub mod write;
 
-pub use manifest::{MANIFEST_FILE, labels, record_labels};
+pub use manifest::{MANIFEST_FILE, ManifestRun, labels, planned_runs, record_runs};
 pub use read::{read_check_cg, read_metric, read_run};
 pub use rows::{CgTable, EpisodeRow, MetricRow, Phase, RunLog, RunRow};
 pub use write::{
@@ -51,18 +51,43 @@ pub enum RunStatus {
     Ok,
     /// Stopped by an error the harness caught (the `error` column says which).
     Failed,
+    /// Its process died: killed by a signal (a segfault, `abort`) or exited
+    /// without writing results; recorded by the sweep that started it.
+    Crashed,
+    /// Stopped for running past the sweep's `--timeout`.
+    Timeout,
+    /// Stopped from outside (SIGINT, SIGTERM: Ctrl-C, Slurm's time limit or
+    /// `scancel`) before its budget was spent.
+    Interrupted,
 }
 
 impl RunStatus {
     /// Every status, for parsing and for messages listing the valid ones.
-    pub const ALL: [RunStatus; 2] = [RunStatus::Ok, RunStatus::Failed];
+    pub const ALL: [RunStatus; 5] = [
+        RunStatus::Ok,
+        RunStatus::Failed,
+        RunStatus::Crashed,
+        RunStatus::Timeout,
+        RunStatus::Interrupted,
+    ];
 
     /// The text stored in the `status` column.
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Ok => "ok",
             RunStatus::Failed => "failed",
+            RunStatus::Crashed => "crashed",
+            RunStatus::Timeout => "timeout",
+            RunStatus::Interrupted => "interrupted",
         }
+    }
+
+    /// Whether a rerun of its sweep leaves it alone (unless told to retry
+    /// failures). An interrupted run was stopped from outside, not by its
+    /// own doing, so it counts as unfinished: resubmitting a sweep after a
+    /// preemption redoes exactly those runs.
+    pub fn is_final(self) -> bool {
+        self != RunStatus::Interrupted
     }
 }
 
@@ -153,7 +178,10 @@ mod tests {
             assert_eq!(s.as_str().parse::<RunStatus>().unwrap(), s);
         }
         let e = "okay".parse::<RunStatus>().unwrap_err().to_string();
-        assert!(e.contains("'okay'") && e.contains("ok, failed"), "{e}");
+        assert!(
+            e.contains("'okay'") && e.contains("ok, failed, crashed, timeout, interrupted"),
+            "{e}"
+        );
     }
 
     #[test]

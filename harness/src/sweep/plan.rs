@@ -110,6 +110,9 @@ pub struct PlannedRun {
 pub struct Plan {
     /// Output directory; run `r` writes into `out/<run id of r>/`.
     pub out: PathBuf,
+    /// The plugin libraries its algorithms were looked up in, in search
+    /// order (a child process rebuilds the catalog from them).
+    pub plugins: Vec<PathBuf>,
     /// Every run, seed-major (all of seed 0 first), so a sweep stopped
     /// halfway already has every algorithm on every env.
     pub runs: Vec<PlannedRun>,
@@ -181,7 +184,7 @@ impl SweepSpec {
                 );
             }
         }
-        Ok(Plan { out, runs })
+        Ok(Plan { out, plugins, runs })
     }
 
     /// The algorithms and variants with their configs.

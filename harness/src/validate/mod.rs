@@ -411,6 +411,7 @@ mod tests {
         let finished = |exit, tail: &str| child::Finished {
             exit,
             stderr_tail: tail.to_string(),
+            progress: None,
             wall: Duration::ZERO,
         };
         let t = Duration::from_secs(60);

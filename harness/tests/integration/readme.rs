@@ -83,6 +83,7 @@ fn fixtures(dir: &Path) {
     std::fs::write(dir.join("my.toml"), "").unwrap();
     std::fs::write(dir.join("trpo.toml"), "max_kl = 0.01\n").unwrap();
     std::fs::create_dir_all(dir.join("results/demo")).unwrap();
+    std::fs::create_dir_all(dir.join("results/grid")).unwrap();
     let sweep_file = &blocks(&readme(), "toml")[0];
     std::fs::create_dir_all(dir.join("sweeps")).unwrap();
     std::fs::write(dir.join("sweeps/my-grid.toml"), sweep_file).unwrap();
