@@ -95,7 +95,8 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         id = s.run_id,
         env = std::iter::once(req.env.spec().short_name().to_string())
             .chain(
-                args.env.env_set
+                args.env
+                    .env_set
                     .env_sets
                     .iter()
                     .map(|s| format!("--env-set {s}"))

@@ -4,8 +4,8 @@
 //! directory, or in a directory of its own).
 
 use crate::results::{
-    self, CHECK_CG_FILE, CgTable, MANIFEST_FILE, RUNS_FILE, RecordedConfig, RunRow, RunStatus,
-    labels, stable_hash,
+    self, CHECK_CG_FILE, CgTable, MANIFEST_FILE, MetricRow, RUNS_FILE, RecordedConfig, RunRow,
+    RunStatus, labels, stable_hash,
 };
 use anyhow::{Result, bail};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -13,6 +13,11 @@ use std::path::{Path, PathBuf};
 
 /// The metric a learning curve plots.
 pub const EVAL_METRIC: &str = "eval/return_mean";
+/// The mean KL(π_old ‖ π_new) of an update, as the natural-gradient
+/// plugins (TRPO, NPG) log it.
+pub const KL_METRIC: &str = "train/mean_kl";
+/// 1 when TRPO's line search accepted the step, 0 when it kept θ_old.
+pub const ACCEPTED_METRIC: &str = "train/step_accepted";
 
 /// One run as the report sees it.
 #[derive(Debug, Clone)]
@@ -28,6 +33,12 @@ pub struct Run {
     pub label: String,
     /// `(env steps, mean evaluation return)` at each evaluation.
     pub eval: Vec<(f64, f64)>,
+    /// `(training iteration, wall seconds)` at each evaluation, parallel
+    /// to `eval`: the axes of comparisons per iteration and per second.
+    pub eval_at: Vec<(u64, f64)>,
+    /// The mean KL of every step TRPO's line search accepted (empty for
+    /// algorithms that log no [`ACCEPTED_METRIC`]).
+    pub accepted_kl: Vec<f64>,
 }
 
 /// One `harness check cg` table as the report shows it.
@@ -165,14 +176,33 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
 
 fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run> {
     let row = results::read_run(dir)?;
-    let eval = if row.status == RunStatus::Ok {
-        results::read_metric(dir, EVAL_METRIC)?
-            .into_iter()
-            .map(|(steps, value)| (steps as f64, value))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let (mut eval, mut eval_at, mut accepted_kl) = (Vec::new(), Vec::new(), Vec::new());
+    if row.status == RunStatus::Ok {
+        let [evals, kls, accepted]: [Vec<MetricRow>; 3] =
+            results::read_metrics(dir, &[EVAL_METRIC, KL_METRIC, ACCEPTED_METRIC])?
+                .try_into()
+                .expect("one series per name");
+        eval = evals
+            .iter()
+            .map(|m| (m.env_steps as f64, m.value))
+            .collect();
+        eval_at = evals
+            .iter()
+            .map(|m| (m.iteration, m.wall_seconds))
+            .collect();
+        // Both are logged once per update; an accepted update is one whose
+        // iteration logged accepted = 1.
+        let accepted: BTreeSet<u64> = accepted
+            .iter()
+            .filter(|m| m.value == 1.0)
+            .map(|m| m.iteration)
+            .collect();
+        accepted_kl = kls
+            .iter()
+            .filter(|m| accepted.contains(&m.iteration))
+            .map(|m| m.value)
+            .collect();
+    }
     let config = RecordedConfig::parse(&row.config_json)?;
     Ok(Run {
         config,
@@ -181,6 +211,8 @@ fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run
             .cloned()
             .unwrap_or_else(|| row.algorithm_id.clone()),
         eval,
+        eval_at,
+        accepted_kl,
         row,
     })
 }
