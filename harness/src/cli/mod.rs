@@ -9,6 +9,7 @@ mod env_stats;
 mod list;
 mod render;
 mod report;
+mod reproduce;
 mod run;
 mod sweep;
 
@@ -46,6 +47,9 @@ enum Command {
     Render(Box<render::RenderArgs>),
     /// Episode returns of a uniform-random policy and of each env's scripted policy.
     EnvStats(env_stats::EnvStatsArgs),
+    /// Rerun a paper's experiments and judge its claims (`trpo2015`).
+    #[command(subcommand)]
+    Reproduce(reproduce::ReproduceCommand),
 }
 
 impl Cli {
@@ -61,6 +65,9 @@ impl Cli {
             Command::Check(check::CheckCommand::Cg(args)) => args.resolve().map(drop),
             Command::Render(args) => args.resolve().map(drop),
             Command::EnvStats(args) => args.resolve().map(drop),
+            Command::Reproduce(reproduce::ReproduceCommand::Trpo2015(args)) => {
+                args.resolve().map(drop)
+            }
         }
     }
 
@@ -73,6 +80,9 @@ impl Cli {
             Command::Check(check::CheckCommand::Cg(args)) => check::execute_cg(args),
             Command::Render(args) => render::execute(args),
             Command::EnvStats(args) => env_stats::execute(args),
+            Command::Reproduce(reproduce::ReproduceCommand::Trpo2015(args)) => {
+                reproduce::execute(args)
+            }
         }
     }
 }
@@ -103,7 +113,7 @@ fn emit(text: &str) {
 }
 
 /// Left-aligned columns, two spaces apart, indented by two.
-fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+pub(crate) fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
     let mut widths = header.map(str::len);
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -107,8 +107,8 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded> {
                 .push(format!("skipped {}: {e:#}", dir.display())),
         }
     }
-    disambiguate_labels(&mut loaded.runs);
     disambiguate_envs(&mut loaded.runs);
+    disambiguate_labels(&mut loaded.runs);
     loaded.runs.sort_by(|a, b| {
         (&a.row.env_id, &a.label, a.row.seed, &a.row.run_id).cmp(&(
             &b.row.env_id,
@@ -282,19 +282,21 @@ fn disambiguate_envs(runs: &mut [Run]) {
     }
 }
 
-/// Runs of one label with different algorithm configs (say, two sweeps
-/// with different `--set`s) must not be pooled: such labels get the
-/// config's hash appended.
+/// Runs of one label on one env with different algorithm configs (say,
+/// two sweeps with different `--set`s) must not be pooled: such labels get
+/// the config's hash appended. A label may have a config per env (the
+/// paper's batch sizes differ per env): runs of different envs are never
+/// pooled anyway.
 fn disambiguate_labels(runs: &mut [Run]) {
-    let mut configs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut configs: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for run in runs.iter() {
         configs
-            .entry(run.label.clone())
+            .entry((run.row.env_id.clone(), run.label.clone()))
             .or_default()
             .insert(run.algorithm_config());
     }
     for run in runs.iter_mut() {
-        if configs[&run.label].len() > 1 {
+        if configs[&(run.row.env_id.clone(), run.label.clone())].len() > 1 {
             let hash = stable_hash(run.algorithm_config().as_bytes()) as u32;
             run.label = format!("{} [{hash:08x}]", run.label);
         }
