@@ -11,5 +11,6 @@ mod learning;
 mod readme;
 mod render;
 mod report;
+mod reproduce;
 mod snapshots;
 mod sweep;
