@@ -26,7 +26,7 @@ pub struct Trpo2015Args {
     /// --local-paper-scale).
     #[arg(long, value_enum, default_value_t = Scale::Quick)]
     scale: Scale,
-    /// Seeds 0..N [default: smoke 2, quick 3, paper 5].
+    /// Seeds 0..N [default: smoke 2, quick 4, paper 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     seeds: Option<u64>,
     /// Output directory: runs/, checks/ and report/ go below it.

@@ -347,8 +347,8 @@ fn compare_row(claim: &str, c: &Comparison, env_id: &str, a: &[&Run], b: &[&Run]
         }),
         detail: format!("means {} vs {}", num(mean(&xs)), num(mean(&ys))),
         verdict: j.verdict,
-        to_decide: match (j.verdict, j.seeds_needed) {
-            (Verdict::Inconclusive, Some(n)) => format!("≈ {n} seeds per side"),
+        to_decide: match (j.seeds_needed, j.note.is_empty()) {
+            (Some(n), true) => format!("≈ {n} seeds per side"),
             _ => j.note,
         },
     }
@@ -606,7 +606,7 @@ mod tests {
     #[test]
     fn claims_are_judged_from_runs_and_checks() {
         let mut runs = Vec::new();
-        for seed in 0..3 {
+        for seed in 0..4 {
             let s = seed as f64;
             runs.push(run("trpo", "hopper-v0", seed, 2000.0 + s, &[0.009, 0.01]));
             runs.push(run("npg", "hopper-v0", seed, 500.0 + s, &[]));
@@ -649,7 +649,7 @@ mod tests {
         let hopper = kl.rows.iter().find(|r| r.what.contains("hopper")).unwrap();
         assert_eq!(hopper.verdict, Verdict::Supported);
         assert!(
-            hopper.sample.contains("6 accepted steps"),
+            hopper.sample.contains("8 accepted steps"),
             "{}",
             hopper.sample
         );
@@ -659,7 +659,7 @@ mod tests {
 
     #[test]
     fn partly_run_claims_stay_inconclusive_and_no_data_means_no_section() {
-        let runs: Vec<Run> = (0..3)
+        let runs: Vec<Run> = (0..4)
             .flat_map(|seed| {
                 [
                     run("trpo", "hopper-v0", seed, 2000.0, &[]),

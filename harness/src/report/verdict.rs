@@ -25,6 +25,8 @@
 //! intervals shrink like `1/√n`, so the point estimate `p` clears the
 //! nearest deciding threshold at distance `d` once `h·√(n/n′) < d`, i.e.
 //! `n′ ≈ n·(h/d)²` — an extrapolation that assumes the effect stays put.
+//! Below [`DECISIVE_SEEDS`] seeds per side no verdict is decisive, whatever
+//! the interval says.
 
 use crate::stats::bootstrap::{Bootstrap, Sample};
 use crate::stats::rliable::probability_of_improvement;
@@ -36,6 +38,13 @@ pub const MARGIN: f64 = 0.2;
 pub const VERDICT_REPS: usize = 2000;
 /// Fewer seeds than this on either side give no interval.
 pub const MIN_SEEDS: usize = 2;
+/// Fewer seeds than this on either side give no decisive verdict: the
+/// percentile bootstrap calls two completely separated samples certain
+/// (every replicate gives P = 1), yet with n = 3 against 3 complete
+/// separation happens by chance with probability 2/C(6, 3) = 0.1 (the
+/// exact Mann–Whitney test); with 4 against 4 it is 2/C(8, 4) ≈ 0.029,
+/// below 5 %.
+pub const DECISIVE_SEEDS: usize = 4;
 /// Seed counts above this are reported as "more than".
 pub const MAX_SEEDS_SUGGESTED: usize = 100;
 
@@ -142,9 +151,21 @@ pub fn judge(a: &[f64], b: &[f64], direction: Direction, seed: u64) -> Judgement
         vec![probability_of_improvement(&r[0], &r[1])]
     })[0];
     let verdict = verdict(direction, lo, hi);
-    let (seeds_needed, note) = match verdict {
-        Verdict::Inconclusive => seeds_to_decide(direction, p, (hi - lo) / 2.0, n),
-        _ => (None, String::new()),
+    let (verdict, seeds_needed, note) = match verdict {
+        Verdict::Inconclusive => {
+            let (seeds, note) = seeds_to_decide(direction, p, (hi - lo) / 2.0, n);
+            (verdict, seeds.map(|s| s.max(DECISIVE_SEEDS)), note)
+        }
+        decided if n < DECISIVE_SEEDS => (
+            Verdict::Inconclusive,
+            Some(DECISIVE_SEEDS),
+            format!(
+                "would be {} with {DECISIVE_SEEDS} seeds per side (at {n}, even complete \
+                 separation is not significant at 5 %)",
+                decided.as_str()
+            ),
+        ),
+        decided => (decided, None, String::new()),
     };
     Judgement {
         effect: Some((p, lo, hi)),
@@ -276,6 +297,12 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Inconclusive);
         assert!(j.effect.is_none());
         assert!(j.note.contains("1 vs 2 seed(s)"), "{}", j.note);
+        // Three clearly separated seeds: an interval, but no decisive verdict.
+        let j = judge(&seeds(100.0, 3), &seeds(0.0, 3), Direction::Better, 1);
+        assert_eq!(j.effect, Some((1.0, 1.0, 1.0)));
+        assert_eq!(j.verdict, Verdict::Inconclusive);
+        assert_eq!(j.seeds_needed, Some(DECISIVE_SEEDS));
+        assert!(j.note.starts_with("would be supported"), "{}", j.note);
     }
 
     #[test]

@@ -63,12 +63,12 @@ impl Scale {
         }
     }
 
-    /// Seeds unless `--seeds` says otherwise: claims need at least two per
-    /// side for an interval.
+    /// Seeds unless `--seeds` says otherwise: a claim's interval needs two
+    /// per side, a decisive verdict four (`report::verdict::DECISIVE_SEEDS`).
     pub fn default_seeds(self) -> u64 {
         match self {
             Scale::Smoke => 2,
-            Scale::Quick => 3,
+            Scale::Quick => 4,
             Scale::Paper => 5,
         }
     }
