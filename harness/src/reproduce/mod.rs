@@ -133,7 +133,7 @@ impl Reproduction {
             },
         )?;
         let check = self.check_cg()?;
-        let written = report::write(&[self.out.clone()], &self.out.join(REPORT_DIR))?;
+        let written = report::write(std::slice::from_ref(&self.out), &self.out.join(REPORT_DIR))?;
         Ok(Finished {
             sweep: outcome.describe(&self.plan, jobs),
             failures: outcome.failures.len(),
