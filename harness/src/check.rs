@@ -43,6 +43,9 @@ pub struct CgCheckRequest {
     pub iterations: Option<usize>,
     /// Where the table is written.
     pub out_dir: PathBuf,
+    /// Saved parameters (a run's `policy.bin`) loaded before the batch is
+    /// collected, to check CG on a trained policy; `None`: as initialised.
+    pub policy: Option<Vec<u8>>,
 }
 
 /// The outcome: the table, and where it went.
@@ -72,6 +75,9 @@ pub fn check_cg(req: &CgCheckRequest) -> Result<CgCheckReport> {
     )?;
     let (host, instance) = session.parts();
     let id = &req.algorithm.info.id;
+    if let Some(policy) = &req.policy {
+        instance.load(policy)?;
+    }
     let mut ng = instance.natural_gradient()?.ok_or_else(|| {
         anyhow!("algorithm '{id}' does not offer the trustbench.natural-gradient/1 extension")
     })?;

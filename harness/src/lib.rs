@@ -20,6 +20,7 @@ pub mod plugin;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod reproduce;
 pub mod results;
 pub mod run;
 pub mod session;

@@ -157,6 +157,13 @@ pub fn natural_update(
     config: &NaturalConfig,
     host: &mut Host,
 ) -> Result<()> {
+    // Advantages that are all zero (no reward yet, say in a game's first
+    // batch) make g = 0: the surrogate is flat, CG returns x = 0 and no
+    // step along it exists. The policy stays as it is; that is not an error.
+    if problem.gradient.iter().all(|&g| g == 0.0) {
+        host.log("train/zero_gradient", 1.0);
+        return Ok(());
+    }
     let (x, residual) = problem.solve(config.keys.cg_iterations, |_, _, _| {});
     let mut fx = vec![0.0; x.len()];
     problem.fvp.apply(&x, &mut fx);

@@ -57,6 +57,7 @@ impl CheckCgArgs {
             steps: self.steps,
             iterations: self.iters,
             out_dir: self.out.clone(),
+            policy: None,
         })
     }
 }

@@ -10,6 +10,7 @@ mod env_stats;
 mod list;
 mod render;
 mod report;
+mod reproduce;
 mod run;
 mod sweep;
 
@@ -53,6 +54,9 @@ enum Command {
     Render(Box<render::RenderArgs>),
     /// Episode returns of a uniform-random policy and of each env's scripted policy.
     EnvStats(env_stats::EnvStatsArgs),
+    /// Rerun a paper's experiments and judge its claims (`trpo2015`).
+    #[command(subcommand)]
+    Reproduce(reproduce::ReproduceCommand),
 }
 
 impl Cli {
@@ -71,6 +75,9 @@ impl Cli {
             Command::Check(check::CheckCommand::PluginOne(args)) => args.resolve().map(drop),
             Command::Render(args) => args.resolve().map(drop),
             Command::EnvStats(args) => args.resolve().map(drop),
+            Command::Reproduce(reproduce::ReproduceCommand::Trpo2015(args)) => {
+                args.resolve().map(drop)
+            }
         }
     }
 
@@ -86,6 +93,9 @@ impl Cli {
             Command::Check(check::CheckCommand::PluginOne(args)) => check_plugin::execute_one(args),
             Command::Render(args) => render::execute(args),
             Command::EnvStats(args) => env_stats::execute(args),
+            Command::Reproduce(reproduce::ReproduceCommand::Trpo2015(args)) => {
+                reproduce::execute(args)
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ pub struct Task {
     /// Score normalised to 1.
     pub reference: f64,
     /// Where `reference` comes from.
-    pub reference_source: &'static str,
+    pub reference_source: String,
 }
 
 /// The across-env aggregates of Agarwal et al. (2021) on normalised scores.
@@ -88,7 +88,7 @@ pub fn aggregate(runs: &[Run]) -> Result<Aggregates, Vec<String>> {
     let tasks: Vec<Task> = finals
         .keys()
         .filter_map(|&env| {
-            let task = task(env, random.get(env));
+            let task = task(env, random.get(env), &finals[env]);
             if let Err(why) = &task {
                 notes.push(why.clone());
             }
@@ -131,9 +131,34 @@ impl Task {
     }
 }
 
-fn task(env: &str, random_runs: Option<&Vec<f64>>) -> Result<Task, String> {
-    let r = lookup(env).ok_or_else(|| format!("{env} is left out: no reference score is known"))?;
-    let (random, random_source) = match (r.random, random_runs) {
+/// The normalisation of `env`: its reference from [`super::references`],
+/// or — for envs with no published score (our rapier locomotion is not
+/// MuJoCo, so MuJoCo scores do not transfer) — min–max over the compared
+/// algorithms as openrlbenchmark does: the best label's mean final return
+/// is 1. That needs nothing outside the data and cannot go stale as envs
+/// change; the price is that adding an algorithm can move the others'
+/// normalised scores, so the table says which reference each env used.
+fn task(
+    env: &str,
+    random_runs: Option<&Vec<f64>>,
+    labels: &BTreeMap<&str, Vec<f64>>,
+) -> Result<Task, String> {
+    let known = lookup(env);
+    let (reference, reference_source) = match known {
+        Some(r) => (r.reference, r.source.to_string()),
+        None => {
+            let (best, score) = labels
+                .iter()
+                .map(|(l, xs)| (*l, mean(xs)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .expect("an env in the data has runs");
+            (
+                score,
+                format!("best mean final return in these runs ({best}; min–max normalisation)"),
+            )
+        }
+    };
+    let (random, random_source) = match (known.and_then(|r| r.random), random_runs) {
         (Some(x), _) => (x, "published random score".to_string()),
         (None, Some(xs)) => (
             mean(xs),
@@ -149,15 +174,15 @@ fn task(env: &str, random_runs: Option<&Vec<f64>>) -> Result<Task, String> {
             ));
         }
     };
-    if random == r.reference {
+    if random == reference {
         return Err(format!("{env} is left out: random scores the reference"));
     }
     Ok(Task {
         env_id: env.to_string(),
         random,
         random_source,
-        reference: r.reference,
-        reference_source: r.source,
+        reference,
+        reference_source,
     })
 }
 

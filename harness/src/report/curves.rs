@@ -81,8 +81,9 @@ pub fn curve(label: &str, env: &str, runs: &[&Run], max_steps: f64) -> Curve {
     }
 }
 
-/// `y(x)` by linear interpolation in `points` (sorted by x, `x` within).
-fn interpolate(points: &[(f64, f64)], x: f64) -> f64 {
+/// `y(x)` by linear interpolation in `points` (sorted by x); outside them,
+/// the nearest end's `y`.
+pub fn interpolate(points: &[(f64, f64)], x: f64) -> f64 {
     let i = points.partition_point(|&(px, _)| px < x);
     match (i.checked_sub(1).map(|j| points[j]), points.get(i)) {
         (_, Some(&(px, py))) if px == x => py,

@@ -4,8 +4,8 @@
 //! directory, or in a directory of its own).
 
 use crate::results::{
-    self, CHECK_CG_FILE, CgTable, MANIFEST_FILE, RUNS_FILE, RecordedConfig, RunRow, RunStatus,
-    labels, stable_hash,
+    self, CHECK_CG_FILE, CgTable, MANIFEST_FILE, MetricRow, RUNS_FILE, RecordedConfig, RunRow,
+    RunStatus, labels, stable_hash,
 };
 use anyhow::{Result, bail};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -13,6 +13,11 @@ use std::path::{Path, PathBuf};
 
 /// The metric a learning curve plots.
 pub const EVAL_METRIC: &str = "eval/return_mean";
+/// The mean KL(π_old ‖ π_new) of an update, as the natural-gradient
+/// plugins (TRPO, NPG) log it.
+pub const KL_METRIC: &str = "train/mean_kl";
+/// 1 when TRPO's line search accepted the step, 0 when it kept θ_old.
+pub const ACCEPTED_METRIC: &str = "train/step_accepted";
 
 /// One run as the report sees it.
 #[derive(Debug, Clone)]
@@ -28,6 +33,12 @@ pub struct Run {
     pub label: String,
     /// `(env steps, mean evaluation return)` at each evaluation.
     pub eval: Vec<(f64, f64)>,
+    /// `(training iteration, wall seconds)` at each evaluation, parallel
+    /// to `eval`: the axes of comparisons per iteration and per second.
+    pub eval_at: Vec<(u64, f64)>,
+    /// The mean KL of every step TRPO's line search accepted (empty for
+    /// algorithms that log no [`ACCEPTED_METRIC`]).
+    pub accepted_kl: Vec<f64>,
 }
 
 /// One `harness check cg` table as the report shows it.
@@ -96,8 +107,8 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded> {
                 .push(format!("skipped {}: {e:#}", dir.display())),
         }
     }
-    disambiguate_labels(&mut loaded.runs);
     disambiguate_envs(&mut loaded.runs);
+    disambiguate_labels(&mut loaded.runs);
     loaded.runs.sort_by(|a, b| {
         (&a.row.env_id, &a.label, a.row.seed, &a.row.run_id).cmp(&(
             &b.row.env_id,
@@ -165,14 +176,33 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
 
 fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run> {
     let row = results::read_run(dir)?;
-    let eval = if row.status == RunStatus::Ok {
-        results::read_metric(dir, EVAL_METRIC)?
-            .into_iter()
-            .map(|(steps, value)| (steps as f64, value))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let (mut eval, mut eval_at, mut accepted_kl) = (Vec::new(), Vec::new(), Vec::new());
+    if row.status == RunStatus::Ok {
+        let [evals, kls, accepted]: [Vec<MetricRow>; 3] =
+            results::read_metrics(dir, &[EVAL_METRIC, KL_METRIC, ACCEPTED_METRIC])?
+                .try_into()
+                .expect("one series per name");
+        eval = evals
+            .iter()
+            .map(|m| (m.env_steps as f64, m.value))
+            .collect();
+        eval_at = evals
+            .iter()
+            .map(|m| (m.iteration, m.wall_seconds))
+            .collect();
+        // Both are logged once per update; an accepted update is one whose
+        // iteration logged accepted = 1.
+        let accepted: BTreeSet<u64> = accepted
+            .iter()
+            .filter(|m| m.value == 1.0)
+            .map(|m| m.iteration)
+            .collect();
+        accepted_kl = kls
+            .iter()
+            .filter(|m| accepted.contains(&m.iteration))
+            .map(|m| m.value)
+            .collect();
+    }
     let config = RecordedConfig::parse(&row.config_json)?;
     Ok(Run {
         config,
@@ -181,6 +211,8 @@ fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run
             .cloned()
             .unwrap_or_else(|| row.algorithm_id.clone()),
         eval,
+        eval_at,
+        accepted_kl,
         row,
     })
 }
@@ -250,19 +282,21 @@ fn disambiguate_envs(runs: &mut [Run]) {
     }
 }
 
-/// Runs of one label with different algorithm configs (say, two sweeps
-/// with different `--set`s) must not be pooled: such labels get the
-/// config's hash appended.
+/// Runs of one label on one env with different algorithm configs (say,
+/// two sweeps with different `--set`s) must not be pooled: such labels get
+/// the config's hash appended. A label may have a config per env (the
+/// paper's batch sizes differ per env): runs of different envs are never
+/// pooled anyway.
 fn disambiguate_labels(runs: &mut [Run]) {
-    let mut configs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut configs: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for run in runs.iter() {
         configs
-            .entry(run.label.clone())
+            .entry((run.row.env_id.clone(), run.label.clone()))
             .or_default()
             .insert(run.algorithm_config());
     }
     for run in runs.iter_mut() {
-        if configs[&run.label].len() > 1 {
+        if configs[&(run.row.env_id.clone(), run.label.clone())].len() > 1 {
             let hash = stable_hash(run.algorithm_config().as_bytes()) as u32;
             run.label = format!("{} [{hash:08x}]", run.label);
         }

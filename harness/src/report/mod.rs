@@ -4,7 +4,8 @@
 //! [`crate::stats`].
 //!
 //! Pipeline: [`data`] reads the Parquet results → the analyses
-//! ([`curves`], [`finals`], [`aggregate`]) → [`sections`] and [`appendix`]
+//! ([`curves`], [`finals`], [`aggregate`], [`claims`] judged by
+//! [`verdict`]) → [`claims`], [`sections`] and [`appendix`]
 //! turn them into [`doc`] blocks (tables, figures from [`plots`]) → [`html`]
 //! and [`markdown`] render the blocks. Whatever the data lacks (one run,
 //! one seed, one algorithm, no reference scores), the report still renders
@@ -12,6 +13,7 @@
 
 pub mod aggregate;
 pub mod appendix;
+pub mod claims;
 pub mod curves;
 pub mod data;
 pub mod doc;
@@ -21,6 +23,7 @@ pub mod markdown;
 pub mod plots;
 pub mod references;
 pub mod sections;
+pub mod verdict;
 
 use crate::results::write_bytes_atomically;
 use anyhow::{Context, Result};
@@ -67,6 +70,8 @@ pub fn write(dirs: &[PathBuf], out: &Path) -> Result<Written> {
         .collect();
     let groups = sections::by_env(runs);
     let mut blocks = overview(dirs, runs, &labels, groups.len(), &loaded.notes);
+    let assessed = claims::assess(claims::TRPO_2015, runs, &loaded.checks);
+    blocks.extend(claims::section(&assessed));
     if !runs.is_empty() {
         blocks.extend(sections::envs(&groups, &colors)?);
         blocks.extend(sections::aggregates(runs, &colors)?);

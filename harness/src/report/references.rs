@@ -6,8 +6,10 @@
 //! *Random* is the uniform-random algorithm's mean final return on that env
 //! in the data being reported (the `random` algorithm runs under exactly the
 //! same evaluation protocol), except where a published random score is the
-//! convention (the arcade games). Envs without a reference here are left
-//! out of aggregates, and the report says so.
+//! convention (the arcade games). Envs without a reference here (the
+//! locomotion tasks: ours run on rapier, so MuJoCo's published scores do
+//! not apply) are normalised min–max over the compared algorithms instead
+//! (see `aggregate::task`).
 
 /// The reference of one env.
 #[derive(Debug, Clone, Copy, PartialEq)]

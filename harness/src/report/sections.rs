@@ -222,7 +222,7 @@ fn normalisation(a: &Aggregates) -> Table {
                     Cell::plain(num(t.random)),
                     Cell::plain(&t.random_source),
                     Cell::plain(num(t.reference)),
-                    Cell::plain(t.reference_source),
+                    Cell::plain(&t.reference_source),
                 ]
             })
             .collect(),

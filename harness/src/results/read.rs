@@ -1,9 +1,9 @@
 //! Reading results back from a run directory's Parquet files (the writer is
-//! [`super::write`]): the `runs` row, one metric's series, and the optional
+//! [`super::write`]): the `runs` row, some metrics' series, and the optional
 //! `harness check cg` table. Sweeps read the status of finished runs;
 //! reports read everything.
 
-use super::rows::{CgTable, RunRow};
+use super::rows::{CgTable, MetricRow, RunRow};
 use super::{CHECK_CG_FILE, METRICS_FILE, RUNS_FILE};
 use anyhow::{Context, Result, anyhow};
 use arrow_array::{
@@ -71,21 +71,30 @@ pub fn read_run(dir: &Path) -> Result<RunRow> {
     parse().with_context(|| format!("reading {}", path.display()))
 }
 
-/// The `(env_steps, value)` series of metric `name` in the run in `dir`, in
-/// logging order.
-pub fn read_metric(dir: &Path, name: &str) -> Result<Vec<(u64, f64)>> {
+/// The series of each metric in `names` in the run in `dir` (one pass over
+/// the file), each in logging order.
+pub fn read_metrics(dir: &Path, names: &[&str]) -> Result<Vec<Vec<MetricRow>>> {
     let path = dir.join(METRICS_FILE);
-    let mut series = Vec::new();
+    let mut series = vec![Vec::new(); names.len()];
     for b in read_batches(&path)? {
         let mut parse = || -> Result<()> {
             let metric = column::<StringArray>(&b, "metric")?;
+            let iteration = column::<UInt64Array>(&b, "iteration")?;
             let steps = column::<UInt64Array>(&b, "env_steps")?;
+            let wall = column::<Float64Array>(&b, "wall_seconds")?;
             let value = column::<Float64Array>(&b, "value")?;
-            series.extend(
-                (0..b.num_rows())
-                    .filter(|&i| metric.value(i) == name)
-                    .map(|i| (steps.value(i), value.value(i))),
-            );
+            for i in 0..b.num_rows() {
+                let Some(k) = names.iter().position(|n| *n == metric.value(i)) else {
+                    continue;
+                };
+                series[k].push(MetricRow {
+                    iteration: iteration.value(i),
+                    env_steps: steps.value(i),
+                    wall_seconds: wall.value(i),
+                    name: names[k].to_string(),
+                    value: value.value(i),
+                });
+            }
             Ok(())
         };
         parse().with_context(|| format!("reading {}", path.display()))?;

@@ -13,6 +13,7 @@ mod learning;
 mod readme;
 mod render;
 mod report;
+mod reproduce;
 mod slurm;
 mod snapshots;
 mod sweep;

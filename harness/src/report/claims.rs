@@ -1,0 +1,699 @@
+//! The experimental claims of the TRPO paper (Schulman et al. 2015), as
+//! data, each checked against the runs and CG checks a report covers.
+//!
+//! A claim is one entry of [`TRPO_2015`]: its sentence and the evidence that
+//! tests it — comparisons of two labels on some envs (judged per env by
+//! [`super::verdict`]), the CG checks' cosine at a given iteration, or the
+//! KL of every accepted TRPO step. Adding a claim is adding an entry.
+//! Labels are the names `harness reproduce trpo2015` gives its runs (the
+//! algorithm id, or the variant `trpo-vine`); envs are short names, so a
+//! claim covers whatever version and options of the env were run.
+
+use super::curves::interpolate;
+use super::data::{LabelledCgTable, Run};
+use super::doc::{Block, Cell, Table, num};
+use super::verdict::{Direction, MARGIN, VERDICT_REPS, Verdict, judge};
+use crate::results::stable_hash;
+use crate::stats::mean;
+use std::collections::BTreeMap;
+
+/// Label of TRPO with vine sampling in the reproduction's grid.
+pub const VINE_LABEL: &str = "trpo-vine";
+/// The arcade games of the paper's Table 1.
+pub const GAMES: &[&str] = &[
+    "beamrider",
+    "breakout",
+    "enduro",
+    "pong",
+    "qbert",
+    "seaquest",
+    "spaceinvaders",
+];
+
+/// One claim of a paper.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    /// Short stable name (anchors, bootstrap seeds).
+    pub id: &'static str,
+    /// The claim as the paper makes it.
+    pub sentence: &'static str,
+    /// What tests it.
+    pub evidence: Evidence,
+}
+
+/// What tests a claim.
+#[derive(Debug, Clone, Copy)]
+pub enum Evidence {
+    /// Every comparison on every one of its envs.
+    Compare(&'static [Comparison]),
+    /// Every CG check's cosine between the CG iterate and the exact
+    /// solution, at `iteration`, is at least `min_cosine`.
+    CgCosine {
+        /// CG iteration (the paper uses 10).
+        iteration: usize,
+        /// Smallest acceptable cosine.
+        min_cosine: f64,
+    },
+    /// No step the line search of `algorithm` accepted has a mean KL above
+    /// the run's `max_kl` (δ).
+    KlBound {
+        /// Algorithm id whose runs are checked.
+        algorithm: &'static str,
+    },
+}
+
+/// "`a` `direction` `b` on each of `envs`, compared along `axis`".
+#[derive(Debug, Clone, Copy)]
+pub struct Comparison {
+    /// Label of A.
+    pub a: &'static str,
+    /// Label of B.
+    pub b: &'static str,
+    /// Env short names, each judged on its own.
+    pub envs: &'static [&'static str],
+    /// What the claim says about `P(A > B)`.
+    pub direction: Direction,
+    /// Which scores are compared.
+    pub axis: Axis,
+}
+
+/// At which point of training two labels are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// Final evaluation return: runs of one env share the step budget.
+    EqualSamples,
+    /// Evaluation return at the last iteration every run of both labels
+    /// reached (linear interpolation between evaluations), as the paper
+    /// plots its locomotion curves.
+    EqualIterations,
+}
+
+const LOCOMOTION: &[&str] = &["swimmer", "hopper", "walker"];
+const HOPPER_WALKER: &[&str] = &["hopper", "walker"];
+
+const fn better(a: &'static str, b: &'static str, envs: &'static [&'static str]) -> Comparison {
+    Comparison {
+        a,
+        b,
+        envs,
+        direction: Direction::Better,
+        axis: Axis::EqualSamples,
+    }
+}
+
+/// The TRPO paper's experimental claims (Section 8, Figures 4–5, Table 1,
+/// Appendix C).
+pub const TRPO_2015: &[Claim] = &[
+    Claim {
+        id: "trpo-vs-npg",
+        sentence: "TRPO beats the natural policy gradient with a fixed step size on hopper and \
+                   walker (Figure 4).",
+        evidence: Evidence::Compare(&[better("trpo", "npg", HOPPER_WALKER)]),
+    },
+    Claim {
+        id: "cem-cma",
+        sentence: "CEM and CMA do well on swimmer but fall behind TRPO on hopper and walker \
+                   (Figure 4).",
+        evidence: Evidence::Compare(&[
+            Comparison {
+                a: "cem",
+                b: "trpo",
+                envs: &["swimmer"],
+                direction: Direction::AtLeast,
+                axis: Axis::EqualSamples,
+            },
+            Comparison {
+                a: "cma",
+                b: "trpo",
+                envs: &["swimmer"],
+                direction: Direction::AtLeast,
+                axis: Axis::EqualSamples,
+            },
+            better("trpo", "cem", HOPPER_WALKER),
+            better("trpo", "cma", HOPPER_WALKER),
+        ]),
+    },
+    Claim {
+        id: "vine-per-iteration",
+        sentence: "The vine method is at least as good as single path per iteration \
+                   (Figure 4 compares the two at equal iterations).",
+        evidence: Evidence::Compare(&[Comparison {
+            a: VINE_LABEL,
+            b: "trpo",
+            envs: LOCOMOTION,
+            direction: Direction::AtLeast,
+            axis: Axis::EqualIterations,
+        }]),
+    },
+    Claim {
+        id: "vine-per-sample",
+        sentence: "The vine method is at least as good as single path per sample (not claimed \
+                   by the paper: the vine spends many more env steps per iteration).",
+        evidence: Evidence::Compare(&[Comparison {
+            a: VINE_LABEL,
+            b: "trpo",
+            envs: LOCOMOTION,
+            direction: Direction::AtLeast,
+            axis: Axis::EqualSamples,
+        }]),
+    },
+    Claim {
+        id: "games-vs-random",
+        sentence: "TRPO (single path and vine) beats a random policy on all seven games \
+                   (Table 1).",
+        evidence: Evidence::Compare(&[
+            better("trpo", "random", GAMES),
+            better(VINE_LABEL, "random", GAMES),
+        ]),
+    },
+    Claim {
+        id: "games-single-vs-vine",
+        sentence: "Single path and vine reach similar scores on the games (Table 1).",
+        evidence: Evidence::Compare(&[Comparison {
+            a: "trpo",
+            b: VINE_LABEL,
+            envs: GAMES,
+            direction: Direction::Similar,
+            axis: Axis::EqualSamples,
+        }]),
+    },
+    Claim {
+        id: "cg-cosine",
+        sentence: "Ten conjugate-gradient iterations find the natural direction F⁻¹g: the CG \
+                   direction is within cos ≥ 0.99 of the exact solve (Appendix C).",
+        evidence: Evidence::CgCosine {
+            iteration: 10,
+            min_cosine: 0.99,
+        },
+    },
+    Claim {
+        id: "kl-bound",
+        sentence: "No step TRPO accepts exceeds the KL bound δ (the line search enforces the \
+                   constraint, Section 6).",
+        evidence: Evidence::KlBound { algorithm: "trpo" },
+    },
+];
+
+/// One row of evidence: one comparison on one env, one check, or one
+/// label's steps on one env.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceRow {
+    /// What is compared, e.g. `trpo > npg on hopper-v0`.
+    pub what: String,
+    /// Runs or checks behind it, e.g. `3 vs 3 seeds`.
+    pub sample: String,
+    /// The measure, e.g. `final return (1000000 steps)`.
+    pub measure: String,
+    /// The effect with its interval, or the checked quantity.
+    pub effect: String,
+    /// The raw numbers behind it, e.g. the two means.
+    pub detail: String,
+    /// This row's verdict.
+    pub verdict: Verdict,
+    /// For an inconclusive row: what would decide it.
+    pub to_decide: String,
+}
+
+/// A claim checked against the data.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    /// The claim.
+    pub claim: Claim,
+    /// `None` when no data for it was run; else every part's verdict
+    /// combined ([`Verdict::all`]).
+    pub verdict: Option<Verdict>,
+    /// The evidence, one row per part with data.
+    pub rows: Vec<EvidenceRow>,
+    /// Parts without data (`trpo-vine vs trpo on walker: not run`).
+    pub missing: Vec<String>,
+}
+
+/// Check each claim against `runs` and `checks`.
+pub fn assess(claims: &[Claim], runs: &[Run], checks: &[LabelledCgTable]) -> Vec<Assessment> {
+    claims
+        .iter()
+        .map(|claim| {
+            let (rows, missing) = match claim.evidence {
+                Evidence::Compare(comparisons) => compare_rows(claim.id, comparisons, runs),
+                Evidence::CgCosine {
+                    iteration,
+                    min_cosine,
+                } => (cg_rows(checks, iteration, min_cosine), Vec::new()),
+                Evidence::KlBound { algorithm } => (kl_rows(runs, algorithm), Vec::new()),
+            };
+            let verdict = (!rows.is_empty()).then(|| {
+                // A part not run cannot support the claim.
+                let unrun = (!missing.is_empty()).then_some(Verdict::Inconclusive);
+                Verdict::all(rows.iter().map(|r| r.verdict).chain(unrun))
+            });
+            Assessment {
+                claim: *claim,
+                verdict,
+                rows,
+                missing,
+            }
+        })
+        .collect()
+}
+
+/// The env short name of an env as the report names it
+/// (`breakout-v0 [view=pixels]` → `breakout`).
+fn short_name(env_id: &str) -> Option<&'static str> {
+    let id = env_id.split(" [").next().unwrap_or(env_id);
+    trustbench_envs::resolve_spec(id)
+        .ok()
+        .map(|s| s.short_name())
+}
+
+/// Finished runs by env (as the report names it), then label.
+fn finished(runs: &[Run]) -> BTreeMap<&str, BTreeMap<&str, Vec<&Run>>> {
+    let mut by: BTreeMap<&str, BTreeMap<&str, Vec<&Run>>> = BTreeMap::new();
+    for r in runs.iter().filter(|r| r.ok()) {
+        by.entry(&r.row.env_id)
+            .or_default()
+            .entry(&r.label)
+            .or_default()
+            .push(r);
+    }
+    by
+}
+
+fn compare_rows(
+    claim: &str,
+    comparisons: &[Comparison],
+    runs: &[Run],
+) -> (Vec<EvidenceRow>, Vec<String>) {
+    let by_env = finished(runs);
+    let (mut rows, mut missing) = (Vec::new(), Vec::new());
+    for c in comparisons {
+        for &env in c.envs {
+            let mut found = false;
+            for (env_id, labels) in by_env.iter().filter(|(e, _)| short_name(e) == Some(env)) {
+                let (Some(a), Some(b)) = (labels.get(c.a), labels.get(c.b)) else {
+                    continue;
+                };
+                found = true;
+                rows.push(compare_row(claim, c, env_id, a, b));
+            }
+            if !found {
+                missing.push(format!("{} vs {} on {env}: not run", c.a, c.b));
+            }
+        }
+    }
+    (rows, missing)
+}
+
+fn compare_row(claim: &str, c: &Comparison, env_id: &str, a: &[&Run], b: &[&Run]) -> EvidenceRow {
+    let (xs, ys, measure) = match c.axis {
+        Axis::EqualSamples => {
+            let finals =
+                |rs: &[&Run]| -> Vec<f64> { rs.iter().filter_map(|r| r.final_return()).collect() };
+            let budget = a.iter().chain(b).map(|r| r.row.step_budget).max();
+            (
+                finals(a),
+                finals(b),
+                format!(
+                    "final evaluation return ({} env steps)",
+                    budget.unwrap_or(0)
+                ),
+            )
+        }
+        Axis::EqualIterations => {
+            // The last iteration every run of both labels reached.
+            let reached = a
+                .iter()
+                .chain(b)
+                .filter_map(|r| r.eval_at.last().map(|&(i, _)| i))
+                .min()
+                .unwrap_or(0);
+            let at = |rs: &[&Run]| -> Vec<f64> {
+                rs.iter().map(|r| return_at_iteration(r, reached)).collect()
+            };
+            (
+                at(a),
+                at(b),
+                format!("evaluation return at iteration {reached}"),
+            )
+        }
+    };
+    let seed = stable_hash(format!("claim\0{claim}\0{}\0{}\0{env_id}", c.a, c.b).as_bytes());
+    let j = judge(&xs, &ys, c.direction, seed);
+    EvidenceRow {
+        what: format!("{} {} {} on {env_id}", c.a, c.direction.symbol(), c.b),
+        sample: format!("{} vs {} seeds", xs.len(), ys.len()),
+        measure,
+        effect: j.effect.map_or("—".into(), |(p, lo, hi)| {
+            format!("P(A > B) = {p:.2} [{lo:.2}, {hi:.2}]")
+        }),
+        detail: format!("means {} vs {}", num(mean(&xs)), num(mean(&ys))),
+        verdict: j.verdict,
+        to_decide: match (j.seeds_needed, j.note.is_empty()) {
+            (Some(n), true) => format!("≈ {n} seeds per side"),
+            _ => j.note,
+        },
+    }
+}
+
+/// A run's evaluation return at `iteration`, interpolated between its
+/// evaluations.
+fn return_at_iteration(run: &Run, iteration: u64) -> f64 {
+    let points: Vec<(f64, f64)> = run
+        .eval_at
+        .iter()
+        .zip(&run.eval)
+        .map(|(&(i, _), &(_, ret))| (i as f64, ret))
+        .collect();
+    interpolate(&points, iteration as f64)
+}
+
+fn cg_rows(checks: &[LabelledCgTable], iteration: usize, min_cosine: f64) -> Vec<EvidenceRow> {
+    checks
+        .iter()
+        .filter_map(|c| {
+            // CG stops early once its residual is tiny: then its last
+            // iterate is the direction it returns.
+            let row = c
+                .table
+                .rows
+                .iter()
+                .filter(|r| r.iteration <= iteration)
+                .max_by_key(|r| r.iteration)?;
+            let ok = row.cosine >= min_cosine;
+            Some(EvidenceRow {
+                what: format!("CG of {} on {}", c.label, c.env_id),
+                sample: format!(
+                    "1 batch, seed {}",
+                    c.table.seed.map_or("?".into(), |s| s.to_string())
+                ),
+                measure: format!(
+                    "cosine to the exact F⁻¹g after {} iterations",
+                    row.iteration
+                ),
+                effect: format!("cos = {:.6} (≥ {min_cosine} claimed)", row.cosine),
+                detail: format!("relative error {:.2e}", row.relative_error),
+                verdict: if ok {
+                    Verdict::Supported
+                } else {
+                    Verdict::Contradicted
+                },
+                to_decide: String::new(),
+            })
+        })
+        .collect()
+}
+
+fn kl_rows(runs: &[Run], algorithm: &str) -> Vec<EvidenceRow> {
+    let mut rows = Vec::new();
+    for (env_id, labels) in finished(runs) {
+        for (label, rs) in labels {
+            let rs: Vec<&&Run> = rs
+                .iter()
+                .filter(|r| r.row.algorithm_id == algorithm)
+                .collect();
+            if rs.is_empty() {
+                continue;
+            }
+            let (mut steps, mut above, mut worst) = (0usize, 0usize, 0.0f64);
+            for r in &rs {
+                let Some(delta) = r.config.algorithm.get("max_kl").and_then(|v| v.as_f64()) else {
+                    continue;
+                };
+                for &kl in &r.accepted_kl {
+                    steps += 1;
+                    above += usize::from(kl > delta);
+                    worst = worst.max(kl / delta);
+                }
+            }
+            let verdict = match (steps, above) {
+                (0, _) => Verdict::Inconclusive,
+                (_, 0) => Verdict::Supported,
+                _ => Verdict::Contradicted,
+            };
+            rows.push(EvidenceRow {
+                what: format!("{label} on {env_id}"),
+                sample: format!("{} runs, {steps} accepted steps", rs.len()),
+                measure: "mean KL(π_old ‖ π_new) of each accepted step, over δ".into(),
+                effect: format!("max KL/δ = {worst:.4}"),
+                detail: format!("{above} step(s) above δ"),
+                verdict,
+                to_decide: if steps == 0 {
+                    format!("no accepted step was logged ({})", super::data::KL_METRIC)
+                } else {
+                    String::new()
+                },
+            });
+        }
+    }
+    rows
+}
+
+/// The claims section: only when some claim has data, so reports of other
+/// experiments are not cluttered with claims they never tested.
+pub fn section(assessed: &[Assessment]) -> Vec<Block> {
+    if assessed.iter().all(|a| a.verdict.is_none()) {
+        return Vec::new();
+    }
+    let mut blocks = vec![
+        Block::Heading {
+            level: 2,
+            id: "claims".into(),
+            text: "Claims of the TRPO paper (Schulman et al. 2015)".into(),
+        },
+        Block::Paragraph(format!(
+            "Each claim, then its verdict from the runs below. Comparisons use the probability \
+             of improvement P(A > B) (a random run of A beats a random run of B; ties half) per \
+             env, with a 95 % percentile-bootstrap interval ({VERDICT_REPS} resamples of each \
+             side's seeds). \"A > B\" is supported when the interval lies above 0.5 and \
+             contradicted when it lies below; \"A ≥ B\" and \"A ≈ B\" are judged with a margin \
+             of {MARGIN} (P(A > B) above {} for ≥; within [{}, {}] for ≈). A claim is supported \
+             when every part is, contradicted when any part is. An inconclusive part says about \
+             how many seeds per side would decide it, extrapolating the interval's width as \
+             1/√n.",
+            0.5 - MARGIN,
+            0.5 - MARGIN,
+            0.5 + MARGIN
+        )),
+    ];
+    let summary = assessed
+        .iter()
+        .map(|a| {
+            let verdict = a.verdict.map_or("not run", Verdict::as_str);
+            vec![
+                Cell::plain(a.claim.sentence),
+                Cell::marked(verdict, a.verdict == Some(Verdict::Supported)),
+                Cell::plain(format!(
+                    "{} part(s) with data{}",
+                    a.rows.len(),
+                    if a.missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} not run", a.missing.len())
+                    }
+                )),
+            ]
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        caption: "The paper's claims and their verdicts (evidence below).".into(),
+        header: ["claim", "verdict", "evidence"].map(String::from).to_vec(),
+        numeric: vec![false, false, false],
+        rows: summary,
+    }));
+    let evidence: Vec<Vec<Cell>> = assessed
+        .iter()
+        .flat_map(|a| {
+            a.rows.iter().map(|r| {
+                vec![
+                    Cell::plain(a.claim.id),
+                    Cell::plain(&r.what),
+                    Cell::plain(&r.sample),
+                    Cell::plain(&r.measure),
+                    Cell::plain(&r.effect),
+                    Cell::plain(&r.detail),
+                    Cell::marked(r.verdict.as_str(), r.verdict == Verdict::Supported),
+                    Cell::plain(&r.to_decide),
+                ]
+            })
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        caption: "Evidence per claim: one row per comparison and env, per CG check, or per \
+                  TRPO label and env."
+            .into(),
+        header: [
+            "claim",
+            "comparison",
+            "sample",
+            "measure",
+            "effect [95 % CI]",
+            "numbers",
+            "verdict",
+            "to decide",
+        ]
+        .map(String::from)
+        .to_vec(),
+        numeric: vec![false; 8],
+        rows: evidence,
+    }));
+    let missing: Vec<String> = assessed
+        .iter()
+        .flat_map(|a| {
+            a.missing
+                .iter()
+                .map(move |m| format!("{}: {m}", a.claim.id))
+        })
+        .collect();
+    if !missing.is_empty() {
+        blocks.push(Block::Folded {
+            summary: format!("Parts not run ({})", missing.len()),
+            blocks: vec![Block::List(missing)],
+        });
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{CgTable, RecordedConfig, RunRow, RunSettings, RunStatus};
+    use trustbench_policy::exact::ExactRow;
+
+    fn run(label: &str, env: &str, seed: u64, final_return: f64, accepted_kl: &[f64]) -> Run {
+        let algorithm_id = label.split('-').next().unwrap().to_string();
+        let config = RecordedConfig {
+            algorithm: serde_json::from_str(r#"{"max_kl": 0.01}"#).unwrap(),
+            env: None,
+            run: RunSettings {
+                eval_episodes: 1,
+                eval_every: 500,
+                num_envs: 1,
+            },
+        };
+        Run {
+            row: RunRow {
+                run_id: format!("{label}-{env}-s{seed}"),
+                status: RunStatus::Ok,
+                error: None,
+                algorithm_id,
+                algorithm_version: "1".into(),
+                plugin_library: "builtin".into(),
+                plugin_path: None,
+                abi_version: "1.0".into(),
+                env_id: env.into(),
+                seed,
+                num_envs: 1,
+                step_budget: 1000,
+                env_steps: 1000,
+                iterations: 4,
+                config_json: config.to_json(),
+                harness_version: "0".into(),
+                start_time_us: 0,
+                end_time_us: 0,
+                wall_seconds: 1.0,
+            },
+            config,
+            label: label.into(),
+            eval: vec![(500.0, final_return / 2.0), (1000.0, final_return)],
+            eval_at: vec![(2, 0.5), (4, 1.0)],
+            accepted_kl: accepted_kl.to_vec(),
+        }
+    }
+
+    fn by_id<'a>(assessed: &'a [Assessment], id: &str) -> &'a Assessment {
+        assessed.iter().find(|a| a.claim.id == id).unwrap()
+    }
+
+    #[test]
+    fn claims_are_judged_from_runs_and_checks() {
+        let mut runs = Vec::new();
+        for seed in 0..4 {
+            let s = seed as f64;
+            runs.push(run("trpo", "hopper-v0", seed, 2000.0 + s, &[0.009, 0.01]));
+            runs.push(run("npg", "hopper-v0", seed, 500.0 + s, &[]));
+            runs.push(run("trpo", "walker-v0", seed, 3000.0 + s, &[0.011]));
+            runs.push(run("npg", "walker-v0", seed, 900.0 + s, &[]));
+        }
+        let checks = vec![LabelledCgTable {
+            label: "trpo".into(),
+            env_id: "hopper-v0".into(),
+            table: CgTable {
+                algorithm_id: Some("trpo".into()),
+                env_id: Some("hopper-v0".into()),
+                seed: Some(0),
+                rows: (1..=12)
+                    .map(|k| ExactRow {
+                        iteration: k,
+                        relative_error: 0.1 / k as f64,
+                        cosine: if k < 10 { 0.9 } else { 0.995 },
+                        residual_norm: 1.0,
+                    })
+                    .collect(),
+            },
+        }];
+        let assessed = assess(TRPO_2015, &runs, &checks);
+        let npg = by_id(&assessed, "trpo-vs-npg");
+        assert_eq!(npg.verdict, Some(Verdict::Supported));
+        assert_eq!(npg.rows.len(), 2);
+        assert!(npg.rows[0].what.contains("trpo > npg on hopper-v0"));
+        // Not run at all: no verdict; partly run: inconclusive at best.
+        assert_eq!(by_id(&assessed, "games-vs-random").verdict, None);
+        let cem = by_id(&assessed, "cem-cma");
+        assert_eq!(cem.verdict, None);
+        assert_eq!(
+            by_id(&assessed, "cg-cosine").verdict,
+            Some(Verdict::Supported)
+        );
+        // One walker step above δ = 0.01 contradicts the bound.
+        let kl = by_id(&assessed, "kl-bound");
+        assert_eq!(kl.verdict, Some(Verdict::Contradicted));
+        let hopper = kl.rows.iter().find(|r| r.what.contains("hopper")).unwrap();
+        assert_eq!(hopper.verdict, Verdict::Supported);
+        assert!(
+            hopper.sample.contains("8 accepted steps"),
+            "{}",
+            hopper.sample
+        );
+        let section = section(&assessed);
+        assert!(matches!(&section[0], Block::Heading { id, .. } if id == "claims"));
+    }
+
+    #[test]
+    fn partly_run_claims_stay_inconclusive_and_no_data_means_no_section() {
+        let runs: Vec<Run> = (0..4)
+            .flat_map(|seed| {
+                [
+                    run("trpo", "hopper-v0", seed, 2000.0, &[]),
+                    run("npg", "hopper-v0", seed, 100.0, &[]),
+                ]
+            })
+            .collect();
+        let assessed = assess(TRPO_2015, &runs, &[]);
+        let npg = by_id(&assessed, "trpo-vs-npg");
+        assert_eq!(npg.rows[0].verdict, Verdict::Supported);
+        assert_eq!(npg.verdict, Some(Verdict::Inconclusive));
+        assert_eq!(npg.missing, vec!["trpo vs npg on walker: not run"]);
+        let cartpole: Vec<Run> = vec![run("random", "cartpole-v0", 0, 20.0, &[])];
+        assert!(section(&assess(TRPO_2015, &cartpole, &[])).is_empty());
+    }
+
+    #[test]
+    fn equal_iterations_compare_at_the_last_common_iteration() {
+        let mut vine = run(VINE_LABEL, "hopper-v0", 0, 800.0, &[]);
+        vine.eval_at = vec![(1, 0.5), (2, 1.0)];
+        vine.eval = vec![(500.0, 100.0), (1000.0, 800.0)];
+        let single = run("trpo", "hopper-v0", 0, 2000.0, &[]);
+        // Single path at iteration 2 (of 4): its first evaluation, 1000.
+        assert_eq!(return_at_iteration(&single, 2), 1000.0);
+        let c = Comparison {
+            a: VINE_LABEL,
+            b: "trpo",
+            envs: &["hopper"],
+            direction: Direction::AtLeast,
+            axis: Axis::EqualIterations,
+        };
+        let row = compare_row("x", &c, "hopper-v0", &[&vine], &[&single]);
+        assert_eq!(row.measure, "evaluation return at iteration 2");
+        assert_eq!(row.detail, "means 800.0 vs 1000");
+        assert_eq!(row.verdict, Verdict::Inconclusive, "one seed");
+    }
+}

@@ -1,0 +1,99 @@
+//! `harness reproduce trpo2015`: the smoke scale runs every piece end to
+//! end (grid, CG check on the trained policy, report with claims) and
+//! resumes; the paper scale only plans unless told to run here.
+
+use crate::common::*;
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn smoke_scale_runs_every_piece_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("trpo2015");
+    let args = [
+        "reproduce",
+        "trpo2015",
+        "--scale",
+        "smoke",
+        "--jobs",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = harness(&args);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}\n{}", stderr(&o));
+    assert!(
+        text.contains("90 runs: 90 ran now, 0 had finished before; 0 failed"),
+        "{text}"
+    );
+    assert!(
+        out.join("checks/check-cg-trpo-hopper-v0-s0/check_cg.parquet")
+            .is_file()
+    );
+    let summary = std::fs::read_to_string(out.join("report/summary.md")).unwrap();
+    let html = std::fs::read_to_string(out.join("report/index.html")).unwrap();
+    // The claims come first, before the per-env results.
+    let claims = summary
+        .find("## Claims of the TRPO paper")
+        .expect("a claims section");
+    assert!(claims < summary.find("## Learning curves").unwrap());
+    assert!(html.contains("id=\"claims\""));
+    for id in [
+        "trpo-vs-npg",
+        "cem-cma",
+        "vine-per-iteration",
+        "games-vs-random",
+        "cg-cosine",
+        "kl-bound",
+    ] {
+        assert!(
+            summary.contains(&format!("| {id} |")),
+            "no evidence for {id}"
+        );
+    }
+    // Every comparison has its runs: no claim is left "not run".
+    assert!(!summary.contains(": not run"), "{summary}");
+    assert!(!summary.contains("| not run |"), "{summary}");
+    // Finished runs are skipped on a second call.
+    let o = harness(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("90 runs: 0 ran now, 90 had finished before"));
+}
+
+#[test]
+fn paper_scale_prints_its_plan_and_runs_nothing_without_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("paper");
+    let o = harness(&[
+        "reproduce",
+        "trpo2015",
+        "--scale",
+        "paper",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        text.contains("CPU-HOURS (EST.)") && text.contains("estimated CPU time"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hopper: 200 iterations of 1000000 steps"),
+        "{text}"
+    );
+    assert!(text.contains("not started") && !out.exists(), "{text}");
+    let o = harness(&[
+        "reproduce",
+        "trpo2015",
+        "--scale",
+        "quick",
+        "--local-paper-scale",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--scale paper only"), "{}", stderr(&o));
+}
