@@ -208,8 +208,25 @@ impl Policy {
 
     /// Reverse mode: `grad = Σᵢ Jᵢᵀ d_distᵢ` (overwritten), the gradient of
     /// any scalar loss with `∂loss/∂dᵢ = d_distᵢ`. Reuses the forward pass
-    /// cached in `ws` (same `params` and `obs`).
+    /// cached in `ws`, which must have been at the same `params` and `obs`
+    /// (in `f32` the rounded copies cached there are what is read).
     pub fn vjp(
+        &self,
+        params: &[f64],
+        obs: &[f64],
+        ws: &mut PolicyWorkspace,
+        d_dist: &[f64],
+        grad: &mut [f64],
+    ) {
+        assert_eq!(grad.len(), self.param_len(), "gradient length");
+        grad.fill(0.0);
+        self.vjp_add(params, obs, ws, d_dist, grad);
+    }
+
+    /// [`Policy::vjp`] added to `grad`. Calls over consecutive chunks of a
+    /// batch that start at multiples of [`crate::GRAD_BLOCK`] states sum to
+    /// the same bits as one call over the batch (see [`Network::vjp_add`]).
+    pub fn vjp_add(
         &self,
         params: &[f64],
         obs: &[f64],
@@ -226,20 +243,20 @@ impl Policy {
         assert_eq!(grad.len(), self.param_len(), "gradient length");
         let split = self.network.param_len();
         let (net_grad, head_grad) = grad.split_at_mut(split);
-        head_grad.fill(0.0);
         let rows = &mut ws.net_rows[..k * n];
         for (dd, row) in d_dist.chunks_exact(d).zip(rows.chunks_exact_mut(k)) {
             self.distribution.split_cotangent(dd, row, head_grad);
         }
         match self.precision {
-            Precision::F64 => self
-                .network
-                .vjp(&params[..split], obs, &mut ws.wide, rows, net_grad),
+            Precision::F64 => {
+                self.network
+                    .vjp_add(&params[..split], obs, &mut ws.wide, rows, net_grad)
+            }
             Precision::F32 => {
                 let low = &mut ws.narrow;
                 lower(rows, &mut low.rows);
                 self.network
-                    .vjp(&low.params, &low.obs, &mut low.ws, &low.rows, net_grad);
+                    .vjp_add(&low.params, &low.obs, &mut low.ws, &low.rows, net_grad);
             }
         }
     }
