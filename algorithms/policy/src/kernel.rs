@@ -191,8 +191,7 @@ fn tile<T: Real, const MR: usize, const COLS: usize>(
     let mut acc = [[T::ZERO; MR]; COLS];
     if load {
         for (j, acc) in acc.iter_mut().enumerate() {
-            let column = &c[(j0 + j) * m + i0..][..rows];
-            acc[..rows].copy_from_slice(column);
+            copy_short(&c[(j0 + j) * m + i0..][..rows], &mut acc[..rows]);
         }
     }
     let b_columns: [&[T]; COLS] = std::array::from_fn(|j| &b_block[(j0 + j) * b.j_stride..]);
@@ -208,7 +207,30 @@ fn tile<T: Real, const MR: usize, const COLS: usize>(
         }
     }
     for (j, acc) in acc.iter().enumerate() {
-        c[(j0 + j) * m + i0..][..rows].copy_from_slice(&acc[..rows]);
+        copy_short(&acc[..rows], &mut c[(j0 + j) * m + i0..][..rows]);
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short runs of a tile or an im2col
+/// patch row, as inline vector moves of 8 values: `copy_from_slice` with a
+/// run-time length is a call to `memcpy`, which cost more than the copy (a
+/// fifth of a conv gradient's time went into such calls).
+#[inline(always)]
+pub(crate) fn copy_short<T: Copy>(src: &[T], dst: &mut [T]) {
+    assert_eq!(src.len(), dst.len(), "copy_short: length mismatch");
+    let mut dst_blocks = dst.chunks_exact_mut(8);
+    let mut src_blocks = src.chunks_exact(8);
+    for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
+        let block: [T; 8] = s.try_into().expect("block of 8");
+        let d: &mut [T; 8] = d.try_into().expect("block of 8");
+        *d = block;
+    }
+    for (d, s) in dst_blocks
+        .into_remainder()
+        .iter_mut()
+        .zip(src_blocks.remainder())
+    {
+        *d = *s;
     }
 }
 
