@@ -31,6 +31,9 @@ use crate::real::Real;
 const KC: usize = 256;
 /// Columns of `C` per register tile.
 const NR: usize = 4;
+/// Columns of `C` per cache block: a `KC × NC` block of `B` is at most
+/// 128 KiB (`f64`), an L2's share.
+const NC: usize = 64;
 
 /// Where `B[t, j]` lives: `data[t · t_stride + j · j_stride]`. `B` is read one
 /// scalar at a time (broadcast to a row of lanes), so any layout is as fast.
@@ -115,10 +118,13 @@ fn gemm_rows<T: Real>(
     }
 }
 
-/// The loop nest: `t` blocks, then `MR`-row panels of `A`, then `NR`-column
-/// tiles of `C`. A last partial panel is copied into a zero-padded stack
-/// buffer so every tile runs the full-width code; its padding rows compute
-/// zeros that are never stored.
+/// The loop nest: `t` blocks, then blocks of [`NC`] columns, then `MR`-row
+/// panels of `A`, then `NR`-column tiles of `C`. A column block of `B` is
+/// reused by every panel while it is in cache (with the panels outside, a
+/// small-`k` layer re-read its whole input once per panel). A last partial
+/// panel is copied into a zero-padded stack buffer, once per `t` block, so
+/// every tile runs the full-width code; its padding rows compute zeros that
+/// are never stored.
 #[inline(always)]
 fn blocked<T: Real, const MR: usize>(
     m: usize,
@@ -130,35 +136,39 @@ fn blocked<T: Real, const MR: usize>(
     accumulate: bool,
 ) {
     let mut padded = [[T::ZERO; MR]; KC];
+    let full_rows = m - m % MR;
     for t0 in (0..k).step_by(KC) {
         let kc = KC.min(k - t0);
         let load = accumulate || t0 > 0;
         let b_block = &b.data[t0 * b.t_stride..];
-        for i0 in (0..m).step_by(MR) {
-            let rows = MR.min(m - i0);
-            let panel = if rows == MR {
-                Panel {
-                    data: &a[t0 * m + i0..],
-                    stride: m,
+        let rest = m - full_rows;
+        for (t, row) in padded[..kc].iter_mut().enumerate().filter(|_| rest > 0) {
+            copy_short(&a[(t0 + t) * m + full_rows..][..rest], &mut row[..rest]);
+            row[rest..].fill(T::ZERO);
+        }
+        for j_start in (0..n).step_by(NC) {
+            let j_end = (j_start + NC).min(n);
+            for i0 in (0..m).step_by(MR) {
+                let rows = MR.min(m - i0);
+                let panel = if rows == MR {
+                    Panel {
+                        data: &a[t0 * m + i0..],
+                        stride: m,
+                    }
+                } else {
+                    Panel {
+                        data: padded.as_flattened(),
+                        stride: MR,
+                    }
+                };
+                let mut j0 = j_start;
+                while j0 + NR <= j_end {
+                    tile::<T, MR, NR>(kc, panel, b_block, b, j0, c, m, i0, rows, load);
+                    j0 += NR;
                 }
-            } else {
-                for (t, row) in padded[..kc].iter_mut().enumerate() {
-                    let column = &a[(t0 + t) * m + i0..][..rows];
-                    row[..rows].copy_from_slice(column);
-                    row[rows..].fill(T::ZERO);
+                for j in j0..j_end {
+                    tile::<T, MR, 1>(kc, panel, b_block, b, j, c, m, i0, rows, load);
                 }
-                Panel {
-                    data: padded.as_flattened(),
-                    stride: MR,
-                }
-            };
-            let mut j0 = 0;
-            while j0 + NR <= n {
-                tile::<T, MR, NR>(kc, panel, b_block, b, j0, c, m, i0, rows, load);
-                j0 += NR;
-            }
-            for j in j0..n {
-                tile::<T, MR, 1>(kc, panel, b_block, b, j, c, m, i0, rows, load);
             }
         }
     }
