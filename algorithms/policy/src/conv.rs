@@ -20,7 +20,7 @@ use crate::vector::grow;
 
 /// Upper bound on the im2col scratch, in values (2¹⁶: 256 KiB of `f32`, two
 /// Atari states' first-layer patches): the patches are written, then read
-/// by the product while still in L2 (2¹⁸ was ~25 % slower end to end).
+/// by the product while still in L2.
 const PATCH_CHUNK: usize = 1 << 16;
 
 /// The im2col patches of one chunk of samples and their cotangents or
