@@ -106,6 +106,10 @@ pub struct EnvSpec {
     /// Episode length (agent steps) at which the episode is truncated, with
     /// the default options.
     pub max_episode_steps: u64,
+    /// Training env steps a run gets unless told otherwise: enough for TRPO
+    /// with its defaults to show clear learning (the way RL Zoo keeps
+    /// `n_timesteps` per env), so a first run shows what the method does.
+    pub default_steps: u64,
     /// The options the env accepts (empty for most envs).
     pub options: &'static [EnvOption],
     make: Constructor,
@@ -219,11 +223,12 @@ fn split_version(id: &str) -> (&str, Option<u32>) {
 
 /// A spec without options whose env is `make()` wrapped in a time limit.
 macro_rules! plain {
-    ($id:literal, $summary:literal, $steps:literal, $make:expr) => {
+    ($id:literal, $summary:literal, $steps:literal, $budget:expr, $make:expr) => {
         EnvSpec {
             id: $id,
             summary: $summary,
             max_episode_steps: $steps,
+            default_steps: $budget,
             options: &[],
             make: |spec, _| Ok(Box::new(TimeLimit::new($make, spec.max_episode_steps))),
         }
@@ -237,6 +242,7 @@ macro_rules! arcade {
             id: $id,
             summary: $summary,
             max_episode_steps: arcade::MAX_FRAMES / arcade::FRAME_SKIP as u64,
+            default_steps: ARCADE_STEPS,
             options: arcade::OPTIONS,
             make: |_, options| {
                 arcade::Arcade::<$game>::from_options(options).map(|e| Box::new(e) as Box<dyn Env>)
@@ -245,59 +251,79 @@ macro_rules! arcade {
     };
 }
 
+/// CartPole: every policy-gradient method reaches the 500-step cap by
+/// 200k steps (seed 0).
+const CARTPOLE_STEPS: u64 = 200_000;
+/// Pendulum: TRPO swings up and holds (≈ −190) after 500k steps.
+const PENDULUM_STEPS: u64 = 500_000;
+/// Locomotion: the modern 1M-step protocol; TRPO's walker runs by then.
+const LOCOMOTION_STEPS: u64 = 1_000_000;
+/// Arcade (compact view): TRPO clearly beats random on all seven games at
+/// 1M steps.
+const ARCADE_STEPS: u64 = 1_000_000;
+
 static REGISTRY: &[EnvSpec] = &[
     plain!(
         "cartpole-v0",
         "Balance a pole on a cart (Barto et al. 1983); Gymnasium CartPole-v1 dynamics",
         500,
+        CARTPOLE_STEPS,
         CartPole::new()
     ),
     plain!(
         "pendulum-v0",
         "Swing up and hold an inverted pendulum; Gymnasium Pendulum-v1 dynamics",
         200,
+        PENDULUM_STEPS,
         Pendulum::new()
     ),
     plain!(
         "swimmer-v0",
         "Three links swimming in a viscous fluid (planar, rapier2d); MuJoCo's swimmer",
         1000,
+        LOCOMOTION_STEPS,
         Swimmer::new(Config::swimmer())
     ),
     plain!(
         "swimmer-paper-v0",
         "swimmer-v0 observing its absolute position: the TRPO paper's 10-dim state",
         1000,
+        LOCOMOTION_STEPS,
         Swimmer::new(Config::swimmer().paper())
     ),
     plain!(
         "hopper-v0",
         "One-legged hopper on flat ground (planar, rapier2d); MuJoCo's hopper",
         1000,
+        LOCOMOTION_STEPS,
         Legged::hopper(Config::hopper())
     ),
     plain!(
         "hopper-paper-v0",
         "hopper-v0 observing its absolute position: the TRPO paper's 12-dim state",
         1000,
+        LOCOMOTION_STEPS,
         Legged::hopper(Config::hopper().paper())
     ),
     plain!(
         "walker-v0",
         "Two-legged walker on flat ground (planar, rapier2d); MuJoCo's walker2d",
         1000,
+        LOCOMOTION_STEPS,
         Legged::walker(Config::walker())
     ),
     plain!(
         "walker-paper-v0",
         "walker-v0 observing its absolute position: the TRPO paper's 18-dim state",
         1000,
+        LOCOMOTION_STEPS,
         Legged::walker(Config::walker().paper())
     ),
     plain!(
         "ant-v0",
         "Four-legged ant on flat ground (3-D, rapier3d); MuJoCo's ant",
         1000,
+        LOCOMOTION_STEPS,
         Ant::new(Config::ant())
     ),
     arcade!(

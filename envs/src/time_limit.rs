@@ -21,11 +21,6 @@ impl<E: Env + Clone> TimeLimit<E> {
             elapsed: 0,
         }
     }
-
-    /// The wrapped env.
-    pub fn inner(&self) -> &E {
-        &self.inner
-    }
 }
 
 impl<E: Env + Clone> Env for TimeLimit<E> {

@@ -10,14 +10,14 @@
 //! Any plugin offering the extension can be checked; the math is the same
 //! code the policy crate's own exact check uses.
 
-use crate::host::{HostBox, World};
-use crate::plugin::{AlgorithmRef, Instance};
-use crate::results;
+use crate::plugin::AlgorithmRef;
+use crate::results::{self, CgTable};
+use crate::session::{Session, SessionSpec};
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::time::Instant;
-use trustbench_envs::{EnvConfig, VecEnv};
+use trustbench_envs::EnvConfig;
 use trustbench_policy::exact::{ExactRow, dense_operator, solve_damped};
 use trustbench_policy::vector::{cosine, distance, norm};
 
@@ -26,7 +26,7 @@ use trustbench_policy::vector::{cosine, distance, norm};
 pub const MAX_DENSE_DIM: usize = 6_000;
 
 /// What to check.
-pub struct CgCheck {
+pub struct CgCheckRequest {
     /// The algorithm (must offer the extension).
     pub algorithm: AlgorithmRef,
     /// Its resolved config.
@@ -45,12 +45,12 @@ pub struct CgCheck {
     pub out_dir: PathBuf,
 }
 
-/// The outcome: one row per CG iteration, and where the table went.
+/// The outcome: the table, and where it went.
 pub struct CgCheckReport {
     /// Number of policy parameters.
     pub dim: usize,
-    /// Rows, iteration 1 first.
-    pub rows: Vec<ExactRow>,
+    /// One row per CG iteration, iteration 1 first.
+    pub table: CgTable,
     /// The Parquet file.
     pub path: PathBuf,
     /// ‖x*‖ (a zero gradient makes relative errors meaningless).
@@ -58,21 +58,19 @@ pub struct CgCheckReport {
 }
 
 /// Run the check.
-pub fn check_cg(req: &CgCheck) -> Result<CgCheckReport> {
-    let envs = VecEnv::new(&req.env, req.num_envs as usize, req.seed, 0);
-    let host = HostBox::new(World::new(envs, req.steps, Instant::now()), req.seed);
-    let config = Value::Object(req.config.clone()).to_string();
-    // SAFETY: `host` is declared before `instance`, so it outlives it.
-    let mut instance = unsafe {
-        Instance::create(
-            &req.algorithm,
-            &config,
-            host.spaces(),
-            host.raw(),
-            host.observation_space(),
-            host.action_space(),
-        )
-    }?;
+pub fn check_cg(req: &CgCheckRequest) -> Result<CgCheckReport> {
+    let mut session = Session::start(
+        &SessionSpec {
+            algorithm: &req.algorithm,
+            config: &req.config,
+            env: &req.env,
+            seed: req.seed,
+            num_envs: req.num_envs as usize,
+            steps: req.steps,
+        },
+        Instant::now(),
+    )?;
+    let (host, instance) = session.parts();
     let id = &req.algorithm.info.id;
     let mut ng = instance.natural_gradient()?.ok_or_else(|| {
         anyhow!("algorithm '{id}' does not offer the trustbench.natural-gradient/1 extension")
@@ -117,10 +115,16 @@ pub fn check_cg(req: &CgCheck) -> Result<CgCheckReport> {
         .out_dir
         .join(format!("check-cg-{id}-{}-s{}", req.env.id(), req.seed));
     std::fs::create_dir_all(&dir)?;
-    let path = results::write_check_cg(&dir, id, req.env.id(), req.seed, n, &rows)?;
+    let table = CgTable {
+        algorithm_id: Some(id.clone()),
+        env_id: Some(req.env.id().to_string()),
+        seed: Some(req.seed),
+        rows,
+    };
+    let path = results::write_check_cg(&dir, &table, n)?;
     Ok(CgCheckReport {
         dim: n,
-        rows,
+        table,
         path,
         solution_norm: star_norm,
     })

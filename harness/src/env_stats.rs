@@ -3,16 +3,16 @@
 //! reads the full state) score per episode — the floor and a sanity bar
 //! for learning curves, and the proof that a game is playable.
 //!
-//! Episode `i` of either policy starts from `derive_seed(seed, 1, i)`, the
+//! Episode `i` of either policy starts from [`eval_episode_seed`], the
 //! start state of a run's evaluation episode `i`, so both policies face the
 //! same starts (common random numbers) and the figures line up with runs.
 
-use crate::run::eval_episode_seed;
+use crate::episode::play_episode;
+use crate::stats::{mean, population_std};
+use crate::streams::{self, eval_episode_seed};
 use anyhow::{Result, bail};
+use std::ops::ControlFlow;
 use trustbench_envs::{Env, EnvConfig, Rng, Space, derive_seed};
-
-/// Seed stream of the random policy's own draws.
-const POLICY_STREAM: u64 = 2;
 
 /// The policies compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +47,10 @@ pub struct PolicyStats {
 }
 
 impl PolicyStats {
-    /// Mean and sample standard deviation (n − 1) of the returns.
+    /// Mean and population standard deviation of the returns (the same
+    /// definitions as a run's evaluation).
     pub fn mean_std(&self) -> (f64, f64) {
-        let n = self.returns.len() as f64;
-        let mean = self.returns.iter().sum::<f64>() / n.max(1.0);
-        let var = self.returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-        (mean, var.sqrt())
+        (mean(&self.returns), population_std(&self.returns))
     }
 
     /// Smallest and largest return.
@@ -83,12 +81,11 @@ pub fn play(
         bail!("--episodes must be at least 1");
     }
     let mut e = env.make();
-    let mut obs = vec![0.0; e.observation_space().dim()];
-    let mut action = vec![0.0; e.action_space().dim()];
-    if policy == Policy::Scripted && !e.scripted_action(&mut action) {
+    let mut probe = vec![0.0; e.action_space().dim()];
+    if policy == Policy::Scripted && !e.scripted_action(&mut probe) {
         return Ok(None);
     }
-    let mut rng = Rng::new(derive_seed(seed, POLICY_STREAM, 0));
+    let mut rng = Rng::new(derive_seed(seed, streams::RANDOM_POLICY, 0));
     let mut stats = PolicyStats {
         policy,
         returns: Vec::new(),
@@ -96,26 +93,24 @@ pub fn play(
         truncated: 0,
     };
     for i in 0..episodes {
-        e.reset(Some(eval_episode_seed(seed, i)), &mut obs);
-        let (mut ret, mut len) = (0.0, 0u64);
-        loop {
-            match policy {
-                Policy::Random => random_action(e.as_ref(), &mut rng, &mut action),
-                Policy::Scripted => {
-                    e.scripted_action(&mut action);
+        let episode = play_episode(
+            e.as_mut(),
+            eval_episode_seed(seed, i),
+            |env, _, action| {
+                match policy {
+                    Policy::Random => random_action(env, &mut rng, action),
+                    Policy::Scripted => {
+                        env.scripted_action(action);
+                    }
                 }
-            }
-            let step = e.step(&action, &mut obs);
-            ret += step.reward;
-            len += 1;
-            if step.done() {
-                stats.truncated += usize::from(step.truncated);
-                break;
-            }
-        }
-        stats.returns.push(ret);
-        stats.lengths.push(len);
-        progress(i + 1, ret, len);
+                Ok(())
+            },
+            |_, _| Ok(ControlFlow::Continue(())),
+        )?;
+        stats.truncated += usize::from(episode.last.truncated);
+        stats.returns.push(episode.ret);
+        stats.lengths.push(episode.length);
+        progress(i + 1, episode.ret, episode.length);
     }
     Ok(Some(stats))
 }

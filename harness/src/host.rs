@@ -7,7 +7,7 @@
 //! actions, unknown snapshot) is recorded as a *fault* that fails the run,
 //! whatever status the plugin then returns.
 
-use crate::record::{EpisodeRow, MetricRow, Phase, RunLog};
+use crate::results::{EpisodeRow, MetricRow, Phase, RunLog};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ffi::{CStr, c_char, c_void};
@@ -409,6 +409,8 @@ unsafe extern "C" fn host_step(
                 truncated: buffer(raw.truncated, c, "truncated")?,
             }
         };
+        // SAFETY: the plugin promises `actions_len` readable values for the
+        // call; the slice is only read, despite `buffer`'s `&mut`.
         let actions = unsafe { buffer(actions as *mut f64, actions_len, "actions")? };
         w.step(first, count, actions, &mut out).map(|stepped| {
             if stepped {
@@ -422,6 +424,7 @@ unsafe extern "C" fn host_step(
 
 unsafe extern "C" fn host_snapshot(ctx: *mut c_void, env: u32, out: *mut u64) -> tb_status {
     with_world(ctx, abi::TB_INVALID_ARGUMENT, |w| {
+        // SAFETY: the plugin promises one writable `u64` for the call.
         let out = unsafe { buffer(out, 1, "snapshot id")? };
         out[0] = w.snapshot(env)?;
         Ok(abi::TB_OK)

@@ -10,17 +10,19 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod child;
 pub mod cli;
 pub mod config;
 pub mod env_stats;
+pub mod episode;
 pub mod host;
 pub mod plugin;
 pub mod progress;
-pub mod record;
 pub mod render;
 pub mod report;
 pub mod results;
 pub mod run;
+pub mod session;
 pub mod stats;
+pub mod streams;
 pub mod sweep;
-pub mod tables;

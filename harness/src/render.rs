@@ -9,15 +9,18 @@
 //! Frames are encoded as they are drawn, so memory stays flat however many
 //! frames are asked for.
 
-use crate::host::{HostBox, World};
-use crate::plugin::{AlgorithmRef, Instance};
-use crate::results;
-use crate::run::eval_episode_seed;
+use crate::episode::play_episode;
+use crate::plugin::AlgorithmRef;
+use crate::results::{self, POLICY_FILE};
+use crate::run::RunRequest;
+use crate::session::{Session, SessionSpec};
+use crate::streams::eval_episode_seed;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};
-use std::path::PathBuf;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
-use trustbench_envs::{EnvConfig, VecEnv};
+use trustbench_envs::EnvConfig;
 
 /// What to render, fully resolved.
 pub struct RenderRequest {
@@ -119,6 +122,33 @@ impl Gif {
     }
 }
 
+/// File name of the GIF a run ends with, in its directory.
+pub const EVAL_GIF: &str = "eval.gif";
+
+/// The picture a run ends with: its final evaluation's first episode,
+/// replayed exactly (same start state and policy, see `harness render
+/// --run`) from the saved policy in `dir`, written to `dir/eval.gif`.
+/// Every 4th step is a frame, at most 250 (a 1000-step episode), so it
+/// costs a few seconds at most.
+pub fn evaluation_gif(run: &RunRequest, dir: &Path) -> Result<RenderSummary> {
+    let path = dir.join(POLICY_FILE);
+    let policy = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    execute(&RenderRequest {
+        algorithm: run.algorithm.clone(),
+        config: run.config.clone(),
+        policy: Some(policy),
+        env: run.env.clone(),
+        seed: run.seed,
+        episodes: 1,
+        frame_every: 4,
+        max_frames: 250,
+        width: 320,
+        height: 240,
+        fps: 25,
+        out: dir.join(EVAL_GIF),
+    })
+}
+
 /// Play and write the GIF.
 pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
     if req.episodes == 0 || req.frame_every == 0 || req.max_frames == 0 {
@@ -129,26 +159,22 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
     }
     let (width, height) = (req.width as usize, req.height as usize);
     // Nothing is trained: the host's budget is zero.
-    let envs = VecEnv::new(&req.env, 1, req.seed, 0);
-    let host = HostBox::new(World::new(envs, 0, Instant::now()), req.seed);
-    let config = Value::Object(req.config.clone()).to_string();
-    // SAFETY: `host` is declared before `instance`, so it outlives it.
-    let mut instance = unsafe {
-        Instance::create(
-            &req.algorithm,
-            &config,
-            host.spaces(),
-            host.raw(),
-            host.observation_space(),
-            host.action_space(),
-        )
-    }?;
+    let mut session = Session::start(
+        &SessionSpec {
+            algorithm: &req.algorithm,
+            config: &req.config,
+            env: &req.env,
+            seed: req.seed,
+            num_envs: 1,
+            steps: 0,
+        },
+        Instant::now(),
+    )?;
+    let (host, instance) = session.parts();
     if let Some(policy) = &req.policy {
         instance.load(policy)?;
     }
     let mut env = req.env.make();
-    let (obs_dim, act_dim) = (env.observation_space().dim(), env.action_space().dim());
-    let (mut obs, mut action) = (vec![0.0; obs_dim], vec![0.0; act_dim]);
     let draw = |env: &dyn trustbench_envs::Env| {
         env.render(width, height)
             .ok_or_else(|| anyhow!("env '{}' cannot be rendered", req.env.id()))
@@ -159,29 +185,36 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         if gif.frames >= req.max_frames {
             break;
         }
-        env.reset(Some(eval_episode_seed(req.seed, i)), &mut obs);
-        gif.push(&draw(env.as_ref())?)?;
-        let start = env.odometer();
-        let (mut ret, mut len) = (0.0, 0u64);
-        loop {
-            instance.act(&obs, true, &mut action)?;
-            let step = env.step(&action, &mut obs);
-            ret += step.reward;
-            len += 1;
-            if len % req.frame_every as u64 == 0 || step.done() {
-                gif.push(&draw(env.as_ref())?)?;
-            }
-            if step.done() || gif.frames >= req.max_frames {
-                episodes.push(EpisodeSummary {
-                    ret,
-                    length: len,
-                    distance: start
-                        .zip(env.odometer())
-                        .map(|(a, b)| b.position - a.position),
-                });
-                break;
-            }
-        }
+        let (mut start, mut steps) = (None, 0u64);
+        let episode = play_episode(
+            env.as_mut(),
+            eval_episode_seed(req.seed, i),
+            |_, obs, action| instance.act(obs, true, action),
+            |env, step| {
+                match step {
+                    None => start = env.odometer(),
+                    Some(step) => {
+                        steps += 1;
+                        if !(steps % u64::from(req.frame_every) == 0 || step.done()) {
+                            return Ok(ControlFlow::Continue(()));
+                        }
+                    }
+                }
+                gif.push(&draw(env)?)?;
+                Ok(if gif.frames >= req.max_frames {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            },
+        )?;
+        episodes.push(EpisodeSummary {
+            ret: episode.ret,
+            length: episode.length,
+            distance: start
+                .zip(env.odometer())
+                .map(|(a, b)| b.position - a.position),
+        });
     }
     if let Some(fault) = host.take_fault() {
         bail!(

@@ -5,35 +5,25 @@
 //! evaluation, every byte on disk); the plugin owns learning and sees the
 //! envs only through the host vtable.
 
+use crate::episode::play_episode;
 use crate::host::{HostBox, World};
 use crate::plugin::{AlgorithmRef, Instance, Source};
 use crate::progress::Progress;
-use crate::record::{EpisodeRow, Phase};
-use crate::results::{self, RunRow};
+use crate::results::{
+    self, EpisodeRow, POLICY_FILE, Phase, RecordedConfig, RunRow, RunSettings, RunStatus,
+    stable_hash,
+};
+use crate::session::{Session, SessionSpec};
+use crate::stats::{mean, population_std};
+use crate::streams::eval_episode_seed;
 use anyhow::{Context, Result, bail};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
-use trustbench_envs::{EnvConfig, VecEnv, derive_seed};
-
-/// Seed stream of the training env copies.
-const TRAIN_STREAM: u64 = 0;
-/// Seed stream of the evaluation episodes' start states.
-const EVAL_STREAM: u64 = 1;
-
-/// The seed that evaluation episode `i` of a run seeded `seed` resets its
-/// env with. `harness render` and `harness env-stats` start their episodes
-/// from the same seeds, so `render --run` replays a run's evaluation.
-pub fn eval_episode_seed(seed: u64, i: u32) -> u64 {
-    derive_seed(seed, EVAL_STREAM, u64::from(i))
-}
-
-/// File name of the final policy (the plugin's `save` bytes).
-pub const POLICY_FILE: &str = "policy.bin";
+use trustbench_envs::EnvConfig;
 /// Train episodes averaged for the "recent return" shown while running.
 const RECENT_EPISODES: usize = 20;
-/// Env-step budget of a run, unless told otherwise.
-pub const DEFAULT_STEPS: u64 = 100_000;
 /// Env copies stepped together, unless told otherwise.
 pub const DEFAULT_NUM_ENVS: u32 = 8;
 /// Episodes per evaluation, unless told otherwise.
@@ -75,19 +65,22 @@ impl RunRequest {
     /// config, the harness's own settings for the run and, for envs that
     /// have options, every option's resolved value (`"env"`; absent for envs
     /// without options, so their run ids are unchanged).
-    pub fn config_json(&self) -> String {
-        let mut config = json!({
-            "algorithm": self.config,
-            "run": {
-                "num_envs": self.num_envs,
-                "eval_every": self.eval_every,
-                "eval_episodes": self.eval_episodes,
-            }
-        });
-        if let Some(options) = env_options_json(&self.env) {
-            config["env"] = options;
+    pub fn recorded_config(&self) -> RecordedConfig {
+        let options = self.env.options();
+        RecordedConfig {
+            algorithm: self.config.clone(),
+            env: (!options.is_empty()).then(|| {
+                options
+                    .pairs()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
+            run: RunSettings {
+                eval_episodes: self.eval_episodes,
+                eval_every: self.eval_every,
+                num_envs: self.num_envs,
+            },
         }
-        config.to_string()
     }
 
     /// Deterministic id: `{algo}-{env}-s{seed}-{hash}`, where the hash covers
@@ -103,20 +96,21 @@ impl RunRequest {
             self.env.id(),
             self.seed,
             self.steps,
-            self.config_json()
+            self.recorded_config().to_json()
         );
         format!(
             "{}-{}-s{}-{:08x}",
             a.id,
             self.env.id(),
             self.seed,
-            fnv1a(key.as_bytes()) as u32
+            stable_hash(key.as_bytes()) as u32
         )
     }
 
     /// The `runs` row of this run with the given outcome.
     fn run_row(
         &self,
+        status: RunStatus,
         error: Option<String>,
         env_steps: u64,
         iterations: u64,
@@ -126,7 +120,7 @@ impl RunRequest {
         let a = &self.algorithm;
         RunRow {
             run_id: self.run_id(),
-            status: if error.is_none() { "ok" } else { "failed" }.to_string(),
+            status,
             error,
             algorithm_id: a.info.id.clone(),
             algorithm_version: a.info.version.clone(),
@@ -142,7 +136,7 @@ impl RunRequest {
             step_budget: self.steps,
             env_steps,
             iterations,
-            config_json: self.config_json(),
+            config_json: self.recorded_config().to_json(),
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
             start_time_us: unix_micros(started),
             end_time_us: unix_micros(SystemTime::now()),
@@ -158,44 +152,16 @@ impl RunRequest {
 pub fn record_failure(req: &RunRequest, error: &str) -> Result<PathBuf> {
     let dir = req.out_dir.join(req.run_id());
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let row = req.run_row(Some(error.to_string()), 0, 0, SystemTime::now(), 0.0);
+    let row = req.run_row(
+        RunStatus::Failed,
+        Some(error.to_string()),
+        0,
+        0,
+        SystemTime::now(),
+        0.0,
+    );
     results::write_runs(&dir, &row)?;
     Ok(dir)
-}
-
-/// An env's resolved options as a JSON object of strings, or `None` if the
-/// env has no options.
-pub fn env_options_json(env: &EnvConfig) -> Option<Value> {
-    let options = env.options();
-    (!options.is_empty()).then(|| {
-        Value::Object(
-            options
-                .pairs()
-                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-                .collect(),
-        )
-    })
-}
-
-/// The env options recorded in a run's `config_json` (empty if none), as
-/// `(key, value)` pairs to rebuild the same env.
-pub fn recorded_env_options(config: &Value) -> Vec<(String, String)> {
-    config
-        .get("env")
-        .and_then(Value::as_object)
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// FNV-1a, 64-bit: a stable hash (unlike `std`'s, which may change).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// What a finished run reports.
@@ -245,13 +211,9 @@ fn unix_micros(t: SystemTime) -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
+/// Mean and population standard deviation of some episode returns.
 fn mean_std(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len().max(1) as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    (
-        mean,
-        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt(),
-    )
+    (mean(xs), population_std(xs))
 }
 
 /// Run `req`. Errors before the plugin instance exists (bad config, plugin
@@ -263,20 +225,17 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     }
     let started = SystemTime::now();
     let t0 = Instant::now();
-    let envs = VecEnv::new(&req.env, req.num_envs as usize, req.seed, TRAIN_STREAM);
-    let host = HostBox::new(World::new(envs, req.steps, t0), req.seed);
-    let config = Value::Object(req.config.clone()).to_string();
-    // SAFETY: `host` is declared before `instance`, so it outlives it.
-    let mut instance = unsafe {
-        Instance::create(
-            &req.algorithm,
-            &config,
-            host.spaces(),
-            host.raw(),
-            host.observation_space(),
-            host.action_space(),
-        )
-    }?;
+    let mut session = Session::start(
+        &SessionSpec {
+            algorithm: &req.algorithm,
+            config: &req.config,
+            env: &req.env,
+            seed: req.seed,
+            num_envs: req.num_envs as usize,
+            steps: req.steps,
+        },
+        t0,
+    )?;
     let run_id = req.run_id();
     let dir = req.out_dir.join(&run_id);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -286,24 +245,32 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
         req.steps,
         req.quiet,
     );
-    let outcome = train(req, &host, &mut instance, &mut progress)
+    let (host, instance) = session.parts();
+    let outcome = train(req, host, instance, &mut progress)
         .and_then(|iterations| Ok((iterations, instance.save()?)));
     progress.finish();
-    drop(instance);
 
-    let world = host.world();
-    let (iterations, error) = match &outcome {
+    let world = session.host().world();
+    let (status, iterations, error) = match &outcome {
         Ok((iterations, policy)) => {
             results::write_bytes_atomically(&dir.join(POLICY_FILE), policy)?;
-            (*iterations, None)
+            (RunStatus::Ok, *iterations, None)
         }
         Err(e) => (
+            RunStatus::Failed,
             world.log.metrics.last().map_or(0, |m| m.iteration),
             Some(format!("{e:#}")),
         ),
     };
     let wall_seconds = t0.elapsed().as_secs_f64();
-    let row = req.run_row(error, world.steps_used(), iterations, started, wall_seconds);
+    let row = req.run_row(
+        status,
+        error,
+        world.steps_used(),
+        iterations,
+        started,
+        wall_seconds,
+    );
     write_tables(&dir, &row, &world)?;
     if let Err(error) = outcome {
         return Err(RunFailed { dir, error }.into());
@@ -377,7 +344,7 @@ fn train(
             .map(|e| e.episode_return)
             .collect();
         if !returns.is_empty() {
-            w.log_metric("train/episode_return_mean", mean_std(&returns).0);
+            w.log_metric("train/episode_return_mean", mean(&returns));
             w.log_metric("train/episodes", returns.len() as f64);
         }
         let train: Vec<f64> = w
@@ -396,11 +363,7 @@ fn train(
                 next_eval += req.eval_every;
             }
         }
-        progress.update(
-            used,
-            (!train.is_empty()).then(|| mean_std(&train).0),
-            eval_return,
-        );
+        progress.update(used, (!train.is_empty()).then(|| mean(&train)), eval_return);
     }
     evaluate(req, host, instance)?;
     Ok(iteration)
@@ -420,22 +383,14 @@ fn train(
 /// lets `harness render --run` replay it exactly.
 fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
     let mut env = req.env.make();
-    let (obs_dim, act_dim) = (host.observation_space().dim(), host.action_space().dim());
-    let (mut obs, mut action) = (vec![0.0; obs_dim], vec![0.0; act_dim]);
     let mut played = Vec::with_capacity(req.eval_episodes as usize);
     for i in 0..req.eval_episodes {
-        env.reset(Some(eval_episode_seed(req.seed, i)), &mut obs);
-        let (mut episode_return, mut length) = (0.0, 0u64);
-        let last = loop {
-            instance.act(&obs, true, &mut action)?;
-            let step = env.step(&action, &mut obs);
-            episode_return += step.reward;
-            length += 1;
-            if step.done() {
-                break step;
-            }
-        };
-        played.push((episode_return, length, last));
+        played.push(play_episode(
+            env.as_mut(),
+            eval_episode_seed(req.seed, i),
+            |_, obs, action| instance.act(obs, true, action),
+            |_, _| Ok(ControlFlow::Continue(())),
+        )?);
     }
     if let Some(fault) = host.take_fault() {
         bail!(
@@ -445,24 +400,24 @@ fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result
     }
     let mut w = host.world();
     let (env_steps, wall_seconds) = (w.steps_used(), w.wall_seconds());
-    let returns: Vec<f64> = played.iter().map(|p| p.0).collect();
-    let lengths: Vec<f64> = played.iter().map(|p| p.1 as f64).collect();
-    for (episode_return, length, last) in played {
+    let returns: Vec<f64> = played.iter().map(|p| p.ret).collect();
+    let lengths: Vec<f64> = played.iter().map(|p| p.length as f64).collect();
+    for episode in played {
         w.log.episodes.push(EpisodeRow {
             phase: Phase::Eval,
             env_steps,
             wall_seconds,
-            episode_return,
-            length,
-            terminated: last.terminated,
-            truncated: last.truncated,
+            episode_return: episode.ret,
+            length: episode.length,
+            terminated: episode.last.terminated,
+            truncated: episode.last.truncated,
         });
     }
-    let (mean, std) = mean_std(&returns);
-    w.log_metric("eval/return_mean", mean);
-    w.log_metric("eval/return_std", std);
-    w.log_metric("eval/length_mean", mean_std(&lengths).0);
-    Ok(mean)
+    let (return_mean, return_std) = mean_std(&returns);
+    w.log_metric("eval/return_mean", return_mean);
+    w.log_metric("eval/return_std", return_std);
+    w.log_metric("eval/length_mean", mean(&lengths));
+    Ok(return_mean)
 }
 
 #[cfg(test)]
@@ -490,24 +445,21 @@ mod tests {
     #[test]
     fn env_options_are_recorded_and_part_of_the_run_id() {
         let plain = request(resolve("cartpole").unwrap());
-        assert!(
-            !plain.config_json().contains("\"env\""),
-            "no options, no key"
-        );
+        assert!(plain.recorded_config().env.is_none(), "no options, no key");
         let compact = request(resolve("breakout").unwrap());
         let set = [("view".to_string(), "pixels".to_string())];
         let pixels = request(EnvConfig::new(resolve_spec("breakout").unwrap(), &set).unwrap());
         assert_ne!(compact.run_id(), pixels.run_id());
-        let json: Value = serde_json::from_str(&pixels.config_json()).unwrap();
-        assert_eq!(json["env"]["view"], "pixels");
-        assert_eq!(json["env"]["sticky"], "auto");
+        let recorded = RecordedConfig::parse(&pixels.recorded_config().to_json()).unwrap();
+        let options = recorded.env.clone().unwrap();
+        assert_eq!(options["view"], "pixels");
+        assert_eq!(options["sticky"], "auto");
         // What is recorded rebuilds the same env.
-        let recorded = recorded_env_options(&json);
+        let recorded = recorded.env_options();
         let rebuilt = EnvConfig::new(resolve_spec("breakout").unwrap(), &recorded).unwrap();
         assert_eq!(
             rebuilt.options().pairs().collect::<Vec<_>>(),
             pixels.env.options().pairs().collect::<Vec<_>>()
         );
-        assert!(recorded_env_options(&json!({"run": {}})).is_empty());
     }
 }

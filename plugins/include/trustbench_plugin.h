@@ -120,7 +120,9 @@ typedef struct tb_host {
   uint32_t abi_major;
   uint32_t abi_minor;
   uint32_t num_envs;          /* N */
-  uint64_t seed;              /* the run's seed: derive every plugin RNG from it */
+  uint64_t seed;              /* this plugin's seed, derived from the run's seed on a
+                                 stream of its own (the harness's other streams never
+                                 meet it): derive every plugin RNG from it */
   void *ctx;                  /* opaque; pass back as the first argument */
 
   /* Reset copy `env` (or every copy with TB_ALL_ENVS) and write its first

@@ -14,6 +14,8 @@
 //! generations lets it settle at the end (their "decreasing noise").
 
 use crate::Config;
+use trustbench_pg::search::SearchDistribution;
+use trustbench_plugin::Host;
 use trustbench_plugin::rng::Rng;
 
 /// CEM's state: the distribution, its settings, and the last samples.
@@ -46,21 +48,6 @@ impl CrossEntropy {
         }
     }
 
-    /// μ.
-    pub fn mean(&self) -> &[f64] {
-        &self.mean
-    }
-
-    /// Move μ (e.g. to a loaded policy); σ is kept.
-    pub fn set_mean(&mut self, mean: &[f64]) {
-        self.mean.copy_from_slice(mean);
-    }
-
-    /// m, the number of elites.
-    pub fn elites(&self) -> usize {
-        self.elites
-    }
-
     /// Mean of σⱼ over coordinates.
     pub fn sigma_mean(&self) -> f64 {
         self.variance.iter().map(|v| v.sqrt()).sum::<f64>() / self.variance.len().max(1) as f64
@@ -75,20 +62,8 @@ impl CrossEntropy {
         self.extra_noise * (1.0 - self.generation as f64 / self.noise_decay as f64).max(0.0)
     }
 
-    /// Draw the generation's `K` candidates, back to back.
-    pub fn sample(&mut self, rng: &mut Rng) -> &[f64] {
-        let n = self.mean.len();
-        self.samples.resize(self.population * n, 0.0);
-        for x in self.samples.chunks_exact_mut(n) {
-            for ((x, m), v) in x.iter_mut().zip(&self.mean).zip(&self.variance) {
-                *x = m + v.sqrt() * rng.normal();
-            }
-        }
-        &self.samples
-    }
-
     /// Refit μ and σ² to the elites: the first `m` of `order` (candidate
-    /// indices best first) among the last [`Self::sample`].
+    /// indices best first) among the last [`SearchDistribution::sample`].
     pub fn refit(&mut self, order: &[usize]) {
         let n = self.mean.len();
         let elites: Vec<&[f64]> = order[..self.elites]
@@ -108,6 +83,40 @@ impl CrossEntropy {
             self.variance[j] = var + noise;
         }
         self.generation += 1;
+    }
+}
+
+/// The `K` candidates are drawn `xₖ = μ + σ ⊙ εₖ`; the elites are `m`.
+impl SearchDistribution for CrossEntropy {
+    fn sample(&mut self, rng: &mut Rng) -> &[f64] {
+        let n = self.mean.len();
+        self.samples.resize(self.population * n, 0.0);
+        for x in self.samples.chunks_exact_mut(n) {
+            for ((x, m), v) in x.iter_mut().zip(&self.mean).zip(&self.variance) {
+                *x = m + v.sqrt() * rng.normal();
+            }
+        }
+        &self.samples
+    }
+
+    fn elites(&self) -> usize {
+        self.elites
+    }
+
+    /// Logs the generation's `Zₜ` (`train/extra_noise`), refits, then logs
+    /// the new mean σ (`train/sigma_mean`).
+    fn advance(&mut self, order: &[usize], host: &mut Host) {
+        host.log("train/extra_noise", self.noise());
+        self.refit(order);
+        host.log("train/sigma_mean", self.sigma_mean());
+    }
+
+    fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    fn set_mean(&mut self, mean: &[f64]) {
+        self.mean.copy_from_slice(mean);
     }
 }
 

@@ -20,9 +20,9 @@ pub mod distribution;
 
 use distribution::CrossEntropy;
 use serde::{Deserialize, Serialize};
-use trustbench_pg::search::{PolicySearch, SearchConfig, log_generation, rank};
+use trustbench_pg::search::{PolicySearch, SearchConfig};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config,
+    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
 };
 
 /// CEM's hyperparameters.
@@ -78,12 +78,11 @@ impl Config {
 }
 
 /// The CEM plugin.
-pub struct Cem {
-    search: PolicySearch,
-    cem: CrossEntropy,
-}
+pub struct Cem(PolicySearch<CrossEntropy>);
 
 impl Algorithm for Cem {
+    type Config = Config;
+
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "cem",
@@ -95,48 +94,20 @@ impl Algorithm for Cem {
         }
     }
 
-    fn default_config() -> serde_json::Value {
-        serde_json::to_value(Config::default()).expect("config serialises")
-    }
-
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
-        let c: Config = parse_config(config)?;
+    fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         c.validate()?;
-        let search = PolicySearch::new(&c.search, spaces, host.seed())?;
-        let cem = CrossEntropy::new(search.mean(), &c);
-        Ok(Cem { search, cem })
+        let search = PolicySearch::new(&c.search, spaces, host.seed(), |mean| {
+            CrossEntropy::new(mean, &c)
+        })?;
+        Ok(Cem(search))
     }
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
-        let candidates = self.cem.sample(&mut self.search.rng);
-        // A generation cut short by the budget is dropped: μ stays as it was.
-        let Some(fitness) = self.search.score(host, candidates)? else {
-            return Ok(());
-        };
-        let order = rank(&fitness);
-        log_generation(host, &fitness, &order, self.cem.elites());
-        host.log("train/extra_noise", self.cem.noise());
-        self.cem.refit(&order);
-        self.search.set_mean(self.cem.mean());
-        host.log("train/sigma_mean", self.cem.sigma_mean());
-        Ok(())
+        self.0.iteration(host)
     }
 
-    fn act(&mut self, obs: &[f64], _deterministic: bool, actions: &mut [f64]) -> Result<()> {
-        self.search.act(obs, actions);
-        Ok(())
-    }
-
-    fn save(&self) -> Result<Vec<u8>> {
-        Ok(self.search.save())
-    }
-
-    fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.search
-            .load(bytes)
-            .map_err(|e| Error::new(format!("cem: {e}")))?;
-        self.cem.set_mean(self.search.mean());
-        Ok(())
+    fn actor(&mut self) -> &mut dyn Actor {
+        &mut self.0
     }
 }
 

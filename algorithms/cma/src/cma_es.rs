@@ -22,6 +22,8 @@
 
 use crate::covariance::Covariance;
 use crate::strategy::Strategy;
+use trustbench_pg::search::SearchDistribution;
+use trustbench_plugin::Host;
 use trustbench_plugin::rng::Rng;
 
 /// CMA-ES's state.
@@ -60,47 +62,7 @@ impl CmaEs {
         }
     }
 
-    /// The strategy constants.
-    pub fn strategy(&self) -> &Strategy {
-        &self.strategy
-    }
-
-    /// m.
-    pub fn mean(&self) -> &[f64] {
-        &self.mean
-    }
-
-    /// Move m (e.g. to a loaded policy); σ, C and the paths are kept.
-    pub fn set_mean(&mut self, mean: &[f64]) {
-        self.mean.copy_from_slice(mean);
-    }
-
-    /// σ.
-    pub fn sigma(&self) -> f64 {
-        self.sigma
-    }
-
-    /// C.
-    pub fn covariance(&self) -> &Covariance {
-        &self.cov
-    }
-
-    /// Draw the generation's λ candidates `xₖ = m + σ B D zₖ`, back to back.
-    pub fn sample(&mut self, rng: &mut Rng) -> &[f64] {
-        let (n, lambda) = (self.mean.len(), self.strategy.lambda);
-        self.z.clear();
-        self.z.extend((0..n * lambda).map(|_| rng.normal()));
-        self.y.resize(n * lambda, 0.0);
-        self.cov.transform(&self.z, lambda, &mut self.y);
-        self.x.clear();
-        for y in self.y.chunks_exact(n) {
-            self.x
-                .extend(self.mean.iter().zip(y).map(|(m, y)| m + self.sigma * y));
-        }
-        &self.x
-    }
-
-    /// Update m, σ, the paths and C from the last [`Self::sample`], given
+    /// Update m, σ, the paths and C from the last [`SearchDistribution::sample`], given
     /// its candidate indices best first (see the module docs).
     pub fn update(&mut self, order: &[usize]) {
         let n = self.mean.len();
@@ -155,6 +117,47 @@ impl CmaEs {
     }
 }
 
+/// The λ candidates are `xₖ = m + σ B D zₖ`; the update learns from the
+/// best μ.
+impl SearchDistribution for CmaEs {
+    fn sample(&mut self, rng: &mut Rng) -> &[f64] {
+        let (n, lambda) = (self.mean.len(), self.strategy.lambda);
+        self.z.clear();
+        self.z.extend((0..n * lambda).map(|_| rng.normal()));
+        self.y.resize(n * lambda, 0.0);
+        self.cov.transform(&self.z, lambda, &mut self.y);
+        self.x.clear();
+        for y in self.y.chunks_exact(n) {
+            self.x
+                .extend(self.mean.iter().zip(y).map(|(m, y)| m + self.sigma * y));
+        }
+        &self.x
+    }
+
+    fn elites(&self) -> usize {
+        self.strategy.mu()
+    }
+
+    /// Updates, then logs σ (`train/step_size`), the mean per-weight σ
+    /// (`train/sigma_mean`), C's axis ratio and whether C is diagonal
+    /// (`train/separable`).
+    fn advance(&mut self, order: &[usize], host: &mut Host) {
+        self.update(order);
+        host.log("train/step_size", self.sigma);
+        host.log("train/sigma_mean", self.sigma * self.cov.sqrt_diag_mean());
+        host.log("train/axis_ratio", self.cov.axis_ratio());
+        host.log("train/separable", f64::from(u8::from(!self.cov.is_full())));
+    }
+
+    fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    fn set_mean(&mut self, mean: &[f64]) {
+        self.mean.copy_from_slice(mean);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,9 +195,9 @@ mod tests {
                 es.mean()
             );
             assert!(
-                es.sigma() < 1e-5,
+                es.sigma < 1e-5,
                 "σ must shrink with the distance: {}",
-                es.sigma()
+                es.sigma
             );
         }
     }
@@ -223,7 +226,7 @@ mod tests {
         let es = run(&vec![0.0; n], true, 400, f);
         assert!(distance_to_one(es.mean()) < 1e-4, "{:?}", es.mean());
         // The learned shape matches the problem's: axis ratio ≈ √10⁴ = 100.
-        let ratio = es.covariance().axis_ratio();
+        let ratio = es.cov.axis_ratio();
         assert!((30.0..300.0).contains(&ratio), "axis ratio {ratio}");
     }
 }

@@ -34,9 +34,9 @@ pub mod strategy;
 
 use cma_es::CmaEs;
 use serde::{Deserialize, Serialize};
-use trustbench_pg::search::{PolicySearch, SearchConfig, log_generation, rank};
+use trustbench_pg::search::{PolicySearch, SearchConfig};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config,
+    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
 };
 
 /// CMA-ES's hyperparameters.
@@ -89,12 +89,11 @@ impl Config {
 }
 
 /// The CMA-ES plugin.
-pub struct Cma {
-    search: PolicySearch,
-    es: CmaEs,
-}
+pub struct Cma(PolicySearch<CmaEs>);
 
 impl Algorithm for Cma {
+    type Config = Config;
+
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "cma",
@@ -106,61 +105,30 @@ impl Algorithm for Cma {
         }
     }
 
-    fn default_config() -> serde_json::Value {
-        serde_json::to_value(Config::default()).expect("config serialises")
-    }
-
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
-        let c: Config = parse_config(config)?;
+    fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         c.validate()?;
-        let search = PolicySearch::new(&c.search, spaces, host.seed())?;
-        let n = search.dim();
-        let lambda = match c.population {
-            0 => strategy::default_population(n).next_multiple_of(host.num_envs().max(1)),
-            given => given,
-        };
-        let es = CmaEs::new(
-            search.mean(),
-            c.initial_step_size,
-            lambda,
-            n <= c.full_covariance_max_dim,
-        );
-        Ok(Cma { search, es })
+        let search = PolicySearch::new(&c.search, spaces, host.seed(), |mean| {
+            let n = mean.len();
+            let lambda = match c.population {
+                0 => strategy::default_population(n).next_multiple_of(host.num_envs().max(1)),
+                given => given,
+            };
+            CmaEs::new(
+                mean,
+                c.initial_step_size,
+                lambda,
+                n <= c.full_covariance_max_dim,
+            )
+        })?;
+        Ok(Cma(search))
     }
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
-        let candidates = self.es.sample(&mut self.search.rng);
-        // A generation cut short by the budget is dropped: m stays as it was.
-        let Some(fitness) = self.search.score(host, candidates)? else {
-            return Ok(());
-        };
-        let order = rank(&fitness);
-        log_generation(host, &fitness, &order, self.es.strategy().mu());
-        self.es.update(&order);
-        self.search.set_mean(self.es.mean());
-        let cov = self.es.covariance();
-        host.log("train/step_size", self.es.sigma());
-        host.log("train/sigma_mean", self.es.sigma() * cov.sqrt_diag_mean());
-        host.log("train/axis_ratio", cov.axis_ratio());
-        host.log("train/separable", f64::from(u8::from(!cov.is_full())));
-        Ok(())
+        self.0.iteration(host)
     }
 
-    fn act(&mut self, obs: &[f64], _deterministic: bool, actions: &mut [f64]) -> Result<()> {
-        self.search.act(obs, actions);
-        Ok(())
-    }
-
-    fn save(&self) -> Result<Vec<u8>> {
-        Ok(self.search.save())
-    }
-
-    fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.search
-            .load(bytes)
-            .map_err(|e| Error::new(format!("cma: {e}")))?;
-        self.es.set_mean(self.search.mean());
-        Ok(())
+    fn actor(&mut self) -> &mut dyn Actor {
+        &mut self.0
     }
 }
 

@@ -5,10 +5,10 @@
 #![warn(missing_docs)]
 
 use serde::{Deserialize, Serialize};
-use trustbench_pg::natural::{NaturalConfig, NaturalLearner, StepRule};
+use trustbench_pg::natural::{NaturalConfig, NaturalKeys, NaturalLearner, StepRule};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, NaturalGradient, Result, Spaces, kinds, parse_config,
+    Actor, Algorithm, AlgorithmInfo, Host, NaturalGradient, Result, Spaces, kinds,
 };
 
 /// NPG's hyperparameters.
@@ -20,12 +20,9 @@ pub struct Config {
     /// η in s = η·x. With normalised advantages, ½η²·xᵀFx is the KL the
     /// quadratic model predicts; 0.1 keeps it near TRPO's δ = 0.01 early on.
     pub step_size: f64,
-    /// Conjugate-gradient iterations for x ≈ F⁻¹g.
-    pub cg_iterations: usize,
-    /// λ of (F + λI).
-    pub cg_damping: f64,
-    /// Fraction of the batch used for Fisher-vector products.
-    pub fvp_fraction: f64,
+    /// CG iterations, damping and the Fisher subsample (as TRPO's).
+    #[serde(flatten)]
+    pub natural: NaturalKeys,
 }
 
 impl Default for Config {
@@ -33,9 +30,7 @@ impl Default for Config {
         Config {
             pg: PgConfig::default(),
             step_size: 0.1,
-            cg_iterations: 10,
-            cg_damping: 0.1,
-            fvp_fraction: 0.1,
+            natural: NaturalKeys::default(),
         }
     }
 }
@@ -46,6 +41,8 @@ pub struct Npg {
 }
 
 impl Algorithm for Npg {
+    type Config = Config;
+
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "npg",
@@ -57,16 +54,9 @@ impl Algorithm for Npg {
         }
     }
 
-    fn default_config() -> serde_json::Value {
-        serde_json::to_value(Config::default()).expect("config serialises")
-    }
-
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
-        let c: Config = parse_config(config)?;
+    fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         let natural = NaturalConfig {
-            cg_iterations: c.cg_iterations,
-            cg_damping: c.cg_damping,
-            fvp_fraction: c.fvp_fraction,
+            keys: c.natural,
             rule: StepRule::Fixed(c.step_size),
         };
         let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
@@ -79,20 +69,8 @@ impl Algorithm for Npg {
         self.learner.iteration(host)
     }
 
-    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {
-        self.learner.ac.agent.act(obs, deterministic, actions);
-        Ok(())
-    }
-
-    fn save(&self) -> Result<Vec<u8>> {
-        Ok(self.learner.ac.save())
-    }
-
-    fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.learner
-            .ac
-            .load(bytes)
-            .map_err(|e| Error::new(format!("npg: {e}")))
+    fn actor(&mut self) -> &mut dyn Actor {
+        &mut self.learner.ac
     }
 
     fn natural_gradient(&mut self) -> Option<&mut dyn NaturalGradient> {

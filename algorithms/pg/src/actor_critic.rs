@@ -2,20 +2,15 @@
 //! policy-gradient iteration starts from ("collect a batch, estimate
 //! advantages, refit the baseline"), and what `save`/`load` persist.
 
-use crate::{Agent, Batch, Decoder, Encoder, PgConfig, Sampler, advantages, explained_variance};
+use crate::{Agent, Batch, Decoder, Encoder, PgConfig, Sampler, advantages, streams};
 use trustbench_plugin::rng::{Rng, derive_seed};
-use trustbench_plugin::{Error, Host, Result, Spaces};
-use trustbench_policy::{ValueBaseline, mean_squared_error};
-
-/// Seed streams of an actor-critic within the run seed.
-const POLICY_STREAM: u64 = 1;
-const BASELINE_STREAM: u64 = 2;
-const UPDATE_STREAM: u64 = 3;
+use trustbench_plugin::{Actor, Error, Host, Result, Spaces};
+use trustbench_policy::{ValueBaseline, explained_variance, mean_squared_error};
 
 /// A batch with what was estimated from it before any update.
 #[derive(Debug, Clone)]
 pub struct Rollout {
-    /// The samples.
+    /// The samples, observations already normalised.
     pub batch: Batch,
     /// `V(sₜ)` before the baseline refit.
     pub values: Vec<f64>,
@@ -29,9 +24,9 @@ pub struct Rollout {
 /// (subsampling, minibatch order).
 #[derive(Debug)]
 pub struct ActorCritic {
-    /// The shared keys.
+    /// The shared keys; `gamma` and `lambda` are read again every rollout.
     pub config: PgConfig,
-    /// The policy.
+    /// The policy being improved, with its normaliser and sampling stream.
     pub agent: Agent,
     /// `V(s)`.
     pub baseline: ValueBaseline,
@@ -49,9 +44,9 @@ impl ActorCritic {
             spaces,
             &config.network()?,
             config.normalize_observations,
-            Rng::new(derive_seed(seed, POLICY_STREAM, 0)),
+            Rng::new(derive_seed(seed, streams::POLICY, 0)),
         )?;
-        let mut baseline_rng = Rng::new(derive_seed(seed, BASELINE_STREAM, 0));
+        let mut baseline_rng = Rng::new(derive_seed(seed, streams::BASELINE, 0));
         let baseline = ValueBaseline::new(agent.obs_len(), config.baseline()?, &mut baseline_rng)
             .map_err(|e| Error::new(e.0))?;
         Ok(ActorCritic {
@@ -59,7 +54,7 @@ impl ActorCritic {
             agent,
             baseline,
             sampler: Sampler::default(),
-            rng: Rng::new(derive_seed(seed, UPDATE_STREAM, 0)),
+            rng: Rng::new(derive_seed(seed, streams::UPDATE, 0)),
         })
     }
 
@@ -100,17 +95,25 @@ impl ActorCritic {
             explained_variance(&rollout.values, &rollout.returns),
         );
     }
+}
 
-    /// θ, normaliser, sampling RNG, the baseline's parameters.
-    pub fn save(&self) -> Vec<u8> {
+/// The policy-gradient plugins' `act`, `save` and `load`, written once.
+impl Actor for ActorCritic {
+    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {
+        self.agent.act(obs, deterministic, actions);
+        Ok(())
+    }
+
+    /// θ, normaliser, sampling RNG, the baseline's parameters (so a loaded
+    /// instance also continues training where the saved one stopped).
+    fn save(&self) -> Result<Vec<u8>> {
         let mut e = Encoder::new();
         self.agent.encode(&mut e);
         e.reals(self.baseline.params());
-        e.finish()
+        Ok(e.finish())
     }
 
-    /// Read what [`ActorCritic::save`] wrote (all or nothing).
-    pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
+    fn load(&mut self, bytes: &[u8]) -> Result<()> {
         let mut d = Decoder::new(bytes)?;
         let mut agent_copy = Agent::new_like(&self.agent);
         agent_copy.decode(&mut d)?;

@@ -13,14 +13,15 @@ const NORMALIZER_CLIP: f64 = 10.0;
 /// A stochastic policy with its parameters (see the module docs).
 #[derive(Debug)]
 pub struct Agent {
-    /// The policy's shape.
+    /// The policy's shape (θ is kept apart, so candidates and line-search
+    /// trials can evaluate other θ with the same policy).
     pub policy: Policy,
     /// Its flat parameters θ.
     pub params: Vec<f64>,
     /// Running observation statistics, when normalisation is on. Part of the
     /// saved parameters: a policy is meaningless without them.
     pub normalizer: Option<RunningNormalizer>,
-    /// The sampling stream.
+    /// The sampling stream; saved with θ so a reloaded agent continues it.
     pub rng: Rng,
     ws: PolicyWorkspace,
     scratch: Vec<f64>,

@@ -34,7 +34,8 @@ impl Encoder {
         self
     }
 
-    /// The bytes.
+    /// The bytes written so far, leaving the encoder empty (hence `&mut`,
+    /// so a chain of `word`/`reals` calls can end in it).
     pub fn finish(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.bytes)
     }

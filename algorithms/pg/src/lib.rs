@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod actor_critic;
+mod advantages;
 mod agent;
 mod codec;
 mod config;
@@ -21,10 +22,12 @@ pub mod natural;
 mod network_config;
 mod sampler;
 pub mod search;
+pub mod streams;
 
 pub use actor_critic::{ActorCritic, Rollout};
+pub use advantages::advantages;
 pub use agent::Agent;
 pub use codec::{Decoder, Encoder};
 pub use config::PgConfig;
 pub use network_config::{NetworkConfig, parse_activation};
-pub use sampler::{Batch, Sampler, advantages, explained_variance};
+pub use sampler::{Batch, Sampler};

@@ -12,6 +12,7 @@
 //! 5. refit the value baseline on the batch's returns.
 
 use crate::{ActorCritic, Rollout};
+use serde::{Deserialize, Serialize};
 use trustbench_plugin::{Error, Host, NaturalGradient, Result, check_range};
 use trustbench_policy::vector::norm;
 use trustbench_policy::{
@@ -28,25 +29,45 @@ pub enum StepRule {
     Fixed(f64),
 }
 
-/// The numbers of the natural-gradient solve.
+/// The config keys of the natural-gradient solve, flattened into TRPO's and
+/// NPG's configs (so `--set cg_damping=…` means the same in both).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NaturalKeys {
+    /// Conjugate-gradient iterations for x ≈ (F + λI)⁻¹g (paper: 10).
+    pub cg_iterations: usize,
+    /// λ of (F + λI): regularises the solve where F is nearly singular. 0.1
+    /// as in Schulman's modular_rl; `harness check cg` shows its effect.
+    pub cg_damping: f64,
+    /// Fraction of the batch used for Fisher-vector products (paper: 0.1);
+    /// the gradient always uses the whole batch.
+    pub fvp_fraction: f64,
+}
+
+impl Default for NaturalKeys {
+    fn default() -> NaturalKeys {
+        NaturalKeys {
+            cg_iterations: 10,
+            cg_damping: 0.1,
+            fvp_fraction: 0.1,
+        }
+    }
+}
+
+/// The natural-gradient solve and how its step is sized.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NaturalConfig {
-    /// CG iterations (paper: 10).
-    pub cg_iterations: usize,
-    /// λ in (F + λI): keeps CG well posed when F is near-singular.
-    pub cg_damping: f64,
-    /// Fraction of the batch the Fisher-vector products use (paper: 0.1).
-    pub fvp_fraction: f64,
-    /// How the step is sized.
+    /// CG iterations, damping, Fisher subsample: as configured.
+    pub keys: NaturalKeys,
+    /// TRPO's or NPG's step size rule.
     pub rule: StepRule,
 }
 
 impl NaturalConfig {
     /// Check ranges; errors name the key and the valid range.
     pub fn validate(&self) -> Result<()> {
-        check_range("cg_iterations", self.cg_iterations, 1, 100_000)?;
-        check_range("cg_damping", self.cg_damping, 0.0, 1e6)?;
-        check_range("fvp_fraction", self.fvp_fraction, 1e-6, 1.0)?;
+        check_range("cg_iterations", self.keys.cg_iterations, 1, 100_000)?;
+        check_range("cg_damping", self.keys.cg_damping, 0.0, 1e6)?;
+        check_range("fvp_fraction", self.keys.fvp_fraction, 1e-6, 1.0)?;
         match self.rule {
             StepRule::TrustRegion(ls) => {
                 check_range("max_kl", ls.max_kl, 1e-9, 10.0)?;
@@ -82,8 +103,8 @@ impl NaturalProblem {
         let policy = &ac.agent.policy;
         let params = &ac.agent.params;
         let n = advantages.len();
-        let subset = subsample(n, config.fvp_fraction, &mut ac.rng);
-        let mut fvp = FisherVectorProduct::new(policy, config.cg_damping);
+        let subset = subsample(n, config.keys.fvp_fraction, &mut ac.rng);
+        let mut fvp = FisherVectorProduct::new(policy, config.keys.cg_damping);
         fvp.prepare(params, &obs, n, Some(&subset));
         let mut gradient = vec![0.0; policy.param_len()];
         let (surrogate, value) = Surrogate::with_gradient(
@@ -136,7 +157,7 @@ pub fn natural_update(
     config: &NaturalConfig,
     host: &mut Host,
 ) -> Result<()> {
-    let (x, residual) = problem.solve(config.cg_iterations, |_, _, _| {});
+    let (x, residual) = problem.solve(config.keys.cg_iterations, |_, _, _| {});
     let mut fx = vec![0.0; x.len()];
     problem.fvp.apply(&x, &mut fx);
     let step = match config.rule {

@@ -1,7 +1,8 @@
 //! What the derivative-free plugins (CEM, CMA-ES) share around their search
 //! distribution: the config keys of the policy and its scoring, the agent
-//! whose network weights are the search space, ranking, and the metrics of a
-//! generation. Each plugin keeps only its own distribution and update.
+//! whose network weights are the search space, the generation loop
+//! (sample, score, rank, update), its metrics, and `act`/`save`/`load`. Each
+//! plugin keeps only its own [`SearchDistribution`].
 //!
 //! The search space is the policy *network's* parameters only: the policy is
 //! always used deterministically (its mode), and the Gaussian head's
@@ -9,16 +10,10 @@
 //! dimensions that the fitness ignores.
 
 use crate::episodes::EpisodeScorer;
-use crate::{Agent, Decoder, Encoder, NetworkConfig};
+use crate::{Agent, Decoder, Encoder, NetworkConfig, streams};
 use serde::{Deserialize, Serialize};
 use trustbench_plugin::rng::{Rng, derive_seed};
-use trustbench_plugin::{Host, Result, Spaces, check_range};
-
-/// Seed stream of the initial parameters (the same stream the
-/// policy-gradient agents initialise from).
-const INIT_STREAM: u64 = 1;
-/// Seed stream of the search distribution's samples.
-const SEARCH_STREAM: u64 = 4;
+use trustbench_plugin::{Actor, Host, Result, Spaces, check_range};
 
 /// Policy and scoring keys shared by the derivative-free plugins, flattened
 /// into each one's config.
@@ -53,21 +48,51 @@ impl Default for SearchConfig {
     }
 }
 
-/// The agent being searched for, its scorer and the sampling stream.
-#[derive(Debug)]
-pub struct PolicySearch {
-    /// The policy; its network parameters are the current mean.
-    pub agent: Agent,
-    /// The search distribution's sampling stream.
-    pub rng: Rng,
-    episodes: usize,
-    scorer: EpisodeScorer,
+/// A search distribution over the policy network's weights: what CEM and
+/// CMA-ES each add to [`PolicySearch`].
+pub trait SearchDistribution: Send + 'static {
+    /// Draw a generation's `K` candidates from `rng`, back to back (`K·n`
+    /// values).
+    fn sample(&mut self, rng: &mut Rng) -> &[f64];
+
+    /// How many of the best candidates the update learns from (logged as
+    /// `train/elite_return_mean`).
+    fn elites(&self) -> usize;
+
+    /// Update from the last sample, given its candidate indices best first,
+    /// and log the distribution's own metrics.
+    fn advance(&mut self, order: &[usize], host: &mut Host);
+
+    /// The centre of the distribution: the policy `act` plays.
+    fn mean(&self) -> &[f64];
+
+    /// Recentre at `mean` (a loaded policy), keeping the spread and any
+    /// other state.
+    fn set_mean(&mut self, mean: &[f64]);
 }
 
-impl PolicySearch {
-    /// Check the keys and build the agent (its network initialisation is the
-    /// initial mean) from the run seed.
-    pub fn new(config: &SearchConfig, spaces: &Spaces, seed: u64) -> Result<PolicySearch> {
+/// The agent being searched for, its scorer, the sampling stream and the
+/// search distribution `D`. The agent's network parameters always equal
+/// `D`'s mean between generations.
+#[derive(Debug)]
+pub struct PolicySearch<D> {
+    agent: Agent,
+    rng: Rng,
+    episodes: usize,
+    scorer: EpisodeScorer,
+    distribution: D,
+}
+
+impl<D: SearchDistribution> PolicySearch<D> {
+    /// Check the keys and build the agent from the run seed; its network
+    /// initialisation is the initial mean, from which `distribution` builds
+    /// `D` (the mean's length is the search dimension n).
+    pub fn new(
+        config: &SearchConfig,
+        spaces: &Spaces,
+        seed: u64,
+        distribution: impl FnOnce(&[f64]) -> D,
+    ) -> Result<PolicySearch<D>> {
         check_range(
             "episodes_per_candidate",
             config.episodes_per_candidate,
@@ -75,59 +100,64 @@ impl PolicySearch {
             10_000,
         )?;
         let network = NetworkConfig::new(&config.hidden_sizes, &config.activation)?;
-        let init = Rng::new(derive_seed(seed, INIT_STREAM, 0));
+        let init = Rng::new(derive_seed(seed, streams::POLICY, 0));
         let agent = Agent::new(spaces, &network, config.normalize_observations, init)?;
+        let distribution = distribution(&agent.params[..agent.policy.network().param_len()]);
         Ok(PolicySearch {
             agent,
-            rng: Rng::new(derive_seed(seed, SEARCH_STREAM, 0)),
+            rng: Rng::new(derive_seed(seed, streams::SEARCH, 0)),
             episodes: config.episodes_per_candidate,
             scorer: EpisodeScorer::default(),
+            distribution,
         })
     }
 
-    /// n, the dimension of the search space (network parameters).
-    pub fn dim(&self) -> usize {
-        self.agent.policy.network().param_len()
+    /// One generation: sample, score each candidate by whole episodes (see
+    /// [`crate::episodes`]), rank, log, update, and play the new mean.
+    pub fn iteration(&mut self, host: &mut Host) -> Result<()> {
+        let candidates = self.distribution.sample(&mut self.rng);
+        let scored = self
+            .scorer
+            .score(host, &mut self.agent, candidates, self.episodes)?;
+        // A generation cut short by the budget is dropped: the mean stays.
+        let Some(fitness) = scored else {
+            return Ok(());
+        };
+        let order = rank(&fitness);
+        log_generation(host, &fitness, &order, self.distribution.elites());
+        self.distribution.advance(&order, host);
+        let mean = self.distribution.mean();
+        self.agent.params[..mean.len()].copy_from_slice(mean);
+        Ok(())
     }
+}
 
-    /// The policy's network parameters (the mean after [`Self::set_mean`]).
-    pub fn mean(&self) -> &[f64] {
-        &self.agent.params[..self.dim()]
-    }
-
-    /// Make `mean` the policy that `act` plays.
-    pub fn set_mean(&mut self, mean: &[f64]) {
-        let dim = self.dim();
-        self.agent.params[..dim].copy_from_slice(mean);
-    }
-
-    /// Fitness of `K` candidates stored back to back (`K·n` values); `None`
-    /// when the budget ran out first. See [`crate::episodes`].
-    pub fn score(&mut self, host: &mut Host, candidates: &[f64]) -> Result<Option<Vec<f64>>> {
-        self.scorer
-            .score(host, &mut self.agent, candidates, self.episodes)
-    }
-
-    /// The deterministic action of the mean (the policy is deterministic by
-    /// construction: there is no action noise to sample).
-    pub fn act(&mut self, obs: &[f64], actions: &mut [f64]) {
+/// The derivative-free plugins' `act`, `save` and `load`, written once.
+impl<D: SearchDistribution> Actor for PolicySearch<D> {
+    /// The mean's action; the policy is deterministic by construction
+    /// (there is no action noise to sample), whatever `deterministic` says.
+    fn act(&mut self, obs: &[f64], _deterministic: bool, actions: &mut [f64]) -> Result<()> {
         self.agent.act(obs, true, actions);
+        Ok(())
     }
 
-    /// The policy: parameters, normaliser, RNG state.
-    pub fn save(&self) -> Vec<u8> {
+    /// The policy: parameters, normaliser, RNG state. Not the distribution:
+    /// a loaded instance searches on around the loaded mean with its own
+    /// spread.
+    fn save(&self) -> Result<Vec<u8>> {
         let mut e = Encoder::new();
         self.agent.encode(&mut e);
-        e.finish()
+        Ok(e.finish())
     }
 
-    /// Read what [`Self::save`] wrote (all or nothing).
-    pub fn load(&mut self, bytes: &[u8]) -> Result<()> {
+    fn load(&mut self, bytes: &[u8]) -> Result<()> {
         let mut d = Decoder::new(bytes)?;
         let mut agent = Agent::new_like(&self.agent);
         agent.decode(&mut d)?;
         d.finish()?;
         self.agent = agent;
+        let n = self.distribution.mean().len();
+        self.distribution.set_mean(&self.agent.params[..n]);
         Ok(())
     }
 }
@@ -142,7 +172,7 @@ pub fn rank(fitness: &[f64]) -> Vec<usize> {
 
 /// Log `train/population_return_mean`, `train/population_return_max` and
 /// `train/elite_return_mean` (the mean of the `elites` best by `order`).
-pub fn log_generation(host: &mut Host, fitness: &[f64], order: &[usize], elites: usize) {
+fn log_generation(host: &mut Host, fitness: &[f64], order: &[usize], elites: usize) {
     let elite_sum: f64 = order[..elites].iter().map(|&i| fitness[i]).sum();
     host.log(
         "train/population_return_mean",

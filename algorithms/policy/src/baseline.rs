@@ -55,6 +55,22 @@ pub fn mean_squared_error(values: &[f64], targets: &[f64]) -> f64 {
     sum / targets.len().max(1) as f64
 }
 
+/// `1 − Var(R − V) / Var(R)`: 1 when the baseline predicts returns exactly,
+/// 0 when it is no better than a constant, negative when worse.
+pub fn explained_variance(values: &[f64], returns: &[f64]) -> f64 {
+    let n = returns.len().max(1) as f64;
+    let var = |xs: &mut dyn Iterator<Item = f64>| {
+        let v: Vec<f64> = xs.collect();
+        let m = v.iter().sum::<f64>() / n;
+        v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n
+    };
+    let var_r = var(&mut returns.iter().copied());
+    if var_r == 0.0 {
+        return 0.0;
+    }
+    1.0 - var(&mut returns.iter().zip(values).map(|(r, v)| r - v)) / var_r
+}
+
 /// A value function with its parameters, optimiser state and buffers.
 #[derive(Clone, Debug)]
 pub struct ValueBaseline {
@@ -226,5 +242,15 @@ mod tests {
             baseline.params().to_vec()
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn explained_variance_is_one_for_exact_and_zero_for_constant_predictions() {
+        let returns = [1.0, -2.0, 0.5, 3.0];
+        assert_eq!(explained_variance(&returns, &returns), 1.0);
+        let mean = returns.iter().sum::<f64>() / 4.0;
+        assert!(explained_variance(&[mean; 4], &returns).abs() < 1e-15);
+        assert!(explained_variance(&[-1.0, 2.0, -0.5, -3.0], &returns) < 0.0);
+        assert_eq!(explained_variance(&[0.0; 3], &[2.0; 3]), 0.0);
     }
 }

@@ -22,7 +22,9 @@
 //! - [`surrogate`]: the importance-sampled surrogate and mean KL of a batch.
 //! - [`fisher`]: the analytic Fisher-vector product `F v = (1/N) Σ Jᵢᵀ Mᵢ Jᵢ v`.
 //! - [`cg`]: conjugate gradient for `F x = g`.
-//! - [`trust_region`]: the natural step and TRPO's backtracking line search.
+//! - [`natural_step`]: the natural direction scaled into a step, to the KL
+//!   boundary (TRPO) or by a fixed size (NPG).
+//! - [`trust_region`]: TRPO's backtracking line search on the exact KL.
 //! - [`advantages`], [`baseline`], [`normalizer`], [`adam`]: GAE, the value
 //!   baseline, running observation normalisation, and Adam.
 //! - [`exact`]: dense `F` built two ways, a Cholesky solve, and CG's error per
@@ -61,6 +63,7 @@ pub mod distributions;
 pub mod exact;
 pub mod fisher;
 pub mod layer;
+pub mod natural_step;
 pub mod network;
 pub mod normalizer;
 pub mod policy;
@@ -76,20 +79,21 @@ mod tanh;
 
 pub use adam::Adam;
 pub use advantages::{gae, normalize_advantages};
-pub use baseline::{BaselineConfig, ValueBaseline, mean_squared_error};
+pub use baseline::{BaselineConfig, ValueBaseline, explained_variance, mean_squared_error};
 pub use cg::{CgIterate, CgReport, CgScratch, CgStatus, conjugate_gradient};
 pub use conv::Conv2d;
 pub use distributions::ActionDistribution;
 pub use exact::{ExactError, ExactReport, ExactRow, SquareMatrix, exact_check};
 pub use fisher::{FisherVectorProduct, subsample};
 pub use layer::{Dense, Layer};
+pub use natural_step::{NaturalStep, StepError};
 pub use network::{Activation, GRAD_BLOCK, Network, Workspace};
 pub use normalizer::{NormalizerStateError, RunningNormalizer};
 pub use policy::{Policy, PolicyWorkspace, Precision};
 pub use real::Real;
 pub use shape::ShapeError;
 pub use surrogate::{Surrogate, SurrogateValue};
-pub use trust_region::{LineSearch, LineSearchAttempt, LineSearchReport, NaturalStep, StepError};
+pub use trust_region::{LineSearch, LineSearchAttempt, LineSearchReport};
 /// The seeded generator every sampling and initialisation function here
 /// takes (re-exported so callers need not depend on the SDK for it).
 pub use trustbench_plugin::rng::Rng;

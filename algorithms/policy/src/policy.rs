@@ -130,12 +130,14 @@ impl Policy {
         Policy::new(network, ActionDistribution::Categorical { actions })
     }
 
-    /// The network.
+    /// The network alone: its parameters are the leading part of θ, which
+    /// is what the derivative-free plugins search over.
     pub fn network(&self) -> &Network {
         &self.network
     }
 
-    /// The distribution family.
+    /// The distribution family (Gaussian or categorical head), which fixes
+    /// how many distribution parameters each action takes.
     pub fn distribution(&self) -> ActionDistribution {
         self.distribution
     }

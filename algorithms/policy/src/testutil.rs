@@ -2,9 +2,12 @@
 
 use trustbench_plugin::rng::Rng;
 
+use crate::cg::{CgScratch, conjugate_gradient};
 use crate::conv::Conv2d;
 use crate::distributions::ActionDistribution;
+use crate::fisher::FisherVectorProduct;
 use crate::layer::{Dense, Layer};
+use crate::natural_step::NaturalStep;
 use crate::network::{Activation, Network};
 use crate::policy::{Policy, PolicyWorkspace};
 use crate::surrogate::Surrogate;
@@ -151,4 +154,68 @@ pub fn batch(policy: &Policy, n: usize, seed: u64) -> Batch {
 pub fn perturbed(params: &[f64], scale: f64, seed: u64) -> Vec<f64> {
     let mut rng = Rng::new(seed);
     params.iter().map(|p| p + scale * rng.normal()).collect()
+}
+
+/// Everything TRPO computes before the line search, on one batch (for the
+/// natural-step and line-search tests).
+pub struct StepProblem {
+    pub policy: Policy,
+    pub b: Batch,
+    pub advantages: Vec<f64>,
+}
+
+impl StepProblem {
+    pub fn new(seed: u64) -> StepProblem {
+        let policy = if seed.is_multiple_of(2) {
+            Policy::gaussian_mlp(3, &[8], 2, Activation::Tanh).unwrap()
+        } else {
+            Policy::categorical_mlp(3, &[8], 3, Activation::Tanh).unwrap()
+        };
+        let b = batch(&policy, 64, 100 + seed);
+        let advantages = normal_vec(&mut Rng::new(seed), b.n, 1.0);
+        StepProblem {
+            policy,
+            b,
+            advantages,
+        }
+    }
+
+    pub fn surrogate(&self) -> Surrogate {
+        self.b.surrogate(
+            &self.policy,
+            self.advantages.clone(),
+            &mut PolicyWorkspace::new(),
+        )
+    }
+
+    /// `s` for radius `max_kl`, from 10 CG iterations on the FVP damped
+    /// by 1e-3; `β` from `xᵀ(F + λI)x` with damping `step_damping`.
+    pub fn step(&self, max_kl: f64, step_damping: f64) -> NaturalStep {
+        let p = self.policy.param_len();
+        let mut g = vec![0.0; p];
+        self.surrogate().gradient(
+            &self.policy,
+            &self.b.params,
+            &mut PolicyWorkspace::new(),
+            &mut g,
+        );
+        let mut fvp = FisherVectorProduct::new(&self.policy, 1e-3);
+        fvp.prepare(&self.b.params, &self.b.obs, self.b.n, None);
+        let mut x = vec![0.0; p];
+        let mut scratch = CgScratch::new(p, 10);
+        conjugate_gradient(
+            |v, o| fvp.apply(v, o),
+            &g,
+            &mut x,
+            10,
+            1e-10,
+            &mut scratch,
+            |_| {},
+        );
+        let mut fx = vec![0.0; p];
+        let mut fvp_step = FisherVectorProduct::new(&self.policy, step_damping);
+        fvp_step.prepare(&self.b.params, &self.b.obs, self.b.n, None);
+        fvp_step.apply(&x, &mut fx);
+        NaturalStep::new(&x, &fx, &g, max_kl).unwrap()
+    }
 }

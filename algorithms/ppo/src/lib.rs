@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config,
+    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
 };
 use trustbench_policy::vector::norm;
 use trustbench_policy::{Adam, PolicyWorkspace, normalize_advantages};
@@ -130,6 +130,8 @@ impl Ppo {
 }
 
 impl Algorithm for Ppo {
+    type Config = Config;
+
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "ppo",
@@ -141,12 +143,7 @@ impl Algorithm for Ppo {
         }
     }
 
-    fn default_config() -> serde_json::Value {
-        serde_json::to_value(Config::default()).expect("config serialises")
-    }
-
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
-        let c: Config = parse_config(config)?;
+    fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         check_range("clip", c.clip, 1e-6, 10.0)?;
         check_range("epochs", c.epochs, 1, 10_000)?;
         check_range("minibatch", c.minibatch, 1, 100_000_000)?;
@@ -203,19 +200,8 @@ impl Algorithm for Ppo {
         Ok(())
     }
 
-    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {
-        self.ac.agent.act(obs, deterministic, actions);
-        Ok(())
-    }
-
-    fn save(&self) -> Result<Vec<u8>> {
-        Ok(self.ac.save())
-    }
-
-    fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.ac
-            .load(bytes)
-            .map_err(|e| Error::new(format!("ppo: {e}")))
+    fn actor(&mut self) -> &mut dyn Actor {
+        &mut self.ac
     }
 }
 

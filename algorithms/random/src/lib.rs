@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 use trustbench_plugin::rng::{Rng, derive_seed};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, Result, Space, Spaces, StepBuffers, StepOutcome,
-    check_range, kinds, parse_config,
+    Actor, Algorithm, AlgorithmInfo, Error, Host, Result, Space, Spaces, StepBuffers, StepOutcome,
+    check_range, kinds,
 };
 
 /// Hyperparameters of the random baseline.
@@ -51,7 +51,9 @@ struct Buffers {
     truncated: Vec<u8>,
 }
 
-/// Stream of the plugin's sampling RNG within the run seed.
+/// Stream of the plugin's sampling RNG within the plugin's seed. This crate
+/// stands apart from `trustbench-pg`, whose `streams` lists every other
+/// plugin-side stream; keep this one out of that range.
 const SAMPLING_STREAM: u64 = 0x5241_4e44; // "RAND"
 
 impl UniformRandom {
@@ -74,6 +76,8 @@ impl UniformRandom {
 }
 
 impl Algorithm for UniformRandom {
+    type Config = Config;
+
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "random",
@@ -85,12 +89,7 @@ impl Algorithm for UniformRandom {
         }
     }
 
-    fn default_config() -> serde_json::Value {
-        serde_json::to_value(Config::default()).expect("config serialises")
-    }
-
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
-        let config: Config = parse_config(config)?;
+    fn create(config: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         check_range(
             "steps_per_iteration",
             config.steps_per_iteration,
@@ -146,6 +145,13 @@ impl Algorithm for UniformRandom {
         Ok(())
     }
 
+    fn actor(&mut self) -> &mut dyn Actor {
+        self
+    }
+}
+
+/// Its own policy: nothing learned, only the sampling stream.
+impl Actor for UniformRandom {
     fn act(&mut self, obs: &[f64], _deterministic: bool, actions: &mut [f64]) -> Result<()> {
         // A uniform policy has no mode: "deterministic" still samples, from
         // the same seeded stream, so evaluations stay reproducible.
@@ -167,7 +173,7 @@ impl Algorithm for UniformRandom {
     fn load(&mut self, bytes: &[u8]) -> Result<()> {
         if bytes.len() != 32 {
             return Err(Error::new(format!(
-                "random: expected 32 bytes of state, got {}",
+                "expected 32 bytes of state, got {}",
                 bytes.len()
             )));
         }

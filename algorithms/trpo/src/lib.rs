@@ -19,10 +19,10 @@
 pub mod vine;
 
 use serde::{Deserialize, Serialize};
-use trustbench_pg::natural::{NaturalConfig, NaturalLearner, StepRule};
+use trustbench_pg::natural::{NaturalConfig, NaturalKeys, NaturalLearner, StepRule};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, NaturalGradient, Result, Spaces, kinds, parse_config,
+    Actor, Algorithm, AlgorithmInfo, Error, Host, NaturalGradient, Result, Spaces, kinds,
 };
 use trustbench_policy::LineSearch;
 use vine::VineConfig;
@@ -36,14 +36,9 @@ pub struct Config {
     /// δ, the trust-region radius in mean KL (paper: 0.01). Larger steps
     /// learn faster until they overshoot; the line search enforces it exactly.
     pub max_kl: f64,
-    /// Conjugate-gradient iterations for x ≈ F⁻¹g (paper: 10).
-    pub cg_iterations: usize,
-    /// λ of (F + λI): regularises the solve where F is nearly singular. 0.1
-    /// as in Schulman's modular_rl; the exact check shows its effect.
-    pub cg_damping: f64,
-    /// Fraction of the batch used for Fisher-vector products (paper: 0.1);
-    /// the gradient always uses the whole batch.
-    pub fvp_fraction: f64,
+    /// CG iterations, damping and the Fisher subsample.
+    #[serde(flatten)]
+    pub natural: NaturalKeys,
     /// Step fractions tried by the line search: 1, ½, … (modular_rl: 10).
     pub backtracks: usize,
     /// `single-path` or `vine` (the paper's two sampling schemes).
@@ -58,9 +53,7 @@ impl Default for Config {
         Config {
             pg: PgConfig::default(),
             max_kl: 0.01,
-            cg_iterations: 10,
-            cg_damping: 0.1,
-            fvp_fraction: 0.1,
+            natural: NaturalKeys::default(),
             backtracks: 10,
             sampling: "single-path".into(),
             vine: VineConfig::default(),
@@ -77,6 +70,8 @@ pub struct Trpo {
 }
 
 impl Algorithm for Trpo {
+    type Config = Config;
+
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "trpo",
@@ -88,20 +83,12 @@ impl Algorithm for Trpo {
         }
     }
 
-    fn default_config() -> serde_json::Value {
-        serde_json::to_value(Config::default()).expect("config serialises")
-    }
-
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
-        let c: Config = parse_config(config)?;
+    fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         let natural = NaturalConfig {
-            cg_iterations: c.cg_iterations,
-            cg_damping: c.cg_damping,
-            fvp_fraction: c.fvp_fraction,
+            keys: c.natural,
             rule: StepRule::TrustRegion(LineSearch {
                 max_kl: c.max_kl,
                 attempts: c.backtracks,
-                accept_ratio: 0.0,
             }),
         };
         let vine = match c.sampling.as_str() {
@@ -145,20 +132,8 @@ impl Algorithm for Trpo {
             .update(batch.obs, batch.actions, batch.advantages, host)
     }
 
-    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {
-        self.learner.ac.agent.act(obs, deterministic, actions);
-        Ok(())
-    }
-
-    fn save(&self) -> Result<Vec<u8>> {
-        Ok(self.learner.ac.save())
-    }
-
-    fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.learner
-            .ac
-            .load(bytes)
-            .map_err(|e| Error::new(format!("trpo: {e}")))
+    fn actor(&mut self) -> &mut dyn Actor {
+        &mut self.learner.ac
     }
 
     fn natural_gradient(&mut self) -> Option<&mut dyn NaturalGradient> {

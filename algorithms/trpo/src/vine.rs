@@ -23,14 +23,9 @@
 //! 4 actions per state.
 
 use serde::{Deserialize, Serialize};
-use trustbench_pg::Agent;
+use trustbench_pg::{Agent, streams};
 use trustbench_plugin::rng::{Rng, derive_seed};
 use trustbench_plugin::{Error, Host, Result, StepBuffers, StepOutcome, check_range};
-
-/// Seed stream of the branches' common random numbers.
-const BRANCH_STREAM: u64 = 11;
-/// Seed stream of the choice of states.
-const CHOICE_STREAM: u64 = 12;
 
 /// The vine's hyperparameters.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -122,7 +117,7 @@ pub fn sample(
     let (n, d) = (host.num_envs(), agent.obs_len());
     let family = agent.policy.distribution();
     let a = family.action_len();
-    let mut choice = Rng::new(derive_seed(host.seed(), CHOICE_STREAM, iteration));
+    let mut choice = Rng::new(derive_seed(host.seed(), streams::VINE_CHOICE, iteration));
     let roots = trunk(host, agent, config, &mut choice)?;
     let discrete = match agent.policy.distribution() {
         trustbench_policy::ActionDistribution::Categorical { actions } => Some(actions),
@@ -158,7 +153,7 @@ pub fn sample(
                 .copy_from_slice(&branch_actions[(r * k + j) * a..(r * k + j + 1) * a]);
             rngs.push(Rng::new(derive_seed(
                 host.seed(),
-                BRANCH_STREAM,
+                streams::VINE_BRANCH,
                 iteration << 32 | r as u64,
             )));
         }

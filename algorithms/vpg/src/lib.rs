@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, check_range, kinds, parse_config,
+    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
 };
 use trustbench_policy::vector::norm;
 use trustbench_policy::{Adam, PolicyWorkspace, Surrogate, normalize_advantages};
@@ -43,6 +43,8 @@ pub struct Vpg {
 }
 
 impl Algorithm for Vpg {
+    type Config = Config;
+
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "vpg",
@@ -54,12 +56,7 @@ impl Algorithm for Vpg {
         }
     }
 
-    fn default_config() -> serde_json::Value {
-        serde_json::to_value(Config::default()).expect("config serialises")
-    }
-
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self> {
-        let c: Config = parse_config(config)?;
+    fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         check_range("learning_rate", c.learning_rate, 1e-9, 10.0)?;
         let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
         let adam = Adam::new(ac.agent.params.len(), c.learning_rate);
@@ -99,19 +96,8 @@ impl Algorithm for Vpg {
         Ok(())
     }
 
-    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()> {
-        self.ac.agent.act(obs, deterministic, actions);
-        Ok(())
-    }
-
-    fn save(&self) -> Result<Vec<u8>> {
-        Ok(self.ac.save())
-    }
-
-    fn load(&mut self, bytes: &[u8]) -> Result<()> {
-        self.ac
-            .load(bytes)
-            .map_err(|e| Error::new(format!("vpg: {e}")))
+    fn actor(&mut self) -> &mut dyn Actor {
+        &mut self.ac
     }
 }
 

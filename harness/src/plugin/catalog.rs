@@ -5,19 +5,6 @@ use super::{AlgorithmInfo, PluginLibrary};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::sync::Arc;
-use trustbench_plugin::abi::tb_entry_fn;
-
-/// The built-in libraries: linked statically, but called through the same
-/// descriptor and vtable as a `.so` (one code path for every algorithm).
-const BUILTIN: &[tb_entry_fn] = &[
-    trustbench_random::plugin_entry,
-    trustbench_trpo::plugin_entry,
-    trustbench_npg::plugin_entry,
-    trustbench_vpg::plugin_entry,
-    trustbench_ppo::plugin_entry,
-    trustbench_cem::plugin_entry,
-    trustbench_cma::plugin_entry,
-];
 
 /// An algorithm and the library that offers it.
 #[derive(Clone)]
@@ -35,13 +22,16 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The built-in libraries plus the given plugin files.
+    /// The built-in libraries plus the given plugin files. The built-ins
+    /// (listed once, in `trustbench-bundle`) are linked statically but called
+    /// through the same descriptor and vtable as a `.so`: one code path for
+    /// every algorithm.
     pub fn new(plugins: &[PathBuf]) -> Result<Catalog> {
         let mut libraries = Vec::new();
         for path in plugins {
             libraries.push(Arc::new(PluginLibrary::open(path)?));
         }
-        for entry in BUILTIN {
+        for entry in trustbench_bundle::BUILTIN {
             libraries.push(Arc::new(PluginLibrary::builtin(*entry)?));
         }
         Ok(Catalog { libraries })

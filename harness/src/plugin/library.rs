@@ -26,15 +26,13 @@ impl std::fmt::Display for Source {
 /// An algorithm's descriptor, copied out of the library and validated.
 #[derive(Debug, Clone)]
 pub struct AlgorithmInfo {
-    /// Index in the library's factory.
-    pub index: u32,
     /// Command-line id.
     pub id: String,
     /// Human name.
     pub name: String,
     /// The algorithm's version.
     pub version: String,
-    /// One line.
+    /// One line for `harness list` and reports.
     pub description: String,
     /// Accepted observation kinds (bit mask).
     pub observation_kinds: u32,
@@ -48,10 +46,8 @@ pub struct AlgorithmInfo {
 pub struct PluginLibrary {
     /// Where it came from.
     pub source: Source,
-    /// The library's name.
+    /// The library's name (recorded with each run as `plugin_library`).
     pub name: String,
-    /// The library's version.
-    pub version: String,
     /// `(major, minor)` the library was built against.
     pub abi: (u32, u32),
     /// Its algorithms.
@@ -61,9 +57,14 @@ pub struct PluginLibrary {
     _library: Option<libloading::Library>,
 }
 
-// SAFETY: the entry, descriptors and factory functions are [any-thread] per
-// the ABI, and the entry is immutable static data of the library.
+// SAFETY: the only non-thread-safe-looking member is the raw `entry`
+// pointer. It points to immutable static data of the library, which stays
+// loaded as long as `self` (`_library`), and the ABI marks the entry,
+// descriptor and factory functions [any-thread]; so sending or sharing the
+// handle across threads cannot race.
 unsafe impl Send for PluginLibrary {}
+// SAFETY: as for `Send`: `&PluginLibrary` only reads immutable static data
+// and calls [any-thread] functions.
 unsafe impl Sync for PluginLibrary {}
 
 /// Copy a C string owned by the plugin, refusing NULL and invalid UTF-8.
@@ -151,25 +152,27 @@ impl PluginLibrary {
         else {
             bail!("its entry has a NULL function pointer");
         };
-        // SAFETY: strings owned by the library, checked for NULL and UTF-8.
-        let (name, version) = unsafe {
-            (
-                plugin_str(entry.library_name, "library name")?,
-                plugin_str(entry.library_version, "library version")?,
-            )
+        // SAFETY: the ABI makes both NUL-terminated static strings of the
+        // library (or NULL, which `plugin_str` refuses). The version is
+        // checked like every string a plugin hands over, but not kept: runs
+        // record each algorithm's own version.
+        let name = unsafe {
+            plugin_str(entry.library_version, "library version")?;
+            plugin_str(entry.library_name, "library name")?
         };
         // SAFETY: [any-thread] factory functions.
         let n = unsafe { count() };
         let algorithms = (0..n)
             .map(|i| {
-                unsafe { read_descriptor(descriptor(i), i) }
-                    .with_context(|| format!("algorithm #{i}"))
+                // SAFETY: `descriptor(i)` for `i < count()` returns NULL or
+                // a descriptor of at least its `struct_size` that lives as
+                // long as the library ([any-thread] factory function).
+                unsafe { read_descriptor(descriptor(i)) }.with_context(|| format!("algorithm #{i}"))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(PluginLibrary {
             source,
             name,
-            version,
             abi: (major, minor),
             algorithms,
             entry: ptr,
@@ -186,7 +189,7 @@ impl PluginLibrary {
 
 /// # Safety
 /// `d` must be NULL or point to a descriptor of at least its `struct_size`.
-unsafe fn read_descriptor(d: *const tb_algorithm_descriptor, index: u32) -> Result<AlgorithmInfo> {
+unsafe fn read_descriptor(d: *const tb_algorithm_descriptor) -> Result<AlgorithmInfo> {
     if d.is_null() {
         bail!("descriptor is NULL");
     }
@@ -195,14 +198,16 @@ unsafe fn read_descriptor(d: *const tb_algorithm_descriptor, index: u32) -> Resu
     if size < std::mem::size_of::<tb_algorithm_descriptor>() {
         bail!("descriptor is {size} bytes, smaller than ABI 1.0's");
     }
+    // SAFETY: non-null, and at least as large as the 1.0 struct (checked).
     let d = unsafe { &*d };
+    // SAFETY (this and the strings below): the ABI makes a descriptor's
+    // strings NUL-terminated and owned by the library (or NULL, refused).
     let config_text = unsafe { plugin_str(d.default_config_json, "default config")? };
     let default_config = match serde_json::from_str(&config_text) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => bail!("default config is not a JSON object: {config_text}"),
     };
     let info = AlgorithmInfo {
-        index,
         id: unsafe { plugin_str(d.id, "id")? },
         name: unsafe { plugin_str(d.name, "name")? },
         version: unsafe { plugin_str(d.version, "version")? },

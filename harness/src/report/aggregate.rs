@@ -7,7 +7,7 @@
 
 use super::data::Run;
 use super::references::lookup;
-use crate::run::fnv1a;
+use crate::results::stable_hash;
 use crate::stats::bootstrap::{Bootstrap, Sample};
 use crate::stats::mean;
 use crate::stats::rliable::{iqm, performance_profile, probability_of_improvement};
@@ -25,9 +25,9 @@ const PROFILE_POINTS: usize = 101;
 pub struct Estimate {
     /// Point estimate.
     pub value: f64,
-    /// Lower end.
+    /// Lower end of the 95 % interval.
     pub lo: f64,
-    /// Upper end.
+    /// Upper end of the 95 % interval.
     pub hi: f64,
 }
 
@@ -46,7 +46,7 @@ pub struct Task {
     pub reference_source: &'static str,
 }
 
-/// The aggregates.
+/// The across-env aggregates of Agarwal et al. (2021) on normalised scores.
 #[derive(Debug, Clone)]
 pub struct Aggregates {
     /// The envs aggregated over.
@@ -168,7 +168,7 @@ fn measure(tasks: Vec<Task>, samples: Vec<(String, Sample)>, notes: Vec<String>)
     let boot = |key: String| Bootstrap {
         reps: AGGREGATE_REPS,
         level: 0.95,
-        seed: fnv1a(key.as_bytes()),
+        seed: stable_hash(key.as_bytes()),
     };
     let estimate = |value: f64, (lo, hi): (f64, f64)| Estimate { value, lo, hi };
     let all: Vec<f64> = samples.iter().flat_map(|(_, s)| s.concat()).collect();

@@ -5,6 +5,7 @@ use super::aggregate::RANDOM_ALGORITHM;
 use super::data::Run;
 use super::doc::{Block, Cell, Table, num};
 use super::sections::ByEnv;
+use crate::results::RunStatus;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Wall clock and throughput per (algorithm, env), every run folded
@@ -40,7 +41,7 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
                 Cell::plain(&r.label),
                 Cell::plain(&r.row.env_id),
                 Cell::plain(r.row.seed.to_string()),
-                Cell::plain(&r.row.status),
+                Cell::plain(r.row.status.as_str()),
                 Cell::plain(r.row.env_steps.to_string()),
                 Cell::plain(r.row.iterations.to_string()),
                 Cell::plain(format!("{:.2}", r.row.wall_seconds)),
@@ -94,7 +95,7 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
     ];
     let failures: Vec<Vec<Cell>> = runs
         .iter()
-        .filter(|r| r.row.status != "ok")
+        .filter(|r| r.row.status != RunStatus::Ok)
         .map(|r| {
             vec![
                 Cell::plain(&r.row.run_id),
@@ -153,13 +154,13 @@ pub fn configs(runs: &[Run]) -> Vec<Block> {
         let settings: BTreeSet<Vec<String>> = rs
             .iter()
             .map(|r| {
-                let run = run_settings(&r.row.config_json);
+                let run = r.config.run;
                 vec![
                     r.row.env_id.clone(),
                     r.row.step_budget.to_string(),
-                    run("num_envs"),
-                    run("eval_every"),
-                    run("eval_episodes"),
+                    run.num_envs.to_string(),
+                    run.eval_every.to_string(),
+                    run.eval_episodes.to_string(),
                 ]
             })
             .collect();
@@ -198,18 +199,6 @@ pub fn configs(runs: &[Run]) -> Vec<Block> {
         ),
     ]));
     blocks
-}
-
-/// A value of the `run` part of a `config_json`, as text.
-fn run_settings(config_json: &str) -> impl Fn(&str) -> String {
-    let run = serde_json::from_str::<serde_json::Value>(config_json)
-        .ok()
-        .and_then(|v| v.get("run").cloned());
-    move |key| {
-        run.as_ref()
-            .and_then(|r| r.get(key))
-            .map_or("—".into(), |v| v.to_string())
-    }
 }
 
 fn pretty(json: &str) -> String {

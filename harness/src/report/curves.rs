@@ -4,7 +4,7 @@
 //! bootstrap band.
 
 use super::data::Run;
-use crate::run::fnv1a;
+use crate::results::stable_hash;
 use crate::stats::bootstrap::Bootstrap;
 use crate::stats::mean;
 
@@ -30,7 +30,7 @@ pub struct Point {
 /// The mean learning curve of one label on one env.
 #[derive(Debug, Clone)]
 pub struct Curve {
-    /// The label.
+    /// The algorithm or variant (see `data::Run::label`).
     pub label: String,
     /// Runs (seeds) averaged.
     pub seeds: usize,
@@ -59,7 +59,7 @@ pub fn curve(label: &str, env: &str, runs: &[&Run], max_steps: f64) -> Curve {
     let bootstrap = Bootstrap {
         reps: CURVE_REPS,
         level: 0.95,
-        seed: fnv1a(format!("curve\0{env}\0{label}").as_bytes()),
+        seed: stable_hash(format!("curve\0{env}\0{label}").as_bytes()),
     };
     let points = xs
         .into_iter()

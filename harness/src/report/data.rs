@@ -3,10 +3,10 @@
 //! manifests found on the way, and every `harness check cg` table (in a run
 //! directory, or in a directory of its own).
 
-use crate::results::{CHECK_CG_FILE, RUNS_FILE, RunRow};
-use crate::run::fnv1a;
-use crate::sweep::{MANIFEST_FILE, labels};
-use crate::tables::{self, CgRow};
+use crate::results::{
+    self, CHECK_CG_FILE, CgTable, MANIFEST_FILE, RUNS_FILE, RecordedConfig, RunRow, RunStatus,
+    labels, stable_hash,
+};
 use anyhow::{Result, bail};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -21,6 +21,8 @@ pub struct Run {
     /// it: the id, with the env options that tell runs apart appended
     /// (see [`disambiguate_envs`]).
     pub row: RunRow,
+    /// Its `config_json`, parsed.
+    pub config: RecordedConfig,
     /// Its group's label: the sweep's variant name, else the algorithm id,
     /// with a config hash appended when one label covers several configs.
     pub label: String,
@@ -28,24 +30,23 @@ pub struct Run {
     pub eval: Vec<(f64, f64)>,
 }
 
-/// One `harness check cg` table.
+/// One `harness check cg` table as the report shows it.
 #[derive(Debug, Clone)]
-pub struct CgCheck {
+pub struct LabelledCgTable {
     /// The run's label, else the algorithm id the table names, else its
     /// directory's name.
     pub label: String,
-    /// The env (`?` when unknown).
+    /// The env as the report names it (`?` when unknown).
     pub env_id: String,
-    /// The seed, when known.
-    pub seed: Option<u64>,
-    /// One row per CG iteration.
-    pub rows: Vec<CgRow>,
+    /// The table; its env and seed are the run's when it sits in a run's
+    /// directory.
+    pub table: CgTable,
 }
 
 impl Run {
     /// Whether it finished without error and was evaluated.
     pub fn ok(&self) -> bool {
-        self.row.status == "ok" && !self.eval.is_empty()
+        self.row.status == RunStatus::Ok && !self.eval.is_empty()
     }
 
     /// The return of its last evaluation.
@@ -55,10 +56,7 @@ impl Run {
 
     /// The algorithm part of its resolved config, as JSON text.
     pub fn algorithm_config(&self) -> String {
-        serde_json::from_str::<serde_json::Value>(&self.row.config_json)
-            .ok()
-            .and_then(|v| v.get("algorithm").map(|a| a.to_string()))
-            .unwrap_or_else(|| self.row.config_json.clone())
+        serde_json::Value::Object(self.config.algorithm.clone()).to_string()
     }
 }
 
@@ -69,7 +67,7 @@ pub struct Loaded {
     /// Runs sorted by env, label and seed.
     pub runs: Vec<Run>,
     /// CG checks sorted by env, label and seed.
-    pub checks: Vec<CgCheck>,
+    pub checks: Vec<LabelledCgTable>,
     /// Problems worth telling the reader (unreadable or duplicate runs).
     pub notes: Vec<String>,
 }
@@ -124,9 +122,9 @@ pub fn load(dirs: &[PathBuf]) -> Result<Loaded> {
                 .join(", ")
         );
     }
-    loaded
-        .checks
-        .sort_by(|a, b| (&a.env_id, &a.label, a.seed).cmp(&(&b.env_id, &b.label, b.seed)));
+    loaded.checks.sort_by(|a, b| {
+        (&a.env_id, &a.label, a.table.seed).cmp(&(&b.env_id, &b.label, b.table.seed))
+    });
     Ok(loaded)
 }
 
@@ -166,16 +164,18 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
 }
 
 fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run> {
-    let row = tables::read_run(dir)?;
-    let eval = if row.status == "ok" {
-        tables::read_metric(dir, EVAL_METRIC)?
+    let row = results::read_run(dir)?;
+    let eval = if row.status == RunStatus::Ok {
+        results::read_metric(dir, EVAL_METRIC)?
             .into_iter()
             .map(|(steps, value)| (steps as f64, value))
             .collect()
     } else {
         Vec::new()
     };
+    let config = RecordedConfig::parse(&row.config_json)?;
     Ok(Run {
+        config,
         label: manifest_labels
             .get(&row.run_id)
             .cloned()
@@ -187,47 +187,41 @@ fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run
 
 /// The CG check in `dir`, named after the run in the same directory when
 /// there is one.
-fn read_check(dir: &Path, runs: &[Run], checks: &mut Vec<CgCheck>) -> Result<()> {
-    let Some(table) = tables::read_check_cg(dir)? else {
+fn read_check(dir: &Path, runs: &[Run], checks: &mut Vec<LabelledCgTable>) -> Result<()> {
+    let Some(table) = results::read_check_cg(dir)? else {
         return Ok(());
     };
     let run_id = dir
         .join(RUNS_FILE)
         .is_file()
-        .then(|| tables::read_run(dir))
+        .then(|| results::read_run(dir))
         .transpose()?;
     let run = run_id.and_then(|row| runs.iter().find(|r| r.row.run_id == row.run_id));
     let dir_name = || {
         dir.file_name()
             .map_or("?".into(), |n| n.to_string_lossy().into_owned())
     };
-    checks.push(CgCheck {
+    let mut table = table;
+    if let Some(run) = run {
+        table.seed = Some(run.row.seed);
+    }
+    checks.push(LabelledCgTable {
         label: run
             .map(|r| r.label.clone())
-            .or(table.algorithm_id)
+            .or_else(|| table.algorithm_id.clone())
             .unwrap_or_else(dir_name),
         env_id: run
             .map(|r| r.row.env_id.clone())
-            .or(table.env_id)
+            .or_else(|| table.env_id.clone())
             .unwrap_or_else(|| "?".into()),
-        seed: run.map(|r| r.row.seed).or(table.seed),
-        rows: table.rows,
+        table,
     });
     Ok(())
 }
 
-/// The env options a run recorded (`config_json`'s `"env"`), as text.
+/// The env options a run recorded.
 fn env_options(run: &Run) -> BTreeMap<String, String> {
-    serde_json::from_str::<serde_json::Value>(&run.row.config_json)
-        .ok()
-        .and_then(|v| v.get("env").and_then(|e| e.as_object()).cloned())
-        .map(|options| {
-            options
-                .into_iter()
-                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-                .collect()
-        })
-        .unwrap_or_default()
+    run.config.env.clone().unwrap_or_default()
 }
 
 /// Runs of one env with different env options (`--env-set`: the arcade's
@@ -269,7 +263,7 @@ fn disambiguate_labels(runs: &mut [Run]) {
     }
     for run in runs.iter_mut() {
         if configs[&run.label].len() > 1 {
-            let hash = fnv1a(run.algorithm_config().as_bytes()) as u32;
+            let hash = stable_hash(run.algorithm_config().as_bytes()) as u32;
             run.label = format!("{} [{hash:08x}]", run.label);
         }
     }

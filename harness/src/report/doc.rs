@@ -12,7 +12,7 @@ pub enum Block {
         level: u8,
         /// Anchor for the table of contents.
         id: String,
-        /// Text.
+        /// Plain text; the renderers escape it.
         text: String,
     },
     /// A paragraph.
@@ -23,7 +23,8 @@ pub enum Block {
     Figure {
         /// Inline SVG.
         svg: String,
-        /// Caption.
+        /// Says what the figure shows and how it was computed (the
+        /// reader of a static report cannot hover for details).
         caption: String,
     },
     /// A table.
@@ -42,7 +43,7 @@ pub enum Block {
 /// A table with a caption.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    /// Caption.
+    /// Says what the rows are and how the numbers were computed.
     pub caption: String,
     /// Column names.
     pub header: Vec<String>,
@@ -55,7 +56,7 @@ pub struct Table {
 /// A table cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
-    /// Text.
+    /// Plain text; the renderers escape it.
     pub text: String,
     /// Shown in bold.
     pub bold: bool,

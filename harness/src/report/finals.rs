@@ -11,9 +11,9 @@ pub const ALPHA: f64 = 0.05;
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinalRow {
-    /// The label.
+    /// The algorithm or variant (see `data::Run::label`).
     pub label: String,
-    /// Seeds.
+    /// Seeds (runs) behind the mean.
     pub n: usize,
     /// Mean final return over seeds.
     pub mean: f64,

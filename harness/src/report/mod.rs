@@ -41,9 +41,9 @@ pub struct Written {
     pub html: PathBuf,
     /// Path of `summary.md`.
     pub summary: PathBuf,
-    /// Runs read.
+    /// Runs the report covers (unreadable ones are in `notes`).
     pub runs: usize,
-    /// Envs covered.
+    /// Envs covered, counting one env with different options as several.
     pub envs: usize,
     /// Problems met while reading (also in the report).
     pub notes: Vec<String>,

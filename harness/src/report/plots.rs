@@ -34,7 +34,7 @@ pub fn color(index: usize) -> RGBColor {
 pub struct Banded<'a> {
     /// Legend text.
     pub label: &'a str,
-    /// Its colour.
+    /// The same colour as this label in every other figure of the report.
     pub color: RGBColor,
     /// Points in x order.
     pub points: Vec<(f64, f64, f64, f64)>,

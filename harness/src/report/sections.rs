@@ -3,14 +3,14 @@
 
 use super::aggregate::{AGGREGATE_REPS, Aggregates, aggregate};
 use super::curves::{CURVE_REPS, GRID_POINTS, curve};
-use super::data::{CgCheck, Run};
+use super::data::{LabelledCgTable, Run};
 use super::doc::{Block, Cell, Table, interval, num};
 use super::finals::{ALPHA, final_table};
 use super::plots::{self, Axes, Banded};
-use crate::tables::CgRow;
 use anyhow::Result;
 use plotters::prelude::SeriesLabelPosition;
 use std::collections::BTreeMap;
+use trustbench_policy::exact::ExactRow;
 
 /// Label → colour index, fixed for the whole report.
 pub type Colors = BTreeMap<String, usize>;
@@ -327,8 +327,8 @@ fn improvement_table(a: &Aggregates) -> Table {
 
 /// The CG-check section, when there are checks: per env, relative error
 /// against CG iteration (one line per check) and each check's last row.
-pub fn cg_checks(checks: &[CgCheck], colors: &Colors) -> Result<Vec<Block>> {
-    let mut by_env: BTreeMap<&str, BTreeMap<&str, Vec<&CgCheck>>> = BTreeMap::new();
+pub fn cg_checks(checks: &[LabelledCgTable], colors: &Colors) -> Result<Vec<Block>> {
+    let mut by_env: BTreeMap<&str, BTreeMap<&str, Vec<&LabelledCgTable>>> = BTreeMap::new();
     for c in checks {
         by_env
             .entry(&c.env_id)
@@ -345,7 +345,7 @@ pub fn cg_checks(checks: &[CgCheck], colors: &Colors) -> Result<Vec<Block>> {
                 let lines = checks
                     .iter()
                     .map(|c| {
-                        let mut rows: Vec<&CgRow> = c.rows.iter().collect();
+                        let mut rows: Vec<&ExactRow> = c.table.rows.iter().collect();
                         rows.sort_by_key(|r| r.iteration);
                         rows.iter()
                             .map(|r| (r.iteration as f64, r.relative_error))
@@ -378,19 +378,19 @@ pub fn cg_checks(checks: &[CgCheck], colors: &Colors) -> Result<Vec<Block>> {
     Ok(blocks)
 }
 
-fn cg_table(env: &str, labels: &BTreeMap<&str, Vec<&CgCheck>>) -> Table {
+fn cg_table(env: &str, labels: &BTreeMap<&str, Vec<&LabelledCgTable>>) -> Table {
     let rows = labels
         .values()
         .flatten()
         .filter_map(|c| {
-            let last = c.rows.iter().max_by_key(|r| r.iteration)?;
+            let last = c.table.rows.iter().max_by_key(|r| r.iteration)?;
             Some(vec![
                 Cell::plain(&c.label),
-                Cell::plain(c.seed.map_or("—".into(), |s| s.to_string())),
+                Cell::plain(c.table.seed.map_or("—".into(), |s| s.to_string())),
                 Cell::plain(last.iteration.to_string()),
                 Cell::plain(format!("{:.3e}", last.relative_error)),
                 Cell::plain(format!("{:.6}", last.cosine)),
-                Cell::plain(format!("{:.3e}", last.residual)),
+                Cell::plain(format!("{:.3e}", last.residual_norm)),
             ])
         })
         .collect();

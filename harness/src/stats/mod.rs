@@ -30,6 +30,15 @@ pub fn sample_variance(xs: &[f64]) -> f64 {
     xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64
 }
 
+/// Population standard deviation `σ = √(Σ(x − x̄)² / n)` (0 for one value,
+/// NaN for none): the spread of the episodes actually played, as the
+/// `±` of an evaluation and of `harness env-stats`. Intervals that estimate
+/// a wider population use [`sample_variance`] instead.
+pub fn population_std(xs: &[f64]) -> f64 {
+    let m = mean(xs);
+    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / xs.len() as f64).sqrt()
+}
+
 /// The `q`-quantile of ascending `sorted` by linear interpolation between
 /// order statistics at position `h = (n − 1)·q` (Hyndman & Fan type 7,
 /// NumPy's default, as rliable uses).

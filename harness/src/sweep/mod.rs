@@ -13,16 +13,13 @@
 //! - **Failures don't stop it**: a failed run is recorded with its error
 //!   (status `failed` in its `runs` table), and the summary lists failures.
 
-mod manifest;
 mod plan;
 mod progress;
 
-pub use manifest::{MANIFEST_FILE, labels};
 pub use plan::{Plan, PlannedRun, Seeds, SweepSpec, Variant};
 
-use crate::results::RUNS_FILE;
+use crate::results::{self, RUNS_FILE, RunStatus};
 use crate::run::{self, RunFailed, RunSummary};
-use crate::tables;
 use anyhow::{Context, Result};
 use progress::SweepProgress;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -44,9 +41,9 @@ pub struct Options {
 /// A failed run.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// Its id.
+    /// The run (its directory under the sweep's output).
     pub run_id: String,
-    /// Its error.
+    /// The error recorded in its `runs` row, as printed in the summary.
     pub error: String,
 }
 
@@ -99,13 +96,18 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("creating {}", plan.out.display()))?;
-    manifest::record(&plan.out, &plan.runs)?;
+    results::record_labels(
+        &plan.out,
+        plan.runs
+            .iter()
+            .map(|r| (r.request.run_id(), r.label.clone())),
+    )?;
     let mut failures = Vec::new();
     let mut todo = Vec::new();
     for (i, planned) in plan.runs.iter().enumerate() {
         match finished_row(planned)? {
-            Some(row) if row.status == "ok" || !options.retry_failed => {
-                if row.status != "ok" {
+            Some(row) if row.status == RunStatus::Ok || !options.retry_failed => {
+                if row.status != RunStatus::Ok {
                     failures.push(Failure {
                         run_id: row.run_id,
                         error: row.error.unwrap_or_default(),
@@ -169,7 +171,7 @@ fn finished_row(planned: &PlannedRun) -> Result<Option<crate::results::RunRow>> 
     if !dir.join(RUNS_FILE).exists() {
         return Ok(None);
     }
-    tables::read_run(&dir).map(Some)
+    results::read_run(&dir).map(Some)
 }
 
 /// Run one planned run from a clean directory; errors (and panics, which

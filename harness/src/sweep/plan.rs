@@ -3,27 +3,10 @@
 //! [`RunRequest`]s — so a typo in an algorithm, env or config key fails the
 //! sweep before any run starts, and the run ids (hence resumption) are fixed.
 //!
-//! The file form, for grids flags cannot express:
-//!
-//! ```toml
-//! algos = ["random", "trpo"]          # each with its default config
-//! envs = ["cartpole", "pendulum"]
-//! seeds = 5                           # seeds 0..5; or a list: [0, 3, 7]
-//! steps = 100000                      # default budget per run
-//! out = "results/my-sweep"            # optional; --out wins
-//! # optional: num_envs, eval_every, eval_episodes, plugins = ["./libx.so"],
-//! # env_set = ["view=pixels"]         # env options, applied to every env
-//!
-//! [env_steps]                         # per-env budgets
-//! pendulum = 200000
-//!
-//! [config.trpo]                       # config of an algorithm id (and base
-//! delta = 0.01                        # of its variants)
-//!
-//! [variants.trpo-vine]                # a named variant: an algorithm with
-//! algo = "trpo"                       # its own config, shown under its
-//! config = { sampling = "vine" }      # name in reports
-//! ```
+//! The file form, for grids flags cannot express (per-env budgets,
+//! per-algorithm configs, named variants), is [`SweepSpec`]; the README's
+//! "Sweeps and reports" section shows a complete file, and a test plans
+//! that very example, so it cannot go stale.
 //!
 //! Paths in the file are relative to the current directory, as flags are.
 
@@ -48,8 +31,10 @@ pub struct SweepSpec {
     pub envs: Vec<String>,
     /// Which seeds.
     pub seeds: Seeds,
-    /// Env-step budget of each run, unless `env_steps` names its env.
-    pub steps: u64,
+    /// Env-step budget of each run, unless `env_steps` names its env
+    /// [default: each env's own, see `harness list`].
+    #[serde(default)]
+    pub steps: Option<u64>,
     /// Per-env budgets, keyed by env id or short name.
     #[serde(default)]
     pub env_steps: BTreeMap<String, u64>,
@@ -105,7 +90,7 @@ pub enum Seeds {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variant {
-    /// Algorithm id.
+    /// The algorithm it configures (its `[config.ID]` applies first).
     pub algo: String,
     /// Config over the algorithm's defaults and its `[config.ID]`.
     #[serde(default)]
@@ -282,8 +267,13 @@ impl SweepSpec {
         if envs.is_empty() {
             bail!("the sweep has no env: give --envs");
         }
-        let mut budgets: Vec<(EnvConfig, u64)> =
-            envs.into_iter().map(|e| (e, self.steps)).collect();
+        let mut budgets: Vec<(EnvConfig, u64)> = envs
+            .into_iter()
+            .map(|e| {
+                let steps = self.steps.unwrap_or(e.spec().default_steps);
+                (e, steps)
+            })
+            .collect();
         for (name, &steps) in &self.env_steps {
             let env = resolve(name).map_err(|e| anyhow!("[env_steps]: {e}"))?;
             let slot = budgets

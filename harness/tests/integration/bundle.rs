@@ -3,10 +3,11 @@
 //! and gives the very runs the statically linked copies give.
 
 use crate::common::*;
+use harness::plugin::PluginLibrary;
 use std::path::PathBuf;
 
 /// The bundle's shared library, built by cargo beside the test binaries
-/// (the harness's dev-dependency on it makes cargo build it, in `deps/`).
+/// (the harness's dependency on it makes cargo build it, in `deps/`).
 /// `deps/` first: a copy in the profile directory is only there if someone
 /// built the bundle by hand, and may be stale.
 fn bundle_library() -> PathBuf {
@@ -56,7 +57,18 @@ fn bundle_offers_every_builtin_and_runs_them_identically() {
     let listed = harness(&["list", "--plugin", lib]);
     assert!(listed.status.success(), "{}", stderr(&listed));
     let text = String::from_utf8_lossy(&listed.stdout);
-    for id in ["random", "trpo", "npg", "vpg", "ppo", "cem", "cma"] {
+    let ids = |entries: &[trustbench_plugin::abi::tb_entry_fn]| -> Vec<String> {
+        entries
+            .iter()
+            .flat_map(|&e| PluginLibrary::builtin(e).unwrap().algorithms)
+            .map(|a| a.id)
+            .collect()
+    };
+    let builtin = ids(trustbench_bundle::BUILTIN);
+    assert_eq!(builtin, ids(&[trustbench_bundle::bundle_entry]));
+    assert!(!builtin.is_empty());
+    for id in &builtin {
+        let id = id.as_str();
         let from = |source: &str| {
             text.lines()
                 .any(|l| l.split_whitespace().next() == Some(id) && l.contains(source))

@@ -5,6 +5,10 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The config of a test plugin without hyperparameters: `{}`.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+pub struct NoKeys {}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

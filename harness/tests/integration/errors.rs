@@ -5,7 +5,7 @@ use crate::common::*;
 use harness::plugin::{Catalog, PluginLibrary};
 use harness::run::{self, RunRequest};
 use std::path::Path;
-use trustbench_plugin::{Algorithm, AlgorithmInfo, Host, Spaces, kinds};
+use trustbench_plugin::{Actor, Algorithm, AlgorithmInfo, Host, Spaces, kinds};
 
 /// Asserts the failure contract and returns stderr's single line.
 fn fails(args: &[&str], out: &Path) -> String {
@@ -191,6 +191,7 @@ fn misbehaving_plugins_fail_the_run_with_their_name() {
 struct Panicky;
 
 impl Algorithm for Panicky {
+    type Config = NoKeys;
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "panicky",
@@ -201,10 +202,7 @@ impl Algorithm for Panicky {
             action_kinds: kinds::ANY,
         }
     }
-    fn default_config() -> serde_json::Value {
-        serde_json::json!({})
-    }
-    fn create(_: &serde_json::Value, _: &Spaces, _: &Host) -> trustbench_plugin::Result<Self> {
+    fn create(_: NoKeys, _: &Spaces, _: &Host) -> trustbench_plugin::Result<Self> {
         Ok(Panicky)
     }
     fn train_iteration(&mut self, _: &mut Host) -> trustbench_plugin::Result<()> {
@@ -212,6 +210,12 @@ impl Algorithm for Panicky {
         let _ = empty[3]; // index out of bounds
         Ok(())
     }
+    fn actor(&mut self) -> &mut dyn Actor {
+        self
+    }
+}
+
+impl Actor for Panicky {
     fn act(&mut self, _: &[f64], _: bool, _: &mut [f64]) -> trustbench_plugin::Result<()> {
         Ok(())
     }

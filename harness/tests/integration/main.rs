@@ -8,6 +8,7 @@ mod common;
 mod determinism;
 mod errors;
 mod learning;
+mod readme;
 mod render;
 mod report;
 mod snapshots;

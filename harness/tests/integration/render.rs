@@ -1,4 +1,5 @@
-//! `harness render --run` replays the run's evaluation episodes exactly.
+//! `harness render --run` replays the run's evaluation episodes exactly,
+//! and `harness run` ends with that replay as `eval.gif`.
 
 use crate::common::*;
 use arrow_array::{Array, Float64Array, StringArray, UInt64Array};
@@ -36,6 +37,7 @@ fn render_of_a_run_replays_its_final_evaluation() {
         "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let summary = String::from_utf8_lossy(&o.stdout).into_owned();
     let run = only_run_dir(&out);
     let episodes = read_table(&run.join("episodes.parquet"));
     let (phase, steps) = (
@@ -84,4 +86,34 @@ fn render_of_a_run_replays_its_final_evaluation() {
         .map(|l| l.split(" (").next().unwrap().to_string())
         .collect();
     assert_eq!(replayed, evaluated, "render output:\n{printed}");
+
+    // The run ended with episode 0 of that evaluation as a GIF, and says so.
+    let gif = std::fs::read(run.join("eval.gif")).unwrap();
+    assert_eq!(&gif[..6], b"GIF89a");
+    let picture = format!("eval.gif (evaluation episode 0: return {})", evaluated[0]);
+    assert!(summary.contains(&picture), "want {picture} in:\n{summary}");
+    assert!(summary.contains("harness report") && summary.contains("harness sweep"));
+}
+
+#[test]
+fn no_gif_writes_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("runs");
+    let o = harness(&[
+        "run",
+        "--algo",
+        "random",
+        "--env",
+        "cartpole",
+        "--steps",
+        "800",
+        "--quiet",
+        "--no-gif",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = only_run_dir(&out);
+    assert!(run.join("policy.bin").exists() && !run.join("eval.gif").exists());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("picture:"));
 }

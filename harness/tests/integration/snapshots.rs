@@ -5,7 +5,7 @@
 use harness::plugin::{Catalog, PluginLibrary};
 use harness::run::{self, RunRequest};
 use trustbench_plugin::{
-    Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, StepBuffers, kinds,
+    Actor, Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, StepBuffers, kinds,
 };
 
 /// A plugin whose only iteration checks snapshot/restore and fails on any difference.
@@ -40,6 +40,7 @@ impl Brancher {
 }
 
 impl Algorithm for Brancher {
+    type Config = crate::common::NoKeys;
     fn info() -> AlgorithmInfo {
         AlgorithmInfo {
             id: "brancher",
@@ -50,10 +51,7 @@ impl Algorithm for Brancher {
             action_kinds: kinds::BOX,
         }
     }
-    fn default_config() -> serde_json::Value {
-        serde_json::json!({})
-    }
-    fn create(_: &serde_json::Value, spaces: &Spaces, _: &Host) -> Result<Self> {
+    fn create(_: Self::Config, spaces: &Spaces, _: &Host) -> Result<Self> {
         Ok(Brancher {
             obs_dim: spaces.observation.dim(),
         })
@@ -73,6 +71,12 @@ impl Algorithm for Brancher {
         host.log("check/replayed", 1.0);
         Ok(())
     }
+    fn actor(&mut self) -> &mut dyn Actor {
+        self
+    }
+}
+
+impl Actor for Brancher {
     fn act(&mut self, _: &[f64], _: bool, actions: &mut [f64]) -> Result<()> {
         actions.fill(0.0);
         Ok(())

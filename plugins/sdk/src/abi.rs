@@ -20,7 +20,7 @@ pub const TB_ENTRY_SYMBOL: &[u8] = b"trustbench_plugin_entry_v1\0";
 
 /// Status code returned across the boundary.
 pub type tb_status = i32;
-/// Success.
+/// Success: out-parameters are written.
 pub const TB_OK: tb_status = 0;
 /// Generic failure; `last_error` says why.
 pub const TB_ERROR: tb_status = 1;
@@ -138,7 +138,9 @@ pub struct tb_host {
     pub abi_minor: u32,
     /// Number of env copies.
     pub num_envs: u32,
-    /// The run's seed.
+    /// This plugin's seed: the harness derives it from the run's seed on a
+    /// stream of its own, so streams the plugin derives never meet the
+    /// harness's (env copies, evaluation episodes).
     pub seed: u64,
     /// Opaque context passed back to every callback.
     pub ctx: *mut c_void,
@@ -256,13 +258,15 @@ pub struct tb_algorithm_descriptor {
     pub observation_kinds: u32,
     /// Bit mask of accepted action kinds.
     pub action_kinds: u32,
-    /// Short stable id.
+    /// What `--algo` takes (`"trpo"`); unique among loaded algorithms, or
+    /// the first in search order wins.
     pub id: *const c_char,
-    /// Human name.
+    /// For people (`"Trust Region Policy Optimization"`), shown by `list`.
     pub name: *const c_char,
-    /// The algorithm's own version.
+    /// The algorithm's own version, recorded with each run and hashed into
+    /// its id: bump it when results would change.
     pub version: *const c_char,
-    /// One line.
+    /// One sentence for `harness list`: the idea and its source.
     pub description: *const c_char,
     /// JSON object with every config key and its default.
     pub default_config_json: *const c_char,
@@ -289,11 +293,11 @@ pub struct tb_plugin_entry {
     pub abi_major: u32,
     /// ABI minor the plugin was built against.
     pub abi_minor: u32,
-    /// Library name.
+    /// Recorded with each run (`plugin_library`) and hashed into its id.
     pub library_name: *const c_char,
-    /// Library version.
+    /// The library's version, independent of its algorithms' versions.
     pub library_version: *const c_char,
-    /// Number of algorithms.
+    /// How many descriptors `algorithm` offers (indices `0..count`).
     pub algorithm_count: Option<unsafe extern "C" fn() -> u32>,
     /// Descriptor of algorithm `index`.
     pub algorithm: Option<unsafe extern "C" fn(index: u32) -> *const tb_algorithm_descriptor>,

@@ -44,7 +44,10 @@ pub fn parse_config<T: DeserializeOwned + Serialize + Default>(config: &Value) -
 
 /// Check that config key `key` lies in `[min, max]`, with an error that names
 /// the key, the bad value and the valid range.
-pub fn check_range<T: PartialOrd + std::fmt::Display>(
+///
+/// Numbers are shown in their shortest form (`Debug`): `1e308`, not the 309
+/// digits `Display` writes for a large float.
+pub fn check_range<T: PartialOrd + std::fmt::Debug>(
     key: &str,
     value: T,
     min: T,
@@ -54,7 +57,7 @@ pub fn check_range<T: PartialOrd + std::fmt::Display>(
         Ok(())
     } else {
         Err(Error::new(format!(
-            "config key '{key}' = {value} is out of range (valid: {min} ..= {max})"
+            "config key '{key}' = {value:?} is out of range (valid: {min:?} ..= {max:?})"
         )))
     }
 }
@@ -89,7 +92,17 @@ mod tests {
         let e = check_range("delta", 2.0, 0.0, 1.0).unwrap_err();
         assert_eq!(
             e.0,
-            "config key 'delta' = 2 is out of range (valid: 0 ..= 1)"
+            "config key 'delta' = 2.0 is out of range (valid: 0.0 ..= 1.0)"
+        );
+        let e = check_range("max_kl", 1e308, 1e-9, 1.0).unwrap_err();
+        assert_eq!(
+            e.0,
+            "config key 'max_kl' = 1e308 is out of range (valid: 1e-9 ..= 1.0)"
+        );
+        let e = check_range("steps", 0u64, 1, 1_000_000).unwrap_err();
+        assert!(
+            e.0.contains("= 0 is out of range (valid: 1 ..= 1000000)"),
+            "{e}"
         );
     }
 }

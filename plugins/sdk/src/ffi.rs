@@ -167,6 +167,7 @@ unsafe extern "C" fn act<A: Algorithm>(
             )
         };
         s.algorithm
+            .actor()
             .act(obs, deterministic != 0, actions)
             .map(|_| abi::TB_OK)
     })
@@ -179,7 +180,7 @@ unsafe extern "C" fn save<A: Algorithm>(
     len: *mut usize,
 ) -> tb_status {
     guard::<A>(this, |s| {
-        let bytes = s.algorithm.save()?;
+        let bytes = s.algorithm.actor().save()?;
         if !len.is_null() {
             // SAFETY: non-null out-pointer from the caller.
             unsafe { *len = bytes.len() };
@@ -205,9 +206,12 @@ unsafe extern "C" fn load<A: Algorithm>(
         let bytes = if len == 0 {
             &[][..]
         } else {
+            // SAFETY: `buf` is non-null (checked above) and, per the ABI,
+            // readable for `len` bytes during this call; the slice does not
+            // outlive the call.
             unsafe { std::slice::from_raw_parts(buf, len) }
         };
-        s.algorithm.load(bytes).map(|_| abi::TB_OK)
+        s.algorithm.actor().load(bytes).map(|_| abi::TB_OK)
     })
 }
 
@@ -219,7 +223,8 @@ unsafe extern "C" fn last_error<A: Algorithm>(
     if this.is_null() {
         return 0;
     }
-    // SAFETY: see `guard`.
+    // SAFETY: as in `guard`: a non-null `this` came from
+    // `new_instance::<A>` and is not yet destroyed.
     let instance = unsafe { &*(this as *const Instance<A>) };
     catch_unwind(AssertUnwindSafe(|| {
         let text = instance.last_error.borrow();
@@ -236,8 +241,11 @@ unsafe extern "C" fn extension<A: Algorithm>(
     if this.is_null() || id.is_null() {
         return std::ptr::null();
     }
-    // SAFETY: see `guard`; `id` is a NUL-terminated string for this call.
+    // SAFETY: as in `guard`: a non-null `this` came from
+    // `new_instance::<A>` and is not yet destroyed.
     let instance = unsafe { &*(this as *const Instance<A>) };
+    // SAFETY: `id` is non-null (checked above) and, per the ABI, a
+    // NUL-terminated string readable for this call.
     let id = unsafe { CStr::from_ptr(id) };
     let wanted = CStr::from_bytes_with_nul(abi::TB_EXT_NATURAL_GRADIENT).expect("NUL-terminated");
     let offered = id == wanted
@@ -286,7 +294,8 @@ unsafe fn exact_buffer<'a>(
             "{what}: {len} values given, {expected} expected"
         )));
     }
-    // SAFETY: per the caller.
+    // SAFETY: `p` is non-null (checked above) and valid for `len` values
+    // during the call, per this function's contract.
     Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
 }
 
@@ -323,8 +332,11 @@ unsafe extern "C" fn ng_fisher_vector_product<A: Algorithm>(
 ) -> tb_status {
     with_natural_gradient::<A>(this, |ng, _| {
         let n = ng.dim();
-        // SAFETY: the caller provides `len` values in each buffer.
+        // SAFETY: the caller provides `len` values in each buffer; `v` is
+        // only read (the cast to `*mut` is for the shared helper).
         let v = unsafe { exact_buffer(v as *mut f64, len, n, "fisher_vector_product input")? };
+        // SAFETY: `out` holds `len` writable values per the caller, and does
+        // not overlap `v` (the ABI's caller-owned, distinct buffers).
         let out = unsafe { exact_buffer(out, len, n, "fisher_vector_product output")? };
         ng.fisher_vector_product(v, out).map(|_| abi::TB_OK)
     })
@@ -346,10 +358,14 @@ unsafe extern "C" fn ng_conjugate_gradient<A: Algorithm>(
                 k * n
             )));
         }
-        // SAFETY: the caller provides the buffers it declared.
+        // SAFETY: `iterates` holds `iterates_cap` ≥ k·n writable values
+        // (checked above) per the caller.
         let iterates = unsafe { exact_buffer(iterates, k * n, k * n, "iterates")? };
+        // SAFETY: per the ABI `residuals` holds `iterations` = k writable
+        // values, distinct from `iterates`.
         let residuals = unsafe { exact_buffer(residuals, k, k, "residuals")? };
         let count = ng.conjugate_gradient(iterates, residuals)?;
+        // SAFETY: `done` is non-null (checked above), a caller out-pointer.
         unsafe { *done = count as u32 };
         Ok(abi::TB_OK)
     })

@@ -88,7 +88,9 @@ impl Host {
         self.raw.num_envs as usize
     }
 
-    /// The run's seed; derive every random stream of the plugin from it.
+    /// This plugin's seed (derived by the harness from the run's seed on a
+    /// stream no harness stream meets); derive every random stream of the
+    /// plugin from it.
     pub fn seed(&self) -> u64 {
         self.raw.seed
     }

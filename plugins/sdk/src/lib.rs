@@ -7,8 +7,11 @@
 //! `TB_ERROR` status whose text `last_error` reports.
 //!
 //! ```ignore
+//! #[derive(Default, serde::Serialize, serde::Deserialize)]
+//! struct MyConfig { /* every key, with its default in `Default` */ }
 //! struct MyAlgo { /* ... */ }
-//! impl trustbench_plugin::Algorithm for MyAlgo { /* ... */ }
+//! impl trustbench_plugin::Algorithm for MyAlgo { type Config = MyConfig; /* ... */ }
+//! impl trustbench_plugin::Actor for MyAlgo { /* act, save, load */ }
 //!
 //! // A static descriptor + factory, reachable through `my_entry()`:
 //! trustbench_plugin::plugin_library!(pub fn my_entry, "my-lib", "0.1.0", [MyAlgo]);
@@ -31,6 +34,8 @@ mod space;
 pub use config::{check_range, parse_config};
 pub use host::{Host, StepBuffers, StepOutcome};
 pub use library::{AlgorithmEntry, Library};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 pub use space::{Space, Spaces};
 
 /// An error a plugin reports; its text reaches the user through `last_error`.
@@ -38,7 +43,8 @@ pub use space::{Space, Spaces};
 pub struct Error(pub String);
 
 impl Error {
-    /// An error with the given text.
+    /// An error with the given text, which should name the bad value and
+    /// the valid ones.
     pub fn new(msg: impl Into<String>) -> Self {
         Error(msg.into())
     }
@@ -62,7 +68,7 @@ pub mod kinds {
     pub const BOX: u32 = abi::TB_SPACE_BOX;
     /// Discrete spaces only.
     pub const DISCRETE: u32 = abi::TB_SPACE_DISCRETE;
-    /// Either.
+    /// Box or discrete (the algorithm handles both kinds of space).
     pub const ANY: u32 = abi::TB_SPACE_BOX | abi::TB_SPACE_DISCRETE;
 }
 
@@ -72,11 +78,11 @@ pub mod kinds {
 pub struct AlgorithmInfo {
     /// Short stable id used on the command line (`trpo`).
     pub id: &'static str,
-    /// Human name.
+    /// For people (`"Trust Region Policy Optimization"`), shown by `list`.
     pub name: &'static str,
     /// The algorithm's own version (bump when results would change).
     pub version: &'static str,
-    /// One line.
+    /// One sentence for `harness list`: the idea and its source (paper).
     pub description: &'static str,
     /// Accepted observation kinds ([`kinds`]).
     pub observation_kinds: u32,
@@ -90,28 +96,26 @@ pub struct AlgorithmInfo {
 /// time (the ABI's `[instance-thread]` rule); different instances may run on
 /// different threads, hence `Send`.
 pub trait Algorithm: Sized + Send + 'static {
+    /// The hyperparameters. `Config::default()` serialised (a JSON object) is
+    /// the descriptor's default config, so the defaults are written once;
+    /// the config given to `create` is parsed into it by [`parse_config`]
+    /// (missing keys take defaults, unknown keys are refused by name).
+    type Config: Serialize + DeserializeOwned + Default;
+
     /// Static facts about the algorithm.
     fn info() -> AlgorithmInfo;
 
-    /// Every config key with its default, as a JSON object.
-    fn default_config() -> serde_json::Value;
-
-    /// Build an instance from a config (a JSON object; missing keys take
-    /// defaults), the spaces, and the host (for the seed and env count).
-    fn create(config: &serde_json::Value, spaces: &Spaces, host: &Host) -> Result<Self>;
+    /// Build an instance from its parsed config, the spaces, and the host
+    /// (for the seed and env count). Range checks are the algorithm's.
+    fn create(config: Self::Config, spaces: &Spaces, host: &Host) -> Result<Self>;
 
     /// One iteration of learning, sampling through `host`.
     fn train_iteration(&mut self, host: &mut Host) -> Result<()>;
 
-    /// Actions for `obs.len() / obs_dim` observations into `actions`
-    /// (already sized to `count * action dim`).
-    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()>;
-
-    /// The learned parameters as bytes.
-    fn save(&self) -> Result<Vec<u8>>;
-
-    /// Replace the learned parameters with bytes from [`Algorithm::save`].
-    fn load(&mut self, bytes: &[u8]) -> Result<()>;
+    /// What the instance acts with and saves: often one part of it, shared
+    /// with other algorithms (e.g. an actor-critic), so `act`, `save` and
+    /// `load` are written once per kind of policy rather than per algorithm.
+    fn actor(&mut self) -> &mut dyn Actor;
 
     /// The natural-gradient capability (extension
     /// `trustbench.natural-gradient/1`), if this algorithm has one. The SDK
@@ -121,10 +125,24 @@ pub trait Algorithm: Sized + Send + 'static {
     }
 }
 
+/// A policy that acts and persists: the ABI's `act`, `save` and `load`.
+pub trait Actor {
+    /// Actions for `obs.len() / obs_dim` observations into `actions`
+    /// (already sized to `count * action dim`).
+    fn act(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) -> Result<()>;
+
+    /// The learned parameters as bytes.
+    fn save(&self) -> Result<Vec<u8>>;
+
+    /// Replace the learned parameters with bytes from [`Actor::save`], all
+    /// or nothing (on an error the instance is unchanged).
+    fn load(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
 /// The pieces of a natural-gradient step, for the exact check of CG against
 /// a dense solve. `n` is the number of policy parameters.
 pub trait NaturalGradient {
-    /// n.
+    /// n, the length of every vector below (θ's, not the batch's).
     fn dim(&self) -> usize;
 
     /// Collect one batch with the current policy through `host` and fix g

@@ -5,7 +5,7 @@ use crate::abi::{
     self, tb_algorithm_descriptor, tb_host, tb_instance, tb_plugin_entry, tb_spaces, tb_status,
 };
 use crate::ffi::{copy_to_c_buffer, new_instance, panic_message};
-use crate::{Algorithm, Error, Host, Result, Space, Spaces};
+use crate::{Algorithm, Error, Host, Result, Space, Spaces, parse_config};
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -18,6 +18,15 @@ pub struct AlgorithmEntry {
     _strings: Vec<CString>,
     id: &'static str,
     create: CreateFn,
+}
+
+/// `A::Config::default()` as JSON text: the descriptor's default config.
+/// Through a `Value`, whose keys are sorted, so the text does not depend on
+/// the order of the struct's (and its flattened blocks') fields.
+fn default_config<A: Algorithm>() -> String {
+    serde_json::to_value(A::Config::default())
+        .expect("a config serialises to JSON")
+        .to_string()
 }
 
 fn c_string(s: &str) -> CString {
@@ -33,7 +42,7 @@ impl AlgorithmEntry {
             c_string(info.name),
             c_string(info.version),
             c_string(info.description),
-            c_string(&A::default_config().to_string()),
+            c_string(&default_config::<A>()),
         ];
         let descriptor = tb_algorithm_descriptor {
             struct_size: std::mem::size_of::<tb_algorithm_descriptor>() as u32,
@@ -63,7 +72,7 @@ impl AlgorithmEntry {
                     )));
                 }
             }
-            let algorithm = A::create(config, &spaces, &host)?;
+            let algorithm = A::create(parse_config(config)?, &spaces, &host)?;
             Ok(new_instance(algorithm, host, spaces))
         }
         AlgorithmEntry {
@@ -82,9 +91,13 @@ pub struct Library {
     algorithms: Vec<AlgorithmEntry>,
 }
 
-// SAFETY: all raw pointers point into heap data owned by the Library itself,
-// which is immutable after construction.
+// SAFETY: the raw pointers (in `entry` and each descriptor) point into
+// `CString`s the Library owns, whose heap buffers do not move when the
+// Library does, and nothing is mutated after construction; so moving it to
+// another thread leaves every pointer valid.
 unsafe impl Send for Library {}
+// SAFETY: as for `Send`: immutable after construction, so shared reads from
+// several threads (the ABI lets any thread read the descriptors) cannot race.
 unsafe impl Sync for Library {}
 
 impl Library {
@@ -134,7 +147,11 @@ impl Library {
     /// `create` body: parse and check every argument, build, never unwind.
     ///
     /// # Safety
-    /// Arguments as in the ABI's `create`.
+    /// Arguments as in the ABI's `create`: `id` a NUL-terminated string,
+    /// `config` NULL or one, `spaces` a valid `tb_spaces` (box bounds
+    /// readable for `dim` doubles), `host` NULL or a `tb_host` that outlives
+    /// the instance, `out` writable, `err` NULL or writable for `err_cap`
+    /// bytes; all valid for the duration of the call.
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn guarded_create(
         lib: Option<&Library>,
@@ -151,7 +168,8 @@ impl Library {
             if id.is_null() || spaces.is_null() || out.is_null() {
                 return Err(Error::new("create: NULL argument"));
             }
-            // SAFETY: non-null NUL-terminated strings and structs, valid for this call.
+            // SAFETY: `id` is non-null (checked above) and NUL-terminated per
+            // the ABI, readable for this call.
             let id = unsafe { CStr::from_ptr(id) }
                 .to_str()
                 .map_err(|_| Error::new("id is not UTF-8"))?;
@@ -163,18 +181,25 @@ impl Library {
             let config: serde_json::Value = if config.is_null() {
                 serde_json::Value::Null
             } else {
+                // SAFETY: non-null here; a NUL-terminated string per the ABI.
                 let text = unsafe { CStr::from_ptr(config) }
                     .to_str()
                     .map_err(|_| Error::new("config is not UTF-8"))?;
                 serde_json::from_str(text)
                     .map_err(|e| Error::new(format!("config is not valid JSON: {e}")))?
             };
+            // SAFETY: `spaces` is non-null (checked above) and points to a
+            // `tb_spaces` per the ABI; we only read it during this call.
             let raw_spaces = unsafe { &*spaces };
+            // SAFETY (both spaces): per the ABI a box space's `low`/`high`
+            // hold `dim` doubles; `from_raw` copies them and checks the rest.
             let spaces = Spaces {
                 num_envs: raw_spaces.num_envs as usize,
                 observation: unsafe { Space::from_raw(&raw_spaces.observation) }?,
                 action: unsafe { Space::from_raw(&raw_spaces.action) }?,
             };
+            // SAFETY: per the ABI `host` is NULL (refused by `from_raw`) or
+            // outlives the instance, which is what `Host` relies on.
             let host = unsafe { Host::from_raw(host) }?;
             (entry.create)(&config, spaces, host)
         }));

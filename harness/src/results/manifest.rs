@@ -4,8 +4,7 @@
 //! labelled by algorithm id. Rerunning a sweep, or another sweep into the
 //! same directory, merges into it.
 
-use super::plan::PlannedRun;
-use crate::results::write_bytes_atomically;
+use super::write_bytes_atomically;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,16 +32,15 @@ pub fn labels(dir: &Path) -> Result<BTreeMap<String, String>> {
         .labels)
 }
 
-/// Merge the labels of `runs` into the manifest in `dir` (atomically).
-pub fn record(dir: &Path, runs: &[PlannedRun]) -> Result<()> {
+/// Merge `(run id, label)` pairs into the manifest in `dir` (atomically).
+pub fn record_labels(
+    dir: &Path,
+    labelled: impl IntoIterator<Item = (String, String)>,
+) -> Result<()> {
     let mut manifest = Manifest {
         labels: labels(dir)?,
     };
-    for run in runs {
-        manifest
-            .labels
-            .insert(run.request.run_id(), run.label.clone());
-    }
+    manifest.labels.extend(labelled);
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     write_bytes_atomically(&dir.join(MANIFEST_FILE), text.as_bytes())
 }

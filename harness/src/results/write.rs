@@ -1,14 +1,9 @@
-//! The Parquet results of a run: `runs`, `metrics` (long format) and
-//! `episodes`, one file each in the run's directory, so readers merge many
-//! runs with a glob (`DIR/*/metrics.parquet`).
-//!
-//! Every file is written atomically: to a temporary name in the same
-//! directory, flushed and synced, then renamed. A reader (or a resumed
-//! sweep) sees a complete file or none. `runs.parquet` is written last and
-//! marks a finished run. The schema version is stored in the Parquet
-//! key-value metadata under [`SCHEMA_VERSION_KEY`].
+//! Writing a run's tables. Every file is written atomically: to a
+//! temporary name in the same directory, flushed and synced, then renamed.
+//! A reader (or a resumed sweep) sees a complete file or none.
 
-use crate::record::{EpisodeRow, MetricRow};
+use super::rows::{CgTable, EpisodeRow, MetricRow, RunRow};
+use super::*;
 use anyhow::{Context, Result};
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
@@ -22,62 +17,6 @@ use parquet::file::properties::WriterProperties;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-
-/// Key of the schema version in each file's key-value metadata.
-pub const SCHEMA_VERSION_KEY: &str = "trustbench.schema_version";
-/// Version of the three tables' schema; bump on any column change.
-pub const SCHEMA_VERSION: &str = "1";
-/// File name of the `runs` table in a run directory.
-pub const RUNS_FILE: &str = "runs.parquet";
-/// File name of the `metrics` table in a run directory.
-pub const METRICS_FILE: &str = "metrics.parquet";
-/// File name of the `harness check cg` table.
-pub const CHECK_CG_FILE: &str = "check_cg.parquet";
-/// File name of the `episodes` table in a run directory.
-pub const EPISODES_FILE: &str = "episodes.parquet";
-
-/// The one row of the `runs` table.
-#[derive(Debug, Clone)]
-pub struct RunRow {
-    /// Deterministic id: same algorithm, env, seed and config → same id.
-    pub run_id: String,
-    /// `ok` or `failed`.
-    pub status: String,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// Algorithm id.
-    pub algorithm_id: String,
-    /// Algorithm version.
-    pub algorithm_version: String,
-    /// Name of the library that provided it.
-    pub plugin_library: String,
-    /// Path of the plugin file; `None` for built-ins.
-    pub plugin_path: Option<String>,
-    /// ABI version the plugin was built against, `major.minor`.
-    pub abi_version: String,
-    /// Versioned env id.
-    pub env_id: String,
-    /// Run seed.
-    pub seed: u64,
-    /// Env copies stepped together.
-    pub num_envs: u64,
-    /// Env-step budget.
-    pub step_budget: u64,
-    /// Env steps actually spent.
-    pub env_steps: u64,
-    /// Training iterations completed.
-    pub iterations: u64,
-    /// The fully resolved config as JSON (the run's own settings included).
-    pub config_json: String,
-    /// Version of the harness that ran it.
-    pub harness_version: String,
-    /// Start, microseconds since the Unix epoch (UTC).
-    pub start_time_us: i64,
-    /// End, microseconds since the Unix epoch (UTC).
-    pub end_time_us: i64,
-    /// Wall-clock duration.
-    pub wall_seconds: f64,
-}
 
 fn strings<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(values))
@@ -125,7 +64,7 @@ pub fn write_runs(dir: &Path, row: &RunRow) -> Result<()> {
     };
     let columns: Vec<ArrayRef> = vec![
         one(&row.run_id),
-        one(&row.status),
+        one(row.status.as_str()),
         Arc::new(StringArray::from(vec![row.error.as_deref()])),
         one(&row.algorithm_id),
         one(&row.algorithm_version),
@@ -197,30 +136,28 @@ pub fn write_episodes(dir: &Path, run_id: &str, rows: &[EpisodeRow]) -> Result<(
     write_atomically(&dir.join(EPISODES_FILE), schema, columns)
 }
 
-/// Write the `harness check cg` table (one row per CG iteration) and
-/// return its path.
-pub fn write_check_cg(
-    dir: &Path,
-    algorithm_id: &str,
-    env_id: &str,
-    seed: u64,
-    dim: usize,
-    rows: &[trustbench_policy::exact::ExactRow],
-) -> Result<std::path::PathBuf> {
+/// Write the `harness check cg` table (one row per CG iteration) into
+/// `dir` and return its path. `dim` is the number of policy parameters.
+pub fn write_check_cg(dir: &Path, table: &CgTable, dim: usize) -> Result<std::path::PathBuf> {
     let schema = Schema::new(vec![
-        field("algorithm_id", DataType::Utf8, false),
-        field("env_id", DataType::Utf8, false),
-        field("seed", DataType::UInt64, false),
+        field("algorithm_id", DataType::Utf8, true),
+        field("env_id", DataType::Utf8, true),
+        field("seed", DataType::UInt64, true),
         field("dim", DataType::UInt64, false),
         field("iteration", DataType::UInt64, false),
         field("relative_error", DataType::Float64, false),
         field("cosine", DataType::Float64, false),
         field("residual", DataType::Float64, false),
     ]);
-    let columns = vec![
-        strings(rows.iter().map(|_| algorithm_id)),
-        strings(rows.iter().map(|_| env_id)),
-        u64s(rows.iter().map(|_| seed)),
+    let rows = &table.rows;
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter(
+            rows.iter().map(|_| table.algorithm_id.as_deref()),
+        )),
+        Arc::new(StringArray::from_iter(
+            rows.iter().map(|_| table.env_id.as_deref()),
+        )),
+        Arc::new(UInt64Array::from_iter(rows.iter().map(|_| table.seed))),
         u64s(rows.iter().map(|_| dim as u64)),
         u64s(rows.iter().map(|r| r.iteration as u64)),
         f64s(rows.iter().map(|r| r.relative_error)),

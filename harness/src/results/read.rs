@@ -1,42 +1,17 @@
 //! Reading results back from a run directory's Parquet files (the writer is
-//! [`crate::results`]): the `runs` row, one metric's series, and the
-//! optional `harness check cg` table. Sweeps read the status of finished
-//! runs; reports read everything.
+//! [`super::write`]): the `runs` row, one metric's series, and the optional
+//! `harness check cg` table. Sweeps read the status of finished runs;
+//! reports read everything.
 
-use crate::results::{CHECK_CG_FILE, METRICS_FILE, RUNS_FILE, RunRow};
+use super::rows::{CgTable, RunRow};
+use super::{CHECK_CG_FILE, METRICS_FILE, RUNS_FILE};
 use anyhow::{Context, Result, anyhow};
 use arrow_array::{
     Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::Path;
-
-/// A `check_cg.parquet` table (written by `harness check cg`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CgTable {
-    /// The algorithm checked, when the table names it.
-    pub algorithm_id: Option<String>,
-    /// The env, when the table names it.
-    pub env_id: Option<String>,
-    /// The seed, when the table names it.
-    pub seed: Option<u64>,
-    /// One row per CG iteration.
-    pub rows: Vec<CgRow>,
-}
-
-/// One row of `check_cg.parquet`: the plugin's CG solution after
-/// `iteration` steps compared with the exact solve.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CgRow {
-    /// CG iteration.
-    pub iteration: u64,
-    /// `‖x − x*‖ / ‖x*‖`.
-    pub relative_error: f64,
-    /// Cosine between `x` and `x*`.
-    pub cosine: f64,
-    /// Residual norm `‖F x − g‖`.
-    pub residual: f64,
-}
+use trustbench_policy::exact::ExactRow;
 
 /// All record batches of a Parquet file.
 fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
@@ -73,7 +48,7 @@ pub fn read_run(dir: &Path) -> Result<RunRow> {
         let time = |name| column::<TimestampMicrosecondArray>(b, name).map(|c| c.value(0));
         Ok(RunRow {
             run_id: text("run_id")?,
-            status: text("status")?,
+            status: text("status")?.parse()?,
             error: optional("error")?,
             algorithm_id: text("algorithm_id")?,
             algorithm_version: text("algorithm_version")?,
@@ -138,23 +113,27 @@ pub fn read_check_cg(dir: &Path) -> Result<Option<CgTable>> {
                 let text = |name| {
                     column::<StringArray>(&b, name)
                         .ok()
+                        .filter(|c| !c.is_null(0))
                         .map(|c| c.value(0).to_string())
                 };
                 table.algorithm_id = table.algorithm_id.take().or_else(|| text("algorithm_id"));
                 table.env_id = table.env_id.take().or_else(|| text("env_id"));
-                table.seed = table
-                    .seed
-                    .or_else(|| column::<UInt64Array>(&b, "seed").ok().map(|c| c.value(0)));
+                table.seed = table.seed.or_else(|| {
+                    column::<UInt64Array>(&b, "seed")
+                        .ok()
+                        .filter(|c| !c.is_null(0))
+                        .map(|c| c.value(0))
+                });
             }
             let iteration = column::<UInt64Array>(&b, "iteration")?;
             let error = column::<Float64Array>(&b, "relative_error")?;
             let cosine = column::<Float64Array>(&b, "cosine")?;
             let residual = column::<Float64Array>(&b, "residual")?;
-            table.rows.extend((0..b.num_rows()).map(|i| CgRow {
-                iteration: iteration.value(i),
+            table.rows.extend((0..b.num_rows()).map(|i| ExactRow {
+                iteration: iteration.value(i) as usize,
                 relative_error: error.value(i),
                 cosine: cosine.value(i),
-                residual: residual.value(i),
+                residual_norm: residual.value(i),
             }));
             Ok(())
         };

@@ -1,0 +1,94 @@
+//! `harness check ...`: numerical checks of a plugin.
+
+use super::args::{AlgoArgs, EnvArgs};
+use super::{emit, table};
+use crate::check::{self, CgCheckRequest};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+/// `harness check`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Compare the plugin's conjugate gradient with the exact dense solve of (F + λI) x = g.
+    Cg(Box<CheckCgArgs>),
+}
+
+/// `harness check cg`.
+#[derive(Debug, Args)]
+pub struct CheckCgArgs {
+    #[command(flatten)]
+    algo: AlgoArgs,
+    /// The env the batch is collected on.
+    #[command(flatten)]
+    env: EnvArgs,
+    /// Seed of the batch and of the plugin.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// CG iterations to compare [default: the parameter count, at most 500].
+    #[arg(long, value_name = "K")]
+    iters: Option<usize>,
+    /// Env copies stepped together.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    num_envs: u32,
+    /// Env-step cap for collecting the batch.
+    #[arg(long, default_value_t = 1_000_000)]
+    steps: u64,
+    /// Directory for the table; written to DIR/check-cg-<algo>-<env>-s<seed>/check_cg.parquet.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    out: PathBuf,
+}
+
+impl CheckCgArgs {
+    /// The check, fully resolved.
+    pub fn resolve(&self) -> Result<CgCheckRequest> {
+        let (algorithm, config) = self.algo.resolve()?;
+        Ok(CgCheckRequest {
+            algorithm,
+            config,
+            env: self.env.resolve()?,
+            seed: self.seed,
+            num_envs: self.num_envs,
+            steps: self.steps,
+            iterations: self.iters,
+            out_dir: self.out.clone(),
+        })
+    }
+}
+
+/// Run the check and print its table.
+pub fn execute_cg(args: &CheckCgArgs) -> Result<()> {
+    let report = check::check_cg(&args.resolve()?)?;
+    let rows = &report.table.rows;
+    let mut out = format!(
+        "CG against the exact solve of (F + λI) x = g: {} parameters, ‖x*‖ = {:.3e}\n",
+        report.dim, report.solution_norm
+    );
+    let cells: Vec<[String; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.iteration.to_string(),
+                format!("{:.3e}", r.relative_error),
+                format!("{:.9}", r.cosine),
+                format!("{:.3e}", r.residual_norm),
+            ]
+        })
+        .collect();
+    out += &table(&["K", "RELATIVE ERROR", "COSINE", "RESIDUAL"], &cells);
+    if let Some(r) = rows.get(9) {
+        out += &format!(
+            "at 10 iterations (the paper's setting): relative error {:.3e}, cosine {:.9}\n",
+            r.relative_error, r.cosine
+        );
+    }
+    if let Some(r) = rows.last() {
+        out += &format!(
+            "at {} iterations: relative error {:.3e}\n",
+            r.iteration, r.relative_error
+        );
+    }
+    out += &format!("table: {}\n", report.path.display());
+    emit(&out);
+    Ok(())
+}

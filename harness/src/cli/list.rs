@@ -1,0 +1,114 @@
+//! `harness list`: every algorithm the catalog offers and every env, with
+//! the env options.
+
+use super::args::PluginArgs;
+use super::{emit, table};
+use crate::plugin::Catalog;
+use anyhow::Result;
+use clap::Args;
+use trustbench_envs::{Space, registry};
+use trustbench_plugin::kinds;
+
+/// `harness list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    plugins: PluginArgs,
+}
+
+impl ListArgs {
+    /// The catalog to list.
+    pub fn resolve(&self) -> Result<Catalog> {
+        self.plugins.catalog()
+    }
+}
+
+fn kinds_name(mask: u32) -> &'static str {
+    match mask & kinds::ANY {
+        kinds::ANY => "box,discrete",
+        kinds::BOX => "box",
+        kinds::DISCRETE => "discrete",
+        _ => "none",
+    }
+}
+
+/// Print the tables.
+pub fn execute(args: &ListArgs) -> Result<()> {
+    let catalog = args.resolve()?;
+    let mut out = String::from("Algorithms:\n");
+    let rows: Vec<[String; 6]> = catalog
+        .algorithms()
+        .map(|a| {
+            [
+                a.info.id.clone(),
+                a.info.version.clone(),
+                format!("{}.{}", a.library.abi.0, a.library.abi.1),
+                format!(
+                    "{} / {}",
+                    kinds_name(a.info.observation_kinds),
+                    kinds_name(a.info.action_kinds)
+                ),
+                a.library.source.to_string(),
+                a.info.name.clone(),
+            ]
+        })
+        .collect();
+    out += &table(
+        &["ID", "VERSION", "ABI", "OBS / ACTION", "SOURCE", "NAME"],
+        &rows,
+    );
+    out += "\nEnvironments:\n";
+    let rows: Vec<[String; 5]> = registry()
+        .iter()
+        .map(|spec| {
+            let env = spec.make();
+            let space = |s: &Space| s.describe();
+            [
+                spec.id.to_string(),
+                space(env.observation_space()),
+                space(env.action_space()),
+                spec.default_steps.to_string(),
+                spec.summary.to_string(),
+            ]
+        })
+        .collect();
+    out += &table(
+        &[
+            "ID",
+            "OBSERVATION",
+            "ACTION",
+            "DEFAULT STEPS",
+            "DESCRIPTION",
+        ],
+        &rows,
+    );
+    // Options, once per distinct set (the arcade games share theirs).
+    let mut seen: Vec<&'static [trustbench_envs::EnvOption]> = Vec::new();
+    for spec in registry().iter().filter(|s| !s.options.is_empty()) {
+        if seen.contains(&spec.options) {
+            continue;
+        }
+        seen.push(spec.options);
+        let ids: Vec<&str> = registry()
+            .iter()
+            .filter(|s| s.options == spec.options)
+            .map(|s| s.short_name())
+            .collect();
+        out += &format!("\nOptions of {} (--env-set KEY=VALUE):\n", ids.join(", "));
+        let rows: Vec<[String; 4]> = spec
+            .options
+            .iter()
+            .map(|o| {
+                [
+                    o.key.to_string(),
+                    o.default.to_string(),
+                    o.valid.to_string(),
+                    o.help.to_string(),
+                ]
+            })
+            .collect();
+        out += &table(&["KEY", "DEFAULT", "VALID", "WHAT"], &rows);
+    }
+    emit(&out);
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The command line, in two stages (after ripgrep): clap parses raw flags,
+//! then each command resolves them into settings (catalog lookups, config
+//! files, `--set` overrides) before any work starts. One file per command;
+//! the flag groups several commands share are in [`args`].
+
+mod args;
+mod check;
+mod env_stats;
+mod list;
+mod render;
+mod report;
+mod run;
+mod sweep;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// trustbench: run policy-optimisation algorithms on benchmark environments,
+/// reproducibly, and compare them.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about, long_about = None)]
+pub struct Cli {
+    /// Check every name, key, value and file the command refers to, then
+    /// exit without doing the work (say, before submitting a long sweep).
+    #[arg(long, global = true)]
+    resolve_only: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the algorithms (built-in and from --plugin files) and environments.
+    List(list::ListArgs),
+    /// Train one algorithm on one env and write its results to Parquet.
+    Run(Box<run::RunArgs>),
+    /// Run a grid of algorithms × envs × seeds in parallel; resumable.
+    Sweep(Box<sweep::SweepArgs>),
+    /// Compare the runs under some directories in an HTML report.
+    Report(report::ReportArgs),
+    /// Numerical checks of an algorithm plugin.
+    #[command(subcommand)]
+    Check(check::CheckCommand),
+    /// Play a policy (a run's, a saved one, or uniform random) and write an animated GIF.
+    Render(Box<render::RenderArgs>),
+    /// Episode returns of a uniform-random policy and of each env's scripted policy.
+    EnvStats(env_stats::EnvStatsArgs),
+}
+
+impl Cli {
+    /// The second stage without the work: every name, key, value and file
+    /// the command refers to is resolved (`--resolve-only`; the README's
+    /// examples are checked this way in a test).
+    fn resolve(&self) -> Result<()> {
+        match &self.command {
+            Command::List(args) => args.resolve().map(drop),
+            Command::Run(args) => args.resolve().map(drop),
+            Command::Sweep(args) => args.resolve().map(drop),
+            Command::Report(args) => args.resolve(),
+            Command::Check(check::CheckCommand::Cg(args)) => args.resolve().map(drop),
+            Command::Render(args) => args.resolve().map(drop),
+            Command::EnvStats(args) => args.resolve().map(drop),
+        }
+    }
+
+    fn execute(&self) -> Result<()> {
+        match &self.command {
+            Command::List(args) => list::execute(args),
+            Command::Run(args) => run::execute(args),
+            Command::Sweep(args) => sweep::execute(args),
+            Command::Report(args) => report::execute(args),
+            Command::Check(check::CheckCommand::Cg(args)) => check::execute_cg(args),
+            Command::Render(args) => render::execute(args),
+            Command::EnvStats(args) => env_stats::execute(args),
+        }
+    }
+}
+
+/// Parse the process arguments, run the command, map errors to exit codes:
+/// 0 success, 1 failure (one line on stderr), 2 bad usage (from clap).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = if cli.resolve_only {
+        cli.resolve()
+            .map(|()| emit("arguments resolved; nothing run (--resolve-only)\n"))
+    } else {
+        cli.execute()
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Write to stdout; a closed pipe (`harness list | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Left-aligned columns, two spaces apart, indented by two.
+fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("  {}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out += &line(row.iter().map(String::as_str).collect());
+    }
+    out
+}

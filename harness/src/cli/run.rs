@@ -1,0 +1,108 @@
+//! `harness run`: train one algorithm on one env.
+
+use super::args::{AlgoArgs, BudgetArgs, EnvArgs};
+use super::emit;
+use crate::render::{EVAL_GIF, evaluation_gif};
+use crate::results::POLICY_FILE;
+use crate::run::{self, RunRequest};
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `harness run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    algo: AlgoArgs,
+    #[command(flatten)]
+    env: EnvArgs,
+    /// Run seed; every random stream of the run derives from it.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[command(flatten)]
+    budget: BudgetArgs,
+    /// Directory for results; the run writes into DIR/<run-id>/.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    out: PathBuf,
+    /// No progress output (the final summary is still printed).
+    #[arg(long)]
+    quiet: bool,
+    /// Do not end with `eval.gif`, the final evaluation's first episode.
+    #[arg(long)]
+    no_gif: bool,
+}
+
+impl RunArgs {
+    /// The run, fully resolved.
+    pub fn resolve(&self) -> Result<RunRequest> {
+        let (algorithm, config) = self.algo.resolve()?;
+        let env = self.env.resolve()?;
+        let budget = self.budget.resolve(env.spec().default_steps);
+        Ok(RunRequest {
+            algorithm,
+            config,
+            env,
+            seed: self.seed,
+            steps: budget.steps,
+            num_envs: budget.num_envs,
+            eval_every: budget.eval_every,
+            eval_episodes: budget.eval_episodes,
+            out_dir: self.out.clone(),
+            quiet: self.quiet,
+        })
+    }
+}
+
+/// Train, write the GIF, then print the summary and what to do next.
+pub fn execute(args: &RunArgs) -> Result<()> {
+    let req = args.resolve()?;
+    let s = run::execute(&req)?;
+    let gif = (!args.no_gif).then(|| {
+        if !args.quiet {
+            eprintln!("rendering the final evaluation's first episode...");
+        }
+        evaluation_gif(&req, &s.dir)
+    });
+    emit(&format!(
+        "run {}: ok, {} env steps in {:.2} s ({:.0} steps/s), {} iterations; final eval return {:.2} ± {:.2} over {} episodes\n",
+        s.run_id,
+        s.env_steps,
+        s.wall_seconds,
+        s.env_steps as f64 / s.wall_seconds.max(1e-9),
+        s.iterations,
+        s.final_eval.0,
+        s.final_eval.1,
+        s.eval_episodes
+    ));
+    let dir = s.dir.display();
+    let mut next = format!("results: {dir}/{{runs,metrics,episodes}}.parquet and {POLICY_FILE}\n");
+    match gif {
+        Some(Ok(g)) => {
+            let episode = &g.episodes[0];
+            next += &format!(
+                "picture: {dir}/{EVAL_GIF} (evaluation episode 0: return {:.1} in {} steps)\n",
+                episode.ret, episode.length
+            );
+        }
+        Some(Err(e)) => next += &format!("picture: none ({e:#})\n"),
+        None => {}
+    }
+    next += &format!(
+        "next:\n  harness render --run {dir} --episodes 3 -o {id}.gif   # watch more episodes\n  \
+         harness report {dir} -o reports/{id}                  # curves and tables of this run\n  \
+         harness sweep --algos trpo,ppo,random --envs {env} --seeds 3 --out results/compare && \
+         harness report results/compare -o reports/compare     # compare methods\n",
+        id = s.run_id,
+        env = std::iter::once(req.env.spec().short_name().to_string())
+            .chain(
+                args.env.env_set
+                    .env_sets
+                    .iter()
+                    .map(|s| format!("--env-set {s}"))
+            )
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    emit(&next);
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! A plugin instance together with the host it samples through: the one
+//! place that creates an instance (the C ABI's `create`), so `run`, `check`
+//! and `render` share the lifetime rule below instead of each restating it.
+
+use crate::host::{HostBox, World};
+use crate::plugin::{AlgorithmRef, Instance};
+use crate::streams;
+use anyhow::Result;
+use serde_json::{Map, Value};
+use std::time::Instant;
+use trustbench_envs::{EnvConfig, VecEnv};
+
+/// A live instance and its host.
+///
+/// The instance holds raw pointers into the host (the vtable, the spaces, the
+/// world behind `ctx`), so the host must outlive it. Fields drop in
+/// declaration order: `instance` first, then `host`.
+pub struct Session {
+    instance: Instance,
+    host: Box<HostBox>,
+}
+
+/// What a session samples from: `num_envs` copies of `env`, seeded from the
+/// run seed on the training stream, with a budget of `steps` env steps.
+pub struct SessionSpec<'a> {
+    /// The algorithm and its resolved config.
+    pub algorithm: &'a AlgorithmRef,
+    /// Its resolved config (sent to `create` as JSON).
+    pub config: &'a Map<String, Value>,
+    /// The env and its options.
+    pub env: &'a EnvConfig,
+    /// The run seed (the plugin gets [`streams::plugin_seed`] of it).
+    pub seed: u64,
+    /// Env copies stepped together.
+    pub num_envs: usize,
+    /// Env-step budget (0 for a session that only acts).
+    pub steps: u64,
+}
+
+impl Session {
+    /// Build the envs and the host, then `create` the instance.
+    pub fn start(spec: &SessionSpec, started: Instant) -> Result<Session> {
+        let envs = VecEnv::new(spec.env, spec.num_envs, spec.seed, streams::TRAIN_ENVS);
+        let host = HostBox::new(
+            World::new(envs, spec.steps, started),
+            streams::plugin_seed(spec.seed),
+        );
+        let config = Value::Object(spec.config.clone()).to_string();
+        // SAFETY: `create` requires the host's vtable, spaces and context to
+        // stay valid for the instance's whole life. They live in the heap box
+        // `host`, whose address never changes, and the returned `Session`
+        // owns both with `instance` declared first, so the instance is
+        // destroyed before the box is freed.
+        let instance = unsafe {
+            Instance::create(
+                spec.algorithm,
+                &config,
+                host.spaces(),
+                host.raw(),
+                host.observation_space(),
+                host.action_space(),
+            )
+        }?;
+        Ok(Session { instance, host })
+    }
+
+    /// The host, and the instance to call.
+    pub fn parts(&mut self) -> (&HostBox, &mut Instance) {
+        (&self.host, &mut self.instance)
+    }
+
+    /// The host (its world, faults and spaces).
+    pub fn host(&self) -> &HostBox {
+        &self.host
+    }
+
+    /// The instance.
+    pub fn instance(&mut self) -> &mut Instance {
+        &mut self.instance
+    }
+}
