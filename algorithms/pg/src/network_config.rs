@@ -87,11 +87,17 @@ impl NetworkConfig {
                     .map_err(shape_error)?;
                 Ok((net, Precision::F32))
             }
-            (NetworkKind::Atari, None) => Err(Error::new(format!(
-                "config key 'network' = 'atari' needs image observations \
-                 ([height, width, channels]), but the env's observation space is {observation:?} \
-                 (valid here: auto, mlp)"
-            ))),
+            (NetworkKind::Atari, None) => {
+                let shape = match observation {
+                    Space::Box { shape, .. } => format!("a box of shape {shape:?}"),
+                    Space::Discrete { n } => format!("discrete ({n} values)"),
+                };
+                Err(Error::new(format!(
+                    "config key 'network' = 'atari' needs image observations \
+                     ([height, width, channels]), but the env's observations are {shape} \
+                     (valid here: auto, mlp)"
+                )))
+            }
             (NetworkKind::Mlp | NetworkKind::Auto, _) => {
                 let net = Network::mlp(
                     observation.dim(),
@@ -147,7 +153,9 @@ mod tests {
         let flat = Space::uniform_box(11, -1.0, 1.0);
         let err = config("atari").build(&flat, 3).unwrap_err().to_string();
         assert!(
-            err.contains("'atari' needs image observations") && err.contains("auto, mlp"),
+            err.contains("'atari' needs image observations")
+                && err.contains("shape [11]")
+                && err.contains("auto, mlp"),
             "{err}"
         );
         let err = parse_network("cnn").unwrap_err().to_string();
