@@ -47,8 +47,10 @@ impl ActorCritic {
             Rng::new(derive_seed(seed, streams::POLICY, 0)),
         )?;
         let mut baseline_rng = Rng::new(derive_seed(seed, streams::BASELINE, 0));
-        let baseline = ValueBaseline::new(agent.obs_len(), config.baseline()?, &mut baseline_rng)
-            .map_err(|e| Error::new(e.0))?;
+        let (value_net, _) = config.value_network()?.build(&spaces.observation, 1)?;
+        let baseline =
+            ValueBaseline::with_network(value_net, config.baseline()?, &mut baseline_rng)
+                .map_err(|e| Error::new(e.0))?;
         Ok(ActorCritic {
             config: config.clone(),
             agent,

@@ -5,7 +5,7 @@
 use crate::{Decoder, Encoder, NetworkConfig};
 use trustbench_plugin::rng::Rng;
 use trustbench_plugin::{Error, Result, Space, Spaces};
-use trustbench_policy::{Policy, PolicyWorkspace, RunningNormalizer};
+use trustbench_policy::{ActionDistribution, Policy, PolicyWorkspace, RunningNormalizer};
 
 /// Clip of normalised observations, in standard deviations.
 const NORMALIZER_CLIP: f64 = 10.0;
@@ -28,8 +28,9 @@ pub struct Agent {
 }
 
 impl Agent {
-    /// A Gaussian MLP for box actions, categorical for discrete ones, over
-    /// box observations, initialised from `rng`.
+    /// A Gaussian policy for box actions, categorical for discrete ones, over
+    /// box observations (the network by [`NetworkConfig::build`]),
+    /// initialised from `rng`.
     pub fn new(
         spaces: &Spaces,
         network: &NetworkConfig,
@@ -40,12 +41,16 @@ impl Agent {
             return Err(Error::new("policy networks need box observations"));
         };
         let obs_len = spaces.observation.dim();
-        let (hidden, act) = (&network.hidden_sizes, network.activation);
-        let policy = match spaces.action {
-            Space::Box { .. } => Policy::gaussian_mlp(obs_len, hidden, spaces.action.dim(), act),
-            Space::Discrete { n } => Policy::categorical_mlp(obs_len, hidden, n, act),
-        }
-        .map_err(|e| Error::new(e.0))?;
+        let distribution = match spaces.action {
+            Space::Box { .. } => ActionDistribution::DiagGaussian {
+                dim: spaces.action.dim(),
+            },
+            Space::Discrete { n } => ActionDistribution::Categorical { actions: n },
+        };
+        let (net, precision) = network.build(&spaces.observation, distribution.net_outputs())?;
+        let policy = Policy::new(net, distribution)
+            .map_err(|e| Error::new(e.0))?
+            .with_precision(precision);
         let params = policy.init(&mut rng);
         Ok(Agent {
             policy,

@@ -1,7 +1,7 @@
 //! Config keys every policy-gradient plugin shares, flattened into each
 //! algorithm's own config (so `--set gamma=0.99` means the same everywhere).
 
-use crate::NetworkConfig;
+use crate::{NetworkConfig, parse_network};
 use serde::{Deserialize, Serialize};
 use trustbench_plugin::{Result, check_range};
 use trustbench_policy::BaselineConfig;
@@ -23,6 +23,9 @@ pub struct PgConfig {
     pub hidden_sizes: Vec<usize>,
     /// `tanh` (the paper) or `relu`.
     pub activation: String,
+    /// `auto` (the paper's conv net for image observations, an MLP
+    /// otherwise), `mlp` or `atari`; the value baseline follows the policy.
+    pub network: String,
     /// Standardise observations with running statistics (saved with θ).
     pub normalize_observations: bool,
     /// Hidden widths of the value-baseline MLP.
@@ -43,6 +46,7 @@ impl Default for PgConfig {
             lambda: 0.97,
             hidden_sizes: vec![50],
             activation: "tanh".into(),
+            network: "auto".into(),
             normalize_observations: true,
             vf_hidden_sizes: vec![64, 64],
             vf_learning_rate: 1e-3,
@@ -67,13 +71,21 @@ impl PgConfig {
         check_range("vf_epochs", self.vf_epochs, 0, 10_000)?;
         check_range("vf_minibatch", self.vf_minibatch, 1, 10_000_000)?;
         self.network()?;
-        NetworkConfig::new(&self.vf_hidden_sizes, &self.activation)?;
+        self.value_network()?;
         Ok(())
     }
 
     /// The policy network's shape.
     pub fn network(&self) -> Result<NetworkConfig> {
-        NetworkConfig::new(&self.hidden_sizes, &self.activation)
+        let kind = parse_network(&self.network)?;
+        Ok(NetworkConfig::new(&self.hidden_sizes, &self.activation)?.with_kind(kind))
+    }
+
+    /// The value network's shape: `vf_hidden_sizes` for an MLP, the same
+    /// kind as the policy's.
+    pub fn value_network(&self) -> Result<NetworkConfig> {
+        let kind = parse_network(&self.network)?;
+        Ok(NetworkConfig::new(&self.vf_hidden_sizes, &self.activation)?.with_kind(kind))
     }
 
     /// The value baseline's config.

@@ -29,5 +29,5 @@ pub use advantages::advantages;
 pub use agent::Agent;
 pub use codec::{Decoder, Encoder};
 pub use config::PgConfig;
-pub use network_config::{NetworkConfig, parse_activation};
+pub use network_config::{NetworkConfig, NetworkKind, parse_activation, parse_network};
 pub use sampler::{Batch, Sampler};

@@ -94,12 +94,28 @@ impl ValueBaseline {
         config: BaselineConfig,
         rng: &mut Rng,
     ) -> Result<ValueBaseline, ShapeError> {
+        let network = Network::mlp(obs_len, &config.hidden, 1, config.activation)?;
+        ValueBaseline::with_network(network, config, rng)
+    }
+
+    /// A seeded value function on any network with one output (the conv net
+    /// for pixels); `config.hidden` and `config.activation` are not read.
+    pub fn with_network(
+        network: Network,
+        config: BaselineConfig,
+        rng: &mut Rng,
+    ) -> Result<ValueBaseline, ShapeError> {
         if config.minibatch == 0 {
             return Err(ShapeError(
                 "value baseline minibatch must be positive".into(),
             ));
         }
-        let network = Network::mlp(obs_len, &config.hidden, 1, config.activation)?;
+        if network.outputs() != 1 {
+            return Err(ShapeError(format!(
+                "a value network has one output, not {}",
+                network.outputs()
+            )));
+        }
         let params = network.init(rng, 1.0);
         let adam = Adam::new(params.len(), config.learning_rate);
         let grad = vec![0.0; params.len()];

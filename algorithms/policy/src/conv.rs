@@ -13,12 +13,23 @@
 //! work is one matrix product per chunk and the scratch stays small.
 
 use crate::affine::Affine;
-use crate::layer::{LayerScratch, ShapeError};
+use crate::kernel::copy_short;
+use crate::real::Real;
+use crate::shape::ShapeError;
 use crate::vector::grow;
 
-/// Upper bound on the im2col scratch, in `f64`s (2 MiB): big enough for
-/// efficient products, small enough to stay in cache-friendly sizes.
-const PATCH_CHUNK: usize = 1 << 18;
+/// Upper bound on the im2col scratch, in values (2¹⁶: 256 KiB of `f32`, two
+/// Atari states' first-layer patches): the patches are written, then read
+/// by the product while still in L2.
+const PATCH_CHUNK: usize = 1 << 16;
+
+/// The im2col patches of one chunk of samples and their cotangents or
+/// tangents; sized for one chunk, so they do not grow with the batch.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConvScratch<T> {
+    patches: Vec<T>,
+    d_patches: Vec<T>,
+}
 
 /// A convolution `in_channels → out_channels` with a square `kernel`,
 /// `stride` and valid padding over an `in_height × in_width` image:
@@ -147,28 +158,28 @@ impl Conv2d {
         }
     }
 
-    fn im2col(&self, x: &[f64], samples: usize, cols: &mut [f64]) {
+    fn im2col<T: Real>(&self, x: &[T], samples: usize, cols: &mut [T]) {
         self.for_each_run(samples, |dst, src, len| {
-            cols[dst..dst + len].copy_from_slice(&x[src..src + len]);
+            copy_short(&x[src..src + len], &mut cols[dst..dst + len]);
         });
     }
 
-    fn col2im(&self, cols: &[f64], samples: usize, dx: &mut [f64]) {
-        dx.fill(0.0);
+    fn col2im<T: Real>(&self, cols: &[T], samples: usize, dx: &mut [T]) {
+        dx.fill(T::ZERO);
         self.for_each_run(samples, |src, dst, len| {
             for (d, c) in dx[dst..dst + len].iter_mut().zip(&cols[src..src + len]) {
-                *d += c;
+                *d = *d + *c;
             }
         });
     }
 
     /// Splits `0..n` into im2col chunks `(first, end)`, making sure the
     /// scratch holds one chunk (it grows once, then is reused).
-    fn chunks(
+    fn chunks<T: Real>(
         &self,
         n: usize,
-        scratch: &mut LayerScratch,
-    ) -> impl Iterator<Item = (usize, usize)> + use<> {
+        scratch: &mut ConvScratch<T>,
+    ) -> impl Iterator<Item = (usize, usize)> + use<T> {
         let chunk = self.chunk();
         let len = self.patch_values() * chunk.min(n);
         grow(&mut scratch.patches, len);
@@ -177,38 +188,46 @@ impl Conv2d {
     }
 
     /// See [`crate::Layer`]: `y = conv(x)` a chunk of samples at a time.
-    pub(crate) fn forward(
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn forward<T: Real>(
         &self,
-        w: &[f64],
-        b: &[f64],
-        x: &[f64],
+        w: &[T],
+        b: &[T],
+        x: &[T],
         n: usize,
-        y: &mut [f64],
-        scratch: &mut LayerScratch,
+        y: &mut [T],
+        scratch: &mut ConvScratch<T>,
+        transposed: &mut Vec<T>,
     ) {
         let (inputs, outputs, cells) = (self.inputs(), self.outputs(), self.patch_values());
         for (s0, s1) in self.chunks(n, scratch) {
             let patches = &mut scratch.patches[..cells * (s1 - s0)];
             self.im2col(&x[s0 * inputs..s1 * inputs], s1 - s0, patches);
             let cols = self.pixels() * (s1 - s0);
-            self.affine()
-                .forward(w, b, patches, cols, &mut y[s0 * outputs..s1 * outputs]);
+            self.affine().forward(
+                w,
+                b,
+                patches,
+                cols,
+                &mut y[s0 * outputs..s1 * outputs],
+                transposed,
+            );
         }
     }
 
     /// Reverse mode: im2col again (cheaper than caching patches for the
     /// whole batch), `dW += dY Pᵀ`, and `dx = col2im(Wᵀ dY)` when asked.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn vjp(
+    pub(crate) fn vjp<T: Real>(
         &self,
-        w: &[f64],
-        x: &[f64],
+        w: &[T],
+        x: &[T],
         n: usize,
-        dy: &[f64],
-        dw: &mut [f64],
-        db: &mut [f64],
-        mut dx: Option<&mut [f64]>,
-        scratch: &mut LayerScratch,
+        dy: &[T],
+        dw: &mut [T],
+        db: &mut [T],
+        mut dx: Option<&mut [T]>,
+        scratch: &mut ConvScratch<T>,
     ) {
         let (inputs, outputs, cells) = (self.inputs(), self.outputs(), self.patch_values());
         for (s0, s1) in self.chunks(n, scratch) {
@@ -235,16 +254,17 @@ impl Conv2d {
 
     /// Forward mode: `dY = dW P + W im2col(dx) + db`.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn jvp(
+    pub(crate) fn jvp<T: Real>(
         &self,
-        w: &[f64],
-        dw: &[f64],
-        db: &[f64],
-        x: &[f64],
-        dx: Option<&[f64]>,
+        w: &[T],
+        dw: &[T],
+        db: &[T],
+        x: &[T],
+        dx: Option<&[T]>,
         n: usize,
-        dy: &mut [f64],
-        scratch: &mut LayerScratch,
+        dy: &mut [T],
+        scratch: &mut ConvScratch<T>,
+        transposed: &mut Vec<T>,
     ) {
         let (inputs, outputs, cells) = (self.inputs(), self.outputs(), self.patch_values());
         for (s0, s1) in self.chunks(n, scratch) {
@@ -256,8 +276,16 @@ impl Conv2d {
             }
             let cols = self.pixels() * (s1 - s0);
             let dy = &mut dy[s0 * outputs..s1 * outputs];
-            self.affine()
-                .jvp(w, dw, db, patches, dx.map(|_| &*d_patches), cols, dy);
+            self.affine().jvp(
+                w,
+                dw,
+                db,
+                patches,
+                dx.map(|_| &*d_patches),
+                cols,
+                dy,
+                transposed,
+            );
         }
     }
 }

@@ -289,4 +289,22 @@ mod tests {
         assert_eq!(a, c);
         assert_eq!(subsample(5, 1.0, &mut Rng::new(0)), vec![0, 1, 2, 3, 4]);
     }
+
+    #[test]
+    fn f32_product_agrees_with_f64_to_single_precision() {
+        for (name, wide) in small_policies() {
+            let narrow = wide.clone().with_precision(crate::Precision::F32);
+            let b = batch(&wide, 12, 36);
+            let v = normal_vec(&mut Rng::new(2), wide.param_len(), 1.0);
+            let product = |policy: &Policy| {
+                let mut fvp = FisherVectorProduct::new(policy, 0.01);
+                fvp.prepare(&b.params, &b.obs, b.n, None);
+                let mut out = vec![0.0; v.len()];
+                fvp.apply(&v, &mut out);
+                out
+            };
+            let err = relative_error(&product(&narrow), &product(&wide));
+            assert!(err < 1e-5, "{name}: F v in f32 off by {err:e}");
+        }
+    }
 }

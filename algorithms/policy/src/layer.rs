@@ -6,20 +6,8 @@
 //! row-major), then its biases.
 
 use crate::affine::Affine;
-use crate::conv::Conv2d;
-
-/// A network or layer shape that cannot work (zero sizes, mismatched
-/// dimensions). The message names the offending layer and sizes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShapeError(pub String);
-
-impl std::fmt::Display for ShapeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ShapeError {}
+use crate::conv::{Conv2d, ConvScratch};
+use crate::real::Real;
 
 /// A fully connected layer `y = W x + b`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,12 +27,13 @@ pub enum Layer {
     Conv2d(Conv2d),
 }
 
-/// Per-layer scratch for the im2col patches of conv layers (dense layers
-/// use their input directly and need none).
+/// Scratch shared by the layers of a network: conv layers' im2col patches
+/// (dense layers use their input directly) and the transposed weights the
+/// forward products read.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct LayerScratch {
-    pub patches: Vec<f64>,
-    pub d_patches: Vec<f64>,
+pub(crate) struct LayerScratch<T> {
+    conv: ConvScratch<T>,
+    transposed: Vec<T>,
 }
 
 impl Layer {
@@ -97,44 +86,45 @@ impl Layer {
     }
 
     /// Splits this layer's parameter slice into (weights, biases).
-    fn split<'p>(&self, params: &'p [f64]) -> (&'p [f64], &'p [f64]) {
+    fn split<'p, T>(&self, params: &'p [T]) -> (&'p [T], &'p [T]) {
         params.split_at(self.weight_len())
     }
 
     /// `y = layer(x)` for `n` samples (no activation).
-    pub(crate) fn forward(
+    pub(crate) fn forward<T: Real>(
         &self,
-        params: &[f64],
-        x: &[f64],
+        params: &[T],
+        x: &[T],
         n: usize,
-        y: &mut [f64],
-        scratch: &mut LayerScratch,
+        y: &mut [T],
+        scratch: &mut LayerScratch<T>,
     ) {
         let (w, b) = self.split(params);
+        let transposed = &mut scratch.transposed;
         match self {
-            Layer::Dense(_) => self.affine().forward(w, b, x, n, y),
-            Layer::Conv2d(c) => c.forward(w, b, x, n, y, scratch),
+            Layer::Dense(_) => self.affine().forward(w, b, x, n, y, transposed),
+            Layer::Conv2d(c) => c.forward(w, b, x, n, y, &mut scratch.conv, transposed),
         }
     }
 
     /// Reverse mode: accumulates `∂L/∂params` into `grad` and overwrites
     /// `dx = ∂L/∂x` when asked, given `dy = ∂L/∂y`.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn vjp(
+    pub(crate) fn vjp<T: Real>(
         &self,
-        params: &[f64],
-        x: &[f64],
+        params: &[T],
+        x: &[T],
         n: usize,
-        dy: &[f64],
-        grad: &mut [f64],
-        dx: Option<&mut [f64]>,
-        scratch: &mut LayerScratch,
+        dy: &[T],
+        grad: &mut [T],
+        dx: Option<&mut [T]>,
+        scratch: &mut LayerScratch<T>,
     ) {
         let (w, _) = self.split(params);
         let (dw, db) = grad.split_at_mut(self.weight_len());
         match self {
             Layer::Dense(_) => self.affine().vjp(w, x, n, dy, dw, db, dx),
-            Layer::Conv2d(c) => c.vjp(w, x, n, dy, dw, db, dx, scratch),
+            Layer::Conv2d(c) => c.vjp(w, x, n, dy, dw, db, dx, &mut scratch.conv),
         }
     }
 
@@ -142,21 +132,22 @@ impl Layer {
     /// layer's slice of it) and the input tangent `dx` (`None`: the input
     /// does not depend on the parameters).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn jvp(
+    pub(crate) fn jvp<T: Real>(
         &self,
-        params: &[f64],
-        direction: &[f64],
-        x: &[f64],
-        dx: Option<&[f64]>,
+        params: &[T],
+        direction: &[T],
+        x: &[T],
+        dx: Option<&[T]>,
         n: usize,
-        dy: &mut [f64],
-        scratch: &mut LayerScratch,
+        dy: &mut [T],
+        scratch: &mut LayerScratch<T>,
     ) {
         let (w, _) = self.split(params);
         let (dw, db) = self.split(direction);
+        let transposed = &mut scratch.transposed;
         match self {
-            Layer::Dense(_) => self.affine().jvp(w, dw, db, x, dx, n, dy),
-            Layer::Conv2d(c) => c.jvp(w, dw, db, x, dx, n, dy, scratch),
+            Layer::Dense(_) => self.affine().jvp(w, dw, db, x, dx, n, dy, transposed),
+            Layer::Conv2d(c) => c.jvp(w, dw, db, x, dx, n, dy, &mut scratch.conv, transposed),
         }
     }
 }

@@ -9,8 +9,9 @@
 //! the exact check ([`exact`]) covers them all.
 //!
 //! Map of the pieces:
-//! - [`network`] (layers in [`layer`] and [`conv`]): MLPs and conv nets over
-//!   one flat `&[f64]` parameter vector, batched forward, reverse mode
+//! - [`network`] (layers in [`layer`] and [`conv`], products in the
+//!   fixed-order kernel): MLPs and conv nets over one flat parameter vector
+//!   in `f32` or `f64`, batched forward, reverse mode
 //!   ([`Network::vjp`]) and forward mode ([`Network::jvp`]) into
 //!   caller-owned [`Workspace`]s.
 //! - [`distributions`]: diagonal Gaussian (state-independent log-std) and
@@ -29,7 +30,26 @@
 //! - [`exact`]: dense `F` built two ways, a Cholesky solve, and CG's error per
 //!   iteration against it.
 //!
-//! Everything is `f64`, single-threaded (`faer::Par::Seq`) and seeded through
+//! Precision, split by what each number decides:
+//! - **`f32` or `f64` ([`Precision`], per policy)**: the network's passes —
+//!   forward, VJP, JVP, hence Fisher-vector products — and the value fit's.
+//!   Their errors are noise next to a sampled gradient's (`f32` agrees with
+//!   `f64` to ~1e-6 relative, tested), and pixel networks are memory- and
+//!   SIMD-bound, where `f32` is twice as fast.
+//! - **always `f64`**: the parameters `θ` and every vector CG touches, the
+//!   per-state distribution parameters and the head (softmax, log-std), and
+//!   every sum whose value decides something: the gradient's total over
+//!   states (each block of [`GRAD_BLOCK`] states is summed in the network's
+//!   type, then added in `f64`), the surrogate, mean KL and entropy, CG's
+//!   scalars (`α`, `β`, residuals) and the line search's acceptance test.
+//! - Finite-difference and exact-dense tests run the network in `f64`; `f32`
+//!   is tested against `f64`.
+//!
+//! Same bits everywhere: the matrix products are our own (module `kernel`)
+//! and sum every output in one fixed order, with no FMA, so a state's result
+//! does not depend on the CPU's instruction set (AVX-512, AVX2 or SSE only),
+//! the batch it is evaluated in, or how that batch is split. Transcendentals
+//! are `libm` or our own `tanh`. Randomness is seeded through
 //! [`trustbench_plugin::rng::Rng`], so the same seed gives the same bits.
 
 #![warn(missing_docs)]
@@ -52,6 +72,9 @@ pub mod trust_region;
 pub mod vector;
 
 mod affine;
+mod kernel;
+mod real;
+mod shape;
 mod tanh;
 
 pub use adam::Adam;
@@ -64,9 +87,11 @@ pub use exact::{ExactError, ExactReport, ExactRow, SquareMatrix, exact_check};
 pub use fisher::{FisherVectorProduct, subsample};
 pub use layer::{Dense, Layer};
 pub use natural_step::{NaturalStep, StepError};
-pub use network::{Activation, Network, ShapeError, Workspace};
+pub use network::{Activation, GRAD_BLOCK, Network, Workspace};
 pub use normalizer::{NormalizerStateError, RunningNormalizer};
-pub use policy::{Policy, PolicyWorkspace};
+pub use policy::{Policy, PolicyWorkspace, Precision};
+pub use real::Real;
+pub use shape::ShapeError;
 pub use surrogate::{Surrogate, SurrogateValue};
 pub use trust_region::{LineSearch, LineSearchAttempt, LineSearchReport};
 /// The seeded generator every sampling and initialisation function here

@@ -3,8 +3,10 @@
 //!
 //! Why a flat vector: TRPO works in parameter space — gradients, Fisher-vector
 //! products, CG iterates and line-search candidates are all vectors of the
-//! same length — so the network reads its weights from a `&[f64]` slice and
+//! same length — so the network reads its weights from one slice and
 //! writes gradients into one, with no per-layer bookkeeping for callers.
+//! The passes are generic over the element type ([`Real`]: `f32` or `f64`);
+//! gradients are always summed into `f64` (see [`Network::vjp`]).
 //! Layout: layer 0's weights and biases, then layer 1's, …
 //! (see [`crate::layer`]).
 //!
@@ -15,13 +17,28 @@
 //! linear. Derivatives reuse the activations cached in a [`Workspace`] by the
 //! last [`Network::forward`], so a VJP or JVP costs no extra forward pass —
 //! which is what makes a Fisher-vector product at `θ_old` cheap.
+//!
+//! Same bits for any batch: every product sums in a fixed order
+//! ([`crate::kernel`]) and activations are element-wise, so a state's outputs
+//! (and tangents) do not depend on the other states of its batch, nor on
+//! how a batch is split. A gradient sums over states in fixed blocks of
+//! [`GRAD_BLOCK`] (see [`Network::vjp`]), so it is the same however the batch is
+//! cut into calls, provided the cuts fall on block boundaries.
 
 use trustbench_plugin::rng::Rng;
 
 use crate::conv::Conv2d;
-pub use crate::layer::ShapeError;
 use crate::layer::{Dense, Layer, LayerScratch};
+use crate::real::{Real, add_widened};
+pub use crate::shape::ShapeError;
 use crate::vector::grow;
+
+/// States per gradient block: a block's gradient is summed in the network's
+/// element type, from zero, then added to the `f64` total — in block order.
+/// This bounds the length of an `f32` sum (e.g. 64 × 432 pixels for the
+/// first Atari conv layer) and fixes the reduction tree independently of how
+/// callers chunk the batch or spread it over threads.
+pub const GRAD_BLOCK: usize = 64;
 
 /// Hidden-layer nonlinearity.
 ///
@@ -39,28 +56,30 @@ pub enum Activation {
 }
 
 impl Activation {
-    fn apply(self, y: &mut [f64]) {
+    fn apply<T: Real>(self, y: &mut [T]) {
         match self {
-            Activation::Tanh => crate::tanh::tanh_in_place(y),
-            Activation::Relu => y.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Tanh => T::tanh_in_place(y),
+            // A select, not a branch: signs are random, and a mispredicted
+            // branch per value cost more than the layer's products.
+            Activation::Relu => y
+                .iter_mut()
+                .for_each(|v| *v = if *v < T::ZERO { T::ZERO } else { *v }),
         }
     }
 
     /// `d ← σ'(z) ⊙ d`, with `σ'` read from the output `a = σ(z)`:
     /// `tanh' = 1 − a²`, `relu' = [a > 0]`. The same rule serves reverse mode
     /// (cotangents) and forward mode (tangents), since the Jacobian is diagonal.
-    fn chain(self, a: &[f64], d: &mut [f64]) {
+    fn chain<T: Real>(self, a: &[T], d: &mut [T]) {
         match self {
             Activation::Tanh => {
                 for (d, a) in d.iter_mut().zip(a) {
-                    *d *= 1.0 - a * a;
+                    *d = *d * (T::ONE - *a * *a);
                 }
             }
             Activation::Relu => {
                 for (d, a) in d.iter_mut().zip(a) {
-                    if *a <= 0.0 {
-                        *d = 0.0;
-                    }
+                    *d = if *a <= T::ZERO { T::ZERO } else { *d };
                 }
             }
         }
@@ -78,20 +97,35 @@ pub struct Network {
 
 /// Caller-owned buffers for one network: the activations of the last forward
 /// pass (reused by [`Network::vjp`] and [`Network::jvp`]) and the scratch of
-/// the derivative passes. Buffers grow to the largest batch seen and are then
-/// reused, so steady-state calls do not allocate.
-#[derive(Clone, Debug, Default)]
-pub struct Workspace {
+/// the derivative passes, in the element type `T` the passes run in.
+/// Buffers grow to the largest batch seen and are then reused, so
+/// steady-state calls do not allocate.
+#[derive(Clone, Debug)]
+pub struct Workspace<T = f64> {
     n: usize,
-    activations: Vec<Vec<f64>>,
-    deltas: [Vec<f64>; 2],
-    tangents: [Vec<f64>; 2],
-    scratch: LayerScratch,
+    activations: Vec<Vec<T>>,
+    deltas: [Vec<T>; 2],
+    tangents: [Vec<T>; 2],
+    scratch: LayerScratch<T>,
+    block_grad: Vec<T>,
 }
 
-impl Workspace {
+impl<T: Real> Default for Workspace<T> {
+    fn default() -> Workspace<T> {
+        Workspace {
+            n: 0,
+            activations: Vec::new(),
+            deltas: Default::default(),
+            tangents: Default::default(),
+            scratch: LayerScratch::default(),
+            block_grad: Vec::new(),
+        }
+    }
+}
+
+impl<T: Real> Workspace<T> {
     /// An empty workspace; it sizes itself on the first forward pass.
-    pub fn new() -> Workspace {
+    pub fn new() -> Workspace<T> {
         Workspace::default()
     }
 
@@ -239,7 +273,7 @@ impl Network {
         self.offsets[self.layers.len()]
     }
 
-    fn layer_params<'p>(&self, l: usize, params: &'p [f64]) -> &'p [f64] {
+    fn layer_params<'p, T>(&self, l: usize, params: &'p [T]) -> &'p [T] {
         &params[self.offsets[l]..self.offsets[l + 1]]
     }
 
@@ -267,7 +301,7 @@ impl Network {
         params
     }
 
-    fn check(&self, params: &[f64], input: &[f64], n: usize) {
+    fn check<T>(&self, params: &[T], input: &[T], n: usize) {
         assert_eq!(params.len(), self.param_len(), "parameter vector length");
         assert_eq!(
             input.len(),
@@ -279,13 +313,13 @@ impl Network {
     /// Batched forward pass of `n` samples; returns the outputs
     /// (`outputs × n`, sample-contiguous) and caches every layer's
     /// activations in `ws` for the derivative passes.
-    pub fn forward<'w>(
+    pub fn forward<'w, T: Real>(
         &self,
-        params: &[f64],
-        input: &[f64],
+        params: &[T],
+        input: &[T],
         n: usize,
-        ws: &'w mut Workspace,
-    ) -> &'w [f64] {
+        ws: &'w mut Workspace<T>,
+    ) -> &'w [T] {
         self.check(params, input, n);
         ws.reserve(self, n);
         let last = self.layers.len() - 1;
@@ -306,7 +340,7 @@ impl Network {
     }
 
     /// The outputs of the last forward pass cached in `ws`.
-    pub fn output<'w>(&self, ws: &'w Workspace) -> &'w [f64] {
+    pub fn output<'w, T: Real>(&self, ws: &'w Workspace<T>) -> &'w [T] {
         &ws.activations[self.layers.len() - 1][..self.outputs() * ws.n]
     }
 
@@ -315,12 +349,29 @@ impl Network {
     /// `d_output` (`outputs × n`). Uses the activations cached by the last
     /// [`Network::forward`] in `ws`, which must have been at the same
     /// `params` and `input`. `grad` is overwritten.
-    pub fn vjp(
+    pub fn vjp<T: Real>(
         &self,
-        params: &[f64],
-        input: &[f64],
-        ws: &mut Workspace,
-        d_output: &[f64],
+        params: &[T],
+        input: &[T],
+        ws: &mut Workspace<T>,
+        d_output: &[T],
+        grad: &mut [f64],
+    ) {
+        assert_eq!(grad.len(), self.param_len(), "gradient length");
+        grad.fill(0.0);
+        self.vjp_add(params, input, ws, d_output, grad);
+    }
+
+    /// [`Network::vjp`] added to `grad` instead of overwriting it: the sum
+    /// runs over blocks of [`GRAD_BLOCK`] states — each block's gradient in
+    /// `T` from zero, then widened and added to `grad` — so a batch cut into
+    /// calls at block boundaries accumulates exactly the same bits as one call.
+    pub fn vjp_add<T: Real>(
+        &self,
+        params: &[T],
+        input: &[T],
+        ws: &mut Workspace<T>,
+        d_output: &[T],
         grad: &mut [f64],
     ) {
         let n = ws.n;
@@ -331,7 +382,29 @@ impl Network {
             "output cotangent length"
         );
         assert_eq!(grad.len(), self.param_len(), "gradient length");
-        grad.fill(0.0);
+        let mut block_grad = std::mem::take(&mut ws.block_grad);
+        grow(&mut block_grad, self.param_len());
+        for s0 in (0..n).step_by(GRAD_BLOCK) {
+            let s1 = (s0 + GRAD_BLOCK).min(n);
+            let block = &mut block_grad[..self.param_len()];
+            block.fill(T::ZERO);
+            self.vjp_block(params, input, ws, d_output, s0..s1, block);
+            add_widened(block, grad);
+        }
+        ws.block_grad = block_grad;
+    }
+
+    /// The gradient of the states `range` into `grad` (in `T`, accumulated).
+    fn vjp_block<T: Real>(
+        &self,
+        params: &[T],
+        input: &[T],
+        ws: &mut Workspace<T>,
+        d_output: &[T],
+        range: std::ops::Range<usize>,
+        grad: &mut [T],
+    ) {
+        let (s0, m) = (range.start, range.len());
         let Workspace {
             activations,
             deltas,
@@ -340,19 +413,21 @@ impl Network {
         } = ws;
         let [a, b] = deltas;
         let (mut dy, mut dx) = (a, b);
-        dy[..d_output.len()].copy_from_slice(d_output);
+        let outputs = self.outputs();
+        dy[..outputs * m].copy_from_slice(&d_output[s0 * outputs..(s0 + m) * outputs]);
         for (l, layer) in self.layers.iter().enumerate().rev() {
+            let (i, o) = (layer.inputs(), layer.outputs());
             let x = if l == 0 {
-                input
+                &input[s0 * i..(s0 + m) * i]
             } else {
-                &activations[l - 1][..layer.inputs() * n]
+                &activations[l - 1][s0 * i..(s0 + m) * i]
             };
             let g = &mut grad[self.offsets[l]..self.offsets[l + 1]];
-            let dy_l = &dy[..layer.outputs() * n];
-            let dx_l = (l > 0).then(|| &mut dx[..layer.inputs() * n]);
-            layer.vjp(self.layer_params(l, params), x, n, dy_l, g, dx_l, scratch);
+            let dy_l = &dy[..o * m];
+            let dx_l = (l > 0).then(|| &mut dx[..i * m]);
+            layer.vjp(self.layer_params(l, params), x, m, dy_l, g, dx_l, scratch);
             if l > 0 {
-                self.activation.chain(x, &mut dx[..layer.inputs() * n]);
+                self.activation.chain(x, &mut dx[..i * m]);
                 std::mem::swap(&mut dy, &mut dx);
             }
         }
@@ -362,13 +437,13 @@ impl Network {
     /// (`outputs × n`) along the parameter direction `direction`, using the
     /// activations cached by the last [`Network::forward`] in `ws` (same
     /// `params` and `input`).
-    pub fn jvp(
+    pub fn jvp<T: Real>(
         &self,
-        params: &[f64],
-        input: &[f64],
-        ws: &mut Workspace,
-        direction: &[f64],
-        d_output: &mut [f64],
+        params: &[T],
+        input: &[T],
+        ws: &mut Workspace<T>,
+        direction: &[T],
+        d_output: &mut [T],
     ) {
         let n = ws.n;
         self.check(params, input, n);
@@ -535,5 +610,126 @@ mod tests {
             .forward(&params, &x[29 * conv.inputs()..], 1, &mut Workspace::new())
             .to_vec();
         assert_eq!(&all[29 * conv.outputs()..], last.as_slice());
+    }
+
+    /// `len` standard-normal values in `T`.
+    fn random<T: Real>(len: usize, seed: u64) -> Vec<T> {
+        let mut rng = Rng::new(seed);
+        (0..len).map(|_| T::from_f64(rng.normal())).collect()
+    }
+
+    fn bits<T: Real>(v: &[T]) -> Vec<u64> {
+        v.iter().map(|x| x.to_f64().to_bits()).collect()
+    }
+
+    /// A state's outputs and tangents alone equal its outputs and tangents
+    /// inside batches of every size (bit for bit), in `T`.
+    fn one_state_is_the_same_in_any_batch<T: Real>() {
+        let nets = [
+            Network::atari(4, 50, 38, 6, Activation::Relu).unwrap(),
+            Network::mlp(11, &[64, 64], 3, Activation::Tanh).unwrap(),
+        ];
+        for net in nets {
+            let mut rng = Rng::new(8);
+            let params: Vec<T> = net
+                .init(&mut rng, 1.0)
+                .iter()
+                .map(|p| T::from_f64(*p))
+                .collect();
+            let direction: Vec<T> = (0..net.param_len())
+                .map(|_| T::from_f64(rng.normal()))
+                .collect();
+            let x = random::<T>(37 * net.inputs(), 9);
+            let (i, o) = (net.inputs(), net.outputs());
+            let (mut ws, mut tangent) = (Workspace::new(), vec![T::ZERO; o * 37]);
+            let alone = net.forward(&params, &x[..i], 1, &mut ws).to_vec();
+            net.jvp(&params, &x[..i], &mut ws, &direction, &mut tangent[..o]);
+            let alone_tangent = tangent[..o].to_vec();
+            for n in [2, 3, 8, 17, 37] {
+                let batch = net.forward(&params, &x[..n * i], n, &mut ws).to_vec();
+                assert_eq!(bits(&batch[..o]), bits(&alone), "{n} states, forward");
+                net.jvp(
+                    &params,
+                    &x[..n * i],
+                    &mut ws,
+                    &direction,
+                    &mut tangent[..n * o],
+                );
+                assert_eq!(bits(&tangent[..o]), bits(&alone_tangent), "{n} states, JVP");
+            }
+        }
+    }
+
+    #[test]
+    fn one_state_is_the_same_in_any_batch_f32() {
+        one_state_is_the_same_in_any_batch::<f32>();
+    }
+
+    #[test]
+    fn one_state_is_the_same_in_any_batch_f64() {
+        one_state_is_the_same_in_any_batch::<f64>();
+    }
+
+    #[test]
+    fn gradients_accumulated_block_by_block_equal_one_call() {
+        // 150 states: two full gradient blocks and a partial one. Calls cut at
+        // block boundaries add up to the same bits as one call.
+        let net = Network::atari(2, 20, 16, 3, Activation::Tanh).unwrap();
+        let params: Vec<f32> = net
+            .init(&mut Rng::new(4), 1.0)
+            .iter()
+            .map(|p| *p as f32)
+            .collect();
+        let n = 2 * GRAD_BLOCK + 22;
+        let x = random::<f32>(n * net.inputs(), 5);
+        let d_out = random::<f32>(n * net.outputs(), 6);
+        let mut ws = Workspace::new();
+        net.forward(&params, &x, n, &mut ws);
+        let mut whole = vec![0.0; net.param_len()];
+        net.vjp(&params, &x, &mut ws, &d_out, &mut whole);
+        let (i, o) = (net.inputs(), net.outputs());
+        let mut pieces = vec![0.0; net.param_len()];
+        for (s0, s1) in [(0, GRAD_BLOCK), (GRAD_BLOCK, n)] {
+            let m = s1 - s0;
+            net.forward(&params, &x[s0 * i..s1 * i], m, &mut ws);
+            net.vjp_add(
+                &params,
+                &x[s0 * i..s1 * i],
+                &mut ws,
+                &d_out[s0 * o..s1 * o],
+                &mut pieces,
+            );
+        }
+        assert_eq!(bits(&pieces), bits(&whole));
+        assert!(whole.iter().any(|g| *g != 0.0));
+    }
+
+    #[test]
+    fn f32_passes_agree_with_f64_to_single_precision() {
+        let net = Network::atari(2, 20, 16, 3, Activation::Tanh).unwrap();
+        let params = net.init(&mut Rng::new(6), 1.0);
+        let n = 70;
+        let x = random::<f64>(n * net.inputs(), 7);
+        let narrow = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
+        let widen = |v: &[f32]| v.iter().map(|x| f64::from(*x)).collect::<Vec<f64>>();
+        let (p32, x32) = (narrow(&params), narrow(&x));
+        let mut ws64 = Workspace::new();
+        let mut ws32 = Workspace::new();
+        let y64 = net.forward(&params, &x, n, &mut ws64).to_vec();
+        let y32 = widen(net.forward(&p32, &x32, n, &mut ws32));
+        let err = crate::testutil::relative_error(&y32, &y64);
+        assert!(err < 1e-5, "forward: {err:e}");
+        let d_out = random::<f64>(3 * n, 8);
+        let (mut g64, mut g32) = (vec![0.0; net.param_len()], vec![0.0; net.param_len()]);
+        net.vjp(&params, &x, &mut ws64, &d_out, &mut g64);
+        net.vjp(&p32, &x32, &mut ws32, &narrow(&d_out), &mut g32);
+        let err = crate::testutil::relative_error(&g32, &g64);
+        assert!(err < 1e-5, "VJP: {err:e}");
+        let v = random::<f64>(net.param_len(), 9);
+        let (mut t64, mut t32) = (vec![0.0; 3 * n], vec![0.0f32; 3 * n]);
+        net.jvp(&params, &x, &mut ws64, &v, &mut t64);
+        net.jvp(&p32, &x32, &mut ws32, &narrow(&v), &mut t32);
+        let err = crate::testutil::relative_error(&widen(&t32), &t64);
+        assert!(err < 1e-5, "JVP: {err:e}");
     }
 }

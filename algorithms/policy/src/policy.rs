@@ -9,25 +9,57 @@
 //! [`Policy::vjp`] gives `Σᵢ Jᵢᵀ uᵢ`, with `Jᵢ = ∂dᵢ/∂θ`. The log-std block of
 //! `Jᵢ` is the identity for every state, handled exactly: its tangent is
 //! copied into each row, its cotangents are summed over rows.
+//!
+//! Parameters, observations, distributions and gradients are `f64` at this
+//! interface; the network runs in the policy's [`Precision`]. In `f32` the
+//! parameters and states are rounded once per forward pass, the network's
+//! outputs widened back, and the head (softmax, log-std) works in `f64`.
 
 use trustbench_plugin::rng::Rng;
 
 use crate::distributions::ActionDistribution;
 use crate::network::{Activation, Network, ShapeError, Workspace};
+use crate::real::{Real, narrow};
 use crate::vector::grow;
+
+/// The element type a policy's network runs in (see [`crate::Real`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// `f32`: half the memory traffic, twice the SIMD lanes; for pixel
+    /// networks, whose gradients and Fisher products need no more.
+    F32,
+    /// `f64` (the default): what finite-difference checks need.
+    #[default]
+    F64,
+}
 
 /// A network plus an action-distribution head.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     network: Network,
     distribution: ActionDistribution,
+    precision: Precision,
 }
 
-/// Caller-owned buffers for a [`Policy`]: the network's [`Workspace`] and the
+/// The network's buffers in one element type: its [`Workspace`], and the
+/// rounded parameters and states of the last forward pass with the output
+/// cotangent or tangent rows (unused in `f64`, where the caller's slices
+/// are read directly).
+#[derive(Clone, Debug, Default)]
+struct Lowered<T: Real> {
+    ws: Workspace<T>,
+    params: Vec<T>,
+    obs: Vec<T>,
+    rows: Vec<T>,
+    direction: Vec<T>,
+}
+
+/// Caller-owned buffers for a [`Policy`]: the network's workspace and the
 /// per-state distribution parameters of the last forward pass.
 #[derive(Clone, Debug, Default)]
 pub struct PolicyWorkspace {
-    net: Workspace,
+    wide: Workspace<f64>,
+    narrow: Lowered<f32>,
     dist: Vec<f64>,
     net_rows: Vec<f64>,
     n: usize,
@@ -59,7 +91,18 @@ impl Policy {
         Ok(Policy {
             network,
             distribution,
+            precision: Precision::default(),
         })
+    }
+
+    /// The same policy with its network running in `precision`.
+    pub fn with_precision(self, precision: Precision) -> Policy {
+        Policy { precision, ..self }
+    }
+
+    /// The element type the network runs in.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// A Gaussian MLP policy (the paper's locomotion policy).
@@ -135,13 +178,24 @@ impl Policy {
     ) -> &'w [f64] {
         assert_eq!(params.len(), self.param_len(), "policy parameter length");
         let (net_params, head) = params.split_at(self.network.param_len());
-        let outputs = self.network.forward(net_params, obs, n, &mut ws.net);
         let (k, d) = (
             self.distribution.net_outputs(),
             self.distribution.dist_len(),
         );
         grow(&mut ws.dist, d * n);
         grow(&mut ws.net_rows, k * n);
+        let outputs = match self.precision {
+            Precision::F64 => self.network.forward(net_params, obs, n, &mut ws.wide),
+            Precision::F32 => {
+                let low = &mut ws.narrow;
+                lower(net_params, &mut low.params);
+                lower(obs, &mut low.obs);
+                let out = self.network.forward(&low.params, &low.obs, n, &mut low.ws);
+                let rows = &mut ws.net_rows[..k * n];
+                rows.iter_mut().zip(out).for_each(|(r, o)| *r = o.to_f64());
+                &ws.net_rows[..k * n]
+            }
+        };
         for (out, dist) in outputs.chunks_exact(k).zip(ws.dist.chunks_exact_mut(d)) {
             self.distribution.dist_params(out, head, dist);
         }
@@ -156,8 +210,25 @@ impl Policy {
 
     /// Reverse mode: `grad = Σᵢ Jᵢᵀ d_distᵢ` (overwritten), the gradient of
     /// any scalar loss with `∂loss/∂dᵢ = d_distᵢ`. Reuses the forward pass
-    /// cached in `ws` (same `params` and `obs`).
+    /// cached in `ws`, which must have been at the same `params` and `obs`
+    /// (in `f32` the rounded copies cached there are what is read).
     pub fn vjp(
+        &self,
+        params: &[f64],
+        obs: &[f64],
+        ws: &mut PolicyWorkspace,
+        d_dist: &[f64],
+        grad: &mut [f64],
+    ) {
+        assert_eq!(grad.len(), self.param_len(), "gradient length");
+        grad.fill(0.0);
+        self.vjp_add(params, obs, ws, d_dist, grad);
+    }
+
+    /// [`Policy::vjp`] added to `grad`. Calls over consecutive chunks of a
+    /// batch that start at multiples of [`crate::GRAD_BLOCK`] states sum to
+    /// the same bits as one call over the batch (see [`Network::vjp_add`]).
+    pub fn vjp_add(
         &self,
         params: &[f64],
         obs: &[f64],
@@ -174,13 +245,22 @@ impl Policy {
         assert_eq!(grad.len(), self.param_len(), "gradient length");
         let split = self.network.param_len();
         let (net_grad, head_grad) = grad.split_at_mut(split);
-        head_grad.fill(0.0);
         let rows = &mut ws.net_rows[..k * n];
         for (dd, row) in d_dist.chunks_exact(d).zip(rows.chunks_exact_mut(k)) {
             self.distribution.split_cotangent(dd, row, head_grad);
         }
-        self.network
-            .vjp(&params[..split], obs, &mut ws.net, rows, net_grad);
+        match self.precision {
+            Precision::F64 => {
+                self.network
+                    .vjp_add(&params[..split], obs, &mut ws.wide, rows, net_grad)
+            }
+            Precision::F32 => {
+                let low = &mut ws.narrow;
+                lower(rows, &mut low.rows);
+                self.network
+                    .vjp_add(&low.params, &low.obs, &mut low.ws, &low.rows, net_grad);
+            }
+        }
     }
 
     /// Forward mode: `d_dist = J direction`, the change of every state's
@@ -203,8 +283,20 @@ impl Policy {
         let split = self.network.param_len();
         let (net_dir, head_dir) = direction.split_at(split);
         let rows = &mut ws.net_rows[..k * n];
-        self.network
-            .jvp(&params[..split], obs, &mut ws.net, net_dir, rows);
+        match self.precision {
+            Precision::F64 => self
+                .network
+                .jvp(&params[..split], obs, &mut ws.wide, net_dir, rows),
+            Precision::F32 => {
+                let low = &mut ws.narrow;
+                lower(net_dir, &mut low.direction);
+                grow(&mut low.rows, k * n);
+                let out = &mut low.rows[..k * n];
+                self.network
+                    .jvp(&low.params, &low.obs, &mut low.ws, &low.direction, out);
+                rows.iter_mut().zip(out).for_each(|(r, o)| *r = o.to_f64());
+            }
+        }
         // The map (outputs, head) ↦ dist is linear, so it maps tangents too.
         for (row, dd) in rows.chunks_exact(k).zip(d_dist.chunks_exact_mut(d)) {
             self.distribution.dist_params(row, head_dir, dd);
@@ -241,6 +333,12 @@ impl Policy {
             *out = self.distribution.log_prob(dist, action);
         }
     }
+}
+
+/// `dst = src` rounded to `T`, resized to `src`'s length.
+fn lower<T: Real>(src: &[f64], dst: &mut Vec<T>) {
+    dst.resize(src.len(), T::ZERO);
+    narrow(src, dst);
 }
 
 #[cfg(test)]
@@ -353,18 +451,53 @@ mod tests {
     }
 
     #[test]
-    fn batched_forward_matches_one_state_at_a_time() {
+    fn batched_forward_gives_each_state_its_own_bits() {
         for (name, policy) in small_policies() {
-            let b = batch(&policy, 7, 14);
-            let whole = policy
-                .forward(&b.params, &b.obs, b.n, &mut PolicyWorkspace::new())
-                .to_vec();
-            let (o, d) = (policy.obs_len(), policy.distribution().dist_len());
-            for i in 0..b.n {
+            for precision in [Precision::F32, Precision::F64] {
+                let policy = policy.clone().with_precision(precision);
+                let b = batch(&policy, 7, 14);
+                let whole = policy
+                    .forward(&b.params, &b.obs, b.n, &mut PolicyWorkspace::new())
+                    .to_vec();
+                let (o, d) = (policy.obs_len(), policy.distribution().dist_len());
                 let mut ws = PolicyWorkspace::new();
-                let one = policy.forward(&b.params, &b.obs[i * o..(i + 1) * o], 1, &mut ws);
-                let err = relative_error(one, &whole[i * d..(i + 1) * d]);
-                assert!(err < 1e-14, "{name}: state {i} differs by {err:e}");
+                for i in 0..b.n {
+                    let one = policy.forward(&b.params, &b.obs[i * o..(i + 1) * o], 1, &mut ws);
+                    assert_eq!(
+                        one,
+                        &whole[i * d..(i + 1) * d],
+                        "{name} {precision:?}: state {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn f32_network_agrees_with_f64_to_single_precision() {
+        for (name, wide) in small_policies() {
+            let narrow = wide.clone().with_precision(Precision::F32);
+            assert_eq!(narrow.precision(), Precision::F32);
+            let b = batch(&wide, 9, 15);
+            let mut rng = Rng::new(16);
+            let v = normal_vec(&mut rng, wide.param_len(), 1.0);
+            let u = normal_vec(&mut rng, wide.distribution().dist_len() * b.n, 1.0);
+            let run = |policy: &Policy| {
+                let mut ws = PolicyWorkspace::new();
+                let dist = policy.forward(&b.params, &b.obs, b.n, &mut ws).to_vec();
+                let mut jv = vec![0.0; u.len()];
+                policy.jvp(&b.params, &b.obs, &mut ws, &v, &mut jv);
+                let mut jtu = vec![0.0; v.len()];
+                policy.vjp(&b.params, &b.obs, &mut ws, &u, &mut jtu);
+                [dist, jv, jtu]
+            };
+            for (what, (a, b)) in ["forward", "JVP", "VJP"]
+                .iter()
+                .zip(run(&narrow).iter().zip(&run(&wide)))
+            {
+                let err = relative_error(a, b);
+                assert!(err < 1e-5, "{name}: {what} in f32 off by {err:e}");
+                assert!(err > 0.0, "{name}: {what} did not run in f32");
             }
         }
     }

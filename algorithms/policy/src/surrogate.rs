@@ -5,7 +5,14 @@
 //! computed exactly (closed-form KL) for the line search; `∇L` at `θ_old` is
 //! the policy gradient `g` that CG turns into the natural direction.
 
+use crate::network::GRAD_BLOCK;
 use crate::policy::{Policy, PolicyWorkspace};
+
+/// States per network pass: the policy's workspace holds one chunk's
+/// activations, so memory does not grow with the batch (1,024 states of the
+/// Atari network are 34 MB of `f32` activations). A multiple of
+/// [`GRAD_BLOCK`], so the chunked gradient is the same bits as one pass.
+pub const CHUNK: usize = 16 * GRAD_BLOCK;
 
 /// The surrogate and the statistics the line search and reports need, at
 /// one parameter vector.
@@ -22,7 +29,9 @@ pub struct SurrogateValue {
 /// One batch of states, actions and advantages, with the old policy's
 /// distribution parameters and log-probs frozen at construction. It owns the
 /// batch so that an update can keep it from the gradient to the line search
-/// without a second forward pass at `θ_old`.
+/// without a second forward pass at `θ_old`. Every pass runs [`CHUNK`]
+/// states at a time, and its sums run over states in order in `f64`, so the
+/// values do not depend on the chunking.
 #[derive(Clone, Debug)]
 pub struct Surrogate {
     obs: Vec<f64>,
@@ -31,6 +40,25 @@ pub struct Surrogate {
     old_dist: Vec<f64>,
     old_log_prob: Vec<f64>,
     d_dist: Vec<f64>,
+}
+
+/// Running sums over states, in state order.
+#[derive(Default)]
+struct Sums {
+    surrogate: f64,
+    kl: f64,
+    entropy: f64,
+}
+
+impl Sums {
+    /// The value of a batch of `n` states (`L` is already divided by `n`).
+    fn mean(&self, n: usize) -> SurrogateValue {
+        SurrogateValue {
+            surrogate: self.surrogate,
+            mean_kl: self.kl / n as f64,
+            mean_entropy: self.entropy / n as f64,
+        }
+    }
 }
 
 impl Surrogate {
@@ -44,18 +72,7 @@ impl Surrogate {
         advantages: Vec<f64>,
         ws: &mut PolicyWorkspace,
     ) -> Surrogate {
-        let n = advantages.len();
-        let old_dist = policy.forward(params_old, &obs, n, ws).to_vec();
-        let mut old_log_prob = vec![0.0; n];
-        policy.log_prob(ws, &actions, &mut old_log_prob);
-        Surrogate {
-            obs,
-            actions,
-            advantages,
-            old_dist,
-            old_log_prob,
-            d_dist: Vec::new(),
-        }
+        Surrogate::frozen(policy, params_old, obs, actions, advantages, ws, None).0
     }
 
     /// [`Surrogate::new`] and `grad = ∇L(θ_old)` (overwritten) from the same
@@ -72,10 +89,32 @@ impl Surrogate {
         ws: &mut PolicyWorkspace,
         grad: &mut [f64],
     ) -> (Surrogate, SurrogateValue) {
-        let mut surrogate = Surrogate::new(policy, params_old, obs, actions, advantages, ws);
-        let old_dist = surrogate.old_dist.clone();
-        let value = surrogate.log_prob_cotangents(policy, &old_dist);
-        policy.vjp(params_old, &surrogate.obs, ws, &surrogate.d_dist, grad);
+        Surrogate::frozen(policy, params_old, obs, actions, advantages, ws, Some(grad))
+    }
+
+    /// The batch with `π_old` frozen at `params_old`, and `∇L` there if asked.
+    fn frozen(
+        policy: &Policy,
+        params_old: &[f64],
+        obs: Vec<f64>,
+        actions: Vec<f64>,
+        advantages: Vec<f64>,
+        ws: &mut PolicyWorkspace,
+        grad: Option<&mut [f64]>,
+    ) -> (Surrogate, SurrogateValue) {
+        let n = advantages.len();
+        assert_eq!(obs.len(), policy.obs_len() * n, "observation length");
+        let family = policy.distribution();
+        assert_eq!(actions.len(), family.action_len() * n, "actions length");
+        let mut surrogate = Surrogate {
+            obs,
+            actions,
+            advantages,
+            old_dist: vec![0.0; family.dist_len() * n],
+            old_log_prob: vec![0.0; n],
+            d_dist: Vec::new(),
+        };
+        let value = surrogate.pass(policy, params_old, ws, grad, true);
         (surrogate, value)
     }
 
@@ -106,8 +145,14 @@ impl Surrogate {
         params: &[f64],
         ws: &mut PolicyWorkspace,
     ) -> SurrogateValue {
-        let dist = policy.forward(params, &self.obs, self.len(), ws);
-        self.value(policy, dist, |_, _, _| {})
+        let (n, o) = (self.len(), policy.obs_len());
+        let mut sums = Sums::default();
+        for s0 in (0..n).step_by(CHUNK) {
+            let s1 = (s0 + CHUNK).min(n);
+            let dist = policy.forward(params, &self.obs[s0 * o..s1 * o], s1 - s0, ws);
+            self.add_terms(policy, dist, s0, &mut sums, |_, _, _| {});
+        }
+        sums.mean(n)
     }
 
     /// `grad = ∇L(params)` (overwritten) and the value there (one forward
@@ -119,64 +164,84 @@ impl Surrogate {
         ws: &mut PolicyWorkspace,
         grad: &mut [f64],
     ) -> SurrogateValue {
-        let dist = policy.forward(params, &self.obs, self.len(), ws);
-        let value = self.log_prob_cotangents(policy, dist);
-        policy.vjp(params, &self.obs, ws, &self.d_dist, grad);
-        value
+        self.pass(policy, params, ws, Some(grad), false)
     }
 
-    /// The value at `dist = π(θ)` on the batch, and `∂L/∂dᵢ = rᵢ Aᵢ / N ·
-    /// ∇_d log π(aᵢ)` into `d_dist` (`rᵢ` the probability ratio), which one
-    /// VJP pulls back to `∇L(θ)`.
-    fn log_prob_cotangents(&mut self, policy: &Policy, dist: &[f64]) -> SurrogateValue {
-        let (n, d) = (self.len(), policy.distribution().dist_len());
+    /// The value, and `grad = ∇L(params)` when given, in one pass over the
+    /// batch, [`CHUNK`] states at a time: forward, the per-state terms and
+    /// `∂L/∂dᵢ = rᵢ Aᵢ / N · ∇_d log π(aᵢ)` (`rᵢ` the probability ratio), pulled
+    /// back by one VJP per chunk. With `freeze`, `π_old` is first frozen at
+    /// `params` (chunk by chunk, just before its terms are computed).
+    fn pass(
+        &mut self,
+        policy: &Policy,
+        params: &[f64],
+        ws: &mut PolicyWorkspace,
+        mut grad: Option<&mut [f64]>,
+        freeze: bool,
+    ) -> SurrogateValue {
+        let family = policy.distribution();
+        let (n, o, d, a) = (
+            self.len(),
+            policy.obs_len(),
+            family.dist_len(),
+            family.action_len(),
+        );
         let mut d_dist = std::mem::take(&mut self.d_dist);
-        d_dist.resize(d * n, 0.0);
-        let value = self.value(policy, dist, |i, dist_i, weight| {
-            let g = &mut d_dist[i * d..(i + 1) * d];
-            policy
-                .distribution()
-                .log_prob_grad(dist_i, self.action(policy, i), g);
-            g.iter_mut().for_each(|g| *g *= weight);
-        });
+        d_dist.resize(d * CHUNK.min(n), 0.0);
+        if let Some(grad) = grad.as_deref_mut() {
+            assert_eq!(grad.len(), policy.param_len(), "gradient length");
+            grad.fill(0.0);
+        }
+        let mut sums = Sums::default();
+        for s0 in (0..n).step_by(CHUNK) {
+            let s1 = (s0 + CHUNK).min(n);
+            let obs = &self.obs[s0 * o..s1 * o];
+            let dist = policy.forward(params, obs, s1 - s0, ws);
+            if freeze {
+                self.old_dist[s0 * d..s1 * d].copy_from_slice(dist);
+                let actions = &self.actions[s0 * a..s1 * a];
+                policy.log_prob(ws, actions, &mut self.old_log_prob[s0..s1]);
+            }
+            let dist = policy.dist(ws);
+            let Some(grad) = grad.as_deref_mut() else {
+                self.add_terms(policy, dist, s0, &mut sums, |_, _, _| {});
+                continue;
+            };
+            self.add_terms(policy, dist, s0, &mut sums, |i, dist_i, weight| {
+                let g = &mut d_dist[(i - s0) * d..(i - s0 + 1) * d];
+                family.log_prob_grad(dist_i, &self.actions[i * a..(i + 1) * a], g);
+                g.iter_mut().for_each(|g| *g *= weight);
+            });
+            policy.vjp_add(params, obs, ws, &d_dist[..d * (s1 - s0)], grad);
+        }
         self.d_dist = d_dist;
-        value
+        sums.mean(n)
     }
 
-    fn action(&self, policy: &Policy, i: usize) -> &[f64] {
-        let a = policy.distribution().action_len();
-        &self.actions[i * a..(i + 1) * a]
-    }
-
-    /// Sums the statistics over states; `each(i, dᵢ, rᵢ Aᵢ / N)` lets the
-    /// gradient reuse the per-state ratio.
-    fn value(
+    /// Adds the terms of the states `first..` whose distributions are `dist`
+    /// to `sums`; `each(i, dᵢ, rᵢ Aᵢ / N)` lets the gradient reuse the
+    /// per-state ratio.
+    fn add_terms(
         &self,
         policy: &Policy,
         dist: &[f64],
+        first: usize,
+        sums: &mut Sums,
         mut each: impl FnMut(usize, &[f64], f64),
-    ) -> SurrogateValue {
+    ) {
         let family = policy.distribution();
-        let (n, d) = (self.len(), family.dist_len());
-        let (mut surrogate, mut kl, mut entropy) = (0.0, 0.0, 0.0);
-        for (i, (dist_i, old_i)) in dist
-            .chunks_exact(d)
-            .zip(self.old_dist.chunks_exact(d))
-            .enumerate()
-        {
-            let ratio =
-                libm::exp(family.log_prob(dist_i, self.action(policy, i)) - self.old_log_prob[i]);
+        let (n, d, a) = (self.len(), family.dist_len(), family.action_len());
+        for (k, dist_i) in dist.chunks_exact(d).enumerate() {
+            let i = first + k;
+            let old_i = &self.old_dist[i * d..(i + 1) * d];
+            let action = &self.actions[i * a..(i + 1) * a];
+            let ratio = libm::exp(family.log_prob(dist_i, action) - self.old_log_prob[i]);
             let weighted = ratio * self.advantages[i] / n as f64;
-            surrogate += weighted;
-            kl += family.kl(old_i, dist_i);
-            entropy += family.entropy(dist_i);
+            sums.surrogate += weighted;
+            sums.kl += family.kl(old_i, dist_i);
+            sums.entropy += family.entropy(dist_i);
             each(i, dist_i, weighted);
-        }
-        let n = n as f64;
-        SurrogateValue {
-            surrogate,
-            mean_kl: kl / n,
-            mean_entropy: entropy / n,
         }
     }
 }
@@ -259,6 +324,52 @@ mod tests {
             assert_eq!(value, expected_value, "{name}");
             assert_eq!(joint.old_dist(), separate.old_dist(), "{name}");
             assert_eq!(joint.old_log_prob(), separate.old_log_prob(), "{name}");
+        }
+    }
+
+    #[test]
+    fn chunked_passes_equal_one_pass_over_the_whole_batch() {
+        // More states than one chunk: the chunked gradient is the same bits
+        // as one forward and one VJP over the whole batch.
+        let (_, conv) = &small_policies()[4];
+        for precision in [crate::Precision::F32, crate::Precision::F64] {
+            let policy = conv.clone().with_precision(precision);
+            let b = batch(&policy, CHUNK + 150, 44);
+            let adv = normal_vec(&mut Rng::new(5), b.n, 1.0);
+            let mut ws = PolicyWorkspace::new();
+            let mut grad = vec![0.0; policy.param_len()];
+            let (mut surrogate, _) = Surrogate::with_gradient(
+                &policy,
+                &b.params,
+                b.obs.clone(),
+                b.actions.clone(),
+                adv.clone(),
+                &mut ws,
+                &mut grad,
+            );
+            let theta = perturbed(&b.params, 0.05, 8);
+            let value = surrogate.gradient(&policy, &theta, &mut ws, &mut grad);
+            let mut whole = PolicyWorkspace::new();
+            let dist = policy.forward(&theta, &b.obs, b.n, &mut whole).to_vec();
+            let family = policy.distribution();
+            let (d, a) = (family.dist_len(), family.action_len());
+            let mut d_dist = vec![0.0; d * b.n];
+            let mut kl = 0.0;
+            for i in 0..b.n {
+                let dist_i = &dist[i * d..(i + 1) * d];
+                let action = &b.actions[i * a..(i + 1) * a];
+                let log_ratio = family.log_prob(dist_i, action) - surrogate.old_log_prob()[i];
+                let weight = libm::exp(log_ratio) * adv[i] / b.n as f64;
+                let g = &mut d_dist[i * d..(i + 1) * d];
+                family.log_prob_grad(dist_i, action, g);
+                g.iter_mut().for_each(|g| *g *= weight);
+                kl += family.kl(&surrogate.old_dist()[i * d..(i + 1) * d], dist_i);
+            }
+            let mut expected = vec![0.0; policy.param_len()];
+            policy.vjp(&theta, &b.obs, &mut whole, &d_dist, &mut expected);
+            assert_eq!(grad, expected, "{precision:?}");
+            assert_eq!(value.mean_kl, kl / b.n as f64, "{precision:?}");
+            assert_eq!(value, surrogate.evaluate(&policy, &theta, &mut ws));
         }
     }
 }

@@ -40,8 +40,8 @@ pub fn cosine(a: &[f64], b: &[f64]) -> f64 {
 
 /// Grows `buffer` to at least `len` elements (zero-filled); never shrinks, so
 /// a reused buffer allocates only when a larger batch first arrives.
-pub(crate) fn grow(buffer: &mut Vec<f64>, len: usize) {
+pub(crate) fn grow<T: Copy + Default>(buffer: &mut Vec<T>, len: usize) {
     if buffer.len() < len {
-        buffer.resize(len, 0.0);
+        buffer.resize(len, T::default());
     }
 }
