@@ -85,6 +85,25 @@ impl RunRequest {
         }
     }
 
+    /// The plugin instance and envs this run trains with.
+    pub fn session_spec(&self) -> SessionSpec<'_> {
+        SessionSpec {
+            algorithm: &self.algorithm,
+            config: &self.config,
+            env: &self.env,
+            seed: self.seed,
+            num_envs: self.num_envs as usize,
+            steps: self.steps,
+        }
+    }
+
+    /// Whether the plugin accepts this run: its instance is created (so
+    /// the plugin checks its config's ranges and the env's spaces) and
+    /// dropped, with no step taken. `--resolve-only` relies on it.
+    pub fn check_creates(&self) -> Result<()> {
+        Session::start(&self.session_spec(), Instant::now()).map(drop)
+    }
+
     /// Deterministic id: `{algo}-{env}-s{seed}-{hash}`, where the hash covers
     /// everything that can change the results, so reruns of the same
     /// configuration land in the same directory.
@@ -242,17 +261,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     }
     let started = SystemTime::now();
     let t0 = Instant::now();
-    let mut session = Session::start(
-        &SessionSpec {
-            algorithm: &req.algorithm,
-            config: &req.config,
-            env: &req.env,
-            seed: req.seed,
-            num_envs: req.num_envs as usize,
-            steps: req.steps,
-        },
-        t0,
-    )?;
+    let mut session = Session::start(&req.session_spec(), t0)?;
     let run_id = req.run_id();
     let dir = req.out_dir.join(&run_id);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -60,13 +60,15 @@ enum Command {
 }
 
 impl Cli {
-    /// The second stage without the work: every name, key, value and file
-    /// the command refers to is resolved (`--resolve-only`; the README's
-    /// examples are checked this way in a test).
+    /// The second stage without the work (`--resolve-only`): every name,
+    /// key, value and file the command refers to is resolved, and for `run`
+    /// and `sweep` the plugin is created once per configuration, so it
+    /// checks its ranges too. The README's examples are checked this way in
+    /// a test.
     fn resolve(&self) -> Result<()> {
         match &self.command {
             Command::List(args) => args.resolve().map(drop),
-            Command::Run(args) => args.resolve().map(drop),
+            Command::Run(args) => args.resolve()?.check_creates(),
             Command::Sweep(args) => args.check(),
             Command::SweepWorker(_) => Ok(()),
             Command::Report(args) => args.resolve(),

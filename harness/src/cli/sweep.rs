@@ -163,7 +163,20 @@ impl SweepArgs {
         match &self.status {
             Some(dir) if !dir.is_dir() => bail!("--status {}: no such directory", dir.display()),
             Some(_) => Ok(()),
-            None => self.resolve().map(drop),
+            None => {
+                // Every distinct (algorithm or variant, env) once: the plugin
+                // checks its config's ranges at creation.
+                let plan = self.resolve()?;
+                let mut seen = std::collections::HashSet::new();
+                for run in &plan.runs {
+                    if seen.insert((run.label.clone(), run.request.env.id())) {
+                        run.request.check_creates().with_context(|| {
+                            format!("{} on {}", run.label, run.request.env.id())
+                        })?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 

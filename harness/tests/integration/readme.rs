@@ -173,7 +173,7 @@ fn every_readme_command_resolves_and_its_sweep_file_plans() {
 }
 
 #[test]
-fn resolve_only_catches_a_bad_key_without_running() {
+fn resolve_only_catches_a_bad_key_or_value_without_running() {
     let o = harness(&[
         "run",
         "--algo",
@@ -187,6 +187,23 @@ fn resolve_only_catches_a_bad_key_without_running() {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("unknown config key 'delta'"),
+        "{}",
+        stderr(&o)
+    );
+    // A range the plugin checks at creation, shown in its shortest form.
+    let o = harness(&[
+        "run",
+        "--algo",
+        "trpo",
+        "--env",
+        "walker",
+        "--set",
+        "max_kl=1e308",
+        "--resolve-only",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("'max_kl' = 1e308 is out of range"),
         "{}",
         stderr(&o)
     );
