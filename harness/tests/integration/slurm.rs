@@ -1,7 +1,7 @@
 //! `harness sweep --slurm` on a real Slurm: ignored by default, since it
 //! needs a cluster. `.ci/run` starts one (`bash ci/local-slurm.sh start`,
 //! a single node on localhost) and runs it:
-//! `cargo test -p harness --test integration slurm -- --ignored`.
+//! `cargo test --workspace --test integration slurm -- --ignored`.
 
 use crate::common::*;
 use std::path::Path;
