@@ -174,39 +174,17 @@ fn every_readme_command_resolves_and_its_sweep_file_plans() {
 
 #[test]
 fn resolve_only_catches_a_bad_key_or_value_without_running() {
-    let o = harness(&[
-        "run",
-        "--algo",
-        "trpo",
-        "--env",
-        "walker",
-        "--set",
-        "delta=0.01",
-        "--resolve-only",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("unknown config key 'delta'"),
-        "{}",
-        stderr(&o)
-    );
-    // A range the plugin checks at creation, shown in its shortest form.
-    let o = harness(&[
-        "run",
-        "--algo",
-        "trpo",
-        "--env",
-        "walker",
-        "--set",
-        "max_kl=1e308",
-        "--resolve-only",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("'max_kl' = 1e308 is out of range"),
-        "{}",
-        stderr(&o)
-    );
+    // An unknown key (the harness's check), and a range the plugin checks at
+    // creation, shown in its shortest form.
+    for (set, error) in [
+        ("delta=0.01", "unknown config key 'delta'"),
+        ("max_kl=1e308", "'max_kl' = 1e308 is out of range"),
+    ] {
+        let args = ["run", "--algo", "trpo", "--env", "walker", "--set", set];
+        let o = harness(&[&args[..], &["--resolve-only"]].concat());
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains(error), "{}", stderr(&o));
+    }
 }
 
 #[test]
