@@ -13,6 +13,7 @@ pub mod check;
 pub mod child;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod env_stats;
 pub mod episode;
 pub mod host;

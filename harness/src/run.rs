@@ -139,6 +139,7 @@ impl RunRequest {
         wall_seconds: f64,
     ) -> RunRow {
         let a = &self.algorithm;
+        let cpu = crate::cpu::this_cpu();
         RunRow {
             run_id: self.run_id(),
             status,
@@ -159,6 +160,8 @@ impl RunRequest {
             iterations,
             config_json: self.recorded_config().to_json(),
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            cpu_model: Some(cpu.model),
+            cpu_features: Some(cpu.features),
             start_time_us: unix_micros(started),
             end_time_us: unix_micros(SystemTime::now()),
             wall_seconds,

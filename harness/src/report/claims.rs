@@ -587,6 +587,8 @@ mod tests {
                 iterations: 4,
                 config_json: config.to_json(),
                 harness_version: "0".into(),
+                cpu_model: None,
+                cpu_features: None,
                 start_time_us: 0,
                 end_time_us: 0,
                 wall_seconds: 1.0,

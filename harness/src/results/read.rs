@@ -44,6 +44,11 @@ pub fn read_run(dir: &Path) -> Result<RunRow> {
         let optional = |name| {
             column::<StringArray>(b, name).map(|c| (!c.is_null(0)).then(|| c.value(0).to_string()))
         };
+        // Columns added after the first schema: absent in older files.
+        let recorded_later = |name| match b.column_by_name(name) {
+            None => Ok(None),
+            Some(_) => optional(name),
+        };
         let int = |name| column::<UInt64Array>(b, name).map(|c| c.value(0));
         let time = |name| column::<TimestampMicrosecondArray>(b, name).map(|c| c.value(0));
         Ok(RunRow {
@@ -63,6 +68,8 @@ pub fn read_run(dir: &Path) -> Result<RunRow> {
             iterations: int("iterations")?,
             config_json: text("config_json")?,
             harness_version: text("harness_version")?,
+            cpu_model: recorded_later("cpu_model")?,
+            cpu_features: recorded_later("cpu_features")?,
             start_time_us: time("start_time")?,
             end_time_us: time("end_time")?,
             wall_seconds: column::<Float64Array>(b, "wall_seconds")?.value(0),

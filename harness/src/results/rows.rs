@@ -102,6 +102,10 @@ pub struct RunRow {
     pub config_json: String,
     /// Version of the harness that ran it.
     pub harness_version: String,
+    /// CPU model it ran on (`None` in tables written before it was recorded).
+    pub cpu_model: Option<String>,
+    /// The CPU's vector extensions, space-separated (likewise optional).
+    pub cpu_features: Option<String>,
     /// Start, microseconds since the Unix epoch (UTC).
     pub start_time_us: i64,
     /// End, microseconds since the Unix epoch (UTC).

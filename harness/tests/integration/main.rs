@@ -6,6 +6,7 @@ mod bundle;
 mod c_plugin;
 mod check_plugin;
 mod common;
+mod cpu;
 mod determinism;
 mod errors;
 mod isolation;
