@@ -112,3 +112,62 @@ impl Algorithm for Cem {
 }
 
 trustbench_plugin::plugin_library!(pub fn plugin_entry, "trustbench-cem", env!("CARGO_PKG_VERSION"), [Cem]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trustbench_plugin::Space;
+
+    /// The search dimension n with config key `network` on `observation`
+    /// (four discrete actions).
+    fn dimension(network: &str, observation: Space) -> Result<usize> {
+        let spaces = Spaces {
+            num_envs: 1,
+            observation,
+            action: Space::Discrete { n: 4 },
+        };
+        let config = Config {
+            search: SearchConfig {
+                network: network.into(),
+                ..SearchConfig::default()
+            },
+            ..Config::default()
+        };
+        let mut n = 0;
+        PolicySearch::new(&config.search, &spaces, 0, |mean| {
+            n = mean.len();
+            CrossEntropy::new(mean, &config)
+        })?;
+        Ok(n)
+    }
+
+    fn image() -> Space {
+        Space::Box {
+            shape: vec![10, 10, 4],
+            low: vec![0.0; 400],
+            high: vec![1.0; 400],
+        }
+    }
+
+    #[test]
+    fn network_key_chooses_what_is_searched() {
+        // The default stays the linear policy, even on images: 400 · 4 + 4.
+        assert_eq!(dimension("mlp", image()).unwrap(), 1604);
+        let conv = dimension("atari", image()).unwrap();
+        assert!(conv > 1604, "the conv net has more weights: {conv}");
+        assert_eq!(dimension("auto", image()).unwrap(), conv);
+        let vector = Space::Box {
+            shape: vec![4],
+            low: vec![-1.0; 4],
+            high: vec![1.0; 4],
+        };
+        assert_eq!(dimension("auto", vector.clone()).unwrap(), 20);
+        let refusal = dimension("atari", vector).unwrap_err().to_string();
+        assert!(refusal.contains("needs image observations"), "{refusal}");
+        let refusal = dimension("conv", image()).unwrap_err().to_string();
+        assert!(
+            refusal.contains("'conv'") && refusal.contains("auto, mlp, atari"),
+            "{refusal}"
+        );
+    }
+}

@@ -10,7 +10,7 @@
 //! dimensions that the fitness ignores.
 
 use crate::episodes::EpisodeScorer;
-use crate::{Agent, Decoder, Encoder, NetworkConfig, streams};
+use crate::{Agent, Decoder, Encoder, NetworkConfig, parse_network, streams};
 use serde::{Deserialize, Serialize};
 use trustbench_plugin::rng::{Rng, derive_seed};
 use trustbench_plugin::{Actor, Host, Result, Spaces, check_range};
@@ -30,6 +30,15 @@ pub struct SearchConfig {
     pub hidden_sizes: Vec<usize>,
     /// `tanh` or `relu` between hidden layers.
     pub activation: String,
+    /// `mlp` (the default), `atari` (the TRPO paper's conv net, 33,458
+    /// weights on 4 × 50 × 38 frames; image observations only) or `auto`
+    /// (the conv net for images, else the MLP), as in the gradient plugins.
+    /// The default stays `mlp` even for images because a search over whole
+    /// weight vectors needs samples in proportion to their length n: the
+    /// linear default keeps n small, the conv net makes it tens of
+    /// thousands (CMA-ES then keeps a diagonal covariance, see
+    /// `full_covariance_max_dim`).
+    pub network: String,
     /// Standardise observations with running statistics (frozen while a
     /// generation is scored, updated between generations, saved with the
     /// policy). Off by default: moving statistics change what every
@@ -43,6 +52,7 @@ impl Default for SearchConfig {
             episodes_per_candidate: 1,
             hidden_sizes: Vec::new(),
             activation: "tanh".into(),
+            network: "mlp".into(),
             normalize_observations: false,
         }
     }
@@ -99,7 +109,8 @@ impl<D: SearchDistribution> PolicySearch<D> {
             1,
             10_000,
         )?;
-        let network = NetworkConfig::new(&config.hidden_sizes, &config.activation)?;
+        let network = NetworkConfig::new(&config.hidden_sizes, &config.activation)?
+            .with_kind(parse_network(&config.network)?);
         let init = Rng::new(derive_seed(seed, streams::POLICY, 0));
         let agent = Agent::new(spaces, &network, config.normalize_observations, init)?;
         let distribution = distribution(&agent.params[..agent.policy.network().param_len()]);
