@@ -458,9 +458,9 @@ fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result
         });
     }
     let (return_mean, return_std) = mean_std(&returns);
-    w.log_metric("eval/return_mean", return_mean);
-    w.log_metric("eval/return_std", return_std);
-    w.log_metric("eval/length_mean", mean(&lengths));
+    w.log_metric(results::EVAL_RETURN_MEAN, return_mean);
+    w.log_metric(results::EVAL_RETURN_STD, return_std);
+    w.log_metric(results::EVAL_LENGTH_MEAN, mean(&lengths));
     Ok(return_mean)
 }
 

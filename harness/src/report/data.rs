@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The metric a learning curve plots.
-pub const EVAL_METRIC: &str = "eval/return_mean";
+pub const EVAL_METRIC: &str = results::EVAL_RETURN_MEAN;
 /// The mean KL(π_old ‖ π_new) of an update, as the natural-gradient
 /// plugins (TRPO, NPG) log it.
 pub const KL_METRIC: &str = "train/mean_kl";

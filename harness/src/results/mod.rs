@@ -31,7 +31,9 @@ use std::collections::BTreeMap;
 /// Key of the schema version in each file's key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "trustbench.schema_version";
 /// Version of the three tables' schema; bump on any column change.
-pub const SCHEMA_VERSION: &str = "1";
+/// 2: the `runs` table records the CPU (`cpu_model`, `cpu_features`;
+/// readers accept files without them).
+pub const SCHEMA_VERSION: &str = "2";
 /// File name of the `runs` table in a run directory.
 pub const RUNS_FILE: &str = "runs.parquet";
 /// File name of the `metrics` table in a run directory.
@@ -40,6 +42,13 @@ pub const METRICS_FILE: &str = "metrics.parquet";
 pub const CHECK_CG_FILE: &str = "check_cg.parquet";
 /// File name of the `episodes` table in a run directory.
 pub const EPISODES_FILE: &str = "episodes.parquet";
+
+/// Metric: the mean return of an evaluation's episodes (deterministic policy).
+pub const EVAL_RETURN_MEAN: &str = "eval/return_mean";
+/// Metric: their population standard deviation.
+pub const EVAL_RETURN_STD: &str = "eval/return_std";
+/// Metric: their mean length.
+pub const EVAL_LENGTH_MEAN: &str = "eval/length_mean";
 
 /// File name of the final policy (the plugin's `save` bytes) in a run directory.
 pub const POLICY_FILE: &str = "policy.bin";

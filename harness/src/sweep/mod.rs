@@ -230,10 +230,13 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
                 }
             };
             if row.status == RunStatus::Ok {
+                let dir = q.out_dir.join(&row.run_id);
                 progress.finished(
                     &format!(
-                        "{what}: ok, {} steps in {:.1} s",
-                        row.env_steps, row.wall_seconds
+                        "{what}: ok, {} steps in {:.1} s{}",
+                        row.env_steps,
+                        row.wall_seconds,
+                        final_eval_note(&dir)
                     ),
                     false,
                 );
@@ -265,6 +268,21 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
         wall_seconds: t0.elapsed().as_secs_f64(),
         interrupted: signals::requested(),
     })
+}
+
+/// `", final eval R ± S"` from a finished run's last evaluation, or nothing
+/// when it logged none (`--eval-every 0` still evaluates at the end; a
+/// metrics file that cannot be read is the report's business, not the
+/// progress line's).
+fn final_eval_note(dir: &Path) -> String {
+    let last = |series: &Vec<results::MetricRow>| series.last().map(|m| m.value);
+    match results::read_metrics(dir, &[results::EVAL_RETURN_MEAN, results::EVAL_RETURN_STD]) {
+        Ok(series) => match (last(&series[0]), last(&series[1])) {
+            (Some(mean), Some(std)) => format!(", final eval {mean:.2} ± {std:.2}"),
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
+    }
 }
 
 /// The `runs` row of a finished run, `None` when it has not finished.

@@ -67,12 +67,15 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
         "{}",
         stdout(&o)
     );
-    // Not a terminal: one line per finished run.
-    assert_eq!(
-        stderr(&o).lines().filter(|l| l.starts_with('[')).count(),
-        4,
-        "{}",
-        stderr(&o)
+    // Not a terminal: one line per finished run, with its final evaluation.
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(": ok, ") && l.contains(", final eval ")),
+        "{lines:?}"
     );
     let runs = run_dirs(&out);
     assert_eq!(runs.len(), 4);
