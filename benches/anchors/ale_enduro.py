@@ -3,7 +3,8 @@
 What `envs/src/arcade/enduro.rs` copies (rules card, v2) and why a learner can start on it:
 
 - frame by frame (frameskip 1, no sticky actions), the speed byte (RAM 22) under the pedal,
-  coasting and the brake, its range, the speed of the traffic and where the first car is;
+  coasting, the brake and on the grass, its range, the speed of the traffic and where the first
+  car is;
 - under ALE v5 (frame skip 4, sticky actions 0.25, 108k-frame cap), a player pressing a FIRE
   combination with probability p (else a uniform action; p = 0 is the uniform-random player):
   return, episodes with a pass, the agent step of the first pass, crashes and mean speed.
@@ -65,6 +66,17 @@ def speed_model():
     for _ in range(600):
         env.step(act("NOOP"))
     print(f"coasting at 20 for 600 frames: speed {int(ale.getRAM()[SPEED])}")
+    env, ale, act = frames()
+    for _ in range(30):
+        env.step(act("NOOP"))
+    ale.setRAM(SPEED, 40)
+    sp = []
+    for _ in range(160):
+        env.step(act("LEFT"))
+        sp.append(int(ale.getRAM()[SPEED]))
+    drops = [i for i in range(1, len(sp)) if sp[i] < sp[i - 1]]
+    print(f"steering left from the middle at 40: speed drops (grass) at frames {drops}: "
+          f"{[sp[i] for i in drops]}")
 
 
 def traffic():

@@ -13,9 +13,11 @@
 //! speed 6 to 120, the pedal adding 2 every 8 frames below 46 and 1 above,
 //! the brake taking 1 a frame, coasting keeping the speed, all traffic at
 //! 24, the first car 2,300 sub-units ahead and one every ~1,100 of road
-//! after it; curves that push the car outwards in proportion to speed;
-//! grass that slows it; collisions that drop it to the slowest speed; the
-//! day's phases — day, dusk, night (you see only 300 units ahead), fog
+//! after it; steering that reaches the grass from the middle in ~40
+//! frames; grass that takes a quarter of the speed every 40 frames; running
+//! into a car drops you to the slowest speed (cars overtaking you do not
+//! crash you); curves that push the car outwards in proportion to speed;
+//! the day's phases — day, dusk, night (you see only 300 units ahead), fog
 //! (150), dawn. Simplified: traffic is at most six cars in three lanes;
 //! no snow or ice.
 //!
@@ -46,15 +48,18 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
-//! - v2: the ROM's speed model and traffic (issue 15): the pedal, brake and
-//!   coasting rates, speeds 6–120, traffic at 24, spaced along the road
-//!   (v1: the pedal twice as fast, coasting that slowed, traffic ahead at
-//!   16–31 of 64 only above half speed, behind at 36–47, one car per 30
-//!   frames). A uniform-random player still never passes a car (return 0,
-//!   3,328 steps, as on the ROM), but one pressing FIRE combinations half
-//!   the time now passes cars in every episode, as on the ROM (10 of 10;
-//!   v1: none), which is what lets a learner start: TRPO at 1M steps ties
-//!   random on v1.
+//! - v2: the ROM's speed model and traffic (issue 15): the pedal, brake,
+//!   coasting and grass rates, speeds 6–120, traffic at 24 spaced along
+//!   the road, steering at the ROM's pace, no crash from cars overtaking
+//!   you (v1: the pedal twice as fast, coasting that slowed, traffic ahead
+//!   at 16–31 of 64 only above half speed and behind at 36–47, one car per
+//!   30 frames, steering twice as fast, grass that only capped the speed).
+//!   A uniform-random player still never passes a car (return 0, 3,328
+//!   steps, as on the ROM). One pressing FIRE combinations with
+//!   probability 0.5 passes a car in 10 of 10 days, the first after a
+//!   median ~600 agent steps (ROM: 10 of 10, ~280; v1: 5 of 10, ~1,350),
+//!   and keeps 0.1 a day (ROM 0.1, v1 0). At probability 0.75 it keeps
+//!   14.9 a day (ROM 1.2, v1 0): more than the ROM, the remaining gap.
 //! - v1: being overtaken only takes back passes made; a 13,312-frame day
 //!   (issue 15). Random player, 30 episodes: return −162.4 → 0, length
 //!   3000 → 3328 agent steps (ROM: 0, 3328).
@@ -376,7 +381,10 @@ impl Game for Enduro {
         s.rect(Rect::new(0, 190, 160, 20), [150, 30, 30]);
         s.number(60, 194, self.quota.max(0), [252, 252, 84]);
         s.number(100, 194, self.day as i32, [252, 252, 84]);
-        s.rect(Rect::new(110, 196, self.speed * 32 / MAX_SPEED, 4), [252, 252, 84]);
+        s.rect(
+            Rect::new(110, 196, self.speed * 32 / MAX_SPEED, 4),
+            [252, 252, 84],
+        );
     }
 
     /// Full throttle; keep to a lane's centre, leaning against the curve,
@@ -480,7 +488,13 @@ mod tests {
         g.cars[0] = Some(Car { x: 4, d });
         assert_eq!(g.frame(Action::NOOP, &mut rng), 0);
         assert_eq!(g.speed, MIN_SPEED);
-        assert_eq!(g.cars[0], Some(Car { x: 4, d: CAR_LEN * FIX }));
+        assert_eq!(
+            g.cars[0],
+            Some(Car {
+                x: 4,
+                d: CAR_LEN * FIX
+            })
+        );
     }
 
     #[test]
