@@ -78,8 +78,8 @@ fn random_policy_statistics_are_pinned() {
 /// a player only somewhat keener on the pedal does: pressing a FIRE
 /// combination with probability `P_FIRE` (else a uniform action), it
 /// passes cars in most episodes (`benches/anchors/ale_enduro.py`
-/// measures the same player on the ROM). Returns the total return, the
-/// episodes with a pass and the agent step of the first pass in each.
+/// measures the same player on the ROM). Returns the total return and,
+/// per episode, the agent step of its first pass.
 fn enduro_fire_biased(p_fire: f64, episodes: u32) -> (i64, Vec<Option<u64>>) {
     let mut env = resolve("enduro").unwrap().make();
     let mut obs = vec![0.0; env.observation_space().dim()];
