@@ -15,7 +15,7 @@ use trustbench_envs::{EnvConfig, Rng, Space, VecEnv, resolve_spec};
 const GAMES: [&str; 7] = [
     "beamrider-v1",
     "breakout-v1",
-    "enduro-v1",
+    "enduro-v2",
     "pong-v1",
     "qbert-v1",
     "seaquest-v1",

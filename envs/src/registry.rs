@@ -337,7 +337,7 @@ static REGISTRY: &[EnvSpec] = &[
         "Arcade (ALE): Breakout — bounce the ball off the paddle into six rows of bricks"
     ),
     arcade!(
-        "enduro-v1",
+        "enduro-v2",
         arcade::Enduro,
         "Arcade (ALE): Enduro — overtake cars on a day's endurance race"
     ),

@@ -1,4 +1,4 @@
-//! # Enduro (`enduro-v1`)
+//! # Enduro (`enduro-v2`)
 //!
 //! ## Description
 //! Atari 2600 Enduro (1983): an endurance race through days, overtaking a
@@ -9,11 +9,17 @@
 //! gets ahead scores 0, never less; a quota of 200 cars on the first day and
 //! 300 on each later one, the game over at the end of a day whose quota was
 //! not met; a day of 13,312 frames (3 min 42 s, the ROM's first day under
-//! ALE); curves that push the car outwards in proportion to speed; grass
-//! that slows it; collisions that cost most of the speed; the day's phases —
-//! day, dusk, night (you see only 300 units ahead), fog (150), dawn.
-//! Simplified: traffic is at most six cars in three lanes, each at a
-//! constant speed; no snow or ice.
+//! ALE); the ROM's speed model, measured (`benches/anchors/ale_enduro.py`):
+//! speed 6 to 120, the pedal adding 2 every 8 frames below 46 and 1 above,
+//! the brake taking 1 a frame, coasting keeping the speed, all traffic at
+//! 24, the first car 2,300 sub-units ahead and one every ~1,100 of road
+//! after it; steering that reaches the grass from the middle in ~40
+//! frames; grass that takes a quarter of the speed every 40 frames; running
+//! into a car drops you to the slowest speed (cars overtaking you do not
+//! crash you); curves that push the car outwards in proportion to speed;
+//! the day's phases — day, dusk, night (you see only 300 units ahead), fog
+//! (150), dawn. Simplified: traffic is at most six cars in three lanes;
+//! no snow or ice.
 //!
 //! ## Action Space
 //! `discrete(9)`, ALE's minimal set: NOOP, FIRE (accelerate), RIGHT, LEFT,
@@ -32,7 +38,7 @@
 //! counter of cars passed).
 //!
 //! ## Starting State
-//! Day 1, standing still in the middle of the road, no traffic.
+//! Day 1, at the slowest speed in the middle of the road, one car ahead.
 //!
 //! ## Episode End
 //! Terminated at the end of a day whose quota was not met; truncated at the
@@ -42,6 +48,18 @@
 //! The arcade options (see [`super`]).
 //!
 //! ## Version History
+//! - v2: the ROM's speed model and traffic (issue 15): the pedal, brake,
+//!   coasting and grass rates, speeds 6–120, traffic at 24 spaced along
+//!   the road, steering at the ROM's pace, no crash from cars overtaking
+//!   you (v1: the pedal twice as fast, coasting that slowed, traffic ahead
+//!   at 16–31 of 64 only above half speed and behind at 36–47, one car per
+//!   30 frames, steering twice as fast, grass that only capped the speed).
+//!   A uniform-random player still never passes a car (return 0, 3,328
+//!   steps, as on the ROM). One pressing FIRE combinations with
+//!   probability 0.5 passes a car in 10 of 10 days, the first after a
+//!   median ~600 agent steps (ROM: 10 of 10, ~280; v1: 5 of 10, ~1,350),
+//!   and keeps 0.1 a day (ROM 0.1, v1 0). At probability 0.75 it keeps
+//!   14.9 a day (ROM 1.2, v1 0): more than the ROM, the remaining gap.
 //! - v1: being overtaken only takes back passes made; a 13,312-frame day
 //!   (issue 15). Random player, 30 episodes: return −162.4 → 0, length
 //!   3000 → 3328 agent steps (ROM: 0, 3328).
@@ -51,20 +69,43 @@ use super::game::{Action, Game, Status};
 use super::screen::{Grid, Rect, Screen};
 use crate::Rng;
 
-/// Sub-units per distance unit: speeds and distances are fixed-point.
-const FIX: i32 = 16;
-/// Top speed, sub-units per frame (4 units per frame).
-const MAX_SPEED: i32 = 64;
-/// Half the road's width, units.
+/// Sub-units per distance unit: speeds and distances are fixed-point, a
+/// speed being sub-units per frame. The scale is the ROM's: its speed byte
+/// (RAM 22) runs from 6 to 120, and at 120 we cover 30 units a frame.
+const FIX: i32 = 4;
+/// Top speed, and the slowest the car goes once the race is on (the ROM's
+/// car never stops: its speed byte stays ≥ 6, and a crash drops it to 6).
+const MAX_SPEED: i32 = 120;
+const MIN_SPEED: i32 = 6;
+/// Speed of all traffic: on the ROM a car held at 24 never passes anyone,
+/// at 25 it does (measured, `benches/anchors/ale_enduro.py`).
+const TRAFFIC_SPEED: i32 = 24;
+/// Below this speed the pedal adds 2 every 8 frames, above it 1 (measured:
+/// 6 → 46 in 160 frames, 46 → 120 in 592 more).
+const SHIFT: i32 = 46;
+/// On the grass a quarter of the speed goes every this many frames, pedal
+/// or not (measured: 40 → 30 → 23 → 17 steering off the road).
+const GRASS_FRAMES: u32 = 40;
+/// Half the road's width, units; steering moves you 1 a frame, so from the
+/// middle you reach the grass in 43 frames (the ROM: about 40).
 const ROAD: i32 = 50;
 const CAR_W: i32 = 14;
+/// Half a car's length (units): closer than this, in an overlapping lane,
+/// is a collision.
+const CAR_LEN: i32 = 12;
 /// Lateral position of the traffic lanes.
 const LANES: [i32; 3] = [-30, 0, 30];
 /// How far ahead traffic is kept (and the compact view reaches), where it
-/// appears, and how far behind it is kept.
+/// appears, and how far behind it is kept. `SPAWN` is where the ROM's first
+/// car is at the start: held at speed `v`, you pass it after
+/// 2,300 / (v − 24) frames (measured for v = 25 … 40), i.e. 2,300 sub-units.
 const AHEAD: i32 = 900;
-const SPAWN: i32 = 600;
+const SPAWN: i32 = 576;
 const BEHIND: i32 = -100;
+/// Road between two cars of the traffic, sub-units: uniform in
+/// `GAP.0 .. GAP.0 + GAP.1`, mean 1,100 — the ROM's spacing (held at 26 and
+/// 28, a car passes every 1,100–1,270 sub-units of relative road).
+const GAP: (i32, u64) = (800, 600);
 /// Frames in a day: 3 min 42 s, the ROM's first day as ALE plays it (a
 /// random player, who never meets the quota, lasts 3,328 agent steps of 4
 /// frames, measured with `benches/anchors/`).
@@ -79,8 +120,6 @@ pub struct Car {
     pub x: i32,
     /// Distance ahead of you, sub-units (negative: behind).
     pub d: i32,
-    /// Its speed, sub-units per frame.
-    pub speed: i32,
 }
 
 /// Enduro's state (see the module docs).
@@ -104,6 +143,8 @@ pub struct Enduro {
     pub quota: i32,
     /// Fractional lateral drift carried between frames (sub-units).
     drift: i32,
+    /// Road (sub-units, relative to the traffic) until the next car appears.
+    gap: i32,
 }
 
 impl Enduro {
@@ -138,6 +179,11 @@ impl Enduro {
     }
 }
 
+/// Road to the next car of the traffic, sub-units (see [`GAP`]).
+fn next_gap(rng: &mut Rng) -> i32 {
+    GAP.0 + rng.below(GAP.1) as i32
+}
+
 /// Screen placement of a point `d` units ahead at lateral `x`: horizon at
 /// y = 100, your car's line at y = 180, `y = 100 + 80 / (1 + d / 100)`;
 /// lateral positions shrink by the same factor, and the road's centre
@@ -168,56 +214,67 @@ impl Game for Enduro {
     const FIELD: Rect = Rect::new(-ROAD, -AHEAD, 2 * ROAD, AHEAD - BEHIND);
 
     fn new(rng: &mut Rng) -> Enduro {
+        let curve_timer = 300 + rng.below(600) as u32;
+        let mut cars = [None; 6];
+        cars[0] = Some(Car {
+            x: LANES[rng.below(3) as usize],
+            d: SPAWN * FIX,
+        });
         Enduro {
             status: Status::new(0),
             x: 0,
-            speed: 0,
-            cars: [None; 6],
+            speed: MIN_SPEED,
+            cars,
             curve: 0,
-            curve_timer: 300 + rng.below(600) as u32,
+            curve_timer,
             time: 0,
             day: 1,
             quota: QUOTAS[0],
             drift: 0,
+            gap: next_gap(rng),
         }
     }
 
     fn frame(&mut self, action: Action, rng: &mut Rng) -> i32 {
-        // Speed: the pedal, the brake, or coasting; grass slows.
+        // Speed (the ROM's, measured): the pedal adds 2 every 8 frames below
+        // `SHIFT` and 1 above, the brake takes 1 a frame, and coasting keeps
+        // the speed; grass slows.
         self.speed = if action.dy() > 0 {
-            self.speed - 2
-        } else if action.fire() {
-            self.speed + i32::from(self.time.is_multiple_of(2))
+            self.speed - 1
+        } else if action.fire() && self.time.is_multiple_of(8) {
+            self.speed + if self.speed < SHIFT { 2 } else { 1 }
         } else {
-            self.speed - i32::from(self.time.is_multiple_of(8))
+            self.speed
         };
-        if self.x.abs() > ROAD - CAR_W / 2 {
-            self.speed = self.speed.min(MAX_SPEED / 4);
+        if self.x.abs() > ROAD - CAR_W / 2 && self.time.is_multiple_of(GRASS_FRAMES) {
+            self.speed -= self.speed / 4;
         }
-        self.speed = self.speed.clamp(0, MAX_SPEED);
+        self.speed = self.speed.clamp(MIN_SPEED, MAX_SPEED);
         // Steering, and the curve's push outwards (one unit per frame at top speed).
         self.drift += self.curve * self.speed;
         let push = self.drift / MAX_SPEED;
         self.drift -= push * MAX_SPEED;
-        self.x = (self.x + 2 * action.dx() * i32::from(self.speed > 0) - push)
-            .clamp(-ROAD - 8, ROAD + 8);
+        self.x = (self.x + action.dx() - push).clamp(-ROAD - 8, ROAD + 8);
         // Traffic: overtaking and being overtaken.
         let mut reward = 0;
+        let reach = CAR_LEN * FIX;
         for slot in &mut self.cars {
             let Some(mut c) = *slot else { continue };
             let before = c.d;
-            c.d += c.speed - self.speed;
+            c.d += TRAFFIC_SPEED - self.speed;
+            // Running into a car drops you to the slowest speed, and it
+            // stays just ahead: no pass. (Closing at most 96 sub-units a
+            // frame, no car can jump the 2 · 48 of a collision.) Cars
+            // overtaking you do not crash you: on the ROM a player at half
+            // pedal, overtaken all the time, crashes twice a day.
+            if before > 0 && c.d < before && (c.x - self.x).abs() < CAR_W && c.d.abs() < reach {
+                self.speed = MIN_SPEED;
+                c.d = reach;
+            }
             if before > 0 && c.d <= 0 {
                 reward += 1;
             } else if before <= 0 && c.d > 0 {
                 reward -= 1;
-            }
-            // A collision costs most of the speed and puts the car just ahead.
-            if c.d.abs() < 12 * FIX && (c.x - self.x).abs() < CAR_W {
-                self.speed /= 4;
-                if before > 0 {
-                    c.d = 12 * FIX;
-                }
             }
             *slot = (BEHIND * FIX..=AHEAD * FIX).contains(&c.d).then_some(c);
         }
@@ -229,24 +286,21 @@ impl Game for Enduro {
         let reward = self.quota - quota;
         self.quota = quota;
         self.status.award(reward);
-        if let Some(slot) = self.cars.iter_mut().find(|c| c.is_none())
-            && rng.below(30) == 0
-        {
+        // Traffic is spaced along the road, so cars come the faster the
+        // more your speed differs from theirs — ahead if you are faster,
+        // from behind if slower.
+        self.gap -= (self.speed - TRAFFIC_SPEED).abs();
+        if self.gap <= 0 {
             let x = LANES[rng.below(3) as usize];
-            // Traffic appears where it will meet you: ahead if you are faster.
-            *slot = Some(if self.speed > 32 {
-                Car {
-                    x,
-                    d: SPAWN * FIX,
-                    speed: 16 + rng.below(16) as i32,
-                }
+            let d = if self.speed > TRAFFIC_SPEED {
+                SPAWN
             } else {
-                Car {
-                    x,
-                    d: BEHIND * FIX,
-                    speed: 36 + rng.below(12) as i32,
-                }
-            });
+                BEHIND
+            } * FIX;
+            if let Some(slot) = self.cars.iter_mut().find(|c| c.is_none()) {
+                *slot = Some(Car { x, d });
+            }
+            self.gap += next_gap(rng);
         }
         self.curve_timer -= 1;
         if self.curve_timer == 0 {
@@ -327,7 +381,10 @@ impl Game for Enduro {
         s.rect(Rect::new(0, 190, 160, 20), [150, 30, 30]);
         s.number(60, 194, self.quota.max(0), [252, 252, 84]);
         s.number(100, 194, self.day as i32, [252, 252, 84]);
-        s.rect(Rect::new(110, 196, self.speed / 2, 4), [252, 252, 84]);
+        s.rect(
+            Rect::new(110, 196, self.speed * 32 / MAX_SPEED, 4),
+            [252, 252, 84],
+        );
     }
 
     /// Full throttle; keep to a lane's centre, leaning against the curve,
@@ -366,36 +423,91 @@ impl Game for Enduro {
 mod tests {
     use super::*;
 
-    #[test]
-    fn overtaking_pays_and_being_overtaken_costs() {
+    /// A straight road with no traffic (and none coming soon), driving at
+    /// `speed`.
+    fn empty_road(speed: i32) -> (Enduro, Rng) {
         let mut rng = Rng::new(0);
         let mut g = Enduro::new(&mut rng);
-        g.speed = MAX_SPEED;
         g.cars = [None; 6];
-        g.cars[0] = Some(Car {
-            x: 30,
-            d: 10,
-            speed: 20,
-        });
-        assert_eq!(g.frame(Action::FIRE, &mut rng), 1);
+        g.gap = i32::MAX;
+        g.curve_timer = u32::MAX;
+        g.speed = speed;
+        (g, rng)
+    }
+
+    #[test]
+    fn the_pedal_the_brake_and_coasting_change_speed_at_the_roms_rates() {
+        let (mut g, mut rng) = empty_road(MIN_SPEED);
+        for _ in 0..160 {
+            g.frame(Action::FIRE, &mut rng);
+        }
+        assert_eq!(g.speed, SHIFT);
+        for _ in 0..592 {
+            g.frame(Action::FIRE, &mut rng);
+        }
+        assert_eq!(g.speed, MAX_SPEED);
+        for _ in 0..600 {
+            g.frame(Action::NOOP, &mut rng);
+        }
+        assert_eq!(g.speed, MAX_SPEED, "coasting keeps the speed");
+        for _ in 0..44 {
+            g.frame(Action::DOWN, &mut rng);
+        }
+        assert_eq!(g.speed, MAX_SPEED - 44);
+    }
+
+    #[test]
+    fn overtaking_pays_and_being_overtaken_costs() {
+        let (mut g, mut rng) = empty_road(MAX_SPEED);
+        g.cars[0] = Some(Car { x: 30, d: 10 });
+        assert_eq!(g.frame(Action::NOOP, &mut rng), 1);
         assert_eq!((g.status.score(), g.quota), (1, QUOTAS[0] - 1));
-        g.speed = 0;
+        g.speed = MIN_SPEED;
         g.cars = [None; 6];
-        g.cars[1] = Some(Car {
-            x: -30,
-            d: -10,
-            speed: 40,
-        });
+        g.cars[1] = Some(Car { x: -30, d: -10 });
         assert_eq!(g.frame(Action::NOOP, &mut rng), -1);
         assert_eq!(g.quota, QUOTAS[0]);
         // With no pass left to take back, being overtaken costs nothing.
-        g.cars[1] = Some(Car {
-            x: -30,
-            d: -10,
-            speed: 40,
-        });
+        g.cars[1] = Some(Car { x: -30, d: -10 });
         assert_eq!(g.frame(Action::NOOP, &mut rng), 0);
         assert_eq!((g.status.score(), g.quota), (0, QUOTAS[0]));
+        // A car exactly as fast as the traffic neither gains nor loses.
+        g.speed = TRAFFIC_SPEED;
+        g.cars[1] = Some(Car { x: -30, d: 1 });
+        g.frame(Action::NOOP, &mut rng);
+        assert_eq!(g.cars[1], Some(Car { x: -30, d: 1 }));
+    }
+
+    #[test]
+    fn running_into_a_car_costs_the_speed_and_is_no_pass_even_at_top_speed() {
+        // At top speed you close 96 sub-units a frame: this car ends the
+        // frame behind you, but you ran into it rather than passed it.
+        let (mut g, mut rng) = empty_road(MAX_SPEED);
+        let d = CAR_LEN * FIX + 40;
+        assert!(d - (MAX_SPEED - TRAFFIC_SPEED) < 0);
+        g.cars[0] = Some(Car { x: 4, d });
+        assert_eq!(g.frame(Action::NOOP, &mut rng), 0);
+        assert_eq!(g.speed, MIN_SPEED);
+        assert_eq!(
+            g.cars[0],
+            Some(Car {
+                x: 4,
+                d: CAR_LEN * FIX
+            })
+        );
+    }
+
+    #[test]
+    fn traffic_comes_from_ahead_when_you_are_faster_and_from_behind_when_slower() {
+        for (speed, d) in [(MAX_SPEED, SPAWN * FIX), (MIN_SPEED, BEHIND * FIX)] {
+            let (mut g, mut rng) = empty_road(speed);
+            g.gap = 1;
+            g.frame(Action::NOOP, &mut rng);
+            let spawned: Vec<i32> = g.cars.iter().flatten().map(|c| c.d).collect();
+            assert_eq!(spawned, [d], "at speed {speed}");
+            let left = 1 - (speed - TRAFFIC_SPEED).abs();
+            assert!((left + GAP.0..left + GAP.0 + GAP.1 as i32).contains(&g.gap));
+        }
     }
 
     #[test]
