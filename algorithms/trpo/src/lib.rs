@@ -25,7 +25,7 @@ use trustbench_plugin::{
     Actor, Algorithm, AlgorithmInfo, Error, Host, NaturalGradient, Result, Spaces, kinds,
 };
 use trustbench_policy::LineSearch;
-use vine::VineConfig;
+use vine::{Vine, VineConfig};
 
 /// TRPO's hyperparameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ impl Default for Config {
 pub struct Trpo {
     learner: NaturalLearner,
     /// `Some` for vine sampling.
-    vine: Option<VineConfig>,
+    vine: Option<Vine>,
     iteration: u64,
 }
 
@@ -95,7 +95,7 @@ impl Algorithm for Trpo {
             "single-path" => None,
             "vine" => {
                 c.vine.validate()?;
-                Some(c.vine.clone())
+                Some(Vine::new(c.vine))
             }
             other => {
                 return Err(Error::new(format!(
@@ -113,17 +113,11 @@ impl Algorithm for Trpo {
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.iteration += 1;
-        let Some(vine) = &self.vine else {
+        let Some(vine) = &mut self.vine else {
             return self.learner.iteration(host);
         };
         let gamma = self.learner.ac.config.gamma;
-        let Some(batch) = vine::sample(
-            host,
-            &mut self.learner.ac.agent,
-            vine,
-            gamma,
-            self.iteration,
-        )?
+        let Some(batch) = vine.sample(host, &mut self.learner.ac.agent, gamma, self.iteration)?
         else {
             return Ok(());
         };

@@ -17,3 +17,4 @@ mod reproduce;
 mod slurm;
 mod snapshots;
 mod sweep;
+mod vine;
