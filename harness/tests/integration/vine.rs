@@ -39,3 +39,31 @@ fn vine_trunks_continue_to_whole_episodes_and_replay_bit_for_bit() {
         .count();
     assert!(whole >= 8, "{whole} whole 200-step training episodes");
 }
+
+/// `harness check cg` collects the vine's rows (not a single-path batch)
+/// and CG solves their damped Fisher system.
+#[test]
+fn check_cg_solves_on_the_vine_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["check", "cg", "--algo", "trpo", "--env", "pendulum"];
+    for set in SETS {
+        args.extend(["--set", set]);
+    }
+    args.extend(["--num-envs", "8", "--iters", "10", "--out"]);
+    args.push(dir.path().to_str().unwrap());
+    let o = harness(&args);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}\n{}", stderr(&o));
+    // The last summary line: CG's relative error against the dense solve
+    // (a rank-deficient Fisher of few states converges in fewer steps).
+    let error: f64 = text
+        .rsplit("relative error ")
+        .next()
+        .and_then(|t| t.split(|c: char| c == ',' || c.is_whitespace()).next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no relative error in {text}"));
+    assert!(
+        error < 1e-2,
+        "CG on the vine's rows: relative error {error}\n{text}"
+    );
+}
