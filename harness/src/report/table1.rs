@@ -116,9 +116,7 @@ pub fn section(runs: &[Run]) -> Result<Vec<Block>> {
             })
         };
         let mut row = vec![Cell::plain(env.to_string()), Cell::plain(ours(OURS[0].1))];
-        row.push(Cell::plain(
-            scripted(any)?.map_or("—".to_string(), |x| num(x)),
-        ));
+        row.push(Cell::plain(scripted(any)?.map_or("—".to_string(), num)));
         row.extend(OURS[1..].iter().map(|(_, l)| Cell::plain(ours(l))));
         row.extend(
             [paper.random, paper.single_path, paper.vine].map(|x| Cell::plain(format!("{x}"))),
