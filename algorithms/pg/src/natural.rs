@@ -269,6 +269,18 @@ impl NaturalLearner {
         natural_update(&mut self.ac, &mut problem, &self.config, host)
     }
 
+    /// The extension's `prepare` on samples of any sampler (the vine's): fix
+    /// g and F at the current parameters without changing the policy.
+    pub fn prepare_samples(&mut self, obs: Vec<f64>, actions: Vec<f64>, advantages: Vec<f64>) {
+        self.prepared = Some(NaturalProblem::new(
+            &mut self.ac,
+            obs,
+            actions,
+            advantages,
+            &self.config,
+        ));
+    }
+
     fn prepared(&mut self) -> Result<&mut NaturalProblem> {
         self.prepared
             .as_mut()
@@ -289,13 +301,7 @@ impl NaturalGradient for NaturalLearner {
         let Rollout {
             batch, advantages, ..
         } = rollout;
-        self.prepared = Some(NaturalProblem::new(
-            &mut self.ac,
-            batch.obs,
-            batch.actions,
-            advantages,
-            &self.config,
-        ));
+        self.prepare_samples(batch.obs, batch.actions, advantages);
         Ok(())
     }
 

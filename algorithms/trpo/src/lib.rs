@@ -25,7 +25,7 @@ use trustbench_plugin::{
     Actor, Algorithm, AlgorithmInfo, Error, Host, NaturalGradient, Result, Spaces, kinds,
 };
 use trustbench_policy::LineSearch;
-use vine::VineConfig;
+use vine::{Vine, VineConfig};
 
 /// TRPO's hyperparameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ impl Default for Config {
 pub struct Trpo {
     learner: NaturalLearner,
     /// `Some` for vine sampling.
-    vine: Option<VineConfig>,
+    vine: Option<Vine>,
     iteration: u64,
 }
 
@@ -95,7 +95,7 @@ impl Algorithm for Trpo {
             "single-path" => None,
             "vine" => {
                 c.vine.validate()?;
-                Some(c.vine.clone())
+                Some(Vine::new(c.vine))
             }
             other => {
                 return Err(Error::new(format!(
@@ -113,17 +113,11 @@ impl Algorithm for Trpo {
 
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.iteration += 1;
-        let Some(vine) = &self.vine else {
+        let Some(vine) = &mut self.vine else {
             return self.learner.iteration(host);
         };
         let gamma = self.learner.ac.config.gamma;
-        let Some(batch) = vine::sample(
-            host,
-            &mut self.learner.ac.agent,
-            vine,
-            gamma,
-            self.iteration,
-        )?
+        let Some(batch) = vine.sample(host, &mut self.learner.ac.agent, gamma, self.iteration)?
         else {
             return Ok(());
         };
@@ -137,7 +131,40 @@ impl Algorithm for Trpo {
     }
 
     fn natural_gradient(&mut self) -> Option<&mut dyn NaturalGradient> {
-        Some(&mut self.learner)
+        Some(self)
+    }
+}
+
+/// The extension on the samples TRPO trains with: single path's batch, or
+/// the vine's rows (so `harness check cg` checks CG on the vine's Fisher).
+impl NaturalGradient for Trpo {
+    fn dim(&self) -> usize {
+        self.learner.dim()
+    }
+
+    fn prepare(&mut self, host: &mut Host) -> Result<()> {
+        let Some(vine) = &mut self.vine else {
+            return self.learner.prepare(host);
+        };
+        let gamma = self.learner.ac.config.gamma;
+        let batch = vine
+            .sample(host, &mut self.learner.ac.agent, gamma, self.iteration + 1)?
+            .ok_or_else(|| Error::new("natural-gradient: the budget allows no vine batch"))?;
+        self.learner
+            .prepare_samples(batch.obs, batch.actions, batch.advantages);
+        Ok(())
+    }
+
+    fn gradient(&mut self, g: &mut [f64]) -> Result<()> {
+        self.learner.gradient(g)
+    }
+
+    fn fisher_vector_product(&mut self, v: &[f64], out: &mut [f64]) -> Result<()> {
+        self.learner.fisher_vector_product(v, out)
+    }
+
+    fn conjugate_gradient(&mut self, iterates: &mut [f64], residuals: &mut [f64]) -> Result<usize> {
+        self.learner.conjugate_gradient(iterates, residuals)
     }
 }
 

@@ -1,8 +1,14 @@
 //! The vine sampling scheme (Schulman et al. 2015, Section 5.2).
 //!
-//! 1. **Trunk**: roll every env copy from a fresh episode for
-//!    `vine_trunk_steps` steps with π_old, snapshotting (through the host)
-//!    `vine_states` visited states chosen uniformly at random.
+//! 1. **Trunk**: roll every env copy `vine_trunk_steps` steps with π_old,
+//!    snapshotting (through the host) `vine_states` visited states chosen
+//!    uniformly at random. The trunk **continues across iterations**: each
+//!    copy resumes where the previous iteration's trunk left it (restored
+//!    from a snapshot, since the branches reuse the copies), and resets only
+//!    when its episode ends. So over iterations the rollout set covers whole
+//!    episodes in proportion to how often π visits each part of them, as the
+//!    paper's whole-trajectory trunks do — not only the first
+//!    `vine_trunk_steps` of every episode.
 //! 2. **Branches**: from each chosen state sₙ take K actions aₙ,ₖ —
 //!    continuous: sampled from π_old; discrete: every action — and follow
 //!    each with a rollout of `vine_rollout_length` steps of π_old. The state
@@ -67,6 +73,20 @@ impl VineConfig {
     }
 }
 
+/// Where every env copy's trunk stopped, to resume it next iteration.
+struct TrunkEnd {
+    /// One snapshot per copy.
+    snapshots: Vec<u64>,
+    /// The copies' next (raw) observations.
+    raw: Vec<f64>,
+}
+
+/// The vine sampler: its settings and the trunk carried between iterations.
+pub struct Vine {
+    config: VineConfig,
+    trunk_end: Option<TrunkEnd>,
+}
+
 /// One branched-from state.
 struct Root {
     obs: Vec<f64>,
@@ -106,19 +126,106 @@ fn step(
     Ok(outcome == StepOutcome::Stepped)
 }
 
-/// Run one vine iteration's sampling (steps 1–2 and the estimator).
-pub fn sample(
+impl Vine {
+    /// A sampler whose first trunk starts from fresh episodes.
+    pub fn new(config: VineConfig) -> Vine {
+        Vine {
+            config,
+            trunk_end: None,
+        }
+    }
+
+    /// Run one vine iteration's sampling (steps 1–2 and the estimator).
+    pub fn sample(
+        &mut self,
+        host: &mut Host,
+        agent: &mut Agent,
+        gamma: f64,
+        iteration: u64,
+    ) -> Result<Option<VineBatch>> {
+        let mut choice = Rng::new(derive_seed(host.seed(), streams::VINE_CHOICE, iteration));
+        let roots = self.trunk(host, agent, &mut choice)?;
+        branch(host, agent, &self.config, roots, gamma, iteration)
+    }
+
+    /// Step 1: the trunk, resumed from the last iteration's end, returning
+    /// the snapshotted roots.
+    fn trunk(&mut self, host: &mut Host, agent: &mut Agent, choice: &mut Rng) -> Result<Vec<Root>> {
+        let (n, d) = (host.num_envs(), agent.obs_len());
+        let a = agent.policy.distribution().action_len();
+        let t_max = self.config.vine_trunk_steps;
+        // Which (time, copy) pairs become roots: `vine_states` distinct draws.
+        let total = t_max * n;
+        let wanted = self.config.vine_states.min(total);
+        let mut picks: Vec<usize> = (0..total).collect();
+        for i in 0..wanted {
+            let j = i + choice.below((total - i) as u64) as usize;
+            picks.swap(i, j);
+        }
+        let mut chosen = vec![false; total];
+        picks[..wanted].iter().for_each(|&p| chosen[p] = true);
+
+        let mut raw = vec![0.0; n * d];
+        match self.trunk_end.take() {
+            Some(end) => {
+                for (e, &snapshot) in end.snapshots.iter().enumerate() {
+                    host.restore(e, snapshot)?;
+                    host.release_snapshot(snapshot)?;
+                }
+                raw = end.raw;
+            }
+            None => host.reset(None, &mut raw)?,
+        }
+        let (mut norm, mut actions) = (vec![0.0; n * d], vec![0.0; n * a]);
+        let (mut rewards, mut term, mut trunc) = (vec![0.0; n], vec![0u8; n], vec![0u8; n]);
+        let mut roots = Vec::with_capacity(wanted);
+        for t in 0..t_max {
+            if let Some(s) = &mut agent.normalizer {
+                s.update(&raw, n);
+            }
+            norm.copy_from_slice(&raw);
+            agent.normalize(&mut norm);
+            for e in 0..n {
+                if chosen[t * n + e] {
+                    let snapshot = host.snapshot(e)?;
+                    roots.push(Root {
+                        obs: norm[e * d..(e + 1) * d].to_vec(),
+                        snapshot,
+                    });
+                }
+            }
+            agent.act_normalized(&norm, false, &mut actions);
+            if !step(
+                host,
+                &actions,
+                &mut raw,
+                &mut rewards,
+                &mut term,
+                &mut trunc,
+            )? {
+                break;
+            }
+        }
+        if roots.is_empty() && host.steps_remaining() > 0 {
+            return Err(Error::new("vine: no state was chosen from the trunk"));
+        }
+        let snapshots = (0..n).map(|e| host.snapshot(e)).collect::<Result<_>>()?;
+        self.trunk_end = Some(TrunkEnd { snapshots, raw });
+        Ok(roots)
+    }
+}
+
+/// Step 2 and the estimator: branch from every root, then build the rows.
+fn branch(
     host: &mut Host,
     agent: &mut Agent,
     config: &VineConfig,
+    roots: Vec<Root>,
     gamma: f64,
     iteration: u64,
 ) -> Result<Option<VineBatch>> {
     let (n, d) = (host.num_envs(), agent.obs_len());
-    let family = agent.policy.distribution();
-    let a = family.action_len();
-    let mut choice = Rng::new(derive_seed(host.seed(), streams::VINE_CHOICE, iteration));
-    let roots = trunk(host, agent, config, &mut choice)?;
+    let a = agent.policy.distribution().action_len();
     let discrete = match agent.policy.distribution() {
         trustbench_policy::ActionDistribution::Categorical { actions } => Some(actions),
         trustbench_policy::ActionDistribution::DiagGaussian { .. } => None,
@@ -221,63 +328,4 @@ pub fn sample(
         batch.actions.extend_from_slice(acts);
     }
     Ok((!batch.advantages.is_empty()).then_some(batch))
-}
-
-/// Step 1: the trunk, returning the snapshotted roots.
-fn trunk(
-    host: &mut Host,
-    agent: &mut Agent,
-    config: &VineConfig,
-    choice: &mut Rng,
-) -> Result<Vec<Root>> {
-    let (n, d) = (host.num_envs(), agent.obs_len());
-    let a = agent.policy.distribution().action_len();
-    let t_max = config.vine_trunk_steps;
-    // Which (time, copy) pairs become roots: `vine_states` distinct draws.
-    let total = t_max * n;
-    let wanted = config.vine_states.min(total);
-    let mut picks: Vec<usize> = (0..total).collect();
-    for i in 0..wanted {
-        let j = i + choice.below((total - i) as u64) as usize;
-        picks.swap(i, j);
-    }
-    let mut chosen = vec![false; total];
-    picks[..wanted].iter().for_each(|&p| chosen[p] = true);
-
-    let mut raw = vec![0.0; n * d];
-    host.reset(None, &mut raw)?;
-    let (mut norm, mut actions) = (vec![0.0; n * d], vec![0.0; n * a]);
-    let (mut rewards, mut term, mut trunc) = (vec![0.0; n], vec![0u8; n], vec![0u8; n]);
-    let mut roots = Vec::with_capacity(wanted);
-    for t in 0..t_max {
-        if let Some(s) = &mut agent.normalizer {
-            s.update(&raw, n);
-        }
-        norm.copy_from_slice(&raw);
-        agent.normalize(&mut norm);
-        for e in 0..n {
-            if chosen[t * n + e] {
-                let snapshot = host.snapshot(e)?;
-                roots.push(Root {
-                    obs: norm[e * d..(e + 1) * d].to_vec(),
-                    snapshot,
-                });
-            }
-        }
-        agent.act_normalized(&norm, false, &mut actions);
-        if !step(
-            host,
-            &actions,
-            &mut raw,
-            &mut rewards,
-            &mut term,
-            &mut trunc,
-        )? {
-            break;
-        }
-    }
-    if roots.is_empty() && host.steps_remaining() > 0 {
-        return Err(Error::new("vine: no state was chosen from the trunk"));
-    }
-    Ok(roots)
 }

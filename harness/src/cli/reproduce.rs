@@ -1,9 +1,11 @@
 //! `harness reproduce trpo2015`: a paper's experiments in one command.
 
 use super::emit;
+use super::sweep::{SlurmSettings, absolute, job_array};
 use crate::reproduce::grid::Scale;
 use crate::reproduce::{self, Reproduction, Throughputs};
 use crate::sweep;
+use crate::sweep::shard::Shard;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -35,9 +37,21 @@ pub struct Trpo2015Args {
     /// Parallel runs [default: one per core]; results do not depend on it.
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u32).range(1..=4096))]
     jobs: Option<u32>,
-    /// Print the plan and its CPU-time estimate, run nothing.
+    /// Print the plan and its CPU-time estimate, run nothing; at the paper
+    /// scale (and with --slurm) also write the Slurm job script.
     #[arg(long)]
     dry_run: bool,
+    /// Run the grid as a Slurm job array (OUT/slurm/reproduce-trpo2015-SCALE.sbatch;
+    /// task i runs shard i) and submit it with sbatch; once it has finished,
+    /// the same command without --slurm does the CG check and the report.
+    #[arg(long, conflicts_with = "shard")]
+    slurm: bool,
+    #[command(flatten)]
+    slurm_settings: SlurmSettings,
+    /// Run only part I (0-based) of N of the grid, no CG check or report (a
+    /// Slurm task's share).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
     /// Run the paper scale on this machine (otherwise it is only planned).
     #[arg(long)]
     local_paper_scale: bool,
@@ -64,18 +78,36 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
     let repro = args.resolve()?;
     let throughputs = Throughputs::measure(args.throughputs.as_deref().unwrap_or(&args.out));
     emit(&repro.describe(&throughputs));
+    if args.slurm || (args.dry_run && args.scale == Scale::Paper) {
+        job_script(args, &repro, args.dry_run)?;
+    }
     if args.dry_run {
         emit("dry run: nothing started\n");
         return Ok(());
     }
+    if args.slurm {
+        return Ok(());
+    }
     if args.scale == Scale::Paper && !args.local_paper_scale {
         emit(
-            "not started: the paper scale is meant for a cluster; pass --local-paper-scale to \
-             run it on this machine\n",
+            "not started: the paper scale is meant for a cluster (--slurm submits it as a job \
+             array); pass --local-paper-scale to run it on this machine\n",
         );
         return Ok(());
     }
     let jobs = args.jobs.map_or_else(sweep::default_jobs, |j| j as usize);
+    if let Some(shard) = args.shard {
+        let outcome = repro.execute_shard(jobs, args.quiet, shard)?;
+        emit(&outcome.describe(&repro.plan, jobs));
+        emit(
+            "shard done; once every shard has finished, the same command without --shard does \
+             the CG check and the report\n",
+        );
+        if outcome.failed() > 0 {
+            bail!("{} runs failed (listed above)", outcome.failed());
+        }
+        return Ok(());
+    }
     let done = repro.execute(jobs, args.quiet)?;
     emit(&done.sweep);
     emit(&format!(
@@ -87,4 +119,37 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
         bail!("{} runs failed (listed above)", done.failures);
     }
     Ok(())
+}
+
+/// Write the job array whose task i runs shard i of this reproduction, and
+/// submit it unless `dry_run`.
+fn job_script(args: &Trpo2015Args, repro: &Reproduction, dry_run: bool) -> Result<()> {
+    let options = args.slurm_settings.options();
+    let out = absolute(&args.out)?;
+    let scale = args.scale.name().to_string();
+    let mut task_args: Vec<String> = ["reproduce", "trpo2015", "--scale", &scale]
+        .map(String::from)
+        .to_vec();
+    if let Some(n) = args.seeds {
+        task_args.extend(["--seeds".into(), n.to_string()]);
+    }
+    task_args.extend([
+        "--out".into(),
+        out.display().to_string(),
+        "--jobs".into(),
+        options.cpus_per_task.to_string(),
+        "--quiet".into(),
+    ]);
+    if args.scale == Scale::Paper {
+        task_args.push("--local-paper-scale".into());
+    }
+    job_array(
+        &format!("reproduce-trpo2015-{scale}"),
+        &out,
+        &absolute(&repro.plan.out)?,
+        &task_args,
+        repro.plan.runs.len(),
+        &options,
+        dry_run,
+    )
 }

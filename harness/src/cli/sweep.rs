@@ -86,6 +86,17 @@ struct SlurmArgs {
     /// and submit it with sbatch.
     #[arg(long, conflicts_with = "shard")]
     slurm: bool,
+    #[command(flatten)]
+    settings: SlurmSettings,
+    /// Only write the job script; do not submit it.
+    #[arg(long, requires = "slurm")]
+    dry_run: bool,
+}
+
+/// The job array's `#SBATCH` settings, shared by every command that takes
+/// `--slurm` (the flag itself must be named `slurm`).
+#[derive(Debug, Args)]
+pub struct SlurmSettings {
     /// Slurm partition.
     #[arg(long, requires = "slurm", value_name = "P")]
     partition: Option<String>,
@@ -107,9 +118,20 @@ struct SlurmArgs {
     #[arg(long, requires = "slurm", value_name = "R", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]
     runs_per_task: u64,
-    /// Only write the job script; do not submit it.
-    #[arg(long, requires = "slurm")]
-    dry_run: bool,
+}
+
+impl SlurmSettings {
+    /// As the script writer takes them.
+    pub fn options(&self) -> SlurmOptions {
+        SlurmOptions {
+            partition: self.partition.clone(),
+            time: self.time.clone(),
+            cpus_per_task: self.cpus_per_task,
+            mem: self.mem.clone(),
+            array_parallelism: self.array_parallelism,
+            runs_per_task: self.runs_per_task as usize,
+        }
+    }
 }
 
 impl SweepArgs {
@@ -238,7 +260,7 @@ impl SweepArgs {
 }
 
 /// `path` made absolute against the current directory.
-fn absolute(path: &Path) -> Result<PathBuf> {
+pub fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("making {} absolute", path.display()))
 }
 
@@ -279,51 +301,65 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
 /// `--dry-run`) and say how to follow it.
 fn submit(args: &SweepArgs, plan: &Plan) -> Result<()> {
     let s = &args.slurm;
-    let options = SlurmOptions {
-        partition: s.partition.clone(),
-        time: s.time.clone(),
-        cpus_per_task: s.cpus_per_task,
-        mem: s.mem.clone(),
-        array_parallelism: s.array_parallelism,
-        runs_per_task: s.runs_per_task as usize,
-    };
+    let options = s.settings.options();
     let out = absolute(&plan.out)?;
-    let task_args = args.task_args(&out, s.cpus_per_task)?;
+    let task_args = args.task_args(&out, options.cpus_per_task)?;
     // Named after the sweep's arguments: the same command rewrites the same script.
     let name = format!(
         "sweep-{:08x}",
         results::stable_hash(task_args.join("\0").as_bytes()) as u32
     );
-    let tasks = slurm::task_count(plan.runs.len(), options.runs_per_task);
-    let exe = std::env::current_exe().context("locating the harness executable")?;
-    let text = slurm::script(
+    job_array(
         &name,
-        &exe,
-        &absolute(Path::new("."))?,
+        &out,
         &out,
         &task_args,
-        tasks,
+        plan.runs.len(),
         &options,
+        s.dry_run,
+    )
+}
+
+/// Write the job array `name` whose task i runs `task_args` plus `--shard
+/// i/N` (script and logs in `out/slurm`), then submit it unless `dry_run`;
+/// `runs_dir` is what `harness sweep --status` follows.
+pub fn job_array(
+    name: &str,
+    out: &Path,
+    runs_dir: &Path,
+    task_args: &[String],
+    runs: usize,
+    options: &SlurmOptions,
+    dry_run: bool,
+) -> Result<()> {
+    let tasks = slurm::task_count(runs, options.runs_per_task);
+    let exe = std::env::current_exe().context("locating the harness executable")?;
+    let text = slurm::script(
+        name,
+        &exe,
+        &absolute(Path::new("."))?,
+        out,
+        task_args,
+        tasks,
+        options,
     );
-    let script = slurm::write(&out, &name, &text, tasks)?;
-    if s.dry_run {
+    let script = slurm::write(out, name, &text, tasks)?;
+    if dry_run {
         emit(&format!(
-            "wrote {} ({} runs in {tasks} tasks); submit it with: sbatch {}\n",
+            "wrote {} ({runs} runs in {tasks} tasks); submit it with: sbatch {}\n",
             script.path.display(),
-            plan.runs.len(),
             script.path.display()
         ));
         return Ok(());
     }
     let job = slurm::submit(&script)?;
     emit(&format!(
-        "submitted job array {job}: {} runs in {tasks} tasks ({})\n\
+        "submitted job array {job}: {runs} runs in {tasks} tasks ({})\n\
          follow it:  squeue -j {job}    harness sweep --status {}\n\
          task logs:  {}/slurm/{name}-{job}_*.out\n\
          runs Slurm stops are recorded `interrupted`; submitting the same command again redoes only unfinished runs\n",
-        plan.runs.len(),
         script.path.display(),
-        out.display(),
+        runs_dir.display(),
         out.display()
     ));
     Ok(())

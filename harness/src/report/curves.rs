@@ -1,7 +1,7 @@
 //! Learning curves: runs evaluated at different env steps (iterations end
-//! where they end) are put on a common grid by linear interpolation between
-//! their evaluations — never extrapolated — then averaged over seeds with a
-//! bootstrap band.
+//! where they end) or wall-clock times are put on a common grid by linear
+//! interpolation between their evaluations — never extrapolated — then
+//! averaged over seeds with a bootstrap band.
 
 use super::data::Run;
 use crate::results::stable_hash;
@@ -14,11 +14,36 @@ pub const GRID_POINTS: usize = 100;
 /// then ≈1 % of the band's width, invisible in a plot.
 pub const CURVE_REPS: usize = 1000;
 
+/// What a curve is drawn against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// Training env steps: sample efficiency.
+    Steps,
+    /// Wall-clock seconds since the run started: what the samples cost on
+    /// this machine, speed included.
+    WallSeconds,
+}
+
+impl Axis {
+    /// `(x, evaluation return)` of every evaluation of `run`.
+    pub fn points(self, run: &Run) -> Vec<(f64, f64)> {
+        match self {
+            Axis::Steps => run.eval.clone(),
+            Axis::WallSeconds => run
+                .eval_at
+                .iter()
+                .zip(&run.eval)
+                .map(|(&(_, wall), &(_, y))| (wall, y))
+                .collect(),
+        }
+    }
+}
+
 /// One point of a mean curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
-    /// Env steps.
-    pub steps: f64,
+    /// Env steps or wall seconds (the curve's [`Axis`]).
+    pub x: f64,
     /// Mean over seeds.
     pub mean: f64,
     /// Lower end of the 95 % band.
@@ -38,36 +63,42 @@ pub struct Curve {
     pub points: Vec<Point>,
 }
 
-/// The curve of `runs` (one label on one env, evaluated, non-empty) on the
-/// grid `k · max_steps / GRID_POINTS`, restricted to the steps every run
-/// covers, plus that range's two ends. Every grid point resamples the same
-/// seeds (same bootstrap stream), so the band is that of whole curves.
-pub fn curve(label: &str, env: &str, runs: &[&Run], max_steps: f64) -> Curve {
-    let first = runs.iter().map(|r| r.eval[0].0).fold(f64::MIN, f64::max);
-    let last = runs
+/// The curve of `runs` (one label on one env, evaluated, non-empty) against
+/// `axis` on the grid `k · max_x / GRID_POINTS`, restricted to the range
+/// every run covers, plus that range's two ends. Every grid point resamples
+/// the same seeds (same bootstrap stream), so the band is that of whole
+/// curves.
+pub fn curve(label: &str, env: &str, runs: &[&Run], axis: Axis, max_x: f64) -> Curve {
+    let series: Vec<Vec<(f64, f64)>> = runs.iter().map(|r| axis.points(r)).collect();
+    let first = series.iter().map(|s| s[0].0).fold(f64::MIN, f64::max);
+    let last = series
         .iter()
-        .map(|r| r.eval[r.eval.len() - 1].0)
+        .map(|s| s[s.len() - 1].0)
         .fold(f64::MAX, f64::min);
     let mut xs: Vec<f64> = (1..=GRID_POINTS)
-        .map(|k| max_steps * k as f64 / GRID_POINTS as f64)
+        .map(|k| max_x * k as f64 / GRID_POINTS as f64)
         .filter(|&x| x > first && x < last)
         .collect();
     xs.insert(0, first);
     if last > first {
         xs.push(last);
     }
+    let stream = match axis {
+        Axis::Steps => format!("curve\0{env}\0{label}"),
+        Axis::WallSeconds => format!("curve\0{env}\0{label}\0wall"),
+    };
     let bootstrap = Bootstrap {
         reps: CURVE_REPS,
         level: 0.95,
-        seed: stable_hash(format!("curve\0{env}\0{label}").as_bytes()),
+        seed: stable_hash(stream.as_bytes()),
     };
     let points = xs
         .into_iter()
         .map(|x| {
-            let ys: Vec<f64> = runs.iter().map(|r| interpolate(&r.eval, x)).collect();
+            let ys: Vec<f64> = series.iter().map(|s| interpolate(s, x)).collect();
             let (lo, hi) = bootstrap.mean_interval(&ys);
             Point {
-                steps: x,
+                x,
                 mean: mean(&ys),
                 lo,
                 hi,

@@ -13,6 +13,7 @@ h3 { font-size: 1.1em; margin-top: 1.6em; }
 nav ul { columns: 2; padding-left: 1.2em; }
 figure { margin: 1em 0; text-align: center; }
 svg.figure { width: 100%; max-width: 860px; height: auto; }
+svg.figure:has(+ svg.figure), svg.figure + svg.figure { width: 49.5%; }
 figcaption, p.caption { font-size: .9em; color: #555; }
 figcaption { text-align: left; max-width: 860px; margin: .3em auto 0; }
 p.caption { margin: 1.2em 0 .3em; }

@@ -5,7 +5,7 @@
 //!
 //! Pipeline: [`data`] reads the Parquet results → the analyses
 //! ([`curves`], [`finals`], [`aggregate`], [`claims`] judged by
-//! [`verdict`]) → [`claims`], [`sections`] and [`appendix`]
+//! [`verdict`]) → [`claims`], [`table1`], [`sections`] and [`appendix`]
 //! turn them into [`doc`] blocks (tables, figures from [`plots`]) → [`html`]
 //! and [`markdown`] render the blocks. Whatever the data lacks (one run,
 //! one seed, one algorithm, no reference scores), the report still renders
@@ -23,6 +23,7 @@ pub mod markdown;
 pub mod plots;
 pub mod references;
 pub mod sections;
+pub mod table1;
 pub mod verdict;
 
 use crate::results::write_bytes_atomically;
@@ -72,6 +73,7 @@ pub fn write(dirs: &[PathBuf], out: &Path) -> Result<Written> {
     let mut blocks = overview(dirs, runs, &labels, groups.len(), &loaded.notes);
     let assessed = claims::assess(claims::TRPO_2015, runs, &loaded.checks);
     blocks.extend(claims::section(&assessed));
+    blocks.extend(table1::section(runs)?);
     if !runs.is_empty() {
         blocks.extend(sections::envs(&groups, &colors)?);
         blocks.extend(sections::aggregates(runs, &colors)?);

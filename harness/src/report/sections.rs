@@ -2,7 +2,7 @@
 //! aggregate over envs, and the conjugate-gradient checks.
 
 use super::aggregate::{AGGREGATE_REPS, Aggregates, aggregate};
-use super::curves::{CURVE_REPS, GRID_POINTS, curve};
+use super::curves::{Axis, CURVE_REPS, GRID_POINTS, curve};
 use super::data::{LabelledCgTable, Run};
 use super::doc::{Block, Cell, Table, interval, num};
 use super::finals::{ALPHA, final_table};
@@ -71,52 +71,70 @@ pub fn envs(groups: &ByEnv, colors: &Colors) -> Result<Vec<Block>> {
     Ok(blocks)
 }
 
+/// Return against env steps, and beside it against wall seconds: sample
+/// efficiency and what it costs on this machine.
 fn curves_figure(env: &str, ok: &[(&str, Vec<&Run>)], colors: &Colors) -> Result<Block> {
-    let max_steps = ok
+    let (steps, seeds) = curves_svg(env, ok, colors, Axis::Steps)?;
+    let (wall, _) = curves_svg(env, ok, colors, Axis::WallSeconds)?;
+    Ok(Block::Figure {
+        svg: steps + &wall,
+        caption: format!(
+            "Evaluation return (mean over each evaluation's episodes, deterministic policy, \
+             the same start states every time) on {env}, against training env steps (left) and \
+             against wall-clock seconds since the run started (right; evaluations included, \
+             on whatever machine ran it, sharing its cores with the sweep's other jobs). Line: \
+             mean over seeds; band: 95 % percentile-bootstrap interval over seeds \
+             ({CURVE_REPS} resamples of whole curves). Runs are interpolated linearly onto a \
+             common grid of {GRID_POINTS} points, within the range every seed covers. Seeds: {}.",
+            seeds.join(", ")
+        ),
+    })
+}
+
+/// One panel of [`curves_figure`], and the seeds per label.
+fn curves_svg(
+    env: &str,
+    ok: &[(&str, Vec<&Run>)],
+    colors: &Colors,
+    axis: Axis,
+) -> Result<(String, Vec<String>)> {
+    let max_x = ok
         .iter()
-        .flat_map(|(_, runs)| runs.iter().map(|r| r.eval[r.eval.len() - 1].0))
+        .flat_map(|(_, runs)| {
+            runs.iter()
+                .filter_map(|r| axis.points(r).last().map(|p| p.0))
+        })
         .fold(0.0, f64::max);
     let curves: Vec<_> = ok
         .iter()
-        .map(|(label, runs)| curve(label, env, runs, max_steps))
+        .map(|(label, runs)| curve(label, env, runs, axis, max_x))
         .collect();
     let series: Vec<Banded> = curves
         .iter()
         .map(|c| Banded {
             label: &c.label,
             color: plots::color(colors[&c.label]),
-            points: c
-                .points
-                .iter()
-                .map(|p| (p.steps, p.mean, p.lo, p.hi))
-                .collect(),
+            points: c.points.iter().map(|p| (p.x, p.mean, p.lo, p.hi)).collect(),
         })
         .collect();
     let svg = plots::banded_lines(
         Axes {
             title: env,
-            x_desc: "training env steps",
+            x_desc: match axis {
+                Axis::Steps => "training env steps",
+                Axis::WallSeconds => "wall-clock seconds",
+            },
             y_desc: "evaluation return",
             y_range: None,
             legend: SeriesLabelPosition::UpperLeft,
         },
         &series,
     )?;
-    let seeds: Vec<String> = curves
+    let seeds = curves
         .iter()
         .map(|c| format!("{} {}", c.label, c.seeds))
         .collect();
-    Ok(Block::Figure {
-        svg,
-        caption: format!(
-            "Evaluation return (mean over each evaluation's episodes, deterministic policy, \
-             the same start states every time) against training env steps on {env}. Line: mean \
-             over seeds; band: 95 % percentile-bootstrap interval over seeds ({CURVE_REPS} \
-             resamples of whole curves). Runs are interpolated linearly onto a common grid of \
-             {GRID_POINTS} points, within the steps every seed covers. Seeds: {}.",
-            seeds.join(", ")
-        ),
-    })
+    Ok((svg, seeds))
 }
 
 fn finals(env: &str, ok: &[(&str, Vec<&Run>)]) -> Table {

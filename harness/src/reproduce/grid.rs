@@ -14,6 +14,11 @@
 //! Paper numbers (Appendix E, `DESIGN.md`): 200 iterations of 50k steps
 //! (swimmer) or 1M steps (hopper, walker); vine branch rollouts of 50 / 100
 //! / 100 steps with 4 actions per state; policy hidden sizes 30 / 50 / 50.
+//! The vine (Table 2): 500 / 2500 / 2500 Q-values per batch, i.e. 125 / 625
+//! / 625 states × 4 actions, and trunks of 16 rollouts × 1000 steps per
+//! iteration — 41k / 266k / 266k steps, fewer than single path's batch (the
+//! paper's vine also took less computation time), so at the `paper` scale
+//! it is its own part with a budget of exactly 200 iterations.
 
 use crate::report::claims::{GAMES, VINE_LABEL};
 use crate::sweep::{Seeds, SweepSpec, Variant};
@@ -42,6 +47,11 @@ const ARCADE_ALGOS: &[&str] = &["random", "trpo"];
 pub const LOCOMOTION: &[&str] = &["swimmer", "hopper", "walker"];
 /// The paper's policy iterations.
 const PAPER_ITERATIONS: u64 = 200;
+/// The paper's vine actions per state ("rollouts per state").
+const VINE_ACTIONS: u64 = 4;
+/// The paper's trunk steps per iteration: "num. rollouts for sampling" 16
+/// × "len. rollouts for sampling" 1000.
+const VINE_TRUNK_TOTAL: u64 = 16 * 1000;
 
 /// One part of the reproduction: a name for the plan printout and its spec.
 pub struct Part {
@@ -78,7 +88,7 @@ impl Scale {
 pub fn parts(scale: Scale, seeds: u64) -> Vec<Part> {
     let mut parts: Vec<Part> = LOCOMOTION
         .iter()
-        .map(|env| locomotion(scale, seeds, env))
+        .flat_map(|env| locomotion(scale, seeds, env))
         .collect();
     parts.push(arcade(scale, seeds));
     parts
@@ -117,9 +127,49 @@ fn spec(algos: &[&str], env: &str, seeds: u64, steps: u64) -> SweepSpec {
 /// The gradient-based algorithms, whose batch is `steps_per_iteration`.
 const BATCHED: &[&str] = &["random", "trpo", "npg", "vpg", "ppo"];
 
-fn locomotion(scale: Scale, seeds: u64, env: &str) -> Part {
+/// The paper's vine sizes for one locomotion env (Appendix E, Table 2).
+struct PaperVine {
+    /// "Vine: Q-values per batch": one per (state, action), so states × 4.
+    q_values: u64,
+    /// "Vine: rollout length".
+    rollout: u64,
+}
+
+impl PaperVine {
+    fn of(env: &str) -> PaperVine {
+        match env {
+            "swimmer" => PaperVine {
+                q_values: 500,
+                rollout: 50,
+            },
+            _ => PaperVine {
+                q_values: 2500,
+                rollout: 100,
+            },
+        }
+    }
+
+    /// States branched from per iteration.
+    fn states(&self) -> u64 {
+        self.q_values / VINE_ACTIONS
+    }
+
+    /// Trunk steps per env copy, so that all copies together take the
+    /// paper's 16 trunk rollouts of 1000 steps per iteration.
+    fn trunk_steps(&self) -> u64 {
+        VINE_TRUNK_TOTAL / crate::run::DEFAULT_NUM_ENVS as u64
+    }
+
+    /// Env steps of one iteration: the trunk, then every branch (branches
+    /// always run their full length; an ended episode's steps are not
+    /// counted in the return but are stepped).
+    fn steps_per_iteration(&self) -> u64 {
+        VINE_TRUNK_TOTAL + self.q_values * self.rollout
+    }
+}
+
+fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
     let mut notes = Vec::new();
-    let rollout = if env == "swimmer" { 50 } else { 100 };
     let (steps, batch, vine): (u64, Option<u64>, Table) = match scale {
         Scale::Smoke => (
             3_000,
@@ -131,22 +181,14 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Part {
             ]),
         ),
         // The modern protocol: 1M steps, every algorithm at its defaults;
-        // vine trunks are whole episodes.
+        // vine trunks of whole episodes.
         Scale::Quick => (1_000_000, None, table(&[("vine_trunk_steps", int(1000))])),
         Scale::Paper => {
             let batch = if env == "swimmer" { 50_000 } else { 1_000_000 };
             notes.push(format!(
                 "{env}: {PAPER_ITERATIONS} iterations of {batch} steps (Appendix E)"
             ));
-            (
-                PAPER_ITERATIONS * batch,
-                Some(batch),
-                table(&[
-                    ("vine_trunk_steps", int(1000)),
-                    ("vine_rollout_length", int(rollout)),
-                    ("vine_actions", int(4)),
-                ]),
-            )
+            (PAPER_ITERATIONS * batch, Some(batch), Table::new())
         }
     };
     let mut s = spec(LOCOMOTION_ALGOS, env, seeds, steps);
@@ -176,28 +218,63 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Part {
         s.eval_episodes = 2;
         s.eval_every = Some(steps / 2);
     }
-    let mut vine_config = table(&[("sampling", Value::String("vine".into()))]);
-    vine_config.extend(vine);
-    s.variants.insert(
-        VINE_LABEL.to_string(),
-        Variant {
-            algo: "trpo".into(),
-            config: vine_config,
-        },
-    );
-    if scale == Scale::Paper {
-        // The vine's iterations cost more steps than single path's; the
-        // paper compares the two per iteration, so its budget is the
-        // single-path one and the claim is judged at equal iterations.
-        notes.push(format!(
-            "{env} vine: whole 1000-step trunks, rollouts of {rollout} steps, 4 actions per state; \
-             compared with single path at equal iterations"
-        ));
+    let name = format!("locomotion {env}");
+    if scale != Scale::Paper {
+        s.variants
+            .insert(VINE_LABEL.to_string(), vine_variant(vine));
+        return vec![Part {
+            name,
+            spec: s,
+            notes,
+        }];
     }
-    Part {
-        name: format!("locomotion {env}"),
-        spec: s,
-        notes,
+    // The paper's vine iteration costs fewer steps than its single-path
+    // one: it gets a part of its own whose budget is exactly the paper's
+    // 200 iterations, and the claim compares the two per iteration.
+    let paper = PaperVine::of(env);
+    let per_iteration = paper.steps_per_iteration();
+    let mut v = spec(&[], env, seeds, PAPER_ITERATIONS * per_iteration);
+    let mut keys = table(&[
+        ("vine_states", int(paper.states())),
+        ("vine_trunk_steps", int(paper.trunk_steps())),
+        ("vine_rollout_length", int(paper.rollout)),
+        ("vine_actions", int(VINE_ACTIONS)),
+    ]);
+    if let Some(hidden) = s.config.get("trpo").and_then(|t| t.get("hidden_sizes")) {
+        keys.insert("hidden_sizes".into(), hidden.clone());
+    }
+    v.variants
+        .insert(VINE_LABEL.to_string(), vine_variant(keys));
+    let vine_notes = vec![format!(
+        "{env} vine: {} Q-values ({} states × {VINE_ACTIONS} actions) with {}-step branches, \
+         trunks of {VINE_TRUNK_TOTAL} steps (16 × 1000, continued across iterations): \
+         {per_iteration} steps × {PAPER_ITERATIONS} iterations (Appendix E, Table 2); \
+         compared with single path at equal iterations",
+        paper.q_values,
+        paper.states(),
+        paper.rollout
+    )];
+    vec![
+        Part {
+            name,
+            spec: s,
+            notes,
+        },
+        Part {
+            name: format!("locomotion {env} vine"),
+            spec: v,
+            notes: vine_notes,
+        },
+    ]
+}
+
+/// The vine variant of TRPO with `keys` over its defaults.
+fn vine_variant(keys: Table) -> Variant {
+    let mut config = table(&[("sampling", Value::String("vine".into()))]);
+    config.extend(keys);
+    Variant {
+        algo: "trpo".into(),
+        config,
     }
 }
 
@@ -273,14 +350,25 @@ mod tests {
             }
         }
         let paper = parts(Scale::Paper, 1);
-        let hopper = paper[1].spec.plan(Some(Path::new("o")), &[]).unwrap();
+        let hopper = paper[2].spec.plan(Some(Path::new("o")), &[]).unwrap();
         let trpo = hopper.runs.iter().find(|r| r.label == "trpo").unwrap();
         assert_eq!(trpo.request.config["steps_per_iteration"], 1_000_000);
         assert_eq!(trpo.request.steps, 200_000_000);
-        let vine = hopper.runs.iter().find(|r| r.label == VINE_LABEL).unwrap();
+        assert!(hopper.runs.iter().all(|r| r.label != VINE_LABEL));
+        let names: Vec<&str> = paper.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names[3], "locomotion hopper vine");
+        let vine = paper[3].spec.plan(Some(Path::new("o")), &[]).unwrap();
+        let vine = &vine.runs[0];
+        assert_eq!(vine.label, VINE_LABEL);
         assert_eq!(vine.request.config["vine_rollout_length"], 100);
-        assert_eq!(vine.request.config["vine_trunk_steps"], 1000);
-        let arcade = paper[3].spec.plan(Some(Path::new("o")), &[]).unwrap();
+        // 2500 Q-values = 625 states × 4 actions; 16 × 1000 trunk steps.
+        assert_eq!(vine.request.config["vine_states"], 625);
+        assert_eq!(vine.request.config["vine_trunk_steps"], 2000);
+        assert_eq!(vine.request.steps, 200 * (16_000 + 2500 * 100));
+        let swimmer = paper[1].spec.plan(Some(Path::new("o")), &[]).unwrap();
+        assert_eq!(swimmer.runs[0].request.config["vine_states"], 125);
+        assert_eq!(swimmer.runs[0].request.config["hidden_sizes"][0], 30);
+        let arcade = paper[6].spec.plan(Some(Path::new("o")), &[]).unwrap();
         assert_eq!(arcade.runs.len(), 7 * 3);
         assert_eq!(arcade.runs[0].request.env.options().get("view"), "pixels");
     }

@@ -12,6 +12,7 @@ pub mod grid;
 use crate::check::{CgCheckRequest, check_cg};
 use crate::report;
 use crate::results::{POLICY_FILE, RUNS_FILE};
+use crate::sweep::shard::Shard;
 use crate::sweep::{self, Plan, SweepSpec};
 use anyhow::{Context, Result, bail};
 use grid::{Part, Scale};
@@ -125,16 +126,7 @@ impl Reproduction {
 
     /// Run the sweep, the CG check and the report.
     pub fn execute(&self, jobs: usize, quiet: bool) -> Result<Finished> {
-        let outcome = sweep::execute(
-            &self.plan,
-            sweep::Options {
-                jobs,
-                timeout: None,
-                shard: None,
-                retry_failed: false,
-                quiet,
-            },
-        )?;
+        let outcome = self.sweep(jobs, quiet, None)?;
         let check = self.check_cg()?;
         let written = report::write(std::slice::from_ref(&self.out), &self.out.join(REPORT_DIR))?;
         Ok(Finished {
@@ -143,6 +135,24 @@ impl Reproduction {
             check,
             report: written.html,
         })
+    }
+
+    /// Run only `shard`'s runs of the grid (a Slurm task's share).
+    pub fn execute_shard(&self, jobs: usize, quiet: bool, shard: Shard) -> Result<sweep::Outcome> {
+        self.sweep(jobs, quiet, Some(shard))
+    }
+
+    fn sweep(&self, jobs: usize, quiet: bool, shard: Option<Shard>) -> Result<sweep::Outcome> {
+        sweep::execute(
+            &self.plan,
+            sweep::Options {
+                jobs,
+                timeout: None,
+                shard,
+                retry_failed: false,
+                quiet,
+            },
+        )
     }
 
     /// `harness check cg` on the policy trained by TRPO single path on

@@ -89,7 +89,7 @@ pub fn script(
     if let Some(m) = &options.mem {
         directive(format!("--mem={}", shell_quote(m)));
     }
-    s += "# Written by `harness sweep --slurm`; task i runs shard i of the sweep.\n";
+    s += "# Written by `harness ... --slurm`; task i runs shard i of the sweep.\n";
     s += "# A run stopped by Slurm (time limit, preemption, scancel) is recorded\n";
     s += "# `interrupted`; submitting this script again redoes only unfinished runs.\n";
     s += "set -eu\n";

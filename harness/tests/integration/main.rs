@@ -18,3 +18,4 @@ mod reproduce;
 mod slurm;
 mod snapshots;
 mod sweep;
+mod vine;

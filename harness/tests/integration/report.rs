@@ -121,9 +121,12 @@ fn report_has_curves_tables_aggregates_and_no_external_url() {
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
 
-    // Figures: a learning curve per env, IQM intervals, performance
+    // Figures: learning curves per env against env steps and against wall
+    // seconds (two panels of one figure), IQM intervals, performance
     // profiles, the CG check.
-    assert_eq!(html.matches("<svg").count(), 5, "figures");
+    assert_eq!(html.matches("<svg").count(), 7, "figures");
+    assert_eq!(html.matches("<figure>").count(), 5, "figures");
+    assert!(html.contains("against wall-clock seconds"));
     let cg = &html[html.find("CG check on cartpole-v0").unwrap()..];
     let cg = &cg[..cg.find("</table>").unwrap()];
     assert_eq!(cg.matches("<tr>").count(), 3, "a header and both checks");

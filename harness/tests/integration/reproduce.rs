@@ -87,6 +87,38 @@ fn paper_scale_prints_its_plan_and_runs_nothing_without_the_flag() {
         "{text}"
     );
     assert!(text.contains("not started") && !out.exists(), "{text}");
+    // --dry-run also writes the job array that runs it on a cluster: one
+    // task per run, each a shard of this very command.
+    let o = harness(&[
+        "reproduce",
+        "trpo2015",
+        "--scale",
+        "paper",
+        "--dry-run",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("CPU-HOURS (EST.)"));
+    let script =
+        std::fs::read_to_string(out.join("slurm/reproduce-trpo2015-paper.sbatch")).unwrap();
+    let runs: usize = stdout(&o)
+        .split("--scale paper: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the plan's run count");
+    assert!(
+        script.contains(&format!("#SBATCH --array=0-{}\n", runs - 1)),
+        "{script}"
+    );
+    assert!(script.contains("'reproduce' \\\n  'trpo2015'"), "{script}");
+    assert!(script.contains("'--local-paper-scale'"), "{script}");
+    assert!(
+        script.contains(&format!("\"${{SLURM_ARRAY_TASK_ID}}/{runs}\"")),
+        "{script}"
+    );
+    assert!(!out.join("runs").exists(), "a dry run runs nothing");
     let o = harness(&[
         "reproduce",
         "trpo2015",
