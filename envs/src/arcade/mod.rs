@@ -54,7 +54,7 @@ pub use beamrider::BeamRider;
 pub use breakout::Breakout;
 pub use enduro::Enduro;
 pub use game::{Action, Game, Status};
-pub use pixels::{DOWNSAMPLED, Preprocess};
+pub use pixels::{DQN_SIZE, Preprocess, TRPO_SIZE};
 pub use pong::Pong;
 pub use qbert::Qbert;
 pub use screen::{Grid, HEIGHT, Rect, Screen, WIDTH};
