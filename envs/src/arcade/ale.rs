@@ -3,8 +3,8 @@
 
 use super::game::{Action, Game};
 use super::pixels::{DQN_SIZE, Pipeline, Preprocess, TRPO_SIZE};
-use super::screen::{HEIGHT, WIDTH};
 use super::screen::{Grid, Screen};
+use super::screen::{HEIGHT, WIDTH};
 use crate::registry::{EnvOption, EnvOptions};
 use crate::{Env, Rng, Step, derive_seed};
 use std::sync::Arc;

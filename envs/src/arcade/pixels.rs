@@ -277,7 +277,14 @@ mod tests {
 
     #[test]
     fn spans_tile_the_source_exactly() {
-        for (n, m) in [(210, 84), (160, 84), (160, 160), (210, 50), (160, 38), (7, 1)] {
+        for (n, m) in [
+            (210, 84),
+            (160, 84),
+            (160, 160),
+            (210, 50),
+            (160, 38),
+            (7, 1),
+        ] {
             let s = spans(n, m);
             assert_eq!((s[0].0, s[m - 1].1), (0, n));
             assert!(s.windows(2).all(|w| w[0].1 == w[1].0 && w[0].0 < w[0].1));
@@ -312,7 +319,11 @@ mod tests {
                         let n = ((y1 - y0) * (x1 - x0)) as u32;
                         let expected = (sum + n / 2) / n;
                         let got = out[(i * w + j) * C + c];
-                        assert_eq!(u32::from(got), expected, "{h}×{w}: row {i}, column {j}, channel {c}");
+                        assert_eq!(
+                            u32::from(got),
+                            expected,
+                            "{h}×{w}: row {i}, column {j}, channel {c}"
+                        );
                     }
                 }
             }
