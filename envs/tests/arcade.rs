@@ -293,6 +293,33 @@ fn the_2015_preset_turns_sticky_actions_off_and_options_are_checked() {
             ..Preprocess::default()
         })
     );
+    let paper = settings(&[("view", "pixels"), ("preset", "2015")]).unwrap();
+    let View::Pixels(paper) = paper.view else {
+        panic!("pixels")
+    };
+    assert_eq!(
+        (paper.downsample, paper.shape()),
+        (Some([50, 38]), [50, 38, 4])
+    );
+    let sized = settings(&[("view", "pixels"), ("preset", "2015"), ("size", "84x84")]).unwrap();
+    assert_eq!(sized.view, View::Pixels(Preprocess::default()));
+    for bad in ["84", "0x10", "211x160", "50x161", "axb"] {
+        let e = settings(&[("view", "pixels"), ("size", bad)]).unwrap_err();
+        assert!(
+            e.contains(&format!("'size' = '{bad}'")) && e.contains("1 ..= 210"),
+            "{e}"
+        );
+    }
+    let e = settings(&[
+        ("view", "pixels"),
+        ("downsample", "false"),
+        ("size", "50x38"),
+    ])
+    .unwrap_err();
+    assert!(
+        e.contains("'size'") && e.contains("downsample=false"),
+        "{e}"
+    );
     let e = settings(&[("stack", "2")]).unwrap_err();
     assert!(e.contains("'stack'") && e.contains("view=pixels"), "{e}");
     let e = settings(&[("frameskip", "0")]).unwrap_err();

@@ -47,10 +47,14 @@ impl ActorCritic {
             Rng::new(derive_seed(seed, streams::POLICY, 0)),
         )?;
         let mut baseline_rng = Rng::new(derive_seed(seed, streams::BASELINE, 0));
-        let (value_net, _) = config.value_network()?.build(&spaces.observation, 1)?;
-        let baseline =
-            ValueBaseline::with_network(value_net, config.baseline()?, &mut baseline_rng)
-                .map_err(|e| Error::new(e.0))?;
+        let (value_net, precision) = config.value_network()?.build(&spaces.observation, 1)?;
+        let baseline = ValueBaseline::with_network(
+            value_net,
+            precision,
+            config.baseline()?,
+            &mut baseline_rng,
+        )
+        .map_err(|e| Error::new(e.0))?;
         Ok(ActorCritic {
             config: config.clone(),
             agent,
@@ -91,7 +95,7 @@ impl ActorCritic {
             mean_squared_error(&rollout.values, &rollout.returns),
         );
         self.baseline
-            .fit(&rollout.batch.obs, &rollout.returns, &mut self.rng);
+            .fit(rollout.batch.obs.view(), &rollout.returns, &mut self.rng);
         host.log(
             "train/explained_variance",
             explained_variance(&rollout.values, &rollout.returns),
@@ -122,7 +126,7 @@ impl Actor for ActorCritic {
         let baseline = d.reals(self.baseline.params().len(), "value-baseline parameters")?;
         d.finish()?;
         self.agent = agent_copy;
-        self.baseline.params_mut().copy_from_slice(&baseline);
+        self.baseline.set_params(&baseline);
         Ok(())
     }
 }

@@ -14,26 +14,19 @@ pub fn advantages(
 ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let n = batch.len();
     let mut values = vec![0.0; n];
-    baseline.predict(&batch.obs, n, &mut values);
-    // V(s') only where GAE reads it (truncations and the batch cut): a few
-    // rows, not a second pass over the whole batch.
-    let d = batch.obs.len() / n.max(1);
-    let cut = n.saturating_sub(batch.n_envs);
-    let read: Vec<usize> = (0..n)
-        .filter(|&i| !batch.terminated[i] && (batch.truncated[i] || i >= cut))
-        .collect();
-    let rows: Vec<f64> = read
-        .iter()
-        .flat_map(|&i| &batch.bootstrap_obs[i * d..(i + 1) * d])
-        .copied()
-        .collect();
-    let mut read_values = vec![0.0; read.len()];
-    if !read.is_empty() {
-        baseline.predict(&rows, read.len(), &mut read_values);
+    baseline.predict(batch.obs.view(), n, &mut values);
+    // V(s') only of the rows the sampler kept s' for (truncations and the
+    // batch cut): a few rows, not a second pass over the whole batch.
+    let rows = &batch.bootstrap_rows;
+    let mut read_values = vec![0.0; rows.len()];
+    if !rows.is_empty() {
+        baseline.predict(batch.bootstrap_obs.view(), rows.len(), &mut read_values);
     }
     let mut bootstrap = vec![0.0; n];
-    for (&i, &v) in read.iter().zip(&read_values) {
-        bootstrap[i] = v;
+    for (&i, &v) in rows.iter().zip(&read_values) {
+        if !batch.terminated[i] {
+            bootstrap[i] = v;
+        }
     }
     let (mut adv, mut ret) = (vec![0.0; n], vec![0.0; n]);
     gae(
@@ -56,10 +49,11 @@ mod tests {
     use super::*;
     use crate::Batch;
     use trustbench_plugin::rng::Rng;
-    use trustbench_policy::BaselineConfig;
+    use trustbench_policy::{BaselineConfig, ObservationBuffer};
 
-    /// Predicting V(s') only for the rows GAE reads gives the advantages
-    /// of predicting every row (up to the rounding of a different batch).
+    /// Predicting V(s') only for the rows the sampler kept gives the
+    /// advantages of predicting every row (a terminated row at the cut
+    /// bootstraps nothing).
     #[test]
     fn advantages_read_bootstrap_values_only_where_needed() {
         let (n_envs, steps, d) = (2, 4, 3);
@@ -69,27 +63,32 @@ mod tests {
         let mut truncated = vec![false; n];
         truncated[2] = true; // copy 0 at t = 1
         terminated[n - 1] = true; // copy 1 at the cut: no bootstrap
-        let mut bootstrap_obs = vec![0.0; n * d];
-        for i in (0..n).filter(|&i| !terminated[i] && (truncated[i] || i >= n - n_envs)) {
-            for v in &mut bootstrap_obs[i * d..(i + 1) * d] {
+        let mut every_obs = vec![0.0; n * d];
+        let mut bootstrap_rows = Vec::new();
+        let mut bootstrap_obs = Vec::new();
+        for i in (0..n).filter(|&i| truncated[i] || i >= n - n_envs) {
+            for v in &mut every_obs[i * d..(i + 1) * d] {
                 *v = rng.normal();
             }
+            bootstrap_rows.push(i);
+            bootstrap_obs.extend_from_slice(&every_obs[i * d..(i + 1) * d]);
         }
         let batch = Batch {
             n_envs,
-            obs: (0..n * d).map(|_| rng.normal()).collect(),
+            obs: ObservationBuffer::Reals((0..n * d).map(|_| rng.normal()).collect()),
             actions: vec![0.0; n],
             rewards: (0..n).map(|_| rng.normal()).collect(),
             terminated,
             truncated,
-            bootstrap_obs,
+            bootstrap_rows,
+            bootstrap_obs: ObservationBuffer::Reals(bootstrap_obs),
         };
         let mut baseline =
             ValueBaseline::new(d, BaselineConfig::default(), &mut Rng::new(1)).unwrap();
         let (values, adv, ret) = advantages(&batch, &mut baseline, 0.99, 0.95);
 
         let mut every = vec![0.0; n];
-        baseline.predict(&batch.bootstrap_obs, n, &mut every);
+        baseline.predict(&every_obs, n, &mut every);
         let (mut want_adv, mut want_ret) = (vec![0.0; n], vec![0.0; n]);
         gae(
             &batch.rewards,

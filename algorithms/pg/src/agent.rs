@@ -5,7 +5,9 @@
 use crate::{Decoder, Encoder, NetworkConfig};
 use trustbench_plugin::rng::Rng;
 use trustbench_plugin::{Error, Result, Space, Spaces};
-use trustbench_policy::{ActionDistribution, Policy, PolicyWorkspace, RunningNormalizer};
+use trustbench_policy::{
+    ActionDistribution, Layer, Observations, Policy, PolicyWorkspace, RunningNormalizer,
+};
 
 /// Clip of normalised observations, in standard deviations.
 const NORMALIZER_CLIP: f64 = 10.0;
@@ -23,6 +25,8 @@ pub struct Agent {
     pub normalizer: Option<RunningNormalizer>,
     /// The sampling stream; saved with θ so a reloaded agent continues it.
     pub rng: Rng,
+    /// Batches keep observations as bytes (see [`Agent::byte_observations`]).
+    bytes: bool,
     ws: PolicyWorkspace,
     scratch: Vec<f64>,
 }
@@ -37,9 +41,10 @@ impl Agent {
         normalize: bool,
         mut rng: Rng,
     ) -> Result<Agent> {
-        let Space::Box { .. } = spaces.observation else {
+        let Space::Box { low, high, .. } = &spaces.observation else {
             return Err(Error::new("policy networks need box observations"));
         };
+        let unit = low.iter().all(|&l| l == 0.0) && high.iter().all(|&h| h == 1.0);
         let obs_len = spaces.observation.dim();
         let distribution = match spaces.action {
             Space::Box { .. } => ActionDistribution::DiagGaussian {
@@ -52,11 +57,14 @@ impl Agent {
             .map_err(|e| Error::new(e.0))?
             .with_precision(precision);
         let params = policy.init(&mut rng);
+        let bytes = unit && matches!(policy.network().layers()[0], Layer::Conv2d(_));
         Ok(Agent {
             policy,
             params,
-            normalizer: normalize.then(|| RunningNormalizer::new(obs_len, NORMALIZER_CLIP)),
+            normalizer: (normalize && !bytes)
+                .then(|| RunningNormalizer::new(obs_len, NORMALIZER_CLIP)),
             rng,
+            bytes,
             ws: PolicyWorkspace::new(),
             scratch: Vec::new(),
         })
@@ -69,9 +77,19 @@ impl Agent {
             params: other.params.clone(),
             normalizer: other.normalizer.clone(),
             rng: other.rng.clone(),
+            bytes: other.bytes,
             ws: PolicyWorkspace::new(),
             scratch: Vec::new(),
         }
+    }
+
+    /// Whether batches store observations as bytes: for the conv net on
+    /// [0, 1] images (the pixel view's grey levels, each `b / 255`), which
+    /// then are not normalised either — they are already on a fixed scale,
+    /// and per-pixel running statistics would make them reals (8× the
+    /// memory of bytes; the paper's 100,000-step batch would not fit).
+    pub fn byte_observations(&self) -> bool {
+        self.bytes
     }
 
     /// Observation values per state.
@@ -133,7 +151,8 @@ impl Agent {
     }
 
     /// Mean entropy of the policy on `obs` (normalised).
-    pub fn mean_entropy(&mut self, obs: &[f64]) -> f64 {
+    pub fn mean_entropy<'o>(&mut self, obs: impl Into<Observations<'o>>) -> f64 {
+        let obs = obs.into();
         let n = obs.len() / self.obs_len();
         let family = self.policy.distribution();
         let dist = self.policy.forward(&self.params, obs, n, &mut self.ws);

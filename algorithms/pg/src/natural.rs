@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use trustbench_plugin::{Error, Host, NaturalGradient, Result, check_range};
 use trustbench_policy::vector::norm;
 use trustbench_policy::{
-    CgScratch, FisherVectorProduct, LineSearch, NaturalStep, PolicyWorkspace, Surrogate,
-    conjugate_gradient, normalize_advantages, subsample,
+    CgScratch, FisherVectorProduct, LineSearch, NaturalStep, ObservationBuffer, PolicyWorkspace,
+    Surrogate, conjugate_gradient, normalize_advantages, subsample,
 };
 
 /// How the step along the natural direction x is sized.
@@ -94,7 +94,7 @@ impl NaturalProblem {
     /// serves both freezing π_old and g.
     pub fn new(
         ac: &mut ActorCritic,
-        obs: Vec<f64>,
+        obs: ObservationBuffer,
         actions: Vec<f64>,
         mut advantages: Vec<f64>,
         config: &NaturalConfig,
@@ -105,7 +105,7 @@ impl NaturalProblem {
         let n = advantages.len();
         let subset = subsample(n, config.keys.fvp_fraction, &mut ac.rng);
         let mut fvp = FisherVectorProduct::new(policy, config.keys.cg_damping);
-        fvp.prepare(params, &obs, n, Some(&subset));
+        fvp.prepare(params, obs.view(), n, Some(&subset));
         let mut gradient = vec![0.0; policy.param_len()];
         let (surrogate, value) = Surrogate::with_gradient(
             policy,
@@ -260,12 +260,13 @@ impl NaturalLearner {
     /// own advantage estimates).
     pub fn update(
         &mut self,
-        obs: Vec<f64>,
+        obs: impl Into<ObservationBuffer>,
         actions: Vec<f64>,
         advantages: Vec<f64>,
         host: &mut Host,
     ) -> Result<()> {
-        let mut problem = NaturalProblem::new(&mut self.ac, obs, actions, advantages, &self.config);
+        let mut problem =
+            NaturalProblem::new(&mut self.ac, obs.into(), actions, advantages, &self.config);
         natural_update(&mut self.ac, &mut problem, &self.config, host)
     }
 

@@ -2,7 +2,8 @@
 //! episodes continuing across batches.
 
 use crate::Agent;
-use trustbench_plugin::{Host, Result, StepBuffers, StepOutcome};
+use trustbench_plugin::{Error, Host, Result, StepBuffers, StepOutcome};
+use trustbench_policy::ObservationBuffer;
 
 /// `T` steps of `N` env copies, time-major: row `t·N + e` is copy `e` at
 /// time `t` — the layout [`trustbench_policy::gae`] expects.
@@ -10,8 +11,10 @@ use trustbench_plugin::{Host, Result, StepBuffers, StepOutcome};
 pub struct Batch {
     /// N, the env copies: row `t·N + e` is copy `e` at time `t`.
     pub n_envs: usize,
-    /// Normalised observations `sₜ`.
-    pub obs: Vec<f64>,
+    /// Normalised observations `sₜ`; bytes for a pixel policy (see
+    /// [`Agent::byte_observations`]), a quarter of `f32` and an eighth of
+    /// `f64`.
+    pub obs: ObservationBuffer,
     /// Actions taken, sampled (never the mode), as the host received them.
     pub actions: Vec<f64>,
     /// Rewards as the env gave them (unscaled, undiscounted).
@@ -20,9 +23,12 @@ pub struct Batch {
     pub terminated: Vec<bool>,
     /// Time-limit cuts: bootstrap from `V(s')`.
     pub truncated: Vec<bool>,
-    /// Normalised `s'` for rows that were truncated or are the last of their
-    /// stream (the batch cut); zeros elsewhere.
-    pub bootstrap_obs: Vec<f64>,
+    /// Rows whose `s'` is kept: truncated, or the last of their stream (the
+    /// batch cut), in row order. Only these rows' `V(s')` is read by GAE
+    /// (unless also terminated), so the rest is not stored.
+    pub bootstrap_rows: Vec<usize>,
+    /// Normalised `s'` of each row of `bootstrap_rows`, in that order.
+    pub bootstrap_obs: ObservationBuffer,
 }
 
 impl Batch {
@@ -76,10 +82,14 @@ impl Sampler {
         self.terminated.resize(n, 0);
         self.truncated.resize(n, 0);
         self.actions.resize(n * a, 0.0);
+        let fresh = || ObservationBuffer::new(agent.byte_observations());
         let mut batch = Batch {
             n_envs: n,
+            obs: fresh(),
+            bootstrap_obs: fresh(),
             ..Batch::default()
         };
+        let invalid = |e: String| Error::new(format!("env observation: {e}"));
         for _ in 0..steps_per_env {
             if let Some(norm) = &mut agent.normalizer {
                 norm.update(&self.current, n);
@@ -101,7 +111,7 @@ impl Sampler {
             if outcome == StepOutcome::BudgetExhausted {
                 break;
             }
-            batch.obs.extend_from_slice(&self.normalized);
+            batch.obs.push_reals(&self.normalized).map_err(invalid)?;
             batch.actions.extend_from_slice(&self.actions);
             batch.rewards.extend_from_slice(&self.rewards);
             batch
@@ -110,26 +120,27 @@ impl Sampler {
             batch
                 .truncated
                 .extend(self.truncated.iter().map(|&t| t != 0));
-            let start = batch.bootstrap_obs.len();
-            batch.bootstrap_obs.resize(start + n * d, 0.0);
+            let start = batch.len() - n;
             for e in 0..n {
                 if self.truncated[e] != 0 {
-                    let row = &mut batch.bootstrap_obs[start + e * d..start + (e + 1) * d];
-                    row.copy_from_slice(&self.finals[e * d..(e + 1) * d]);
+                    let row = &mut self.finals[e * d..(e + 1) * d];
                     agent.normalize(row);
+                    batch.bootstrap_rows.push(start + e);
+                    batch.bootstrap_obs.push_reals(row).map_err(invalid)?;
                 }
             }
             std::mem::swap(&mut self.current, &mut self.next);
         }
         // The batch cut: the last row of every stream that did not end bootstraps from the current state.
         if !batch.is_empty() {
-            let start = batch.bootstrap_obs.len() - n * d;
             let last = batch.len() - n;
             for e in 0..n {
                 if !batch.terminated[last + e] && !batch.truncated[last + e] {
-                    let row = &mut batch.bootstrap_obs[start + e * d..start + (e + 1) * d];
+                    let row = &mut self.next[e * d..(e + 1) * d];
                     row.copy_from_slice(&self.current[e * d..(e + 1) * d]);
                     agent.normalize(row);
+                    batch.bootstrap_rows.push(last + e);
+                    batch.bootstrap_obs.push_reals(row).map_err(invalid)?;
                 }
             }
         }

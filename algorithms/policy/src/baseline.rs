@@ -15,7 +15,9 @@ use trustbench_plugin::rng::Rng;
 
 use crate::adam::Adam;
 use crate::network::{Activation, Network, ShapeError, Workspace};
-use crate::vector::grow;
+use crate::observations::Observations;
+use crate::policy::Precision;
+use crate::real::Real;
 
 /// Architecture and optimiser settings of a [`ValueBaseline`].
 #[derive(Clone, Debug, PartialEq)]
@@ -71,37 +73,114 @@ pub fn explained_variance(values: &[f64], returns: &[f64]) -> f64 {
     1.0 - var(&mut returns.iter().zip(values).map(|(r, v)| r - v)) / var_r
 }
 
+/// States per prediction pass: the workspace holds one chunk's activations,
+/// so memory does not grow with the batch.
+const PREDICT_CHUNK: usize = 1024;
+
 /// A value function with its parameters, optimiser state and buffers.
+///
+/// Its network runs in a [`Precision`] like a policy's (the conv net in
+/// `f32`: a value regression needs no more, and the `f64` conv passes were
+/// half of a pixel TRPO iteration); the parameters and Adam stay `f64`.
 #[derive(Clone, Debug)]
 pub struct ValueBaseline {
     network: Network,
     config: BaselineConfig,
     params: Vec<f64>,
     adam: Adam,
-    ws: Workspace,
+    engine: Engine,
     order: Vec<usize>,
-    batch_obs: Vec<f64>,
     batch_targets: Vec<f64>,
-    d_out: Vec<f64>,
     grad: Vec<f64>,
+}
+
+/// The network's buffers in its element type.
+#[derive(Clone, Debug)]
+enum Engine {
+    F64(Buffers<f64>),
+    F32(Buffers<f32>),
+}
+
+impl Engine {
+    fn set_params(&mut self, params: &[f64]) {
+        match self {
+            Engine::F64(b) => b.set_params(params),
+            Engine::F32(b) => b.set_params(params),
+        }
+    }
+}
+
+/// A workspace, the parameters rounded to `T`, one pass's inputs and
+/// output cotangents.
+#[derive(Clone, Debug, Default)]
+struct Buffers<T: Real> {
+    ws: Workspace<T>,
+    params: Vec<T>,
+    x: Vec<T>,
+    d_out: Vec<T>,
+}
+
+impl<T: Real> Buffers<T> {
+    fn set_params(&mut self, params: &[f64]) {
+        Observations::Reals(params).write_to(&mut self.params);
+    }
+
+    /// `V` of the `n` states of `obs` into `out`, a chunk at a time.
+    fn predict(&mut self, network: &Network, obs: Observations<'_>, n: usize, out: &mut [f64]) {
+        let d = network.inputs();
+        for s0 in (0..n).step_by(PREDICT_CHUNK) {
+            let s1 = (s0 + PREDICT_CHUNK).min(n);
+            obs.slice(s0 * d, s1 * d).write_to(&mut self.x);
+            let values = network.forward(&self.params, &self.x, s1 - s0, &mut self.ws);
+            for (o, v) in out[s0..s1].iter_mut().zip(values) {
+                *o = v.to_f64();
+            }
+        }
+    }
+
+    /// The gradient of the minibatch `rows`' squared error into `grad`.
+    fn gradient(
+        &mut self,
+        network: &Network,
+        obs: Observations<'_>,
+        rows: &[usize],
+        targets: &[f64],
+        grad: &mut [f64],
+    ) {
+        let (d, m) = (network.inputs(), rows.len());
+        self.x.resize(d * m, T::ZERO);
+        let mut row = Vec::new();
+        for (k, &i) in rows.iter().enumerate() {
+            obs.slice(i * d, (i + 1) * d).write_to(&mut row);
+            self.x[k * d..(k + 1) * d].copy_from_slice(&row);
+        }
+        let values = network.forward(&self.params, &self.x, m, &mut self.ws);
+        self.d_out.resize(m, T::ZERO);
+        for ((g, v), r) in self.d_out.iter_mut().zip(values).zip(targets) {
+            *g = T::from_f64(2.0 * (v.to_f64() - r) / m as f64);
+        }
+        network.vjp(&self.params, &self.x, &mut self.ws, &self.d_out, grad);
+    }
 }
 
 impl ValueBaseline {
     /// A seeded value network `obs_len → hidden → 1` (Glorot init, output
-    /// scale 1).
+    /// scale 1), in `f64`.
     pub fn new(
         obs_len: usize,
         config: BaselineConfig,
         rng: &mut Rng,
     ) -> Result<ValueBaseline, ShapeError> {
         let network = Network::mlp(obs_len, &config.hidden, 1, config.activation)?;
-        ValueBaseline::with_network(network, config, rng)
+        ValueBaseline::with_network(network, Precision::F64, config, rng)
     }
 
     /// A seeded value function on any network with one output (the conv net
-    /// for pixels); `config.hidden` and `config.activation` are not read.
+    /// for pixels), run in `precision`; `config.hidden` and
+    /// `config.activation` are not read.
     pub fn with_network(
         network: Network,
+        precision: Precision,
         config: BaselineConfig,
         rng: &mut Rng,
     ) -> Result<ValueBaseline, ShapeError> {
@@ -119,18 +198,22 @@ impl ValueBaseline {
         let params = network.init(rng, 1.0);
         let adam = Adam::new(params.len(), config.learning_rate);
         let grad = vec![0.0; params.len()];
-        Ok(ValueBaseline {
+        let engine = match precision {
+            Precision::F64 => Engine::F64(Buffers::default()),
+            Precision::F32 => Engine::F32(Buffers::default()),
+        };
+        let mut baseline = ValueBaseline {
             network,
             config,
             params,
             adam,
-            ws: Workspace::new(),
+            engine,
             order: Vec::new(),
-            batch_obs: Vec::new(),
             batch_targets: Vec::new(),
-            d_out: Vec::new(),
             grad,
-        })
+        };
+        baseline.params_changed();
+        Ok(baseline)
     }
 
     /// The value network.
@@ -143,54 +226,58 @@ impl ValueBaseline {
         &self.params
     }
 
-    /// The parameters, writable (for loading).
-    pub fn params_mut(&mut self) -> &mut [f64] {
-        &mut self.params
+    /// Replaces the parameters (for loading).
+    pub fn set_params(&mut self, params: &[f64]) {
+        self.params.copy_from_slice(params);
+        self.params_changed();
+    }
+
+    /// Rounds the parameters into the network's element type.
+    fn params_changed(&mut self) {
+        self.engine.set_params(&self.params);
     }
 
     /// `V(sᵢ)` of `n` states into `out`.
-    pub fn predict(&mut self, obs: &[f64], n: usize, out: &mut [f64]) {
-        out.copy_from_slice(self.network.forward(&self.params, obs, n, &mut self.ws));
+    pub fn predict<'o>(&mut self, obs: impl Into<Observations<'o>>, n: usize, out: &mut [f64]) {
+        let obs = obs.into();
+        assert_eq!(
+            obs.len(),
+            self.network.inputs() * n,
+            "value predict: observation length"
+        );
+        match &mut self.engine {
+            Engine::F64(b) => b.predict(&self.network, obs, n, out),
+            Engine::F32(b) => b.predict(&self.network, obs, n, out),
+        }
     }
 
     /// Regresses `V` on `targets` (one per state of `obs`) for the configured
     /// epochs of shuffled minibatches. The loss is not computed here: it
     /// would cost a pass over the batch, and callers have the predictions
     /// (see [`mean_squared_error`]).
-    pub fn fit(&mut self, obs: &[f64], targets: &[f64], rng: &mut Rng) {
+    pub fn fit<'o>(&mut self, obs: impl Into<Observations<'o>>, targets: &[f64], rng: &mut Rng) {
+        let obs = obs.into();
         let n = targets.len();
         let d = self.network.inputs();
         assert_eq!(obs.len(), d * n, "value fit: observation length");
         self.order.clear();
         self.order.extend(0..n);
         let b = self.config.minibatch.min(n.max(1));
-        grow(&mut self.batch_obs, d * b);
-        grow(&mut self.batch_targets, b);
-        grow(&mut self.d_out, b);
         for _ in 0..self.config.epochs {
             for i in (1..n).rev() {
                 let j = rng.below(i as u64 + 1) as usize;
                 self.order.swap(i, j);
             }
             for chunk in self.order.chunks(b) {
-                let m = chunk.len();
-                for (k, &i) in chunk.iter().enumerate() {
-                    self.batch_obs[k * d..(k + 1) * d].copy_from_slice(&obs[i * d..(i + 1) * d]);
-                    self.batch_targets[k] = targets[i];
+                self.batch_targets.clear();
+                self.batch_targets.extend(chunk.iter().map(|&i| targets[i]));
+                let (net, r, g) = (&self.network, &self.batch_targets, &mut self.grad);
+                match &mut self.engine {
+                    Engine::F64(buffers) => buffers.gradient(net, obs, chunk, r, g),
+                    Engine::F32(buffers) => buffers.gradient(net, obs, chunk, r, g),
                 }
-                let (x, r) = (&self.batch_obs[..d * m], &self.batch_targets[..m]);
-                let values = self.network.forward(&self.params, x, m, &mut self.ws);
-                for ((g, v), r) in self.d_out.iter_mut().zip(values).zip(r) {
-                    *g = 2.0 * (v - r) / m as f64;
-                }
-                self.network.vjp(
-                    &self.params,
-                    x,
-                    &mut self.ws,
-                    &self.d_out[..m],
-                    &mut self.grad,
-                );
                 self.adam.step(&mut self.params, &self.grad);
+                self.engine.set_params(&self.params);
             }
         }
     }

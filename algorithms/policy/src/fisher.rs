@@ -16,7 +16,9 @@
 
 use trustbench_plugin::rng::Rng;
 
+use crate::observations::{ObservationBuffer, Observations};
 use crate::policy::{Policy, PolicyWorkspace};
+use crate::surrogate::CHUNK;
 use crate::vector::{axpy, grow};
 
 /// A seeded subset of `⌈fraction · n⌉` distinct indices of `0..n` (at least
@@ -41,12 +43,21 @@ pub fn subsample(n: usize, fraction: f64, rng: &mut Rng) -> Vec<usize> {
 }
 
 /// `v ↦ F v + λ v` at a fixed `θ_old` on a fixed set of states.
+///
+/// Memory: the states are kept as they came (bytes stay bytes), and the
+/// network runs [`CHUNK`] states at a time. A set of at most one chunk keeps
+/// its forward pass from [`FisherVectorProduct::prepare`] for every product;
+/// a larger one recomputes each chunk's forward pass per product (one more
+/// forward per JVP + VJP), so memory does not grow with the batch. The
+/// products' sums run over [`crate::GRAD_BLOCK`]-state blocks in order
+/// either way, so the result is the same bits for any chunking.
 #[derive(Clone, Debug)]
 pub struct FisherVectorProduct {
     policy: Policy,
     damping: f64,
     params: Vec<f64>,
-    obs: Vec<f64>,
+    obs: ObservationBuffer,
+    n: usize,
     ws: PolicyWorkspace,
     tangent: Vec<f64>,
 }
@@ -63,42 +74,52 @@ impl FisherVectorProduct {
             policy: policy.clone(),
             damping,
             params: Vec::new(),
-            obs: Vec::new(),
+            obs: ObservationBuffer::default(),
+            n: 0,
             ws: PolicyWorkspace::new(),
             tangent: Vec::new(),
         }
     }
 
     /// Fixes `θ_old = params` and the states: all `n` rows of `obs`, or only
-    /// those listed in `subset` (see [`subsample`]). Copies them and runs the
-    /// one forward pass every later product reuses.
-    pub fn prepare(&mut self, params: &[f64], obs: &[f64], n: usize, subset: Option<&[usize]>) {
+    /// those listed in `subset` (see [`subsample`]), copied in their own
+    /// kind (bytes or reals).
+    pub fn prepare<'o>(
+        &mut self,
+        params: &[f64],
+        obs: impl Into<Observations<'o>>,
+        n: usize,
+        subset: Option<&[usize]>,
+    ) {
+        let obs = obs.into();
         let d = self.policy.obs_len();
         assert_eq!(obs.len(), d * n, "observation length");
         self.params.clear();
         self.params.extend_from_slice(params);
-        self.obs.clear();
+        self.obs = ObservationBuffer::new(matches!(obs, Observations::Bytes(_)));
         match subset {
             Some(rows) => {
                 for &i in rows {
-                    self.obs.extend_from_slice(&obs[i * d..(i + 1) * d]);
+                    self.obs.extend(obs.slice(i * d, (i + 1) * d));
                 }
             }
-            None => self.obs.extend_from_slice(obs),
+            None => self.obs.extend(obs),
         }
-        let states = self.obs.len() / d;
-        assert!(states > 0, "Fisher-vector product over no states");
-        self.policy
-            .forward(&self.params, &self.obs, states, &mut self.ws);
+        self.n = self.obs.len() / d;
+        assert!(self.n > 0, "Fisher-vector product over no states");
+        if self.n <= CHUNK {
+            self.policy
+                .forward(&self.params, self.obs.view(), self.n, &mut self.ws);
+        }
         grow(
             &mut self.tangent,
-            self.policy.distribution().dist_len() * states,
+            self.policy.distribution().dist_len() * self.n.min(CHUNK),
         );
     }
 
     /// Number of states the product averages over.
     pub fn states(&self) -> usize {
-        self.ws.batch()
+        self.n
     }
 
     /// The damping `λ`.
@@ -113,21 +134,29 @@ impl FisherVectorProduct {
 
     /// `out = F v + λ v`.
     pub fn apply(&mut self, v: &[f64], out: &mut [f64]) {
-        let n = self.states();
+        let n = self.n;
         assert!(n > 0, "FisherVectorProduct::apply before prepare");
         let family = self.policy.distribution();
-        let d = family.dist_len();
-        let tangent = &mut self.tangent[..d * n];
-        self.policy
-            .jvp(&self.params, &self.obs, &mut self.ws, v, tangent);
-        let dist = self.policy.dist(&self.ws);
+        let (d, o) = (family.dist_len(), self.policy.obs_len());
         let scale = 1.0 / n as f64;
-        for (u, dist) in tangent.chunks_exact_mut(d).zip(dist.chunks_exact(d)) {
-            family.fisher_in_place(dist, u);
-            u.iter_mut().for_each(|u| *u *= scale);
+        out.fill(0.0);
+        for s0 in (0..n).step_by(CHUNK) {
+            let s1 = (s0 + CHUNK).min(n);
+            let obs = self.obs.view().slice(s0 * o, s1 * o);
+            if n > CHUNK {
+                self.policy
+                    .forward(&self.params, obs, s1 - s0, &mut self.ws);
+            }
+            let tangent = &mut self.tangent[..d * (s1 - s0)];
+            self.policy.jvp(&self.params, obs, &mut self.ws, v, tangent);
+            let dist = self.policy.dist(&self.ws);
+            for (u, dist) in tangent.chunks_exact_mut(d).zip(dist.chunks_exact(d)) {
+                family.fisher_in_place(dist, u);
+                u.iter_mut().for_each(|u| *u *= scale);
+            }
+            self.policy
+                .vjp_add(&self.params, obs, &mut self.ws, tangent, out);
         }
-        self.policy
-            .vjp(&self.params, &self.obs, &mut self.ws, tangent, out);
         if self.damping != 0.0 {
             axpy(self.damping, v, out);
         }
@@ -305,6 +334,66 @@ mod tests {
             };
             let err = relative_error(&product(&narrow), &product(&wide));
             assert!(err < 1e-5, "{name}: F v in f32 off by {err:e}");
+        }
+    }
+
+    #[test]
+    fn chunked_products_equal_one_pass_over_the_whole_set() {
+        // More states than one chunk (forward recomputed per chunk): the same
+        // bits as one forward, JVP and VJP over the whole set.
+        let (_, conv) = &small_policies()[4];
+        for precision in [crate::Precision::F32, crate::Precision::F64] {
+            let policy = conv.clone().with_precision(precision);
+            let b = batch(&policy, CHUNK + 150, 45);
+            let v = normal_vec(&mut Rng::new(6), policy.param_len(), 1.0);
+            let mut fvp = FisherVectorProduct::new(&policy, 0.01);
+            fvp.prepare(&b.params, &b.obs, b.n, None);
+            let mut out = vec![0.0; v.len()];
+            fvp.apply(&v, &mut out);
+            let mut whole = PolicyWorkspace::new();
+            let dist = policy.forward(&b.params, &b.obs, b.n, &mut whole).to_vec();
+            let d = policy.distribution().dist_len();
+            let mut tangent = vec![0.0; d * b.n];
+            policy.jvp(&b.params, &b.obs, &mut whole, &v, &mut tangent);
+            for (u, dist) in tangent.chunks_exact_mut(d).zip(dist.chunks_exact(d)) {
+                policy.distribution().fisher_in_place(dist, u);
+                u.iter_mut().for_each(|u| *u *= 1.0 / b.n as f64);
+            }
+            let mut expected = vec![0.0; v.len()];
+            policy.vjp(&b.params, &b.obs, &mut whole, &tangent, &mut expected);
+            axpy(0.01, &v, &mut expected);
+            assert_eq!(out, expected, "{precision:?}");
+        }
+    }
+
+    #[test]
+    fn byte_states_give_the_product_of_their_values() {
+        for precision in [crate::Precision::F32, crate::Precision::F64] {
+            let policy = Policy::categorical_mlp(6, &[5], 3, crate::Activation::Tanh)
+                .unwrap()
+                .with_precision(precision);
+            let mut rng = Rng::new(9);
+            let n = 40;
+            let bytes: Vec<u8> = (0..6 * n).map(|_| rng.below(256) as u8).collect();
+            let reals: Vec<f64> = bytes
+                .iter()
+                .map(|&b| f64::from(b) * crate::BYTE_SCALE)
+                .collect();
+            let params = policy.init(&mut rng);
+            let v = normal_vec(&mut rng, policy.param_len(), 1.0);
+            let subset = subsample(n, 0.5, &mut Rng::new(3));
+            let product = |obs: Observations<'_>| {
+                let mut fvp = FisherVectorProduct::new(&policy, 0.01);
+                fvp.prepare(&params, obs, n, Some(&subset));
+                let mut out = vec![0.0; v.len()];
+                fvp.apply(&v, &mut out);
+                out
+            };
+            assert_eq!(
+                product(Observations::Bytes(&bytes)),
+                product(Observations::Reals(&reals)),
+                "{precision:?}"
+            );
         }
     }
 }

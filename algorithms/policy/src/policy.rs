@@ -19,6 +19,7 @@ use trustbench_plugin::rng::Rng;
 
 use crate::distributions::ActionDistribution;
 use crate::network::{Activation, Network, ShapeError, Workspace};
+use crate::observations::Observations;
 use crate::real::{Real, narrow};
 use crate::vector::grow;
 
@@ -59,6 +60,8 @@ struct Lowered<T: Real> {
 #[derive(Clone, Debug, Default)]
 pub struct PolicyWorkspace {
     wide: Workspace<f64>,
+    /// Byte observations converted for the `f64` network.
+    wide_obs: Vec<f64>,
     narrow: Lowered<f32>,
     dist: Vec<f64>,
     net_rows: Vec<f64>,
@@ -169,13 +172,14 @@ impl Policy {
     /// Batched forward pass: the distribution parameters of `n` states
     /// (`dist_len × n`, state-contiguous), cached in `ws` for the derivative
     /// passes and the per-state helpers below.
-    pub fn forward<'w>(
+    pub fn forward<'w, 'o>(
         &self,
         params: &[f64],
-        obs: &[f64],
+        obs: impl Into<Observations<'o>>,
         n: usize,
         ws: &'w mut PolicyWorkspace,
     ) -> &'w [f64] {
+        let obs = obs.into();
         assert_eq!(params.len(), self.param_len(), "policy parameter length");
         let (net_params, head) = params.split_at(self.network.param_len());
         let (k, d) = (
@@ -185,11 +189,17 @@ impl Policy {
         grow(&mut ws.dist, d * n);
         grow(&mut ws.net_rows, k * n);
         let outputs = match self.precision {
-            Precision::F64 => self.network.forward(net_params, obs, n, &mut ws.wide),
+            Precision::F64 => {
+                if let Observations::Bytes(_) = obs {
+                    obs.write_to(&mut ws.wide_obs);
+                }
+                let x = wide_input(obs, &ws.wide_obs);
+                self.network.forward(net_params, x, n, &mut ws.wide)
+            }
             Precision::F32 => {
                 let low = &mut ws.narrow;
                 lower(net_params, &mut low.params);
-                lower(obs, &mut low.obs);
+                obs.write_to(&mut low.obs);
                 let out = self.network.forward(&low.params, &low.obs, n, &mut low.ws);
                 let rows = &mut ws.net_rows[..k * n];
                 rows.iter_mut().zip(out).for_each(|(r, o)| *r = o.to_f64());
@@ -212,10 +222,10 @@ impl Policy {
     /// any scalar loss with `∂loss/∂dᵢ = d_distᵢ`. Reuses the forward pass
     /// cached in `ws`, which must have been at the same `params` and `obs`
     /// (in `f32` the rounded copies cached there are what is read).
-    pub fn vjp(
+    pub fn vjp<'o>(
         &self,
         params: &[f64],
-        obs: &[f64],
+        obs: impl Into<Observations<'o>>,
         ws: &mut PolicyWorkspace,
         d_dist: &[f64],
         grad: &mut [f64],
@@ -228,10 +238,10 @@ impl Policy {
     /// [`Policy::vjp`] added to `grad`. Calls over consecutive chunks of a
     /// batch that start at multiples of [`crate::GRAD_BLOCK`] states sum to
     /// the same bits as one call over the batch (see [`Network::vjp_add`]).
-    pub fn vjp_add(
+    pub fn vjp_add<'o>(
         &self,
         params: &[f64],
-        obs: &[f64],
+        obs: impl Into<Observations<'o>>,
         ws: &mut PolicyWorkspace,
         d_dist: &[f64],
         grad: &mut [f64],
@@ -251,8 +261,9 @@ impl Policy {
         }
         match self.precision {
             Precision::F64 => {
+                let x = wide_input(obs.into(), &ws.wide_obs);
                 self.network
-                    .vjp_add(&params[..split], obs, &mut ws.wide, rows, net_grad)
+                    .vjp_add(&params[..split], x, &mut ws.wide, rows, net_grad)
             }
             Precision::F32 => {
                 let low = &mut ws.narrow;
@@ -266,10 +277,10 @@ impl Policy {
     /// Forward mode: `d_dist = J direction`, the change of every state's
     /// distribution parameters along `direction`. Reuses the forward pass
     /// cached in `ws`.
-    pub fn jvp(
+    pub fn jvp<'o>(
         &self,
         params: &[f64],
-        obs: &[f64],
+        obs: impl Into<Observations<'o>>,
         ws: &mut PolicyWorkspace,
         direction: &[f64],
         d_dist: &mut [f64],
@@ -284,9 +295,11 @@ impl Policy {
         let (net_dir, head_dir) = direction.split_at(split);
         let rows = &mut ws.net_rows[..k * n];
         match self.precision {
-            Precision::F64 => self
-                .network
-                .jvp(&params[..split], obs, &mut ws.wide, net_dir, rows),
+            Precision::F64 => {
+                let x = wide_input(obs.into(), &ws.wide_obs);
+                self.network
+                    .jvp(&params[..split], x, &mut ws.wide, net_dir, rows)
+            }
             Precision::F32 => {
                 let low = &mut ws.narrow;
                 lower(net_dir, &mut low.direction);
@@ -336,6 +349,16 @@ impl Policy {
 }
 
 /// `dst = src` rounded to `T`, resized to `src`'s length.
+/// The `f64` network's input: real observations as they are; for bytes,
+/// their conversion that the forward pass left in `cache` (the derivative
+/// passes are called with the same states).
+fn wide_input<'a>(obs: Observations<'a>, cache: &'a [f64]) -> &'a [f64] {
+    match obs {
+        Observations::Reals(x) => x,
+        Observations::Bytes(_) => cache,
+    }
+}
+
 fn lower<T: Real>(src: &[f64], dst: &mut Vec<T>) {
     dst.resize(src.len(), T::ZERO);
     narrow(src, dst);

@@ -6,6 +6,7 @@
 //! the policy gradient `g` that CG turns into the natural direction.
 
 use crate::network::GRAD_BLOCK;
+use crate::observations::ObservationBuffer;
 use crate::policy::{Policy, PolicyWorkspace};
 
 /// States per network pass: the policy's workspace holds one chunk's
@@ -34,7 +35,7 @@ pub struct SurrogateValue {
 /// values do not depend on the chunking.
 #[derive(Clone, Debug)]
 pub struct Surrogate {
-    obs: Vec<f64>,
+    obs: ObservationBuffer,
     actions: Vec<f64>,
     advantages: Vec<f64>,
     old_dist: Vec<f64>,
@@ -67,7 +68,7 @@ impl Surrogate {
     pub fn new(
         policy: &Policy,
         params_old: &[f64],
-        obs: Vec<f64>,
+        obs: impl Into<ObservationBuffer>,
         actions: Vec<f64>,
         advantages: Vec<f64>,
         ws: &mut PolicyWorkspace,
@@ -83,7 +84,7 @@ impl Surrogate {
     pub fn with_gradient(
         policy: &Policy,
         params_old: &[f64],
-        obs: Vec<f64>,
+        obs: impl Into<ObservationBuffer>,
         actions: Vec<f64>,
         advantages: Vec<f64>,
         ws: &mut PolicyWorkspace,
@@ -96,13 +97,14 @@ impl Surrogate {
     fn frozen(
         policy: &Policy,
         params_old: &[f64],
-        obs: Vec<f64>,
+        obs: impl Into<ObservationBuffer>,
         actions: Vec<f64>,
         advantages: Vec<f64>,
         ws: &mut PolicyWorkspace,
         grad: Option<&mut [f64]>,
     ) -> (Surrogate, SurrogateValue) {
         let n = advantages.len();
+        let obs = obs.into();
         assert_eq!(obs.len(), policy.obs_len() * n, "observation length");
         let family = policy.distribution();
         assert_eq!(actions.len(), family.action_len() * n, "actions length");
@@ -149,7 +151,7 @@ impl Surrogate {
         let mut sums = Sums::default();
         for s0 in (0..n).step_by(CHUNK) {
             let s1 = (s0 + CHUNK).min(n);
-            let dist = policy.forward(params, &self.obs[s0 * o..s1 * o], s1 - s0, ws);
+            let dist = policy.forward(params, self.obs.view().slice(s0 * o, s1 * o), s1 - s0, ws);
             self.add_terms(policy, dist, s0, &mut sums, |_, _, _| {});
         }
         sums.mean(n)
@@ -196,7 +198,7 @@ impl Surrogate {
         let mut sums = Sums::default();
         for s0 in (0..n).step_by(CHUNK) {
             let s1 = (s0 + CHUNK).min(n);
-            let obs = &self.obs[s0 * o..s1 * o];
+            let obs = self.obs.view().slice(s0 * o, s1 * o);
             let dist = policy.forward(params, obs, s1 - s0, ws);
             if freeze {
                 self.old_dist[s0 * d..s1 * d].copy_from_slice(dist);

@@ -14,7 +14,9 @@ use trustbench_plugin::{
     Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
 };
 use trustbench_policy::vector::norm;
-use trustbench_policy::{Adam, PolicyWorkspace, normalize_advantages};
+use trustbench_policy::{
+    Adam, ObservationBuffer, Observations, PolicyWorkspace, normalize_advantages,
+};
 
 /// PPO's hyperparameters (defaults as CleanRL's `ppo_continuous_action`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +69,15 @@ pub struct Ppo {
 }
 
 /// Rows `idx` of a row-major table with `width` columns, gathered.
+/// Rows `idx` of `obs` (`width` values each), in that order.
+fn gather_obs(obs: Observations<'_>, width: usize, idx: &[usize]) -> ObservationBuffer {
+    let mut out = ObservationBuffer::new(matches!(obs, Observations::Bytes(_)));
+    for &i in idx {
+        out.extend(obs.slice(i * width, (i + 1) * width));
+    }
+    out
+}
+
 fn gather(table: &[f64], width: usize, idx: &[usize], out: &mut Vec<f64>) {
     out.clear();
     for &i in idx {
@@ -79,7 +90,7 @@ impl Ppo {
     /// `mean(log π_old − log π)` and the fraction of clipped ratios.
     fn minibatch_step(
         &mut self,
-        obs: &[f64],
+        obs: Observations<'_>,
         actions: &[f64],
         adv: &[f64],
         old_logp: &[f64],
@@ -88,13 +99,13 @@ impl Ppo {
         let agent = &mut self.ac.agent;
         let family = agent.policy.distribution();
         let (d, a, o) = (family.dist_len(), family.action_len(), agent.obs_len());
-        let (mut mb_obs, mut mb_act) = (Vec::new(), Vec::new());
-        gather(obs, o, idx, &mut mb_obs);
+        let mb_obs = gather_obs(obs, o, idx);
+        let mut mb_act = Vec::new();
         gather(actions, a, idx, &mut mb_act);
         let m = idx.len() as f64;
         let dist = agent
             .policy
-            .forward(&agent.params, &mb_obs, idx.len(), &mut self.ws)
+            .forward(&agent.params, mb_obs.view(), idx.len(), &mut self.ws)
             .to_vec();
         let mut d_dist = vec![0.0; dist.len()];
         let (mut kl, mut clipped) = (0.0, 0.0);
@@ -116,9 +127,13 @@ impl Ppo {
             }
         }
         let mut grad = vec![0.0; agent.params.len()];
-        agent
-            .policy
-            .vjp(&agent.params, &mb_obs, &mut self.ws, &d_dist, &mut grad);
+        agent.policy.vjp(
+            &agent.params,
+            mb_obs.view(),
+            &mut self.ws,
+            &d_dist,
+            &mut grad,
+        );
         let gn = norm(&grad);
         if gn > self.config.max_grad_norm {
             grad.iter_mut()
@@ -169,7 +184,7 @@ impl Algorithm for Ppo {
         };
         let mut adv = rollout.advantages.clone();
         normalize_advantages(&mut adv);
-        let (obs, actions) = (&rollout.batch.obs, &rollout.batch.actions);
+        let (obs, actions) = (rollout.batch.obs.view(), &rollout.batch.actions);
         let n = adv.len();
         let agent = &mut self.ac.agent;
         agent.policy.forward(&agent.params, obs, n, &mut self.ws);

@@ -2,8 +2,9 @@
 //! skip, sticky actions, lives and episode ends, the two views, options.
 
 use super::game::{Action, Game};
-use super::pixels::{Pipeline, Preprocess};
+use super::pixels::{DQN_SIZE, Pipeline, Preprocess, TRPO_SIZE};
 use super::screen::{Grid, Screen};
+use super::screen::{HEIGHT, WIDTH};
 use crate::registry::{EnvOption, EnvOptions};
 use crate::{Env, Rng, Step, derive_seed};
 use std::sync::Arc;
@@ -30,7 +31,8 @@ pub static OPTIONS: &[EnvOption] = &[
         key: "preset",
         default: "default",
         valid: "default | 2015",
-        help: "default: Machado et al. (2018), sticky 0.25; 2015: the TRPO/DQN protocol, sticky 0",
+        help: "default: Machado et al. (2018), sticky 0.25; 2015: the TRPO/DQN protocol, sticky 0 \
+               (and the TRPO paper's 50 × 38 frames for view=pixels)",
     },
     EnvOption {
         key: "sticky",
@@ -72,7 +74,13 @@ pub static OPTIONS: &[EnvOption] = &[
         key: "downsample",
         default: "true",
         valid: "true | false",
-        help: "pixels: 84 × 84 instead of 160 × 210",
+        help: "pixels: shrink 160 × 210 frames to `size` by area averaging",
+    },
+    EnvOption {
+        key: "size",
+        default: "auto",
+        valid: "auto (the preset's: 84x84, 50x38 with preset=2015) | HxW with H in 1 ..= 210, W in 1 ..= 160",
+        help: "pixels: height × width of a downsampled frame (DQN: 84x84; the TRPO paper: 50x38)",
     },
     EnvOption {
         key: "max_pool",
@@ -87,6 +95,13 @@ pub static OPTIONS: &[EnvOption] = &[
         help: "pixels: frames stacked into one observation",
     },
 ];
+
+/// `HxW` with `1 ≤ H ≤ 210`, `1 ≤ W ≤ 160` (downsampling never enlarges).
+fn parse_size(text: &str) -> Option<[usize; 2]> {
+    let (h, w) = text.split_once('x')?;
+    let (h, w) = (h.parse().ok()?, w.parse().ok()?);
+    ((1..=HEIGHT).contains(&h) && (1..=WIDTH).contains(&w)).then_some([h, w])
+}
 
 /// What the agent observes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,16 +147,16 @@ impl Settings {
     /// The settings the options describe; errors name the bad key, its
     /// value and the valid values.
     pub fn from_options(o: &EnvOptions) -> Result<Settings, String> {
-        let preset_sticky = match o.get("preset") {
-            "default" => STICKY,
-            "2015" => 0.0,
+        let (preset_sticky, preset_size) = match o.get("preset") {
+            "default" => (STICKY, DQN_SIZE),
+            "2015" => (0.0, TRPO_SIZE),
             _ => return Err(o.invalid("preset")),
         };
         let sticky = match o.get("sticky") {
             "auto" => preset_sticky,
             _ => o.parse("sticky", |p: &f64| (0.0..1.0).contains(p))?,
         };
-        let pixel_keys = ["grayscale", "downsample", "max_pool", "stack"];
+        let pixel_keys = ["grayscale", "downsample", "size", "max_pool", "stack"];
         let view = match o.get("view") {
             "compact" => {
                 if let Some(key) = pixel_keys.iter().find(|k| o.is_changed(k)) {
@@ -160,9 +175,19 @@ impl Settings {
                             .to_string(),
                     );
                 }
+                let size = match o.get("size") {
+                    "auto" => preset_size,
+                    text => parse_size(text).ok_or_else(|| o.invalid("size"))?,
+                };
+                if !o.flag("downsample")? && o.is_changed("size") {
+                    return Err(
+                        "env option 'size' applies to downsampled frames only (this env has downsample=false)"
+                            .to_string(),
+                    );
+                }
                 View::Pixels(Preprocess {
                     grayscale: o.flag("grayscale")?,
-                    downsample: o.flag("downsample")?,
+                    downsample: o.flag("downsample")?.then_some(size),
                     max_pool: o.flag("max_pool")?,
                     stack: o.parse("stack", |s: &usize| (1..=16).contains(s))?,
                 })

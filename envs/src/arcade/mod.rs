@@ -31,9 +31,13 @@
 //!   channels. Cheap enough for millions of steps per second.
 //! - `pixels`: 160 × 210 frames drawn by the game, with the usual
 //!   preprocessing, each step selectable — `grayscale`, `downsample` (to
-//!   84 × 84), `max_pool` (over the last two frames of a step), `stack`
-//!   (default 4) — giving height × width × (stack · colour) values in
-//!   [0, 1]. See [`pixels`](Preprocess).
+//!   `size`: 84 × 84 as DQN, or with `preset=2015` the TRPO paper's
+//!   50 × 38, whose 4 stacked frames its conv net of ≈ 33,500 parameters
+//!   reads; ours has 33,458 on that shape with 6 actions: conv 4→16 k4 s2
+//!   to 24 × 18, conv 16→16 k4 s2 to 11 × 8, dense 1,408→20, dense 20→6),
+//!   `max_pool` (over the last two frames of a step), `stack` (default 4) —
+//!   giving height × width × (stack · colour) values in [0, 1]. See
+//!   [`pixels`](Preprocess).
 //!
 //! `Env::render` always returns the colour frame, scaled to the size asked.
 
@@ -54,7 +58,7 @@ pub use beamrider::BeamRider;
 pub use breakout::Breakout;
 pub use enduro::Enduro;
 pub use game::{Action, Game, Status};
-pub use pixels::{DOWNSAMPLED, Preprocess};
+pub use pixels::{DQN_SIZE, Preprocess, TRPO_SIZE};
 pub use pong::Pong;
 pub use qbert::Qbert;
 pub use screen::{Grid, HEIGHT, Rect, Screen, WIDTH};

@@ -4,28 +4,34 @@
 //! Per agent step: the game draws its last two frames of the frame skip
 //! (only those: the earlier ones are never seen), in grayscale directly
 //! when the colour would be thrown away; the two are combined by a
-//! per-pixel max (which removes the 2600's sprite flicker), downsampled to
-//! 84 × 84 by area averaging, and pushed onto a stack of the last `stack`
+//! per-pixel max (which removes the 2600's sprite flicker), downsampled
+//! (84 × 84 as DQN, or the TRPO paper's 50 × 38, or any size) by area
+//! averaging, and pushed onto a stack of the last `stack`
 //! processed frames. The observation is height × width × (stack · colour)
 //! with the channel fastest, oldest frame first, values in [0, 1]
 //! (byte / 255). Stack slots before the episode's first frame are zero.
 
 use super::game::Game;
-#[cfg(doc)]
-use super::screen::Divisor;
 use super::screen::{HEIGHT, Screen, WIDTH};
 use std::sync::Arc;
 
-/// The side of the downsampled frame (the DQN paper's 84 × 84).
-pub const DOWNSAMPLED: usize = 84;
+/// The downsampled frame of the DQN preprocessing (Mnih et al. 2015),
+/// height × width.
+pub const DQN_SIZE: [usize; 2] = [84, 84];
+
+/// The downsampled frame of the TRPO paper's Atari experiments (Schulman
+/// et al. 2015: 4 × 50 × 38 inputs to its conv net of ≈ 33,500 parameters;
+/// ours has 33,458 on that shape), height × width: 210 × 160 shrunk by
+/// ≈ 4.2 on both axes.
+pub const TRPO_SIZE: [usize; 2] = [50, 38];
 
 /// Which preprocessing steps the pixel view applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Preprocess {
     /// One luminance channel instead of RGB.
     pub grayscale: bool,
-    /// Downsample 160 × 210 to 84 × 84.
-    pub downsample: bool,
+    /// Downsample 160 × 210 to this height × width (`None`: keep 210 × 160).
+    pub downsample: Option<[usize; 2]>,
     /// Max over the last two frames of each frame skip.
     pub max_pool: bool,
     /// Frames stacked into one observation (1 = no stacking).
@@ -37,7 +43,7 @@ impl Default for Preprocess {
     fn default() -> Preprocess {
         Preprocess {
             grayscale: true,
-            downsample: true,
+            downsample: Some(DQN_SIZE),
             max_pool: true,
             stack: 4,
         }
@@ -47,20 +53,14 @@ impl Default for Preprocess {
 impl Preprocess {
     /// Observation shape, `[height, width, stack · colour channels]`.
     pub fn shape(&self) -> [usize; 3] {
-        let (h, w) = if self.downsample {
-            (DOWNSAMPLED, DOWNSAMPLED)
-        } else {
-            (HEIGHT, WIDTH)
-        };
+        let [h, w] = self.downsample.unwrap_or([HEIGHT, WIDTH]);
         [h, w, self.stack * if self.grayscale { 1 } else { 3 }]
     }
 }
 
 /// For each output index along one axis, the source range it averages:
-/// output `i` of `n` covers source `[⌊i·N/n⌋, ⌊(i+1)·N/n⌋)` of `N`. For
-/// 160 → 84 columns that is one or two source columns, never more.
-const _: () = assert!(WIDTH < 2 * DOWNSAMPLED);
-
+/// output `i` of `n` covers source `[⌊i·N/n⌋, ⌊(i+1)·N/n⌋)` of `N` (at
+/// least one source index; `n ≤ N`).
 fn spans(source: usize, out: usize) -> Vec<(usize, usize)> {
     (0..out)
         .map(|i| {
@@ -72,15 +72,9 @@ fn spans(source: usize, out: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// A row's column sums followed by the sums of neighbouring column pairs
-/// (see [`Blocks::mean_of_max`]), with room to spare: 1,024 entries, so an
-/// index masked to 10 bits needs no bounds check.
-type Sums = [u16; 1024];
-
-/// Start of the pair sums in [`Sums`]: after 160 columns of up to 3
-/// channels.
-const PAIRS: usize = WIDTH * 3;
-const _: () = assert!(2 * PAIRS <= 1024);
+/// A row of column sums: 160 columns of up to 3 channels. A block is at
+/// most 210 rows high, and 210 · 255 fits 16 bits.
+type Columns = [u16; WIDTH * 3];
 
 /// The pipeline's state: the last two drawn screens and the frame stack.
 /// It is part of the env's state (the stack is what the agent sees), so
@@ -103,7 +97,7 @@ pub struct Pipeline {
     /// Scratch: the newest processed frame.
     frame: Vec<u8>,
     /// Scratch for the downsampling.
-    sums: Box<Sums>,
+    columns: Box<Columns>,
 }
 
 impl Pipeline {
@@ -116,10 +110,10 @@ impl Pipeline {
             settings,
             screens: [Screen::new(rgb), Screen::new(rgb)],
             latest: 0,
-            blocks: Arc::new(Blocks::new(h, w, colour)),
+            blocks: Arc::new(Blocks::new(h, w)),
             stacked: vec![0; h * w * depth],
             frame: vec![0; h * w * colour],
-            sums: Box::new([0; 1024]),
+            columns: Box::new([0; WIDTH * 3]),
         }
     }
 
@@ -152,7 +146,7 @@ impl Pipeline {
         let a = self.screens[self.latest].pixels();
         let b = self.screens[self.latest ^ 1].pixels();
         let b = if self.settings.max_pool { b } else { a };
-        if !self.settings.downsample {
+        if self.settings.downsample.is_none() {
             for ((o, &x), &y) in self.frame.iter_mut().zip(a).zip(b) {
                 *o = x.max(y);
             }
@@ -161,10 +155,10 @@ impl Pipeline {
             match colour {
                 1 => self
                     .blocks
-                    .mean_of_max::<1>(a, b, &mut self.sums, &mut self.frame),
+                    .mean_of_max::<1>(a, b, &mut self.columns, &mut self.frame),
                 _ => self
                     .blocks
-                    .mean_of_max::<3>(a, b, &mut self.sums, &mut self.frame),
+                    .mean_of_max::<3>(a, b, &mut self.columns, &mut self.frame),
             }
         }
         let depth = self.settings.stack * colour;
@@ -218,75 +212,42 @@ unsafe fn bytes_to_unit_avx2(bytes: &[u8], out: &mut [f64]) {
     bytes_to_unit(bytes, out);
 }
 
-/// The downsampling blocks: the source rows of each output row, where each
-/// output value's block sum is found in a row's [`Sums`], and the
-/// constants that turn a sum into a mean.
+/// The downsampling blocks: the source rows of each output row and the
+/// source columns of each output column.
 #[derive(Debug, Clone)]
 struct Blocks {
     rows: Vec<(usize, usize)>,
-    /// Per output value of a row (column-major, channel fastest): the
-    /// index in [`Sums`] of its block's sum.
-    sources: Vec<u16>,
-    /// `by_height[h]`: per output value, `(⌊n/2⌋, ⌈2¹⁶ / n⌉)` for its block
-    /// of n pixels when the row's block is h source rows high.
-    by_height: Vec<(Vec<u16>, Vec<u16>)>,
+    cols: Vec<(usize, usize)>,
 }
 
 impl Blocks {
-    fn new(h: usize, w: usize, colour: usize) -> Blocks {
-        let rows = spans(HEIGHT, h);
-        let cols = spans(WIDTH, w);
-        let widths = || {
-            cols.iter()
-                .flat_map(move |&(x0, x1)| std::iter::repeat_n(x1 - x0, colour))
-        };
-        let tallest = rows.iter().map(|(y0, y1)| y1 - y0).max().unwrap_or(1);
+    fn new(h: usize, w: usize) -> Blocks {
         Blocks {
-            sources: cols
-                .iter()
-                .flat_map(|&(x0, x1)| {
-                    // A two-wide block's sum is a pair sum (see `mean_of_max`).
-                    let start = x0 * colour + (x1 - x0 - 1) * PAIRS;
-                    (start..start + colour).map(|i| i as u16)
-                })
-                .collect(),
-            by_height: (0..=tallest)
-                .map(|h| {
-                    let n = || widths().map(move |w| (w * h).max(1) as u32);
-                    (
-                        n().map(|n| (n / 2) as u16).collect(),
-                        n().map(|n| (1u32 << 16).div_ceil(n).min(u16::MAX.into()) as u16)
-                            .collect(),
-                    )
-                })
-                .collect(),
-            rows,
+            rows: spans(HEIGHT, h),
+            cols: spans(WIDTH, w),
         }
     }
 
-    /// Write each block's rounded mean of `max(a, b)` (frames of `C`
-    /// channels) into `out`, an output frame of `C` channels.
+    /// Write each block's mean of `max(a, b)`, rounded half up (frames of
+    /// `C` channels), into `out`, an output frame of `C` channels.
     ///
     /// Per output row, a vectorised pass sums `max(a, b)` down the row's
-    /// source rows into column sums, and another adds neighbouring column
-    /// sums into pair sums; a block is one or two columns wide, so its sum
-    /// is one table read. The mean of a block of n ≥ 2 pixels is
-    /// `(sum + ⌊n/2⌋)·r >> 16` with `r = ⌈2¹⁶ / n⌉`, exact because
-    /// `(sum + n/2)·n < 2¹⁶` (the argument of [`Divisor`] with 2¹⁶ for
-    /// 2³²): a block is at most 3 × 2 pixels. Sum and r fit 16 bits, so
-    /// that last step is a vectorised 16-bit high multiply.
-    fn mean_of_max<const C: usize>(&self, a: &[u8], b: &[u8], sums: &mut Sums, out: &mut [u8]) {
+    /// source rows into column sums; each output value then adds its
+    /// block's columns and divides. The divisions (one per output value:
+    /// 1,900 for 50 × 38, 7,056 for 84 × 84) cost less than the column
+    /// pass, and are exact for any block size.
+    fn mean_of_max<const C: usize>(
+        &self,
+        a: &[u8],
+        b: &[u8],
+        columns: &mut Columns,
+        out: &mut [u8],
+    ) {
         const { assert!(C <= 3) };
         let line = WIDTH * C;
-        let mut gathered = [0u16; 256 * 3];
-        let gathered = &mut gathered[..self.sources.len()];
-        for (&(y0, y1), out) in self
-            .rows
-            .iter()
-            .zip(out.chunks_exact_mut(self.sources.len()))
-        {
-            let (columns, pairs) = sums.split_at_mut(PAIRS);
-            let columns = &mut columns[..line];
+        let columns = &mut columns[..line];
+        let out_rows = out.chunks_exact_mut(self.cols.len() * C);
+        for (&(y0, y1), out) in self.rows.iter().zip(out_rows) {
             columns.fill(0);
             for y in y0..y1 {
                 // Equal-length slices: no bounds checks, and the loop vectorises.
@@ -295,15 +256,16 @@ impl Blocks {
                     *s += u16::from(x.max(z));
                 }
             }
-            for ((p, &s), &t) in pairs.iter_mut().zip(&*columns).zip(&columns[C..]) {
-                *p = s + t;
-            }
-            for (g, &i) in gathered.iter_mut().zip(&self.sources) {
-                *g = sums[usize::from(i) & 1023];
-            }
-            let (half, recip) = &self.by_height[y1 - y0];
-            for (((o, &g), &h), &r) in out.iter_mut().zip(&*gathered).zip(half).zip(recip) {
-                *o = ((u32::from(g + h) * u32::from(r)) >> 16) as u8;
+            for (&(x0, x1), out) in self.cols.iter().zip(out.chunks_exact_mut(C)) {
+                let n = ((y1 - y0) * (x1 - x0)) as u32;
+                for (c, o) in out.iter_mut().enumerate() {
+                    let sum: u32 = columns[x0 * C + c..x1 * C]
+                        .iter()
+                        .step_by(C)
+                        .map(|&s| u32::from(s))
+                        .sum();
+                    *o = ((sum + n / 2) / n) as u8;
+                }
             }
         }
     }
@@ -315,7 +277,14 @@ mod tests {
 
     #[test]
     fn spans_tile_the_source_exactly() {
-        for (n, m) in [(210, 84), (160, 84), (160, 160)] {
+        for (n, m) in [
+            (210, 84),
+            (160, 84),
+            (160, 160),
+            (210, 50),
+            (160, 38),
+            (7, 1),
+        ] {
             let s = spans(n, m);
             assert_eq!((s[0].0, s[m - 1].1), (0, n));
             assert!(s.windows(2).all(|w| w[0].1 == w[1].0 && w[0].0 < w[0].1));
@@ -326,7 +295,7 @@ mod tests {
     /// mean of `max(a, b)` over its block, rounded half up.
     #[test]
     fn downsampling_is_the_rounded_block_mean_of_the_max() {
-        fn check<const C: usize>() {
+        fn check<const C: usize>(h: usize, w: usize) {
             let mut rng = crate::Rng::new(C as u64);
             let mut frame = || -> Vec<u8> {
                 (0..WIDTH * HEIGHT * C)
@@ -334,14 +303,9 @@ mod tests {
                     .collect()
             };
             let (a, b) = (frame(), frame());
-            let mut out = vec![0u8; DOWNSAMPLED * DOWNSAMPLED * C];
-            Blocks::new(DOWNSAMPLED, DOWNSAMPLED, C).mean_of_max::<C>(
-                &a,
-                &b,
-                &mut Box::new([0; 1024]),
-                &mut out,
-            );
-            let (rows, cols) = (spans(HEIGHT, DOWNSAMPLED), spans(WIDTH, DOWNSAMPLED));
+            let mut out = vec![0u8; h * w * C];
+            Blocks::new(h, w).mean_of_max::<C>(&a, &b, &mut Box::new([0; WIDTH * 3]), &mut out);
+            let (rows, cols) = (spans(HEIGHT, h), spans(WIDTH, w));
             for (i, &(y0, y1)) in rows.iter().enumerate() {
                 for (j, &(x0, x1)) in cols.iter().enumerate() {
                     for c in 0..C {
@@ -354,14 +318,20 @@ mod tests {
                         }
                         let n = ((y1 - y0) * (x1 - x0)) as u32;
                         let expected = (sum + n / 2) / n;
-                        let got = out[(i * DOWNSAMPLED + j) * C + c];
-                        assert_eq!(u32::from(got), expected, "row {i}, column {j}, channel {c}");
+                        let got = out[(i * w + j) * C + c];
+                        assert_eq!(
+                            u32::from(got),
+                            expected,
+                            "{h}×{w}: row {i}, column {j}, channel {c}"
+                        );
                     }
                 }
             }
         }
-        check::<1>();
-        check::<3>();
+        for [h, w] in [DQN_SIZE, TRPO_SIZE, [1, 1], [210, 160]] {
+            check::<1>(h, w);
+            check::<3>(h, w);
+        }
     }
 
     /// Every pixel's stack holds the last `stack` frames, oldest first,
