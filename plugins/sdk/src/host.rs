@@ -95,6 +95,29 @@ impl Host {
         self.raw.seed
     }
 
+    /// Threads this plugin's batch math may use, the calling thread
+    /// included: the host's `trustbench.threads/1` extension, or 1 from a
+    /// host without it (or one that reports 0). Results must not depend on
+    /// it; see [`crate::parallel`].
+    pub fn threads(&self) -> usize {
+        let Some(extension) = self.raw.extension else {
+            return 1;
+        };
+        let id = abi::TB_HOST_EXT_THREADS.as_ptr() as *const std::ffi::c_char;
+        // SAFETY: the callback comes from a checked vtable; the id is NUL-terminated.
+        let ext = unsafe { extension(self.raw.ctx, id) } as *const abi::tb_threads;
+        if ext.is_null() {
+            return 1;
+        }
+        // SAFETY: non-null; the host keeps it alive as long as itself. Only
+        // the two leading u32s are read, and only after struct_size covers them.
+        let ext = unsafe { &*ext };
+        if (ext.struct_size as usize) < std::mem::size_of::<abi::tb_threads>() {
+            return 1;
+        }
+        ext.threads.max(1) as usize
+    }
+
     /// Reset copy `env` (or all with `None`), writing the first observation(s)
     /// into `obs` (`dim` or `N * dim` values).
     pub fn reset(&mut self, env: Option<usize>, obs: &mut [f64]) -> Result<()> {
