@@ -129,6 +129,7 @@ impl Reproduction {
             &self.plan,
             sweep::Options {
                 jobs,
+                threads: sweep::default_threads(jobs),
                 timeout: None,
                 shard: None,
                 retry_failed: false,
