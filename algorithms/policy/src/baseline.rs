@@ -14,8 +14,10 @@
 use trustbench_plugin::rng::Rng;
 
 use crate::adam::Adam;
-use crate::network::{Activation, Network, ShapeError, Workspace};
+use crate::blocks::{grid, sum_blocks};
+use crate::network::{Activation, GRAD_BLOCK, Network, ShapeError, Workspace};
 use crate::vector::grow;
+use trustbench_plugin::parallel::split;
 
 /// Architecture and optimiser settings of a [`ValueBaseline`].
 #[derive(Clone, Debug, PartialEq)]
@@ -84,6 +86,10 @@ pub struct ValueBaseline {
     batch_targets: Vec<f64>,
     d_out: Vec<f64>,
     grad: Vec<f64>,
+    /// One workspace per thread (one: serial) and the block slots of
+    /// `crate::blocks`.
+    lanes: Vec<Workspace>,
+    slots: Vec<f64>,
 }
 
 impl ValueBaseline {
@@ -130,7 +136,15 @@ impl ValueBaseline {
             batch_targets: Vec::new(),
             d_out: Vec::new(),
             grad,
+            lanes: vec![Workspace::new()],
+            slots: Vec::new(),
         })
+    }
+
+    /// Predict and fit on up to `threads` threads, a block of states per
+    /// job (see [`crate::blocks`]): the same bits for any count.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.lanes.resize_with(threads.max(1), Workspace::new);
     }
 
     /// The value network.
@@ -150,7 +164,17 @@ impl ValueBaseline {
 
     /// `V(sᵢ)` of `n` states into `out`.
     pub fn predict(&mut self, obs: &[f64], n: usize, out: &mut [f64]) {
-        out.copy_from_slice(self.network.forward(&self.params, obs, n, &mut self.ws));
+        if self.lanes.len() == 1 {
+            out.copy_from_slice(self.network.forward(&self.params, obs, n, &mut self.ws));
+            return;
+        }
+        let (network, params, d) = (&self.network, &self.params, self.network.inputs());
+        assert_eq!(out.len(), n, "value output length");
+        let mut blocks: Vec<_> = grid(n).zip(out.chunks_mut(GRAD_BLOCK)).collect();
+        split(&mut blocks, &mut self.lanes, |ws, _, ((first, m), out)| {
+            let x = &obs[*first * d..(*first + *m) * d];
+            out.copy_from_slice(network.forward(params, x, *m, ws));
+        });
     }
 
     /// Regresses `V` on `targets` (one per state of `obs`) for the configured
@@ -179,6 +203,20 @@ impl ValueBaseline {
                     self.batch_targets[k] = targets[i];
                 }
                 let (x, r) = (&self.batch_obs[..d * m], &self.batch_targets[..m]);
+                if self.lanes.len() > 1 {
+                    let (lanes, slots) = (&mut self.lanes, &mut self.slots);
+                    minibatch_gradient(
+                        &self.network,
+                        &self.params,
+                        x,
+                        r,
+                        &mut self.grad,
+                        lanes,
+                        slots,
+                    );
+                    self.adam.step(&mut self.params, &self.grad);
+                    continue;
+                }
                 let values = self.network.forward(&self.params, x, m, &mut self.ws);
                 for ((g, v), r) in self.d_out.iter_mut().zip(values).zip(r) {
                     *g = 2.0 * (v - r) / m as f64;
@@ -194,6 +232,41 @@ impl ValueBaseline {
             }
         }
     }
+}
+
+/// `grad` = the squared loss's gradient on the minibatch `x`, `r`, block by
+/// block on one thread per workspace in `lanes`: each block's forward,
+/// `∂ℓ/∂Vᵢ = 2 (Vᵢ − Rᵢ) / m` and VJP into its slot, the slots added in
+/// block order as the serial VJP adds its blocks (see [`crate::blocks`]).
+fn minibatch_gradient(
+    network: &Network,
+    params: &[f64],
+    x: &[f64],
+    r: &[f64],
+    grad: &mut [f64],
+    lanes: &mut [Workspace],
+    slots: &mut Vec<f64>,
+) {
+    let (d, m) = (network.inputs(), r.len());
+    let mut blocks: Vec<_> = grid(m).collect();
+    grad.fill(0.0);
+    let job = |ws: &mut Workspace, &mut (first, k): &mut (usize, usize), slot: &mut [f64]| {
+        let x = &x[first * d..(first + k) * d];
+        let mut d_out = [0.0; GRAD_BLOCK];
+        let values = network.forward(params, x, k, ws);
+        for ((g, v), r) in d_out.iter_mut().zip(values).zip(&r[first..first + k]) {
+            *g = 2.0 * (v - r) / m as f64;
+        }
+        network.vjp(params, x, ws, &d_out[..k], slot);
+    };
+    sum_blocks(
+        &mut blocks,
+        lanes,
+        slots,
+        network.param_len(),
+        Some(grad),
+        job,
+    );
 }
 
 #[cfg(test)]

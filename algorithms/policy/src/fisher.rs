@@ -16,8 +16,10 @@
 
 use trustbench_plugin::rng::Rng;
 
+use crate::blocks::{grid, sum_blocks};
 use crate::policy::{Policy, PolicyWorkspace};
 use crate::vector::{axpy, grow};
+use trustbench_plugin::parallel::split;
 
 /// A seeded subset of `⌈fraction · n⌉` distinct indices of `0..n` (at least
 /// one), sorted: the paper computes Fisher-vector products on 10% of the
@@ -49,6 +51,11 @@ pub struct FisherVectorProduct {
     obs: Vec<f64>,
     ws: PolicyWorkspace,
     tangent: Vec<f64>,
+    /// With more than one thread: each block's own forward pass, and the
+    /// scratch of `crate::blocks` (one worker per thread, block slots).
+    blocks: Vec<PolicyWorkspace>,
+    workers: Vec<()>,
+    slots: Vec<f64>,
 }
 
 impl FisherVectorProduct {
@@ -66,6 +73,18 @@ impl FisherVectorProduct {
             obs: Vec::new(),
             ws: PolicyWorkspace::new(),
             tangent: Vec::new(),
+            blocks: Vec::new(),
+            workers: vec![()],
+            slots: Vec::new(),
+        }
+    }
+
+    /// The same product computed on up to `threads` threads, a block of
+    /// states per job (see [`crate::blocks`]): the same bits for any count.
+    pub fn with_threads(self, threads: usize) -> FisherVectorProduct {
+        FisherVectorProduct {
+            workers: vec![(); threads.max(1)],
+            ..self
         }
     }
 
@@ -88,8 +107,25 @@ impl FisherVectorProduct {
         }
         let states = self.obs.len() / d;
         assert!(states > 0, "Fisher-vector product over no states");
-        self.policy
-            .forward(&self.params, &self.obs, states, &mut self.ws);
+        if self.workers.len() > 1 {
+            let Self {
+                policy,
+                params,
+                obs,
+                blocks,
+                workers,
+                ..
+            } = self;
+            blocks.resize_with(grid(states).count(), PolicyWorkspace::new);
+            let grid: Vec<_> = grid(states).collect();
+            split(blocks, workers, |_, b, ws| {
+                let (first, m) = grid[b];
+                policy.forward(params, &obs[first * d..(first + m) * d], m, ws);
+            });
+        } else {
+            self.policy
+                .forward(&self.params, &self.obs, states, &mut self.ws);
+        }
         grow(
             &mut self.tangent,
             self.policy.distribution().dist_len() * states,
@@ -98,7 +134,7 @@ impl FisherVectorProduct {
 
     /// Number of states the product averages over.
     pub fn states(&self) -> usize {
-        self.ws.batch()
+        self.obs.len() / self.policy.obs_len()
     }
 
     /// The damping `λ`.
@@ -117,6 +153,9 @@ impl FisherVectorProduct {
         assert!(n > 0, "FisherVectorProduct::apply before prepare");
         let family = self.policy.distribution();
         let d = family.dist_len();
+        if self.workers.len() > 1 {
+            return self.apply_blocks(v, out);
+        }
         let tangent = &mut self.tangent[..d * n];
         self.policy
             .jvp(&self.params, &self.obs, &mut self.ws, v, tangent);
@@ -130,6 +169,65 @@ impl FisherVectorProduct {
             .vjp(&self.params, &self.obs, &mut self.ws, tangent, out);
         if self.damping != 0.0 {
             axpy(self.damping, v, out);
+        }
+    }
+
+    /// [`FisherVectorProduct::apply`] block by block on the threads: each
+    /// block's `Jᵀ M J v` into its own slot, added in block order, then the
+    /// head's part state by state, as the serial VJP adds them.
+    fn apply_blocks(&mut self, v: &[f64], out: &mut [f64]) {
+        let Self {
+            policy,
+            damping,
+            params,
+            obs,
+            tangent,
+            blocks,
+            workers,
+            slots,
+            ..
+        } = self;
+        let family = policy.distribution();
+        let (n, d, o) = (
+            obs.len() / policy.obs_len(),
+            family.dist_len(),
+            policy.obs_len(),
+        );
+        let net_len = policy.network().param_len();
+        let scale = 1.0 / n as f64;
+        let tangent = &mut tangent[..d * n];
+        let mut rows = tangent.chunks_mut(d * crate::GRAD_BLOCK);
+        let mut jobs: Vec<_> = grid(n)
+            .zip(blocks.iter_mut())
+            .map(|((first, m), ws)| (first, m, ws, rows.next().expect("a row per block")))
+            .collect();
+        out.fill(0.0);
+        sum_blocks(
+            &mut jobs,
+            workers,
+            slots,
+            policy.param_len(),
+            Some(&mut out[..net_len]),
+            |_, (first, m, ws, tangent), slot| {
+                let obs = &obs[*first * o..(*first + *m) * o];
+                policy.jvp(params, obs, ws, v, tangent);
+                for (u, dist) in tangent
+                    .chunks_exact_mut(d)
+                    .zip(policy.dist(ws).chunks_exact(d))
+                {
+                    family.fisher_in_place(dist, u);
+                    u.iter_mut().for_each(|u| *u *= scale);
+                }
+                policy.vjp(params, obs, ws, tangent, slot);
+            },
+        );
+        drop(jobs);
+        let mut row = vec![0.0; family.net_outputs()];
+        for u in tangent.chunks_exact(d) {
+            family.split_cotangent(u, &mut row, &mut out[net_len..]);
+        }
+        if *damping != 0.0 {
+            axpy(*damping, v, out);
         }
     }
 }
