@@ -59,3 +59,129 @@ pub(crate) fn grid(n: usize) -> impl Iterator<Item = (usize, usize)> {
         .step_by(GRAD_BLOCK)
         .map(move |s0| (s0, GRAD_BLOCK.min(n - s0)))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::{batch, normal_vec, perturbed, small_policies};
+    use crate::{
+        BaselineConfig, FisherVectorProduct, Policy, PolicyWorkspace, Precision, Surrogate,
+        ValueBaseline, subsample,
+    };
+    use trustbench_plugin::rng::Rng;
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Every small policy in both precisions.
+    fn policies() -> Vec<(String, Policy)> {
+        small_policies()
+            .into_iter()
+            .flat_map(|(name, p)| {
+                [Precision::F64, Precision::F32]
+                    .map(|q| (format!("{name} {q:?}"), p.clone().with_precision(q)))
+            })
+            .collect()
+    }
+
+    /// The freezing pass with its gradient, a gradient away from `θ_old`
+    /// and an evaluation, on `threads` threads: (grad, grad, values, π_old).
+    fn surrogate_passes(policy: &Policy, n: usize, threads: usize) -> Vec<Vec<u64>> {
+        let b = batch(policy, n, 50);
+        let adv = normal_vec(&mut Rng::new(6), n, 1.0);
+        let mut ws = PolicyWorkspace::with_threads(threads);
+        let mut at_old = vec![0.0; policy.param_len()];
+        let (mut s, v0) = Surrogate::with_gradient(
+            policy,
+            &b.params,
+            b.obs.clone(),
+            b.actions.clone(),
+            adv,
+            &mut ws,
+            &mut at_old,
+        );
+        let theta = perturbed(&b.params, 0.05, 9);
+        let mut away = vec![0.0; policy.param_len()];
+        let v1 = s.gradient(policy, &theta, &mut ws, &mut away);
+        let v2 = s.evaluate(policy, &theta, &mut ws);
+        let values: Vec<f64> = [v0, v1, v2]
+            .iter()
+            .flat_map(|v| [v.surrogate, v.mean_kl, v.mean_entropy])
+            .collect();
+        vec![
+            bits(&at_old),
+            bits(&away),
+            bits(&values),
+            bits(s.old_dist()),
+            bits(s.old_log_prob()),
+        ]
+    }
+
+    #[test]
+    fn block_parallel_surrogate_passes_are_the_serial_bits() {
+        for (name, policy) in policies() {
+            // Blocks that do not fill the last round or the last block.
+            let n = 5 * crate::GRAD_BLOCK + 13;
+            let serial = surrogate_passes(&policy, n, 1);
+            for threads in [2, 3] {
+                assert_eq!(
+                    surrogate_passes(&policy, n, threads),
+                    serial,
+                    "{name}, {threads} threads"
+                );
+            }
+        }
+        // More than one chunk of the serial pass and one round of blocks.
+        let (_, mlp) = &small_policies()[0];
+        let n = crate::surrogate::CHUNK + 150;
+        assert_eq!(surrogate_passes(mlp, n, 2), surrogate_passes(mlp, n, 1));
+    }
+
+    #[test]
+    fn block_parallel_fisher_vector_products_are_the_serial_bits() {
+        for (name, policy) in policies() {
+            let n = 7 * crate::GRAD_BLOCK + 5;
+            let b = batch(&policy, n, 51);
+            let subset = subsample(n, 0.5, &mut Rng::new(7));
+            let v = normal_vec(&mut Rng::new(8), policy.param_len(), 1.0);
+            let product = |threads| {
+                let mut fvp = FisherVectorProduct::new(&policy, 0.1).with_threads(threads);
+                fvp.prepare(&b.params, &b.obs, n, Some(&subset));
+                let mut out = vec![f64::NAN; policy.param_len()];
+                fvp.apply(&v, &mut out);
+                let mut again = vec![f64::NAN; policy.param_len()];
+                fvp.apply(&out, &mut again);
+                (fvp.states(), bits(&out), bits(&again))
+            };
+            let serial = product(1);
+            assert_eq!(serial.0, subset.len());
+            for threads in [2, 3] {
+                assert_eq!(product(threads), serial, "{name}, {threads} threads");
+            }
+        }
+    }
+
+    #[test]
+    fn block_parallel_value_fits_are_the_serial_bits() {
+        let (d, n) = (3, 4 * crate::GRAD_BLOCK + 21);
+        let obs = normal_vec(&mut Rng::new(9), d * n, 1.0);
+        let targets = normal_vec(&mut Rng::new(10), n, 2.0);
+        let fit = |threads| {
+            let config = BaselineConfig {
+                epochs: 2,
+                minibatch: 150,
+                ..BaselineConfig::default()
+            };
+            let mut baseline = ValueBaseline::new(d, config, &mut Rng::new(11)).unwrap();
+            baseline.set_threads(threads);
+            baseline.fit(&obs, &targets, &mut Rng::new(12));
+            let mut values = vec![f64::NAN; n];
+            baseline.predict(&obs, n, &mut values);
+            (bits(baseline.params()), bits(&values))
+        };
+        let serial = fit(1);
+        for threads in [2, 3] {
+            assert_eq!(fit(threads), serial, "{threads} threads");
+        }
+    }
+}
