@@ -536,3 +536,20 @@ unsafe extern "C" fn host_extension(ctx: *mut c_void, id: *const c_char) -> *con
         std::ptr::null()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threads_extension_reports_the_worlds_threads() {
+        let env = trustbench_envs::resolve("cartpole").unwrap();
+        for threads in [1, 3] {
+            let envs = VecEnv::new(&env, 2, 0, 0);
+            let host = HostBox::new(World::new(envs, 10, Instant::now(), threads), 0);
+            // SAFETY: the vtable lives in `host`, which outlives `view`.
+            let view = unsafe { trustbench_plugin::Host::from_raw(host.raw()) }.unwrap();
+            assert_eq!(view.threads(), threads);
+        }
+    }
+}

@@ -201,3 +201,72 @@ impl Host {
         unsafe { (self.raw.steps_remaining.unwrap())(self.raw.ctx) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Host;
+    use crate::abi::{self, tb_host, tb_host_extension_fn, tb_threads};
+    use std::ffi::{CStr, c_char, c_void};
+
+    /// A host whose only callback is `extension`, with `ctx` passed to it.
+    fn host(extension: Option<tb_host_extension_fn>, ctx: *mut c_void) -> Host {
+        Host {
+            raw: tb_host {
+                struct_size: std::mem::size_of::<tb_host>() as u32,
+                abi_major: abi::TB_ABI_MAJOR,
+                abi_minor: 0,
+                num_envs: 1,
+                seed: 0,
+                ctx,
+                reset: None,
+                step: None,
+                snapshot: None,
+                restore: None,
+                release_snapshot: None,
+                log_metric: None,
+                steps_remaining: None,
+                extension,
+            },
+        }
+    }
+
+    /// The `tb_threads` behind `ctx` for the threads id, NULL otherwise.
+    unsafe extern "C" fn threads_at_ctx(ctx: *mut c_void, id: *const c_char) -> *const c_void {
+        // SAFETY: the SDK passes a NUL-terminated id.
+        let id = unsafe { CStr::from_ptr(id) };
+        if id.to_bytes_with_nul() == abi::TB_HOST_EXT_THREADS {
+            ctx
+        } else {
+            std::ptr::null()
+        }
+    }
+
+    unsafe extern "C" fn nothing(_: *mut c_void, _: *const c_char) -> *const c_void {
+        std::ptr::null()
+    }
+
+    #[test]
+    fn threads_come_from_the_extension_and_default_to_one() {
+        let size = std::mem::size_of::<tb_threads>() as u32;
+        let mut ext = tb_threads {
+            struct_size: size,
+            threads: 3,
+        };
+        let ctx = &mut ext as *mut tb_threads as *mut c_void;
+        assert_eq!(host(Some(threads_at_ctx), ctx).threads(), 3);
+        ext.threads = 0;
+        assert_eq!(host(Some(threads_at_ctx), ctx).threads(), 1, "0 means 1");
+        ext = tb_threads {
+            struct_size: 4,
+            threads: 3,
+        };
+        assert_eq!(
+            host(Some(threads_at_ctx), ctx).threads(),
+            1,
+            "too small a struct"
+        );
+        // An ABI 1.0 host: no such extension, or no extension callback.
+        assert_eq!(host(Some(nothing), ctx).threads(), 1);
+        assert_eq!(host(None, ctx).threads(), 1);
+    }
+}
