@@ -154,9 +154,9 @@ fn threads_do_not_change_a_pixel_arcade_run() {
         "--env-set",
         "view=pixels",
         "--env-set",
-        "max_frames=400",
+        "max_frames=200",
         "--steps",
-        "384",
+        "256",
         "--set",
         "steps_per_iteration=128",
     ]);

@@ -248,25 +248,20 @@ mod tests {
     #[test]
     fn threads_come_from_the_extension_and_default_to_one() {
         let size = std::mem::size_of::<tb_threads>() as u32;
-        let mut ext = tb_threads {
-            struct_size: size,
-            threads: 3,
+        let threads = |struct_size, threads| {
+            let mut ext = tb_threads {
+                struct_size,
+                threads,
+            };
+            let ctx = &mut ext as *mut tb_threads as *mut c_void;
+            host(Some(threads_at_ctx), ctx).threads()
         };
-        let ctx = &mut ext as *mut tb_threads as *mut c_void;
-        assert_eq!(host(Some(threads_at_ctx), ctx).threads(), 3);
-        ext.threads = 0;
-        assert_eq!(host(Some(threads_at_ctx), ctx).threads(), 1, "0 means 1");
-        ext = tb_threads {
-            struct_size: 4,
-            threads: 3,
-        };
-        assert_eq!(
-            host(Some(threads_at_ctx), ctx).threads(),
-            1,
-            "too small a struct"
-        );
+        assert_eq!(threads(size, 3), 3);
+        assert_eq!(threads(size, 0), 1, "0 means 1");
+        assert_eq!(threads(4, 3), 1, "too small a struct");
         // An ABI 1.0 host: no such extension, or no extension callback.
-        assert_eq!(host(Some(nothing), ctx).threads(), 1);
-        assert_eq!(host(None, ctx).threads(), 1);
+        let null = std::ptr::null_mut();
+        assert_eq!(host(Some(nothing), null).threads(), 1);
+        assert_eq!(host(None, null).threads(), 1);
     }
 }
