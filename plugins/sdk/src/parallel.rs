@@ -10,26 +10,20 @@
 //! between calls: a batched env step or one block pass is 50–500 µs of
 //! work, and starting a thread per call (`std::thread::scope`) cost ~25% on
 //! top of a walker run's CPU time (measured), waking a parked one far less.
-//! Items are handed out one at a time to the caller and whichever pool
-//! threads wake in time, so the caller never waits for a thread the OS has
-//! not scheduled (on an oversubscribed machine, fixed per-thread runs made
-//! `--threads 2` slower than 1 in one of three measured pairs). The pool
-//! takes one call at a time; a call that finds it busy (another caller, or
-//! a call from inside a pool job) runs its items on its own thread, which
-//! gives the same results.
+//! The pool takes one call at a time; a call that finds it busy (another
+//! caller, or a call from inside a pool job) runs its items on its own
+//! thread, which gives the same results.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 
 /// Runs `f(worker, i, &mut items[i])` for every item, with at most
-/// `workers.len()` threads (fewer when there are fewer items): the calling
-/// thread and pool threads that are free take items one at a time, each
-/// with its own `&mut workers[t]` (its scratch space). Which thread takes
-/// an item is left to timing, so `f` must compute an item from the item
-/// alone. The caller never waits for a pool thread that has not started:
-/// on a loaded machine it may do every item itself.
+/// `workers.len()` threads: the items are cut into that many contiguous
+/// runs (fewer when there are fewer items), run `t` goes to one thread with
+/// `&mut workers[t]` (its scratch space), in item order within the run. The
+/// first run is done on the calling thread. With one worker (or one item)
+/// no other thread takes part.
 ///
 /// A panic in `f` on any thread is propagated to the caller once every
 /// thread has finished with the call.
@@ -38,30 +32,29 @@ pub fn split<T: Send, W: Send>(
     workers: &mut [W],
     f: impl Fn(&mut W, usize, &mut T) + Sync,
 ) {
-    let (n, threads) = (items.len(), workers.len().min(items.len()));
-    if threads <= 1 {
-        if let Some(worker) = workers.first_mut() {
-            for (i, item) in items.iter_mut().enumerate() {
-                f(worker, i, item);
-            }
-        }
-        return;
+    let runs = workers.len().min(items.len());
+    let n = items.len();
+    let mut cut = Vec::with_capacity(runs);
+    let mut rest = items;
+    for (t, worker) in workers.iter_mut().take(runs).enumerate() {
+        let (start, end) = (t * n / runs, (t + 1) * n / runs);
+        let (run, tail) = rest.split_at_mut(end - start);
+        rest = tail;
+        cut.push(Mutex::new(Some((start, run, worker))));
     }
-    let items: Vec<Mutex<&mut T>> = items.iter_mut().map(Mutex::new).collect();
-    let workers: Vec<Mutex<&mut W>> = workers.iter_mut().take(threads).map(Mutex::new).collect();
-    let next = AtomicUsize::new(0);
     let run = |t: usize| {
-        let mut worker = workers[t].lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= n {
-                break;
+        let taken = cut[t].lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some((start, run, worker)) = taken {
+            for (k, item) in run.iter_mut().enumerate() {
+                f(worker, start + k, item);
             }
-            let mut item = items[i].lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut worker, i, &mut item);
         }
     };
-    POOL.run(threads - 1, &run);
+    match runs {
+        0 => {}
+        1 => run(0),
+        _ => POOL.run(runs - 1, &run),
+    }
 }
 
 /// A job as the pool's threads see it: `f(t)` for helper `t`.
@@ -77,12 +70,10 @@ struct State {
     /// Bumped for every job.
     generation: u64,
     job: Option<Job>,
-    /// Helpers `1..=helpers` may take part in the current job.
+    /// Helpers `1..=helpers` take part in the current job.
     helpers: usize,
-    /// Whether helpers may still join it (until the caller is done).
-    open: bool,
-    /// Helpers that joined and are not done with it.
-    running: usize,
+    /// Helpers not yet done with it.
+    remaining: usize,
     /// The first panic of a helper.
     panic: Option<Box<dyn Any + Send>>,
     /// Helper threads started so far (numbered `1..=started`).
@@ -104,8 +95,7 @@ static POOL: Pool = Pool {
         generation: 0,
         job: None,
         helpers: 0,
-        open: false,
-        running: 0,
+        remaining: 0,
         panic: None,
         started: 0,
     }),
@@ -118,22 +108,20 @@ impl Pool {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `f(0)` on this thread and `f(t)` on each pool thread `t ≤ helpers`
-    /// that wakes before `f(0)` returns; returns when those are done. Only
-    /// `f(0)` when the pool is busy. (`f` shares its work out itself.)
+    /// `f(0)` on this thread and `f(1..=helpers)` on the pool's, returning
+    /// when all are done; everything on this thread when the pool is busy.
     fn run(&'static self, helpers: usize, f: &(dyn Fn(usize) + Sync)) {
         let _busy = match self.busy.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(e)) => e.into_inner(),
             Err(TryLockError::WouldBlock) => {
-                f(0);
+                (0..=helpers).for_each(f);
                 return;
             }
         };
-        // SAFETY: the pointer is only lifetime-erased; helpers call it only
-        // after joining while the job is open, and this function does not
-        // return (or unwind) before closing it and every joined helper has
-        // finished.
+        // SAFETY: the pointer is only lifetime-erased; this function does
+        // not return (or unwind) before every helper has finished calling
+        // it and the job is cleared.
         let job = Job(unsafe {
             std::mem::transmute::<&(dyn Fn(usize) + Sync), &'static (dyn Fn(usize) + Sync)>(f)
         });
@@ -150,15 +138,13 @@ impl Pool {
             s.generation += 1;
             s.job = Some(job);
             s.helpers = helpers;
-            s.open = true;
-            s.running = 0;
+            s.remaining = helpers;
         }
         self.wake.notify_all();
         let mine = catch_unwind(AssertUnwindSafe(|| f(0)));
         let theirs = {
             let mut s = self.state();
-            s.open = false;
-            while s.running > 0 {
+            while s.remaining > 0 {
                 s = self.done.wait(s).unwrap_or_else(PoisonError::into_inner);
             }
             s.job = None;
@@ -181,22 +167,21 @@ impl Pool {
                 loop {
                     if s.generation != seen {
                         seen = s.generation;
-                        if s.open && index <= s.helpers {
-                            s.running += 1;
-                            break s.job.expect("an open job");
+                        if index <= s.helpers {
+                            break s.job.expect("a job while helpers remain");
                         }
                     }
                     s = self.wake.wait(s).unwrap_or_else(PoisonError::into_inner);
                 }
             };
-            // SAFETY: `run` keeps the closure alive until `running` is 0.
+            // SAFETY: `run` keeps the closure alive until `remaining` is 0.
             let result = catch_unwind(AssertUnwindSafe(|| unsafe { (*job.0)(index) }));
             let mut s = self.state();
             if let Err(panic) = result {
                 s.panic.get_or_insert(panic);
             }
-            s.running -= 1;
-            if s.running == 0 {
+            s.remaining -= 1;
+            if s.remaining == 0 {
                 self.done.notify_one();
             }
         }
@@ -222,6 +207,9 @@ mod tests {
                     assert_eq!(*item, (i, 1), "{workers} workers, {n} items");
                 }
                 assert_eq!(scratch.iter().sum::<usize>(), n);
+                if n >= workers {
+                    assert!(scratch.iter().all(|&c| c > 0), "{scratch:?}: idle worker");
+                }
             }
         }
     }
