@@ -76,7 +76,23 @@ impl VecEnv {
         obs: &mut [f64],
         final_obs: Option<&mut [f64]>,
     ) -> Step {
-        let env = &mut self.copies[i];
+        VecEnv::step_copy(self.copies[i].as_mut(), action, obs, final_obs)
+    }
+
+    /// Copies `range`, each alone, so a caller can step them on several
+    /// threads (with [`VecEnv::step_copy`]).
+    pub fn copies_mut(&mut self, range: std::ops::Range<usize>) -> &mut [Box<dyn Env>] {
+        &mut self.copies[range]
+    }
+
+    /// What [`VecEnv::step`] does to one copy: step it and, on episode end,
+    /// keep the final observation and reset it.
+    pub fn step_copy(
+        env: &mut dyn Env,
+        action: &[f64],
+        obs: &mut [f64],
+        final_obs: Option<&mut [f64]>,
+    ) -> Step {
         let step = env.step(action, obs);
         if step.done() {
             if let Some(f) = final_obs {

@@ -70,6 +70,7 @@ pub fn check_cg(req: &CgCheckRequest) -> Result<CgCheckReport> {
             seed: req.seed,
             num_envs: req.num_envs as usize,
             steps: req.steps,
+            threads: crate::run::default_threads(),
         },
         Instant::now(),
     )?;

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use std::ffi::{CStr, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
-use trustbench_envs::{Env, Space, VecEnv};
-use trustbench_plugin::abi::{self, tb_host, tb_spaces, tb_status, tb_step_out};
+use trustbench_envs::{Env, Space, Step, VecEnv};
+use trustbench_plugin::abi::{self, tb_host, tb_spaces, tb_status, tb_step_out, tb_threads};
+use trustbench_plugin::parallel;
 
 /// Most snapshots a plugin may hold at once (a leak guard, not a tuning knob).
 const MAX_LIVE_SNAPSHOTS: usize = 100_000;
@@ -44,13 +45,25 @@ pub struct World {
     progress: Vec<EpisodeProgress>,
     snapshots: BTreeMap<u64, (Box<dyn Env>, EpisodeProgress)>,
     next_snapshot: u64,
+    /// One (empty) worker per thread a batched step may use.
+    workers: Vec<()>,
     /// Everything recorded so far.
     pub log: RunLog,
 }
 
+/// One copy's share of a batched step: its env, action and output rows.
+struct CopyStep<'a> {
+    env: &'a mut Box<dyn Env>,
+    action: &'a [f64],
+    observation: &'a mut [f64],
+    final_observation: Option<&'a mut [f64]>,
+    step: Option<Step>,
+}
+
 impl World {
-    /// A world over `envs` with a budget of `budget` env steps.
-    pub fn new(envs: VecEnv, budget: u64, start: Instant) -> World {
+    /// A world over `envs` with a budget of `budget` env steps; a batched
+    /// step runs its copies on up to `threads` threads.
+    pub fn new(envs: VecEnv, budget: u64, start: Instant, threads: usize) -> World {
         World {
             action_space: envs.action_space().clone(),
             obs_dim: envs.observation_space().dim(),
@@ -64,8 +77,15 @@ impl World {
             start,
             snapshots: BTreeMap::new(),
             next_snapshot: 1,
+            workers: vec![(); threads.max(1)],
             log: RunLog::default(),
         }
+    }
+
+    /// Threads a batched step (and the plugin, through the
+    /// `trustbench.threads/1` extension) may use.
+    pub fn threads(&self) -> usize {
+        self.workers.len()
     }
 
     /// Env steps spent so far.
@@ -163,17 +183,40 @@ impl World {
                 return Err(format!("invalid action for env {}: {why}", first + k));
             }
         }
+        // The copies are stepped on the world's threads, each writing only
+        // its own rows; the counting and episode bookkeeping then run in copy
+        // order, so nothing recorded depends on the number of threads.
         let d = self.obs_dim;
-        for (k, action) in actions.chunks_exact(act_dim).enumerate() {
+        let mut finals = out
+            .final_observations
+            .as_deref_mut()
+            .map(|f| f.chunks_exact_mut(d));
+        let mut copies: Vec<CopyStep<'_>> = self
+            .envs
+            .copies_mut(first..first + count)
+            .iter_mut()
+            .zip(actions.chunks_exact(act_dim))
+            .zip(out.observations.chunks_exact_mut(d))
+            .map(|((env, action), observation)| CopyStep {
+                env,
+                action,
+                observation,
+                final_observation: finals.as_mut().and_then(|f| f.next()),
+                step: None,
+            })
+            .collect();
+        parallel::split(&mut copies, &mut self.workers, |_, _, c| {
+            c.step = Some(VecEnv::step_copy(
+                c.env.as_mut(),
+                c.action,
+                c.observation,
+                c.final_observation.as_deref_mut(),
+            ));
+        });
+        let steps: Vec<Step> = copies.iter().filter_map(|c| c.step).collect();
+        drop(copies);
+        for (k, step) in steps.into_iter().enumerate() {
             let i = first + k;
-            let rows = k * d..(k + 1) * d;
-            let final_row = out
-                .final_observations
-                .as_deref_mut()
-                .map(|f| &mut f[rows.clone()]);
-            let step = self
-                .envs
-                .step(i, action, &mut out.observations[rows], final_row);
             self.used += 1;
             out.rewards[k] = step.reward;
             out.terminated[k] = step.terminated as u8;
@@ -252,6 +295,8 @@ pub struct HostBox {
     spaces: tb_spaces,
     world: RefCell<World>,
     fault: RefCell<Option<String>>,
+    /// What the `trustbench.threads/1` extension points at.
+    threads: tb_threads,
     observation_space: Space,
     action_space: Space,
 }
@@ -262,6 +307,10 @@ impl HostBox {
         let observation_space = world.envs.observation_space().clone();
         let action_space = world.action_space.clone();
         let num_envs = world.envs.len() as u32;
+        let threads = tb_threads {
+            struct_size: std::mem::size_of::<tb_threads>() as u32,
+            threads: world.threads() as u32,
+        };
         let mut host = Box::new(HostBox {
             raw: tb_host {
                 struct_size: std::mem::size_of::<tb_host>() as u32,
@@ -287,6 +336,7 @@ impl HostBox {
             },
             world: RefCell::new(world),
             fault: RefCell::new(None),
+            threads,
             observation_space,
             action_space,
         });
@@ -472,7 +522,34 @@ unsafe extern "C" fn host_steps_remaining(ctx: *mut c_void) -> u64 {
     with_world(ctx, 0, |w| Ok(w.budget - w.used.min(w.budget)))
 }
 
-unsafe extern "C" fn host_extension(_ctx: *mut c_void, _id: *const c_char) -> *const c_void {
-    // The host offers no optional capabilities yet.
-    std::ptr::null()
+unsafe extern "C" fn host_extension(ctx: *mut c_void, id: *const c_char) -> *const c_void {
+    if ctx.is_null() || id.is_null() {
+        return std::ptr::null();
+    }
+    // SAFETY: ctx is the HostBox we handed out, alive while the instance is;
+    // `id` is a NUL-terminated string for the call. Only immutable fields
+    // are read, so this is safe from any thread, as the ABI promises.
+    let (host, id) = unsafe { (&*(ctx as *const HostBox), CStr::from_ptr(id)) };
+    if id.to_bytes_with_nul() == abi::TB_HOST_EXT_THREADS {
+        &host.threads as *const tb_threads as *const c_void
+    } else {
+        std::ptr::null()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threads_extension_reports_the_worlds_threads() {
+        let env = trustbench_envs::resolve("cartpole").unwrap();
+        for threads in [1, 3] {
+            let envs = VecEnv::new(&env, 2, 0, 0);
+            let host = HostBox::new(World::new(envs, 10, Instant::now(), threads), 0);
+            // SAFETY: the vtable lives in `host`, which outlives `view`.
+            let view = unsafe { trustbench_plugin::Host::from_raw(host.raw()) }.unwrap();
+            assert_eq!(view.threads(), threads);
+        }
+    }
 }

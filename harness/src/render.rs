@@ -167,6 +167,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
             seed: req.seed,
             num_envs: 1,
             steps: 0,
+            threads: 1,
         },
         Instant::now(),
     )?;

@@ -31,6 +31,11 @@ pub const DEFAULT_NUM_ENVS: u32 = 8;
 /// Episodes per evaluation, unless told otherwise.
 pub const DEFAULT_EVAL_EPISODES: u32 = 10;
 
+/// Threads of a run unless told otherwise: every core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Evaluation interval unless told otherwise: 20 evaluations per run, so
 /// learning curves have the same resolution whatever the budget.
 pub fn default_eval_every(steps: u64) -> u64 {
@@ -60,6 +65,9 @@ pub struct RunRequest {
     pub out_dir: PathBuf,
     /// No progress output.
     pub quiet: bool,
+    /// Threads for env stepping and the plugin's batch math. Not part of
+    /// the config or the run id: results are the same bits for every value.
+    pub threads: usize,
 }
 
 impl RunRequest {
@@ -94,6 +102,7 @@ impl RunRequest {
             seed: self.seed,
             num_envs: self.num_envs as usize,
             steps: self.steps,
+            threads: self.threads,
         }
     }
 
@@ -483,6 +492,7 @@ mod tests {
             eval_episodes: 1,
             out_dir: PathBuf::from("unused"),
             quiet: true,
+            threads: 1,
         }
     }
 

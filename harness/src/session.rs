@@ -35,6 +35,9 @@ pub struct SessionSpec<'a> {
     pub num_envs: usize,
     /// Env-step budget (0 for a session that only acts).
     pub steps: u64,
+    /// Threads for env stepping and, through the `trustbench.threads/1`
+    /// extension, the plugin's batch math (results do not depend on it).
+    pub threads: usize,
 }
 
 impl Session {
@@ -42,7 +45,7 @@ impl Session {
     pub fn start(spec: &SessionSpec, started: Instant) -> Result<Session> {
         let envs = VecEnv::new(spec.env, spec.num_envs, spec.seed, streams::TRAIN_ENVS);
         let host = HostBox::new(
-            World::new(envs, spec.steps, started),
+            World::new(envs, spec.steps, started, spec.threads),
             streams::plugin_seed(spec.seed),
         );
         let config = Value::Object(spec.config.clone()).to_string();

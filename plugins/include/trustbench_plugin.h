@@ -253,6 +253,24 @@ typedef struct tb_ext_natural_gradient {
                                   size_t iterates_cap, double *residuals_out, uint32_t *iterations_done);
 } tb_ext_natural_gradient;
 
+/* ------------------------------------------------------- host extensions */
+
+/* Host extension "trustbench.threads/1": how many threads the plugin's own
+ * computation may use in this run (the run's `--threads`), the calling
+ * thread included. Returned by host->extension(host->ctx,
+ * TB_HOST_EXT_THREADS); lives as long as the host. Absent (NULL) from hosts
+ * that predate it: use one thread. A plugin may use fewer. The thread count
+ * is not part of a run's config: a plugin must give the same results, bit
+ * for bit, whatever number of threads it uses (split work into blocks fixed
+ * by the data, never by the thread count, and combine them in block order).
+ * Threads the plugin starts must not call the host. */
+#define TB_HOST_EXT_THREADS "trustbench.threads/1"
+
+typedef struct tb_threads {
+  uint32_t struct_size;       /* sizeof(tb_threads) as the host knows it */
+  uint32_t threads;           /* >= 1 */
+} tb_threads;
+
 /* ------------------------------------------------------ algorithm factory */
 
 typedef struct tb_algorithm_descriptor {

@@ -59,7 +59,7 @@ impl Algorithm for Npg {
             keys: c.natural,
             rule: StepRule::Fixed(c.step_size),
         };
-        let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
+        let ac = ActorCritic::new(&c.pg, spaces, host)?;
         Ok(Npg {
             learner: NaturalLearner::new(ac, natural)?,
         })

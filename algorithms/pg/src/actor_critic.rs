@@ -34,12 +34,17 @@ pub struct ActorCritic {
     pub sampler: Sampler,
     /// Randomness of updates (never of sampling).
     pub rng: Rng,
+    /// Threads the batch math may use (the host's `trustbench.threads/1`);
+    /// results are the same bits for every count.
+    pub threads: usize,
 }
 
 impl ActorCritic {
-    /// Build from the shared config, the spaces and the run seed.
-    pub fn new(config: &PgConfig, spaces: &Spaces, seed: u64) -> Result<ActorCritic> {
+    /// Build from the shared config, the spaces and the host's seed and
+    /// thread count.
+    pub fn new(config: &PgConfig, spaces: &Spaces, host: &Host) -> Result<ActorCritic> {
         config.validate()?;
+        let (seed, threads) = (host.seed(), host.threads());
         let agent = Agent::new(
             spaces,
             &config.network()?,
@@ -61,6 +66,7 @@ impl ActorCritic {
             baseline,
             sampler: Sampler::default(),
             rng: Rng::new(derive_seed(seed, streams::UPDATE, 0)),
+            threads,
         })
     }
 

@@ -104,7 +104,8 @@ impl NaturalProblem {
         let params = &ac.agent.params;
         let n = advantages.len();
         let subset = subsample(n, config.keys.fvp_fraction, &mut ac.rng);
-        let mut fvp = FisherVectorProduct::new(policy, config.keys.cg_damping);
+        let mut fvp =
+            FisherVectorProduct::new(policy, config.keys.cg_damping).with_threads(ac.threads);
         fvp.prepare(params, obs.view(), n, Some(&subset));
         let mut gradient = vec![0.0; policy.param_len()];
         let (surrogate, value) = Surrogate::with_gradient(
@@ -113,7 +114,7 @@ impl NaturalProblem {
             obs,
             actions,
             advantages,
-            &mut PolicyWorkspace::new(),
+            &mut PolicyWorkspace::with_threads(ac.threads),
             &mut gradient,
         );
         NaturalProblem {
@@ -173,7 +174,7 @@ pub fn natural_update(
     }
     .map_err(|e| Error::new(e.to_string()))?;
     let policy = ac.agent.policy.clone();
-    let mut ws = PolicyWorkspace::new();
+    let mut ws = PolicyWorkspace::with_threads(ac.threads);
     let surrogate = &problem.surrogate;
     let (after, expected, backtracks) = match config.rule {
         StepRule::TrustRegion(ls) => {
@@ -272,10 +273,15 @@ impl NaturalLearner {
 
     /// The extension's `prepare` on samples of any sampler (the vine's): fix
     /// g and F at the current parameters without changing the policy.
-    pub fn prepare_samples(&mut self, obs: Vec<f64>, actions: Vec<f64>, advantages: Vec<f64>) {
+    pub fn prepare_samples(
+        &mut self,
+        obs: impl Into<ObservationBuffer>,
+        actions: Vec<f64>,
+        advantages: Vec<f64>,
+    ) {
         self.prepared = Some(NaturalProblem::new(
             &mut self.ac,
-            obs,
+            obs.into(),
             actions,
             advantages,
             &self.config,

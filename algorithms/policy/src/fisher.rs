@@ -16,10 +16,12 @@
 
 use trustbench_plugin::rng::Rng;
 
+use crate::blocks::{grid, sum_blocks};
 use crate::observations::{ObservationBuffer, Observations};
 use crate::policy::{Policy, PolicyWorkspace};
 use crate::surrogate::CHUNK;
 use crate::vector::{axpy, grow};
+use trustbench_plugin::parallel::split;
 
 /// A seeded subset of `⌈fraction · n⌉` distinct indices of `0..n` (at least
 /// one), sorted: the paper computes Fisher-vector products on 10% of the
@@ -60,6 +62,11 @@ pub struct FisherVectorProduct {
     n: usize,
     ws: PolicyWorkspace,
     tangent: Vec<f64>,
+    /// With more than one thread: each block's own forward pass, and the
+    /// scratch of `crate::blocks` (one worker per thread, block slots).
+    blocks: Vec<PolicyWorkspace>,
+    workers: Vec<()>,
+    slots: Vec<f64>,
 }
 
 impl FisherVectorProduct {
@@ -78,6 +85,18 @@ impl FisherVectorProduct {
             n: 0,
             ws: PolicyWorkspace::new(),
             tangent: Vec::new(),
+            blocks: Vec::new(),
+            workers: vec![()],
+            slots: Vec::new(),
+        }
+    }
+
+    /// The same product computed on up to `threads` threads, a block of
+    /// states per job (see [`crate::blocks`]): the same bits for any count.
+    pub fn with_threads(self, threads: usize) -> FisherVectorProduct {
+        FisherVectorProduct {
+            workers: vec![(); threads.max(1)],
+            ..self
         }
     }
 
@@ -107,13 +126,36 @@ impl FisherVectorProduct {
         }
         self.n = self.obs.len() / d;
         assert!(self.n > 0, "Fisher-vector product over no states");
-        if self.n <= CHUNK {
+        if self.workers.len() > 1 {
+            // Each block keeps its own forward pass for `apply_blocks`.
+            let grid: Vec<_> = grid(self.n).collect();
+            let Self {
+                policy,
+                params,
+                obs,
+                blocks,
+                workers,
+                ..
+            } = self;
+            blocks.resize_with(grid.len(), PolicyWorkspace::new);
+            split(blocks, workers, |_, b, ws| {
+                let (first, m) = grid[b];
+                policy.forward(params, obs.view().slice(first * d, (first + m) * d), m, ws);
+            });
+        } else if self.n <= CHUNK {
             self.policy
                 .forward(&self.params, self.obs.view(), self.n, &mut self.ws);
         }
         grow(
             &mut self.tangent,
-            self.policy.distribution().dist_len() * self.n.min(CHUNK),
+            // The threaded path keeps every state's tangent (its blocks'
+            // passes are all kept); the serial one a chunk's.
+            self.policy.distribution().dist_len()
+                * if self.workers.len() > 1 {
+                    self.n
+                } else {
+                    self.n.min(CHUNK)
+                },
         );
     }
 
@@ -137,6 +179,9 @@ impl FisherVectorProduct {
         let n = self.n;
         assert!(n > 0, "FisherVectorProduct::apply before prepare");
         let family = self.policy.distribution();
+        if self.workers.len() > 1 {
+            return self.apply_blocks(v, out);
+        }
         let (d, o) = (family.dist_len(), self.policy.obs_len());
         let scale = 1.0 / n as f64;
         out.fill(0.0);
@@ -159,6 +204,62 @@ impl FisherVectorProduct {
         }
         if self.damping != 0.0 {
             axpy(self.damping, v, out);
+        }
+    }
+
+    /// [`FisherVectorProduct::apply`] block by block on the threads: each
+    /// block's `Jᵀ M J v` into its own slot, added in block order, then the
+    /// head's part state by state, as the serial VJP adds them.
+    fn apply_blocks(&mut self, v: &[f64], out: &mut [f64]) {
+        let Self {
+            policy,
+            damping,
+            params,
+            obs,
+            n,
+            tangent,
+            blocks,
+            workers,
+            slots,
+            ..
+        } = self;
+        let family = policy.distribution();
+        let (n, d, o) = (*n, family.dist_len(), policy.obs_len());
+        let net_len = policy.network().param_len();
+        let scale = 1.0 / n as f64;
+        let tangent = &mut tangent[..d * n];
+        let mut rows = tangent.chunks_mut(d * crate::GRAD_BLOCK);
+        let mut jobs: Vec<_> = grid(n)
+            .zip(blocks.iter_mut())
+            .map(|((first, m), ws)| (first, m, ws, rows.next().expect("a row per block")))
+            .collect();
+        out.fill(0.0);
+        sum_blocks(
+            &mut jobs,
+            workers,
+            slots,
+            policy.param_len(),
+            Some(&mut out[..net_len]),
+            |_, (first, m, ws, tangent), slot| {
+                let obs = obs.view().slice(*first * o, (*first + *m) * o);
+                policy.jvp(params, obs, ws, v, tangent);
+                for (u, dist) in tangent
+                    .chunks_exact_mut(d)
+                    .zip(policy.dist(ws).chunks_exact(d))
+                {
+                    family.fisher_in_place(dist, u);
+                    u.iter_mut().for_each(|u| *u *= scale);
+                }
+                policy.vjp(params, obs, ws, tangent, slot);
+            },
+        );
+        drop(jobs);
+        let mut row = vec![0.0; family.net_outputs()];
+        for u in tangent.chunks_exact(d) {
+            family.split_cotangent(u, &mut row, &mut out[net_len..]);
+        }
+        if *damping != 0.0 {
+            axpy(*damping, v, out);
         }
     }
 }

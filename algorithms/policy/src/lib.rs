@@ -73,6 +73,7 @@ pub mod trust_region;
 pub mod vector;
 
 mod affine;
+mod blocks;
 mod kernel;
 mod real;
 mod shape;

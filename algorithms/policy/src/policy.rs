@@ -56,7 +56,9 @@ struct Lowered<T: Real> {
 }
 
 /// Caller-owned buffers for a [`Policy`]: the network's workspace and the
-/// per-state distribution parameters of the last forward pass.
+/// per-state distribution parameters of the last forward pass. One made
+/// [`PolicyWorkspace::with_threads`] also lets the batch passes that take
+/// it (the surrogate's) run their blocks of states on that many threads.
 #[derive(Clone, Debug, Default)]
 pub struct PolicyWorkspace {
     wide: Workspace<f64>,
@@ -66,12 +68,38 @@ pub struct PolicyWorkspace {
     dist: Vec<f64>,
     net_rows: Vec<f64>,
     n: usize,
+    /// One workspace per thread of a parallel pass (empty: serial).
+    lanes: Vec<PolicyWorkspace>,
+    /// The blocks' gradients of a parallel pass's round.
+    slots: Vec<f64>,
 }
 
 impl PolicyWorkspace {
     /// An empty workspace; it sizes itself on the first forward pass.
     pub fn new() -> PolicyWorkspace {
         PolicyWorkspace::default()
+    }
+
+    /// A workspace whose batch passes use up to `threads` threads (the
+    /// calling one included). Results are the same bits for every count.
+    pub fn with_threads(threads: usize) -> PolicyWorkspace {
+        PolicyWorkspace {
+            lanes: match threads {
+                0 | 1 => Vec::new(),
+                n => vec![PolicyWorkspace::new(); n],
+            },
+            ..PolicyWorkspace::default()
+        }
+    }
+
+    /// Threads a batch pass may use.
+    pub fn threads(&self) -> usize {
+        self.lanes.len().max(1)
+    }
+
+    /// The per-thread workspaces and the gradient slots of a parallel pass.
+    pub(crate) fn lanes(&mut self) -> (&mut [PolicyWorkspace], &mut Vec<f64>) {
+        (&mut self.lanes, &mut self.slots)
     }
 
     /// Batch size of the cached forward pass.

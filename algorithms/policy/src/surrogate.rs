@@ -5,6 +5,7 @@
 //! computed exactly (closed-form KL) for the line search; `∇L` at `θ_old` is
 //! the policy gradient `g` that CG turns into the natural direction.
 
+use crate::blocks::{grid, sum_blocks};
 use crate::network::GRAD_BLOCK;
 use crate::observations::ObservationBuffer;
 use crate::policy::{Policy, PolicyWorkspace};
@@ -52,6 +53,13 @@ struct Sums {
 }
 
 impl Sums {
+    /// Adds one state's terms.
+    fn add(&mut self, t: &Terms) {
+        self.surrogate += t.weighted;
+        self.kl += t.kl;
+        self.entropy += t.entropy;
+    }
+
     /// The value of a batch of `n` states (`L` is already divided by `n`).
     fn mean(&self, n: usize) -> SurrogateValue {
         SurrogateValue {
@@ -60,6 +68,54 @@ impl Sums {
             mean_entropy: self.entropy / n as f64,
         }
     }
+}
+
+/// One state's terms: `rᵢ Aᵢ / N`, `KL(π_old ‖ πθ)` and the entropy of `πθ`.
+#[derive(Clone, Copy, Default)]
+struct Terms {
+    weighted: f64,
+    kl: f64,
+    entropy: f64,
+}
+
+/// `π_old`'s rows for some states: read, or written by a freezing pass.
+enum Old<'a> {
+    Read(&'a [f64], &'a [f64]),
+    Freeze(&'a mut [f64], &'a mut [f64]),
+}
+
+impl<'a> Old<'a> {
+    /// Cut into the rows of consecutive blocks of `sizes` states (`d`
+    /// distribution parameters each).
+    fn split(self, sizes: impl Iterator<Item = usize>, d: usize) -> Vec<Old<'a>> {
+        let mut rest = self;
+        let mut out = Vec::new();
+        for m in sizes {
+            let (head, tail) = match rest {
+                Old::Read(dist, lp) => {
+                    let ((d0, d1), (l0, l1)) = (dist.split_at(m * d), lp.split_at(m));
+                    (Old::Read(d0, l0), Old::Read(d1, l1))
+                }
+                Old::Freeze(dist, lp) => {
+                    let ((d0, d1), (l0, l1)) = (dist.split_at_mut(m * d), lp.split_at_mut(m));
+                    (Old::Freeze(d0, l0), Old::Freeze(d1, l1))
+                }
+            };
+            out.push(head);
+            rest = tail;
+        }
+        out
+    }
+}
+
+/// One block's share of a parallel pass.
+struct Block<'a> {
+    first: usize,
+    states: usize,
+    old: Old<'a>,
+    terms: &'a mut [Terms],
+    /// `∂L/∂dᵢ` rows (empty when no gradient is asked for).
+    d_dist: &'a mut [f64],
 }
 
 impl Surrogate {
@@ -147,6 +203,10 @@ impl Surrogate {
         params: &[f64],
         ws: &mut PolicyWorkspace,
     ) -> SurrogateValue {
+        if ws.threads() > 1 {
+            let old = Old::Read(&self.old_dist, &self.old_log_prob);
+            return self.pass_blocks(policy, params, ws, None, old);
+        }
         let (n, o) = (self.len(), policy.obs_len());
         let mut sums = Sums::default();
         for s0 in (0..n).step_by(CHUNK) {
@@ -182,6 +242,21 @@ impl Surrogate {
         mut grad: Option<&mut [f64]>,
         freeze: bool,
     ) -> SurrogateValue {
+        if ws.threads() > 1 {
+            return if freeze {
+                let (mut dist, mut lp) = (
+                    std::mem::take(&mut self.old_dist),
+                    std::mem::take(&mut self.old_log_prob),
+                );
+                let value =
+                    self.pass_blocks(policy, params, ws, grad, Old::Freeze(&mut dist, &mut lp));
+                (self.old_dist, self.old_log_prob) = (dist, lp);
+                value
+            } else {
+                let old = Old::Read(&self.old_dist, &self.old_log_prob);
+                self.pass_blocks(policy, params, ws, grad, old)
+            };
+        }
         let family = policy.distribution();
         let (n, o, d, a) = (
             self.len(),
@@ -232,19 +307,122 @@ impl Surrogate {
         sums: &mut Sums,
         mut each: impl FnMut(usize, &[f64], f64),
     ) {
-        let family = policy.distribution();
-        let (n, d, a) = (self.len(), family.dist_len(), family.action_len());
+        let d = policy.distribution().dist_len();
         for (k, dist_i) in dist.chunks_exact(d).enumerate() {
             let i = first + k;
             let old_i = &self.old_dist[i * d..(i + 1) * d];
-            let action = &self.actions[i * a..(i + 1) * a];
-            let ratio = libm::exp(family.log_prob(dist_i, action) - self.old_log_prob[i]);
-            let weighted = ratio * self.advantages[i] / n as f64;
-            sums.surrogate += weighted;
-            sums.kl += family.kl(old_i, dist_i);
-            sums.entropy += family.entropy(dist_i);
-            each(i, dist_i, weighted);
+            let t = self.terms(policy, i, dist_i, old_i, self.old_log_prob[i]);
+            sums.add(&t);
+            each(i, dist_i, t.weighted);
         }
+    }
+
+    /// The terms of state `i` with distribution `dist_i`, against `π_old`'s
+    /// `old_i` and `log π_old(aᵢ|sᵢ)`.
+    fn terms(
+        &self,
+        policy: &Policy,
+        i: usize,
+        dist_i: &[f64],
+        old_i: &[f64],
+        old_lp: f64,
+    ) -> Terms {
+        let family = policy.distribution();
+        let a = family.action_len();
+        let action = &self.actions[i * a..(i + 1) * a];
+        let ratio = libm::exp(family.log_prob(dist_i, action) - old_lp);
+        Terms {
+            weighted: ratio * self.advantages[i] / self.len() as f64,
+            kl: family.kl(old_i, dist_i),
+            entropy: family.entropy(dist_i),
+        }
+    }
+
+    /// [`Surrogate::pass`] (or [`Surrogate::evaluate`], without `grad`) on
+    /// the workspace's threads, a block of [`GRAD_BLOCK`] states per job:
+    /// each block's forward pass, per-state terms, `∂L/∂dᵢ` and network
+    /// gradient are its own; the gradients are added in block order, and
+    /// the per-state sums and the head's gradient (which the serial VJP
+    /// adds state by state) run in state order afterwards. Same bits as the
+    /// serial pass (see [`crate::blocks`]).
+    fn pass_blocks(
+        &self,
+        policy: &Policy,
+        params: &[f64],
+        ws: &mut PolicyWorkspace,
+        mut grad: Option<&mut [f64]>,
+        old: Old<'_>,
+    ) -> SurrogateValue {
+        let family = policy.distribution();
+        let (n, o, d, a) = (
+            self.len(),
+            policy.obs_len(),
+            family.dist_len(),
+            family.action_len(),
+        );
+        let net_len = policy.network().param_len();
+        let mut terms = vec![Terms::default(); n];
+        let mut d_dist = vec![0.0; if grad.is_some() { d * n } else { 0 }];
+        if let Some(grad) = grad.as_deref_mut() {
+            assert_eq!(grad.len(), policy.param_len(), "gradient length");
+            grad.fill(0.0);
+        }
+        let grads = grad.is_some();
+        let mut d_rows = d_dist.chunks_mut(d * GRAD_BLOCK);
+        let mut term_rows = terms.chunks_mut(GRAD_BLOCK);
+        let mut blocks: Vec<Block<'_>> = grid(n)
+            .zip(old.split(grid(n).map(|(_, m)| m), d))
+            .map(|((first, states), old)| Block {
+                first,
+                states,
+                old,
+                terms: term_rows.next().expect("a row per block"),
+                d_dist: if grads {
+                    d_rows.next().expect("a row per block")
+                } else {
+                    &mut []
+                },
+            })
+            .collect();
+        let job = |lane: &mut PolicyWorkspace, b: &mut Block<'_>, slot: &mut [f64]| {
+            let obs = self.obs.view().slice(b.first * o, (b.first + b.states) * o);
+            policy.forward(params, obs, b.states, lane);
+            if let Old::Freeze(dist, lp) = &mut b.old {
+                dist.copy_from_slice(policy.dist(lane));
+                let actions = &self.actions[b.first * a..(b.first + b.states) * a];
+                policy.log_prob(lane, actions, lp);
+            }
+            let (old_dist, old_lp): (&[f64], &[f64]) = match &b.old {
+                Old::Read(dist, lp) => (dist, lp),
+                Old::Freeze(dist, lp) => (dist, lp),
+            };
+            for (k, dist_i) in policy.dist(lane).chunks_exact(d).enumerate() {
+                let i = b.first + k;
+                let t = self.terms(policy, i, dist_i, &old_dist[k * d..(k + 1) * d], old_lp[k]);
+                b.terms[k] = t;
+                if grads {
+                    let g = &mut b.d_dist[k * d..(k + 1) * d];
+                    family.log_prob_grad(dist_i, &self.actions[i * a..(i + 1) * a], g);
+                    g.iter_mut().for_each(|g| *g *= t.weighted);
+                }
+            }
+            if grads {
+                policy.vjp(params, obs, lane, b.d_dist, slot);
+            }
+        };
+        let (lanes, slots) = ws.lanes();
+        let net = grad.as_deref_mut().map(|g| &mut g[..net_len]);
+        sum_blocks(&mut blocks, lanes, slots, policy.param_len(), net, job);
+        drop(blocks);
+        let mut sums = Sums::default();
+        terms.iter().for_each(|t| sums.add(t));
+        if let Some(grad) = grad {
+            let mut row = vec![0.0; family.net_outputs()];
+            for dd in d_dist.chunks_exact(d) {
+                family.split_cotangent(dd, &mut row, &mut grad[net_len..]);
+            }
+        }
+        sums.mean(n)
     }
 }
 

@@ -167,7 +167,7 @@ impl Algorithm for Ppo {
         if let Some(kl) = c.target_kl {
             check_range("target_kl", kl, 1e-9, 10.0)?;
         }
-        let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
+        let ac = ActorCritic::new(&c.pg, spaces, host)?;
         let adam = Adam::new(ac.agent.params.len(), c.learning_rate);
         Ok(Ppo {
             config: c,

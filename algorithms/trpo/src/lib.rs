@@ -103,7 +103,7 @@ impl Algorithm for Trpo {
                 )));
             }
         };
-        let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
+        let ac = ActorCritic::new(&c.pg, spaces, host)?;
         Ok(Trpo {
             learner: NaturalLearner::new(ac, natural)?,
             vine,

@@ -58,7 +58,7 @@ impl Algorithm for Vpg {
 
     fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
         check_range("learning_rate", c.learning_rate, 1e-9, 10.0)?;
-        let ac = ActorCritic::new(&c.pg, spaces, host.seed())?;
+        let ac = ActorCritic::new(&c.pg, spaces, host)?;
         let adam = Adam::new(ac.agent.params.len(), c.learning_rate);
         Ok(Vpg {
             ac,

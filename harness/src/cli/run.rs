@@ -31,6 +31,10 @@ pub struct RunArgs {
     /// Do not end with `eval.gif`, the final evaluation's first episode.
     #[arg(long)]
     no_gif: bool,
+    /// Threads for env stepping and the algorithm's batch math [default:
+    /// every core]; results are the same bits for every N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    threads: Option<u32>,
 }
 
 impl RunArgs {
@@ -50,6 +54,9 @@ impl RunArgs {
             eval_episodes: budget.eval_episodes,
             out_dir: self.out.clone(),
             quiet: self.quiet,
+            threads: self
+                .threads
+                .map_or_else(run::default_threads, |t| t as usize),
         })
     }
 }

@@ -51,6 +51,10 @@ pub struct SweepArgs {
     /// Parallel runs [default: one per core]; results do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     jobs: Option<u32>,
+    /// Threads of each run [default: 1 with several jobs, every core with
+    /// one]; results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    threads: Option<u32>,
     /// Directory for results (required unless the file gives `out`).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -246,6 +250,9 @@ impl SweepArgs {
         }
         flag("out", abs(out)?);
         flag("jobs", jobs.to_string());
+        if let Some(t) = self.threads {
+            flag("threads", t.to_string());
+        }
         if let Some(t) = self.timeout {
             flag("timeout", sweep::format_duration(t));
         }
@@ -275,8 +282,12 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     if args.slurm.slurm {
         return submit(args, &plan);
     }
+    let jobs = args.jobs.map_or_else(sweep::default_jobs, |j| j as usize);
     let options = sweep::Options {
-        jobs: args.jobs.map_or_else(sweep::default_jobs, |j| j as usize),
+        jobs,
+        threads: args
+            .threads
+            .map_or_else(|| sweep::default_threads(jobs), |t| t as usize),
         retry_failed: args.retry_failed,
         quiet: args.quiet,
         timeout: args.timeout,
@@ -413,10 +424,13 @@ pub struct WorkerArgs {
     /// Which run of the plan.
     #[arg(long, value_name = "I")]
     index: usize,
+    /// Threads of the run.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
 }
 
 /// Run one run of a plan; the run's result is in its directory, and its
 /// failure (or the signal that stopped it) in the exit code.
 pub fn execute_worker(args: &WorkerArgs) -> Result<()> {
-    sweep::worker::execute(&args.plan_file, args.index).map(drop)
+    sweep::worker::execute(&args.plan_file, args.index, args.threads.max(1)).map(drop)
 }

@@ -562,11 +562,11 @@ pub fn section(assessed: &[Assessment]) -> Vec<Block> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{CgTable, RecordedConfig, RunRow, RunSettings, RunStatus};
+    use crate::report::testutil::synthetic_run;
+    use crate::results::{CgTable, RecordedConfig, RunSettings};
     use trustbench_policy::exact::ExactRow;
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64, accepted_kl: &[f64]) -> Run {
-        let algorithm_id = label.split('-').next().unwrap().to_string();
         let config = RecordedConfig {
             algorithm: serde_json::from_str(r#"{"max_kl": 0.01}"#).unwrap(),
             env: None,
@@ -576,36 +576,15 @@ mod tests {
                 num_envs: 1,
             },
         };
-        Run {
-            row: RunRow {
-                run_id: format!("{label}-{env}-s{seed}"),
-                status: RunStatus::Ok,
-                error: None,
-                algorithm_id,
-                algorithm_version: "1".into(),
-                plugin_library: "builtin".into(),
-                plugin_path: None,
-                abi_version: "1.0".into(),
-                env_id: env.into(),
-                seed,
-                num_envs: 1,
-                step_budget: 1000,
-                env_steps: 1000,
-                iterations: 4,
-                config_json: config.to_json(),
-                harness_version: "0".into(),
-                cpu_model: None,
-                cpu_features: None,
-                start_time_us: 0,
-                end_time_us: 0,
-                wall_seconds: 1.0,
-            },
+        synthetic_run(
+            label,
+            env,
+            seed,
             config,
-            label: label.into(),
-            eval: vec![(500.0, final_return / 2.0), (1000.0, final_return)],
-            eval_at: vec![(2, 0.5), (4, 1.0)],
-            accepted_kl: accepted_kl.to_vec(),
-        }
+            vec![(500.0, final_return / 2.0), (1000.0, final_return)],
+            vec![(2, 0.5), (4, 1.0)],
+            accepted_kl,
+        )
     }
 
     fn by_id<'a>(assessed: &'a [Assessment], id: &str) -> &'a Assessment {

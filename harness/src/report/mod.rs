@@ -24,6 +24,8 @@ pub mod plots;
 pub mod references;
 pub mod sections;
 pub mod table1;
+#[cfg(test)]
+mod testutil;
 pub mod verdict;
 
 use crate::results::write_bytes_atomically;

@@ -183,7 +183,8 @@ fn scripted(run: &Run) -> Result<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{RecordedConfig, RunRow, RunSettings, RunStatus};
+    use crate::report::testutil::synthetic_run;
+    use crate::results::{RecordedConfig, RunSettings};
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
         let config = RecordedConfig {
@@ -198,34 +199,15 @@ mod tests {
                 num_envs: 1,
             },
         };
-        Run {
-            row: RunRow {
-                run_id: format!("{label}-{env}-s{seed}"),
-                status: RunStatus::Ok,
-                error: None,
-                algorithm_id: label.split('-').next().unwrap().into(),
-                algorithm_version: "1".into(),
-                plugin_library: "builtin".into(),
-                plugin_path: None,
-                abi_version: "1.0".into(),
-                env_id: env.into(),
-                seed,
-                num_envs: 1,
-                step_budget: 1000,
-                env_steps: 1000,
-                iterations: 4,
-                config_json: config.to_json(),
-                harness_version: "0".into(),
-                start_time_us: 0,
-                end_time_us: 0,
-                wall_seconds: 1.0,
-            },
+        synthetic_run(
+            label,
+            env,
+            seed,
             config,
-            label: label.into(),
-            eval: vec![(1000.0, final_return)],
-            eval_at: vec![(4, 1.0)],
-            accepted_kl: Vec::new(),
-        }
+            vec![(1000.0, final_return)],
+            vec![(4, 1.0)],
+            &[],
+        )
     }
 
     #[test]

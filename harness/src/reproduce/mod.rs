@@ -147,6 +147,7 @@ impl Reproduction {
             &self.plan,
             sweep::Options {
                 jobs,
+                threads: sweep::default_threads(jobs),
                 timeout: None,
                 shard,
                 retry_failed: false,

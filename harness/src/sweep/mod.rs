@@ -59,6 +59,8 @@ pub const GRACE: Duration = Duration::from_secs(10);
 pub struct Options {
     /// Worker threads (at least 1).
     pub jobs: usize,
+    /// Threads of each run (at least 1).
+    pub threads: usize,
     /// Wall-clock limit per run.
     pub timeout: Option<Duration>,
     /// Only this part of the plan.
@@ -101,7 +103,13 @@ pub struct Outcome {
 
 /// One worker per core.
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    run::default_threads()
+}
+
+/// Threads of each run unless told otherwise: the runs of several jobs
+/// already share the cores, so one each; a sweep of one job gets them all.
+pub fn default_threads(jobs: usize) -> usize {
+    if jobs > 1 { 1 } else { run::default_threads() }
 }
 
 impl Outcome {
@@ -204,7 +212,7 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
                         break;
                     };
                     started.fetch_add(1, Ordering::SeqCst);
-                    let result = run_isolated(plan_file, i, &plan.runs[i], options.timeout);
+                    let result = run_isolated(plan_file, i, &plan.runs[i], &options);
                     if sender.send((i, result)).is_err() {
                         break;
                     }
@@ -326,8 +334,9 @@ fn run_isolated(
     plan_file: &Path,
     index: usize,
     planned: &PlannedRun,
-    timeout: Option<Duration>,
+    options: &Options,
 ) -> Result<RunRow> {
+    let timeout = options.timeout;
     let req = &planned.request;
     let dir = req.out_dir.join(req.run_id());
     // Leftovers of an interrupted or failed attempt (temp files, tables
@@ -342,6 +351,8 @@ fn run_isolated(
             plan_file.as_os_str().to_owned(),
             OsString::from("--index"),
             OsString::from(index.to_string()),
+            OsString::from("--threads"),
+            OsString::from(options.threads.to_string()),
         ],
         timeout,
         grace: GRACE,

@@ -166,6 +166,7 @@ impl SweepSpec {
                         eval_episodes: self.eval_episodes,
                         out_dir: out.clone(),
                         quiet: true,
+                        threads: 1,
                     };
                     runs.push(PlannedRun {
                         label: entry.label.clone(),

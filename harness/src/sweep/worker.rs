@@ -90,8 +90,9 @@ impl PlanFile {
         serde_json::from_str(&text).with_context(|| format!("plan file {}", path.display()))
     }
 
-    /// Run `index`, rebuilt: the same request as in the parent's plan.
-    pub fn request(&self, index: usize) -> Result<RunRequest> {
+    /// Run `index`, rebuilt: the same request as in the parent's plan, on
+    /// `threads` threads.
+    pub fn request(&self, index: usize, threads: usize) -> Result<RunRequest> {
         let spec = self.runs.get(index).ok_or_else(|| {
             anyhow!(
                 "run index {index} is out of range: the plan has {} runs (0..{})",
@@ -113,6 +114,7 @@ impl PlanFile {
             eval_episodes: spec.eval_episodes,
             out_dir: spec.out_dir.clone(),
             quiet: true,
+            threads,
         };
         if request.run_id() != spec.run_id {
             bail!(
@@ -130,10 +132,10 @@ impl PlanFile {
 /// iterations on SIGINT/SIGTERM (the run is then recorded `interrupted`),
 /// and record errors and panics as a failed run, so the parent finds
 /// `runs.parquet` whenever this process could still write it.
-pub fn execute(plan_file: &Path, index: usize) -> Result<RunSummary> {
+pub fn execute(plan_file: &Path, index: usize, threads: usize) -> Result<RunSummary> {
     signals::install();
     child::enable_progress_reports();
-    let request = PlanFile::read(plan_file)?.request(index)?;
+    let request = PlanFile::read(plan_file)?.request(index, threads)?;
     run_recorded(&request)
 }
 

@@ -99,7 +99,10 @@ fn with_host<T>(
 
 fn bare_host(subject: &Subject) -> Box<HostBox> {
     let envs = VecEnv::new(&subject.env, trial::NUM_ENVS, 0, streams::TRAIN_ENVS);
-    HostBox::new(World::new(envs, 0, Instant::now()), streams::plugin_seed(0))
+    HostBox::new(
+        World::new(envs, 0, Instant::now(), 1),
+        streams::plugin_seed(0),
+    )
 }
 
 /// `create` with the default config plus `key = value`.

@@ -124,6 +124,7 @@ impl Subject {
                 seed,
                 num_envs: NUM_ENVS,
                 steps,
+                threads: 1,
             },
             Instant::now(),
         )

@@ -75,3 +75,89 @@ fn files_carry_the_schema_version() {
         );
     }
 }
+
+/// `harness run` of TRPO with `extra` flags on `threads` threads into
+/// `out/t{threads}`; returns the run's directory.
+fn trpo_on_threads(out: &Path, threads: u32, extra: &[&str]) -> std::path::PathBuf {
+    let dir = out.join(format!("t{threads}"));
+    let threads = threads.to_string();
+    let mut args = vec![
+        "run",
+        "--algo",
+        "trpo",
+        "--seed",
+        "4",
+        "--eval-every",
+        "0",
+        "--eval-episodes",
+        "1",
+        "--no-gif",
+        "--quiet",
+        "--threads",
+        &threads,
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = harness(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    only_run_dir(&dir)
+}
+
+/// Threads are not part of a run: 1, 2 and 3 threads (an odd split of 8
+/// copies and of the blocks of states) give the same run id, the same
+/// `policy.bin` byte for byte, and the same metrics and episodes.
+fn assert_threads_do_not_change_results(extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let one = trpo_on_threads(dir.path(), 1, extra);
+    for threads in [2, 3] {
+        let other = trpo_on_threads(dir.path(), threads, extra);
+        assert_eq!(
+            one.file_name(),
+            other.file_name(),
+            "threads are not in the run id"
+        );
+        let policy = |d: &Path| std::fs::read(d.join("policy.bin")).unwrap();
+        assert!(
+            policy(&one) == policy(&other),
+            "policy.bin differs between 1 and {threads} threads ({extra:?})"
+        );
+        for table in ["metrics.parquet", "episodes.parquet"] {
+            let x = without_wall_clock(read_table(&one.join(table)));
+            let y = without_wall_clock(read_table(&other.join(table)));
+            assert!(x.num_rows() > 0, "{table} has rows");
+            assert_eq!(
+                x, y,
+                "{table} differs between 1 and {threads} threads ({extra:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn threads_do_not_change_a_locomotion_run() {
+    assert_threads_do_not_change_results(&[
+        "--env",
+        "walker",
+        "--steps",
+        "3072",
+        "--set",
+        "steps_per_iteration=1024",
+    ]);
+}
+
+#[test]
+fn threads_do_not_change_a_pixel_arcade_run() {
+    assert_threads_do_not_change_results(&[
+        "--env",
+        "breakout",
+        "--env-set",
+        "view=pixels",
+        "--env-set",
+        "max_frames=200",
+        "--steps",
+        "256",
+        "--set",
+        "steps_per_iteration=128",
+    ]);
+}

@@ -246,6 +246,7 @@ fn a_panicking_plugin_becomes_an_error_not_an_abort() {
         eval_episodes: 1,
         out_dir: dir.path().to_path_buf(),
         quiet: true,
+        threads: 1,
     };
     let e = format!("{:#}", run::execute(&req).unwrap_err());
     assert!(

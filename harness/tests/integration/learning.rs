@@ -35,6 +35,7 @@ pub fn train(
         eval_episodes: 10,
         out_dir: out.to_path_buf(),
         quiet: true,
+        threads: 1,
     };
     run::execute(&req).unwrap_or_else(|e| panic!("{algo} on {env}: {e:#}"))
 }

@@ -108,6 +108,7 @@ fn restored_snapshots_replay_bit_for_bit_in_any_copy() {
         eval_episodes: 1,
         out_dir: dir.path().to_path_buf(),
         quiet: true,
+        threads: 1,
     };
     let summary = run::execute(&req).unwrap_or_else(|e| panic!("{e:#}"));
     assert_eq!(summary.env_steps, 1_200, "four 300-step rollouts");

@@ -209,6 +209,20 @@ pub struct tb_instance {
     pub destroy: Option<unsafe extern "C" fn(this: *const tb_instance)>,
 }
 
+/// Id of the host's thread-count extension (with its NUL terminator).
+pub const TB_HOST_EXT_THREADS: &[u8] = b"trustbench.threads/1\0";
+
+/// The host's thread-count extension (`tb_threads`): how many threads the
+/// plugin's own batch math may use in this run.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct tb_threads {
+    /// `sizeof(tb_threads)` as the host knows it.
+    pub struct_size: u32,
+    /// Threads the plugin may use, the calling thread included (≥ 1).
+    pub threads: u32,
+}
+
 /// Id of the natural-gradient extension (with its NUL terminator).
 pub const TB_EXT_NATURAL_GRADIENT: &[u8] = b"trustbench.natural-gradient/1\0";
 
@@ -329,6 +343,7 @@ pub fn layout_table() -> Vec<(&'static str, &'static str, usize)> {
         extension, destroy);
     rows!(out, tb_ext_natural_gradient: struct_size, dim, prepare, gradient, fisher_vector_product,
         conjugate_gradient);
+    rows!(out, tb_threads: struct_size, threads);
     rows!(out, tb_algorithm_descriptor: struct_size, observation_kinds, action_kinds, id, name, version,
         description, default_config_json);
     rows!(out, tb_plugin_entry: struct_size, abi_major, abi_minor, library_name, library_version,

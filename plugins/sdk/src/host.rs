@@ -95,6 +95,29 @@ impl Host {
         self.raw.seed
     }
 
+    /// Threads this plugin's batch math may use, the calling thread
+    /// included: the host's `trustbench.threads/1` extension, or 1 from a
+    /// host without it (or one that reports 0). Results must not depend on
+    /// it; see [`crate::parallel`].
+    pub fn threads(&self) -> usize {
+        let Some(extension) = self.raw.extension else {
+            return 1;
+        };
+        let id = abi::TB_HOST_EXT_THREADS.as_ptr() as *const std::ffi::c_char;
+        // SAFETY: the callback comes from a checked vtable; the id is NUL-terminated.
+        let ext = unsafe { extension(self.raw.ctx, id) } as *const abi::tb_threads;
+        if ext.is_null() {
+            return 1;
+        }
+        // SAFETY: non-null; the host keeps it alive as long as itself. Only
+        // the two leading u32s are read, and only after struct_size covers them.
+        let ext = unsafe { &*ext };
+        if (ext.struct_size as usize) < std::mem::size_of::<abi::tb_threads>() {
+            return 1;
+        }
+        ext.threads.max(1) as usize
+    }
+
     /// Reset copy `env` (or all with `None`), writing the first observation(s)
     /// into `obs` (`dim` or `N * dim` values).
     pub fn reset(&mut self, env: Option<usize>, obs: &mut [f64]) -> Result<()> {
@@ -176,5 +199,69 @@ impl Host {
     pub fn steps_remaining(&self) -> u64 {
         // SAFETY: checked non-null in from_raw.
         unsafe { (self.raw.steps_remaining.unwrap())(self.raw.ctx) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Host;
+    use crate::abi::{self, tb_host, tb_host_extension_fn, tb_threads};
+    use std::ffi::{CStr, c_char, c_void};
+
+    /// A host whose only callback is `extension`, with `ctx` passed to it.
+    fn host(extension: Option<tb_host_extension_fn>, ctx: *mut c_void) -> Host {
+        Host {
+            raw: tb_host {
+                struct_size: std::mem::size_of::<tb_host>() as u32,
+                abi_major: abi::TB_ABI_MAJOR,
+                abi_minor: 0,
+                num_envs: 1,
+                seed: 0,
+                ctx,
+                reset: None,
+                step: None,
+                snapshot: None,
+                restore: None,
+                release_snapshot: None,
+                log_metric: None,
+                steps_remaining: None,
+                extension,
+            },
+        }
+    }
+
+    /// The `tb_threads` behind `ctx` for the threads id, NULL otherwise.
+    unsafe extern "C" fn threads_at_ctx(ctx: *mut c_void, id: *const c_char) -> *const c_void {
+        // SAFETY: the SDK passes a NUL-terminated id.
+        let id = unsafe { CStr::from_ptr(id) };
+        if id.to_bytes_with_nul() == abi::TB_HOST_EXT_THREADS {
+            ctx
+        } else {
+            std::ptr::null()
+        }
+    }
+
+    unsafe extern "C" fn nothing(_: *mut c_void, _: *const c_char) -> *const c_void {
+        std::ptr::null()
+    }
+
+    #[test]
+    fn threads_come_from_the_extension_and_default_to_one() {
+        let size = std::mem::size_of::<tb_threads>() as u32;
+        let threads = |struct_size, threads| {
+            let mut ext = tb_threads {
+                struct_size,
+                threads,
+            };
+            let ctx = &mut ext as *mut tb_threads as *mut c_void;
+            host(Some(threads_at_ctx), ctx).threads()
+        };
+        assert_eq!(threads(size, 3), 3);
+        assert_eq!(threads(size, 0), 1, "0 means 1");
+        assert_eq!(threads(4, 3), 1, "too small a struct");
+        // An ABI 1.0 host: no such extension, or no extension callback.
+        let null = std::ptr::null_mut();
+        assert_eq!(host(Some(nothing), null).threads(), 1);
+        assert_eq!(host(None, null).threads(), 1);
     }
 }

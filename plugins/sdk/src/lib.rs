@@ -28,6 +28,7 @@ mod config;
 mod ffi;
 mod host;
 mod library;
+pub mod parallel;
 pub mod rng;
 mod space;
 
