@@ -31,9 +31,20 @@ pub const DEFAULT_NUM_ENVS: u32 = 8;
 /// Episodes per evaluation, unless told otherwise.
 pub const DEFAULT_EVAL_EPISODES: u32 = 10;
 
-/// Threads of a run unless told otherwise: every core.
+/// Threads of a run unless told otherwise: inside a Slurm task, the CPUs
+/// Slurm gave it (`SLURM_CPUS_PER_TASK`, which the job scripts always set
+/// through `--cpus-per-task`), else every core. A Slurm node may have more
+/// cores than the task, and threads beyond the allocation only wait on
+/// each other: on the 2-core CI node, four 1-CPU tasks of 2 threads each
+/// made the Slurm test 12× slower.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    slurm_cpus(std::env::var("SLURM_CPUS_PER_TASK").ok().as_deref())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A positive CPU count from `SLURM_CPUS_PER_TASK`'s value.
+fn slurm_cpus(value: Option<&str>) -> Option<usize> {
+    value?.trim().parse().ok().filter(|&n| n > 0)
 }
 
 /// Evaluation interval unless told otherwise: 20 evaluations per run, so
@@ -476,6 +487,15 @@ fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slurm_allocation_bounds_the_default_threads() {
+        assert_eq!(slurm_cpus(Some("3")), Some(3));
+        assert_eq!(slurm_cpus(None), None);
+        for bad in ["0", "", "two", "-1"] {
+            assert_eq!(slurm_cpus(Some(bad)), None, "{bad:?}");
+        }
+    }
     use crate::plugin::Catalog;
     use trustbench_envs::{resolve, resolve_spec};
 

@@ -51,8 +51,8 @@ pub struct SweepArgs {
     /// Parallel runs [default: one per core]; results do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     jobs: Option<u32>,
-    /// Threads of each run [default: 1 with several jobs, every core with
-    /// one]; results do not depend on it.
+    /// Threads of each run [default: 1 with several jobs, else every core,
+    /// or in a Slurm task its `--cpus-per-task`]; results do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
     /// Directory for results (required unless the file gives `out`).
