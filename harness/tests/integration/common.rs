@@ -137,3 +137,40 @@ pub fn without_wall_clock(batch: RecordBatch) -> RecordBatch {
     );
     batch.project(&keep).unwrap()
 }
+
+/// The arguments of a short `harness run` of TRPO with `seed` into `out`:
+/// no evaluation but the final one (one episode), no GIF, quiet; `extra`
+/// chooses the env, the budget and the rest.
+pub fn short_trpo_args<'a>(seed: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "run",
+        "--algo",
+        "trpo",
+        "--seed",
+        seed,
+        "--eval-every",
+        "0",
+        "--eval-episodes",
+        "1",
+        "--no-gif",
+        "--quiet",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Two run directories hold the same results: `policy.bin` byte for byte,
+/// and the same metrics and episodes (wall clock aside). `what` names the
+/// difference between the two runs in a failure.
+pub fn assert_same_results(a: &Path, b: &Path, what: &str) {
+    let policy = |d: &Path| std::fs::read(d.join("policy.bin")).unwrap();
+    assert!(policy(a) == policy(b), "policy.bin differs: {what}");
+    for table in ["metrics.parquet", "episodes.parquet"] {
+        let x = without_wall_clock(read_table(&a.join(table)));
+        let y = without_wall_clock(read_table(&b.join(table)));
+        assert!(x.num_rows() > 0, "{table} has rows");
+        assert_eq!(x, y, "{table} differs: {what}");
+    }
+}

@@ -22,22 +22,6 @@ const RUNS: [&[&str]; 2] = [
     ],
 ];
 
-fn run_args<'a>(env_args: &[&'a str], out: &'a str) -> Vec<&'a str> {
-    let mut args = vec!["run", "--algo", "trpo", "--seed", "3"];
-    args.extend_from_slice(env_args);
-    args.extend([
-        "--eval-every",
-        "0",
-        "--eval-episodes",
-        "1",
-        "--no-gif",
-        "--quiet",
-        "--out",
-        out,
-    ]);
-    args
-}
-
 fn recorded_cpu(run: &Path) -> (String, String) {
     let runs = read_table(&run.join("runs.parquet"));
     let text = |name| string_at(&runs, name, 0).unwrap_or_else(|| panic!("{name} is recorded"));
@@ -48,7 +32,11 @@ fn recorded_cpu(run: &Path) -> (String, String) {
 fn runs_table_records_the_cpu() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    let o = harness(&run_args(&["--env", "cartpole", "--steps", "500"], out));
+    let o = harness(&short_trpo_args(
+        "3",
+        out,
+        &["--env", "cartpole", "--steps", "500"],
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     let (model, features) = recorded_cpu(&only_run_dir(dir.path()));
     assert!(!model.is_empty());
@@ -64,11 +52,11 @@ fn same_bits_under_qemu_nehalem() {
     for env_args in RUNS {
         let dir = tempfile::tempdir().unwrap();
         let (native, emulated) = (dir.path().join("native"), dir.path().join("nehalem"));
-        let o = harness(&run_args(env_args, native.to_str().unwrap()));
+        let o = harness(&short_trpo_args("3", native.to_str().unwrap(), env_args));
         assert!(o.status.success(), "{}", stderr(&o));
         let o = Command::new(qemu)
             .args(["-cpu", "Nehalem", env!("CARGO_BIN_EXE_harness")])
-            .args(run_args(env_args, emulated.to_str().unwrap()))
+            .args(short_trpo_args("3", emulated.to_str().unwrap(), env_args))
             .output()
             .unwrap_or_else(|e| panic!("{qemu} runs (apt-get install qemu-user): {e}"));
         assert!(o.status.success(), "under {qemu}: {}", stderr(&o));
@@ -79,17 +67,6 @@ fn same_bits_under_qemu_nehalem() {
             !features.split(' ').any(|f| f.starts_with("avx")),
             "the emulated Nehalem has no AVX: {features}"
         );
-        assert_eq!(
-            std::fs::read(a.join("policy.bin")).unwrap(),
-            std::fs::read(b.join("policy.bin")).unwrap(),
-            "{env_args:?}: policy.bin differs under Nehalem"
-        );
-        for table in ["metrics.parquet", "episodes.parquet"] {
-            assert_eq!(
-                without_wall_clock(read_table(&a.join(table))),
-                without_wall_clock(read_table(&b.join(table))),
-                "{env_args:?}: {table} differs under Nehalem"
-            );
-        }
+        assert_same_results(&a, &b, &format!("{env_args:?} under Nehalem"));
     }
 }

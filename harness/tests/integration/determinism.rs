@@ -81,25 +81,9 @@ fn files_carry_the_schema_version() {
 fn trpo_on_threads(out: &Path, threads: u32, extra: &[&str]) -> std::path::PathBuf {
     let dir = out.join(format!("t{threads}"));
     let threads = threads.to_string();
-    let mut args = vec![
-        "run",
-        "--algo",
-        "trpo",
-        "--seed",
-        "4",
-        "--eval-every",
-        "0",
-        "--eval-episodes",
-        "1",
-        "--no-gif",
-        "--quiet",
-        "--threads",
-        &threads,
-        "--out",
-        dir.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let o = harness(&args);
+    let mut with_threads = vec!["--threads", threads.as_str()];
+    with_threads.extend_from_slice(extra);
+    let o = harness(&short_trpo_args("4", dir.to_str().unwrap(), &with_threads));
     assert!(o.status.success(), "{}", stderr(&o));
     only_run_dir(&dir)
 }
@@ -117,20 +101,11 @@ fn assert_threads_do_not_change_results(extra: &[&str]) {
             other.file_name(),
             "threads are not in the run id"
         );
-        let policy = |d: &Path| std::fs::read(d.join("policy.bin")).unwrap();
-        assert!(
-            policy(&one) == policy(&other),
-            "policy.bin differs between 1 and {threads} threads ({extra:?})"
+        assert_same_results(
+            &one,
+            &other,
+            &format!("1 and {threads} threads ({extra:?})"),
         );
-        for table in ["metrics.parquet", "episodes.parquet"] {
-            let x = without_wall_clock(read_table(&one.join(table)));
-            let y = without_wall_clock(read_table(&other.join(table)));
-            assert!(x.num_rows() > 0, "{table} has rows");
-            assert_eq!(
-                x, y,
-                "{table} differs between 1 and {threads} threads ({extra:?})"
-            );
-        }
     }
 }
 
