@@ -105,8 +105,12 @@ impl Reproduction {
             ]);
         }
         out += &crate::cli::table(&["PART", "RUNS", "ENV STEPS", "CPU-HOURS (EST.)"], &rows);
+        let mut printed: Vec<&String> = Vec::new();
         for note in self.parts.iter().flat_map(|(p, _)| &p.notes) {
-            out += &format!("  - {note}\n");
+            if !printed.contains(&note) {
+                out += &format!("  - {note}\n");
+                printed.push(note);
+            }
         }
         out += &format!(
             "estimated CPU time: {:.2} CPU-hours ({} of {} runs at an assumed {} steps/s; the \
