@@ -12,7 +12,10 @@
 use super::curves::interpolate;
 use super::data::{LabelledCgTable, Run};
 use super::doc::{Block, Cell, Table, num};
-use super::verdict::{Direction, MARGIN, VERDICT_REPS, Verdict, judge};
+use super::aggregate::RANDOM_ALGORITHM;
+use super::verdict::{
+    CLOSE_FRACTION, Direction, Judgement, MARGIN, VERDICT_REPS, Verdict, judge, judge_gain,
+};
 use crate::results::stable_hash;
 use crate::stats::mean;
 use std::collections::BTreeMap;
@@ -119,14 +122,14 @@ pub const TRPO_2015: &[Claim] = &[
                 a: "cem",
                 b: "trpo",
                 envs: &["swimmer"],
-                direction: Direction::AtLeast,
+                direction: Direction::Close,
                 axis: Axis::EqualSamples,
             },
             Comparison {
                 a: "cma",
                 b: "trpo",
                 envs: &["swimmer"],
-                direction: Direction::AtLeast,
+                direction: Direction::Close,
                 axis: Axis::EqualSamples,
             },
             better("trpo", "cem", HOPPER_WALKER),
@@ -293,7 +296,8 @@ fn compare_rows(
                     continue;
                 };
                 found = true;
-                rows.push(compare_row(claim, c, env_id, a, b));
+                let zero = labels.get(RANDOM_ALGORITHM).map(Vec::as_slice);
+                rows.push(compare_row(claim, c, env_id, a, b, zero));
             }
             if !found {
                 missing.push(format!("{} vs {} on {env}: not run", c.a, c.b));
@@ -303,7 +307,16 @@ fn compare_rows(
     (rows, missing)
 }
 
-fn compare_row(claim: &str, c: &Comparison, env_id: &str, a: &[&Run], b: &[&Run]) -> EvidenceRow {
+/// One comparison on one env; `zero` are the random policy's runs there
+/// (what [`Direction::Close`] measures gains from).
+fn compare_row(
+    claim: &str,
+    c: &Comparison,
+    env_id: &str,
+    a: &[&Run],
+    b: &[&Run],
+    zero: Option<&[&Run]>,
+) -> EvidenceRow {
     let (xs, ys, measure) = match c.axis {
         Axis::EqualSamples => {
             let finals =
@@ -337,20 +350,61 @@ fn compare_row(claim: &str, c: &Comparison, env_id: &str, a: &[&Run], b: &[&Run]
         }
     };
     let seed = stable_hash(format!("claim\0{claim}\0{}\0{}\0{env_id}", c.a, c.b).as_bytes());
+    let what = format!("{} {} {} on {env_id}", c.a, c.direction.symbol(), c.b);
+    let sample = format!("{} vs {} seeds", xs.len(), ys.len());
+    let detail = format!("means {} vs {}", num(mean(&xs)), num(mean(&ys)));
+    if c.direction == Direction::Close {
+        let zs: Vec<f64> = zero
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.final_return())
+            .collect();
+        if zs.is_empty() || c.axis != Axis::EqualSamples {
+            return EvidenceRow {
+                what,
+                sample,
+                measure,
+                effect: "—".into(),
+                detail,
+                verdict: Verdict::Inconclusive,
+                to_decide: format!(
+                    "needs final returns of {RANDOM_ALGORITHM} on this env to measure gains from \
+                     (add it to the sweep)"
+                ),
+            };
+        }
+        let j = judge_gain(&xs, &ys, &zs, seed);
+        return EvidenceRow {
+            what,
+            sample: format!("{sample}, {} of {RANDOM_ALGORITHM}", zs.len()),
+            measure,
+            effect: j.effect.map_or("—".into(), |(r, lo, hi)| {
+                format!("gain ratio = {r:.2} [{lo:.2}, {hi:.2}]")
+            }),
+            detail: format!("{detail}; {RANDOM_ALGORITHM} {}", num(mean(&zs))),
+            verdict: j.verdict,
+            to_decide: to_decide(&j),
+        };
+    }
     let j = judge(&xs, &ys, c.direction, seed);
     EvidenceRow {
-        what: format!("{} {} {} on {env_id}", c.a, c.direction.symbol(), c.b),
-        sample: format!("{} vs {} seeds", xs.len(), ys.len()),
+        what,
+        sample,
         measure,
         effect: j.effect.map_or("—".into(), |(p, lo, hi)| {
             format!("P(A > B) = {p:.2} [{lo:.2}, {hi:.2}]")
         }),
-        detail: format!("means {} vs {}", num(mean(&xs)), num(mean(&ys))),
+        detail,
         verdict: j.verdict,
-        to_decide: match (j.seeds_needed, j.note.is_empty()) {
-            (Some(n), true) => format!("≈ {n} seeds per side"),
-            _ => j.note,
-        },
+        to_decide: to_decide(&j),
+    }
+}
+
+/// What would decide an inconclusive judgement.
+fn to_decide(j: &Judgement) -> String {
+    match (j.seeds_needed, j.note.is_empty()) {
+        (Some(n), true) => format!("≈ {n} seeds per side"),
+        _ => j.note.clone(),
     }
 }
 
@@ -465,10 +519,14 @@ pub fn section(assessed: &[Assessment]) -> Vec<Block> {
              env, with a 95 % percentile-bootstrap interval ({VERDICT_REPS} resamples of each \
              side's seeds). \"A > B\" is supported when the interval lies above 0.5 and \
              contradicted when it lies below; \"A ≥ B\" and \"A ≈ B\" are judged with a margin \
-             of {MARGIN} (P(A > B) above {} for ≥; within [{}, {}] for ≈). A claim is supported \
-             when every part is, contradicted when any part is. An inconclusive part says about \
-             how many seeds per side would decide it, extrapolating the interval's width as \
-             1/√n.",
+             of {MARGIN} (P(A > B) above {} for ≥; within [{}, {}] for ≈). \"A ≳ B\" (A does \
+             well next to B) is judged on the gain ratio (Ā − R̄) / (B̄ − R̄), the share of B's \
+             gain over the random policy R that A reaches, with a bootstrap interval over all \
+             three sides' seeds: supported when it lies at or above {CLOSE_FRACTION}, \
+             contradicted when below (P(A > B) cannot say this: two nearly deterministic \
+             learners 5 % apart have P = 0). A claim is supported when every part is, \
+             contradicted when any part is. An inconclusive part says about how many seeds per \
+             side would decide it, extrapolating the interval's width as 1/√n.",
             0.5 - MARGIN,
             0.5 - MARGIN,
             0.5 + MARGIN
@@ -592,6 +650,31 @@ mod tests {
     }
 
     #[test]
+    fn doing_well_on_swimmer_is_measured_from_random_and_needs_its_runs() {
+        let mut runs = Vec::new();
+        for seed in 0..4 {
+            let s = seed as f64 / 4.0;
+            runs.push(run("trpo", "swimmer-v0", seed, 416.0 + s, &[]));
+            runs.push(run("cem", "swimmer-v0", seed, 396.0 + s, &[]));
+            runs.push(run("cma", "swimmer-v0", seed, 250.0 + s, &[]));
+        }
+        let rows = |runs: &[Run]| by_id(&assess(TRPO_2015, runs, &[]), "cem-cma").rows.clone();
+        // Without random runs there is no gain to take a share of.
+        let without = rows(&runs);
+        assert_eq!(without[0].what, "cem ≳ trpo on swimmer-v0");
+        assert_eq!(without[0].verdict, Verdict::Inconclusive);
+        assert!(without[0].to_decide.contains("random"), "{}", without[0].to_decide);
+        for seed in 0..4 {
+            runs.push(run("random", "swimmer-v0", seed, -8.0 + seed as f64 / 4.0, &[]));
+        }
+        let with = rows(&runs);
+        // cem: (396 + 8) / (416 + 8) ≈ 0.95 of TRPO's gain; cma ≈ 0.61.
+        assert_eq!(with[0].verdict, Verdict::Supported, "{:?}", with[0]);
+        assert!(with[0].effect.starts_with("gain ratio = 0.95"), "{}", with[0].effect);
+        assert_eq!(with[1].verdict, Verdict::Contradicted, "{:?}", with[1]);
+    }
+
+    #[test]
     fn claims_are_judged_from_runs_and_checks() {
         let mut runs = Vec::new();
         for seed in 0..4 {
@@ -679,7 +762,7 @@ mod tests {
             direction: Direction::AtLeast,
             axis: Axis::EqualIterations,
         };
-        let row = compare_row("x", &c, "hopper-v0", &[&vine], &[&single]);
+        let row = compare_row("x", &c, "hopper-v0", &[&vine], &[&single], None);
         assert_eq!(row.measure, "evaluation return at iteration 2");
         assert_eq!(row.detail, "means 800.0 vs 1000");
         assert_eq!(row.verdict, Verdict::Inconclusive, "one seed");

@@ -27,13 +27,24 @@
 //! `n′ ≈ n·(h/d)²` — an extrapolation that assumes the effect stays put.
 //! Below [`DECISIVE_SEEDS`] seeds per side no verdict is decisive, whatever
 //! the interval says.
+//!
+//! "A does well next to B" ([`Direction::Close`]) is not a statement about
+//! `P(A > B)`: two nearly deterministic learners that end 5 % apart have
+//! `P(A > B) = 0` at any number of seeds. It is judged on the *gain ratio*
+//! `ρ = (Ā − R̄) / (B̄ − R̄)`, the share of B's gain over the random policy
+//! (`R`, its mean final return) that A achieves ([`judge_gain`]), with a
+//! bootstrap interval resampling all three sides' seeds: supported when
+//! `lo ≥` [`CLOSE_FRACTION`], contradicted when `hi <` it.
 
 use crate::stats::bootstrap::{Bootstrap, Sample};
+use crate::stats::mean;
 use crate::stats::rliable::probability_of_improvement;
 
 /// Equivalence margin on `P(A > B)`: "similar" means a random run of one
 /// beats a random run of the other between 30 % and 70 % of the time.
 pub const MARGIN: f64 = 0.2;
+/// "Does well next to B": at least this share of B's gain over random.
+pub const CLOSE_FRACTION: f64 = 0.9;
 /// Bootstrap replicates of each claim's interval.
 pub const VERDICT_REPS: usize = 2000;
 /// Fewer seeds than this on either side give no interval.
@@ -57,6 +68,9 @@ pub enum Direction {
     AtLeast,
     /// A and B are similar, up to the margin.
     Similar,
+    /// A does well next to B: its gain over random is at least
+    /// [`CLOSE_FRACTION`] of B's (judged by [`judge_gain`], not on `P`).
+    Close,
 }
 
 impl Direction {
@@ -66,6 +80,7 @@ impl Direction {
             Direction::Better => ">",
             Direction::AtLeast => "≥",
             Direction::Similar => "≈",
+            Direction::Close => "≳",
         }
     }
 }
@@ -113,7 +128,8 @@ impl Verdict {
 /// A judged comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judgement {
-    /// `P(A > B)` and its 95 % interval; `None` below [`MIN_SEEDS`] seeds.
+    /// The effect (`P(A > B)`, or the gain ratio for [`Direction::Close`])
+    /// and its 95 % interval; `None` below [`MIN_SEEDS`] seeds.
     pub effect: Option<(f64, f64, f64)>,
     /// The verdict.
     pub verdict: Verdict,
@@ -125,31 +141,58 @@ pub struct Judgement {
 }
 
 /// Judge the claim "A `direction` B" on one task from the two sides' final
-/// scores; `seed` fixes the bootstrap stream.
+/// scores; `seed` fixes the bootstrap stream. The effect is `P(A > B)`;
+/// for [`Direction::Close`] use [`judge_gain`].
 pub fn judge(a: &[f64], b: &[f64], direction: Direction, seed: u64) -> Judgement {
-    let n = a.len().min(b.len());
+    assert!(direction != Direction::Close, "Close is judged by judge_gain");
+    let (sa, sb): (Sample, Sample) = (vec![a.to_vec()], vec![b.to_vec()]);
+    decide(&[sa, sb], direction, seed, |r| {
+        probability_of_improvement(&r[0], &r[1])
+    })
+}
+
+/// Judge "A does well next to B" ([`Direction::Close`]) from the final
+/// scores of A, B and the random policy (`zero`): the effect is the gain
+/// ratio `ρ = (Ā − R̄) / (B̄ − R̄)` (module docs).
+pub fn judge_gain(a: &[f64], b: &[f64], zero: &[f64], seed: u64) -> Judgement {
+    let samples: Vec<Sample> = [a, b, zero].iter().map(|x| vec![x.to_vec()]).collect();
+    decide(&samples, Direction::Close, seed, |r| {
+        let m = |s: &Sample| mean(&s[0]);
+        let zero = m(&r[2]);
+        (m(&r[0]) - zero) / (m(&r[1]) - zero)
+    })
+}
+
+/// The estimate of `stat` on `samples` (A's, B's, then any others), its
+/// bootstrap interval and the verdict for `direction`; every side needs
+/// [`MIN_SEEDS`] for an interval and [`DECISIVE_SEEDS`] for a decision.
+fn decide(
+    samples: &[Sample],
+    direction: Direction,
+    seed: u64,
+    stat: impl Fn(&[Sample]) -> f64,
+) -> Judgement {
+    let sizes: Vec<usize> = samples.iter().map(|s| s[0].len()).collect();
+    let n = sizes.iter().copied().min().unwrap_or(0);
     if n < MIN_SEEDS {
+        let sizes: Vec<String> = sizes.iter().map(|k| k.to_string()).collect();
         return Judgement {
             effect: None,
             verdict: Verdict::Inconclusive,
             seeds_needed: None,
             note: format!(
-                "{} vs {} seed(s): an interval needs at least {MIN_SEEDS} per side; run 5",
-                a.len(),
-                b.len()
+                "{} seed(s): an interval needs at least {MIN_SEEDS} per side; run 5",
+                sizes.join(" vs ")
             ),
         };
     }
-    let (sa, sb): (Sample, Sample) = (vec![a.to_vec()], vec![b.to_vec()]);
-    let p = probability_of_improvement(&sa, &sb);
+    let p = stat(samples);
     let (lo, hi) = Bootstrap {
         reps: VERDICT_REPS,
         level: 0.95,
         seed,
     }
-    .intervals(&[sa, sb], |r| {
-        vec![probability_of_improvement(&r[0], &r[1])]
-    })[0];
+    .intervals(samples, |r| vec![stat(r)])[0];
     let verdict = verdict(direction, lo, hi);
     let (verdict, seeds_needed, note) = match verdict {
         Verdict::Inconclusive => {
@@ -184,6 +227,7 @@ fn verdict(direction: Direction, lo: f64, hi: f64) -> Verdict {
             lo > 0.5 - MARGIN && hi < 0.5 + MARGIN,
             lo > 0.5 + MARGIN || hi < 0.5 - MARGIN,
         ),
+        Direction::Close => (lo >= CLOSE_FRACTION, hi < CLOSE_FRACTION),
     };
     match (supported, contradicted) {
         (true, _) => Verdict::Supported,
@@ -198,6 +242,7 @@ fn seeds_to_decide(direction: Direction, p: f64, half: f64, n: usize) -> (Option
     let d = match direction {
         Direction::Better => (p - 0.5).abs(),
         Direction::AtLeast => (p - (0.5 - MARGIN)).abs(),
+        Direction::Close => (p - CLOSE_FRACTION).abs(),
         Direction::Similar => {
             let (low, high) = (0.5 - MARGIN, 0.5 + MARGIN);
             if p > low && p < high {
@@ -320,5 +365,37 @@ mod tests {
             judge(&a, &b, Direction::Better, 9),
             judge(&a, &b, Direction::Better, 9)
         );
+    }
+
+    /// Nearly deterministic scores around `centre` (±0.5).
+    fn tight(centre: f64, n: usize) -> Vec<f64> {
+        (0..n).map(|i| centre + (i as f64 / n as f64) - 0.5).collect()
+    }
+
+    #[test]
+    fn doing_well_is_a_share_of_the_gain_over_random_not_a_probability() {
+        // 95 % of B's gain over random, every seed below B's: P(A > B) = 0
+        // would call this "worse"; the gain ratio calls it close.
+        let (zero, b) = (tight(-10.0, 4), tight(410.0, 4));
+        let a = tight(389.0, 4);
+        assert_eq!(judge(&a, &b, Direction::AtLeast, 3).verdict, Verdict::Contradicted);
+        let j = judge_gain(&a, &b, &zero, 3);
+        let (r, lo, hi) = j.effect.unwrap();
+        assert!((r - 0.95).abs() < 1e-9 && lo >= CLOSE_FRACTION && hi < 1.0, "{j:?}");
+        assert_eq!(j.verdict, Verdict::Supported);
+        // Half of B's gain: contradicted.
+        let j = judge_gain(&tight(200.0, 4), &b, &zero, 3);
+        assert_eq!(j.verdict, Verdict::Contradicted, "{j:?}");
+        // Straddling the threshold: inconclusive, with a seed estimate.
+        let wide: Vec<f64> = [300.0, 420.0, 360.0, 410.0].to_vec();
+        let j = judge_gain(&wide, &b, &zero, 3);
+        assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+        assert!(j.seeds_needed.is_some() || !j.note.is_empty());
+        // Three seeds decide nothing, whatever the interval.
+        let j = judge_gain(&tight(389.0, 3), &tight(410.0, 3), &tight(-10.0, 3), 3);
+        assert_eq!(j.verdict, Verdict::Inconclusive);
+        assert!(j.note.starts_with("would be supported"), "{}", j.note);
+        // One random seed: no interval.
+        assert!(judge_gain(&a, &b, &[-10.0], 3).effect.is_none());
     }
 }

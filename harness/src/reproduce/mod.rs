@@ -11,6 +11,7 @@ pub mod grid;
 
 use crate::check::{CgCheckRequest, check_cg};
 use crate::report;
+use crate::report::claims::GAMES;
 use crate::results::{POLICY_FILE, RUNS_FILE};
 use crate::sweep::shard::Shard;
 use crate::sweep::{self, Plan, SweepSpec};
@@ -24,9 +25,50 @@ use std::path::{Path, PathBuf};
 const CG_ENV: &str = "hopper";
 /// CG iterations compared with the exact solve (the claim reads the 10th).
 const CG_ITERATIONS: usize = 30;
-/// Throughput assumed for an (algorithm, env) with no finished run to
-/// measure it from: the order of a locomotion run on one core.
+/// Throughput assumed for a run that neither finished runs nor
+/// [`MEASURED`] cover (a plugin's algorithm, say): the order of a
+/// locomotion run on one core.
 const ASSUMED_STEPS_PER_SECOND: f64 = 20_000.0;
+/// Env steps per CPU-second of one single-threaded run, by (label, env,
+/// view), as measured on this project's 2-core VM (AMD EPYC, 2026-11-30;
+/// `benches/README.md`, "harness reproduce"): the locomotion and compact
+/// arcade figures by `--scale quick` on an otherwise idle machine, the
+/// pixel figures by the whole-run pixel benchmark. What the estimate uses
+/// when the output directory holds no finished run of the same kind.
+const MEASURED: &[(&str, &str, &str, f64)] = &[
+    ("random", "swimmer", "", 39_900.0),
+    ("trpo", "swimmer", "", 24_200.0),
+    ("trpo-vine", "swimmer", "", 34_800.0),
+    ("npg", "swimmer", "", 23_000.0),
+    ("vpg", "swimmer", "", 40_800.0),
+    ("ppo", "swimmer", "", 18_600.0),
+    ("cem", "swimmer", "", 38_400.0),
+    ("cma", "swimmer", "", 31_000.0),
+    ("random", "hopper", "", 97_700.0),
+    ("trpo", "hopper", "", 26_000.0),
+    ("trpo-vine", "hopper", "", 69_200.0),
+    ("npg", "hopper", "", 27_300.0),
+    ("vpg", "hopper", "", 62_500.0),
+    ("ppo", "hopper", "", 20_700.0),
+    ("cem", "hopper", "", 73_500.0),
+    ("cma", "hopper", "", 71_300.0),
+    ("random", "walker", "", 57_000.0),
+    ("trpo", "walker", "", 35_100.0),
+    ("trpo-vine", "walker", "", 57_100.0),
+    ("npg", "walker", "", 36_200.0),
+    ("vpg", "walker", "", 36_800.0),
+    ("ppo", "walker", "", 16_800.0),
+    ("cem", "walker", "", 60_300.0),
+    ("cma", "walker", "", 58_000.0),
+    ("random", ARCADE, "compact", 7_700_000.0),
+    ("trpo", ARCADE, "compact", 21_600.0),
+    ("trpo-vine", ARCADE, "compact", 289_000.0),
+    ("random", ARCADE, "pixels", 28_600.0),
+    ("trpo", ARCADE, "pixels", 412.0),
+    // Not measured on its own: a vine iteration's branches step the env
+    // like single path's rollouts and run the same net.
+    ("trpo-vine", ARCADE, "pixels", 412.0),
+];
 /// Subdirectory of the output for the sweep's runs.
 const RUNS_DIR: &str = "runs";
 /// Subdirectory for the CG check.
@@ -84,17 +126,30 @@ impl Reproduction {
             self.plan.out.display()
         );
         let mut total_seconds = 0.0;
-        let mut assumed = 0usize;
+        // Runs estimated from finished runs, from MEASURED, assumed.
+        let mut counts = [0usize; 3];
         let mut rows = Vec::new();
         for (part, range) in &self.parts {
             let (mut steps, mut seconds) = (0u64, 0.0);
             for run in &self.plan.runs[range.clone()] {
                 steps += run.request.steps;
-                let rate = throughputs.get(&run.label, run.request.env.spec().short_name());
-                if rate.is_none() {
-                    assumed += 1;
-                }
-                seconds += run.request.steps as f64 / rate.unwrap_or(ASSUMED_STEPS_PER_SECOND);
+                let rate = match throughputs.get(&kind_of(run)) {
+                    Some(rate) => {
+                        counts[0] += 1;
+                        rate
+                    }
+                    None => match measured(&kind_of(run)) {
+                        Some(rate) => {
+                            counts[1] += 1;
+                            rate
+                        }
+                        None => {
+                            counts[2] += 1;
+                            ASSUMED_STEPS_PER_SECOND
+                        }
+                    },
+                };
+                seconds += run.request.steps as f64 / rate;
             }
             total_seconds += seconds;
             rows.push([
@@ -113,11 +168,14 @@ impl Reproduction {
             }
         }
         out += &format!(
-            "estimated CPU time: {:.2} CPU-hours ({} of {} runs at an assumed {} steps/s; the \
-             rest at the steps/s measured by finished runs of the same algorithm and env)\n",
+            "estimated CPU time: {:.2} CPU-hours (env steps / steps per CPU-second: {} runs at the \
+             rate of finished runs of the same algorithm, env and view under the throughput \
+             directory, {} at the rates measured on a 2-core AMD EPYC VM (benches/README.md), \
+             {} at an assumed {} steps/s)\n",
             total_seconds / 3600.0,
-            assumed,
-            self.plan.runs.len(),
+            counts[0],
+            counts[1],
+            counts[2],
             ASSUMED_STEPS_PER_SECOND
         );
         out += &format!(
@@ -204,10 +262,43 @@ pub struct Finished {
     pub report: PathBuf,
 }
 
-/// Measured env steps per wall-clock second of finished runs, by (label,
-/// env short name): what the CPU-time estimate divides by.
+/// What a run's throughput depends on: its label, its env's short name
+/// and its view (`pixels` costs ~20× `compact`; empty for envs without
+/// one).
+type Kind = (String, String, String);
+
+/// The [`Kind`] of a planned run.
+fn kind_of(run: &sweep::PlannedRun) -> Kind {
+    let env = &run.request.env;
+    let view = env.options().pairs().find(|(k, _)| *k == VIEW_OPTION);
+    (
+        run.label.clone(),
+        env.spec().short_name().to_string(),
+        view.map(|(_, v)| v.to_string()).unwrap_or_default(),
+    )
+}
+
+/// The env option that changes a run's cost by an order of magnitude.
+const VIEW_OPTION: &str = "view";
+
+/// [`MEASURED`]'s env name for every arcade game: their costs per step are
+/// within 2× of each other, close enough for a plan.
+const ARCADE: &str = "arcade";
+
+/// [`MEASURED`]'s rate for `kind` (an arcade game's under [`ARCADE`]).
+fn measured(kind: &Kind) -> Option<f64> {
+    let (label, env, view) = (&kind.0[..], &kind.1[..], &kind.2[..]);
+    let env = if GAMES.contains(&env) { ARCADE } else { env };
+    MEASURED
+        .iter()
+        .find(|m| (m.0, m.1, m.2) == (label, env, view))
+        .map(|m| m.3)
+}
+
+/// Measured env steps per wall-clock second of finished single-threaded
+/// runs, by [`Kind`]: what the CPU-time estimate divides by first.
 #[derive(Debug, Default)]
-pub struct Throughputs(BTreeMap<(String, String), f64>);
+pub struct Throughputs(BTreeMap<Kind, f64>);
 
 impl Throughputs {
     /// The mean throughput of the finished runs below `dir` (none when it
@@ -216,15 +307,19 @@ impl Throughputs {
         let Ok(loaded) = report::data::load(&[dir.to_path_buf()]) else {
             return Throughputs::default();
         };
-        let mut sums: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+        let mut sums: BTreeMap<Kind, (f64, f64)> = BTreeMap::new();
         for run in loaded.runs.iter().filter(|r| r.ok()) {
             let id = run.row.env_id.split(" [").next().unwrap_or_default();
             let Ok(spec) = trustbench_envs::resolve_spec(id) else {
                 continue;
             };
-            let slot = sums
-                .entry((run.label.clone(), spec.short_name().to_string()))
-                .or_default();
+            let view = run.config.env.as_ref().and_then(|o| o.get(VIEW_OPTION));
+            let kind = (
+                run.label.clone(),
+                spec.short_name().to_string(),
+                view.cloned().unwrap_or_default(),
+            );
+            let slot = sums.entry(kind).or_default();
             slot.0 += run.row.env_steps as f64;
             slot.1 += run.row.wall_seconds;
         }
@@ -236,7 +331,39 @@ impl Throughputs {
         )
     }
 
-    fn get(&self, label: &str, env: &str) -> Option<f64> {
-        self.0.get(&(label.to_string(), env.to_string())).copied()
+    fn get(&self, kind: &Kind) -> Option<f64> {
+        self.0.get(kind).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_planned_run_of_every_scale_has_a_measured_rate() {
+        for scale in [Scale::Smoke, Scale::Quick, Scale::Paper] {
+            let r = plan(scale, Some(1), Path::new("o")).unwrap();
+            let missing: Vec<Kind> = r
+                .plan
+                .runs
+                .iter()
+                .map(kind_of)
+                .filter(|k| measured(k).is_none())
+                .collect();
+            assert!(missing.is_empty(), "{}: {missing:?}", scale.name());
+            let text = r.describe(&Throughputs::default());
+            assert!(text.contains(", 0 at an assumed"), "{text}");
+        }
+    }
+
+    #[test]
+    fn finished_runs_take_precedence_over_the_measured_table() {
+        let r = plan(Scale::Quick, Some(1), Path::new("o")).unwrap();
+        let table = r.describe(&Throughputs::default());
+        let fast: BTreeMap<Kind, f64> = r.plan.runs.iter().map(|p| (kind_of(p), 1e9)).collect();
+        let text = r.describe(&Throughputs(fast));
+        assert!(text.contains("estimated CPU time: 0.00 CPU-hours"), "{text}");
+        assert!(!table.contains("estimated CPU time: 0.00 CPU-hours"), "{table}");
     }
 }
