@@ -61,7 +61,7 @@ pub struct World {
     /// One (empty) worker per thread a batched step may use.
     workers: Vec<()>,
     /// Where the envs write the values of observations handed on as bytes
-    /// (`obs_dim` per copy).
+    /// (`obs_dim` per copy); empty until the first byte reset or step.
     scratch: Vec<f64>,
     /// Everything recorded so far.
     pub log: RunLog,
@@ -90,11 +90,11 @@ impl<'a> ObsOut<'a> {
     }
 
     /// Where the env writes this row's values: the row itself, or (for
-    /// bytes) `scratch`.
+    /// bytes) the start of `scratch`, as long as the row.
     fn values<'s>(&'s mut self, scratch: &'s mut [f64]) -> &'s mut [f64] {
         match self {
             ObsOut::Reals(x) => x,
-            ObsOut::Bytes(_) => scratch,
+            ObsOut::Bytes(x) => &mut scratch[..x.len()],
         }
     }
 
@@ -235,10 +235,12 @@ impl World {
                 range.len() * self.obs_dim
             ));
         }
-        self.scratch.resize(self.obs_dim, 0.0);
+        if let ObsOut::Bytes(_) = obs {
+            self.scratch
+                .resize(self.scratch.len().max(self.obs_dim), 0.0);
+        }
         for (mut row, i) in obs.rows(self.obs_dim).into_iter().zip(range) {
-            self.envs
-                .reset(i, row.values(&mut self.scratch[..self.obs_dim]));
+            self.envs.reset(i, row.values(&mut self.scratch));
             row.take_bytes(self.envs.copies_mut(i..i + 1)[0].as_ref());
             self.progress[i] = EpisodeProgress::default();
         }
@@ -761,6 +763,146 @@ unsafe extern "C" fn host_extension(ctx: *mut c_void, id: *const c_char) -> *con
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trustbench_envs::EnvConfig;
+
+    /// A host over 2 copies of breakout with env options `options`.
+    fn breakout(options: &[(&str, &str)]) -> Box<HostBox> {
+        let options: Vec<(String, String)> = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let spec = trustbench_envs::resolve_spec("breakout").unwrap();
+        let envs = VecEnv::new(&EnvConfig::new(spec, &options).unwrap(), 2, 5, 0);
+        HostBox::new(World::new(envs, 10_000, Instant::now(), 2), 0)
+    }
+
+    /// The plugin's view of `host`.
+    fn view(host: &HostBox) -> trustbench_plugin::Host {
+        // SAFETY: the vtable lives in `host`, which outlives the view.
+        unsafe { trustbench_plugin::Host::from_raw(host.raw()) }.unwrap()
+    }
+
+    const PIXELS: [(&str, &str); 3] =
+        [("view", "pixels"), ("preset", "2015"), ("max_frames", "40")];
+
+    #[test]
+    fn byte_observations_are_offered_for_byte_envs_only() {
+        assert!(view(&breakout(&PIXELS)).byte_observations());
+        assert!(
+            !view(&breakout(&[])).byte_observations(),
+            "the compact view"
+        );
+        let mut hidden = breakout(&PIXELS);
+        hidden.byte_observations = None;
+        assert!(!view(&hidden).byte_observations());
+    }
+
+    #[test]
+    fn the_pg_sampler_collects_the_same_batches_from_bytes_as_from_values() {
+        use trustbench_pg::{Agent, NetworkConfig, NetworkKind, Sampler};
+        let collect = |offered: bool| {
+            let mut host = breakout(&PIXELS);
+            if !offered {
+                host.byte_observations = None;
+            }
+            let spaces = trustbench_plugin::Spaces {
+                num_envs: 2,
+                observation: host.observation_space().clone(),
+                action: host.action_space().clone(),
+            };
+            let network = NetworkConfig {
+                hidden_sizes: vec![],
+                activation: trustbench_policy::network::Activation::Tanh,
+                kind: NetworkKind::Atari,
+            };
+            let rng = trustbench_plugin::rng::Rng::new(3);
+            let mut agent = Agent::new(&spaces, &network, false, rng).unwrap();
+            assert!(agent.byte_observations());
+            let (mut plugin, mut sampler) = (view(&host), Sampler::default());
+            // Two batches: the second continues the first's episodes; 40
+            // frames (10 steps) per episode, so both contain episode ends.
+            let batches: Vec<_> = (0..2)
+                .map(|_| sampler.collect(&mut plugin, &mut agent, 12).unwrap())
+                .collect();
+            let took_bytes = !host.world().scratch.is_empty();
+            (batches, took_bytes)
+        };
+        let ((bytes, took_bytes), (values, took_values)) = (collect(true), collect(false));
+        assert!(took_bytes && !took_values, "which path each sampler took");
+        for (b, v) in bytes.iter().zip(&values) {
+            assert!(b.truncated.iter().any(|&t| t), "episodes end in the batch");
+            assert_eq!(b.obs, v.obs);
+            assert_eq!(b.bootstrap_rows, v.bootstrap_rows);
+            assert_eq!(b.bootstrap_obs, v.bootstrap_obs);
+            assert_eq!((&b.actions, &b.rewards), (&v.actions, &v.rewards));
+            assert_eq!((&b.terminated, &b.truncated), (&v.terminated, &v.truncated));
+        }
+    }
+
+    #[test]
+    fn misused_byte_calls_are_faults_that_name_the_bad_value() {
+        let host = breakout(&PIXELS);
+        let ext = host.byte_observations.unwrap();
+        let (reset, step) = (ext.reset.unwrap(), ext.step.unwrap());
+        let ctx = host.raw.ctx;
+        let dim = host.observation_space().dim();
+        let mut obs = vec![0u8; 2 * dim];
+        let (mut rewards, mut flags) = ([0.0; 2], [[0u8; 2]; 2]);
+        let [terminated, truncated] = &mut flags;
+        let mut out = |obs: &mut Vec<u8>, obs_len| tb_byte_step_out {
+            struct_size: std::mem::size_of::<tb_byte_step_out>() as u32,
+            obs_len,
+            observations: obs.as_mut_ptr(),
+            final_observations: std::ptr::null_mut(),
+            rewards: rewards.as_mut_ptr(),
+            terminated: terminated.as_mut_ptr(),
+            truncated: truncated.as_mut_ptr(),
+        };
+        let actions = [0.0; 2];
+        // SAFETY: every buffer is as long as the length passed with it.
+        unsafe {
+            let too_short = reset(ctx, abi::TB_ALL_ENVS, obs.as_mut_ptr(), dim);
+            assert_eq!(too_short, abi::TB_INVALID_ARGUMENT);
+            let fault = host.take_fault().unwrap();
+            assert!(
+                fault.contains(&format!("{dim} values; expected {}", 2 * dim)),
+                "{fault}"
+            );
+
+            let wrong = out(&mut obs, dim);
+            assert_eq!(
+                step(ctx, 0, 2, actions.as_ptr(), 2, &wrong),
+                abi::TB_INVALID_ARGUMENT
+            );
+            let fault = host.take_fault().unwrap();
+            assert!(
+                fault.contains(&format!("obs_len {dim} for 2 envs")),
+                "{fault}"
+            );
+
+            let mut small = out(&mut obs, 2 * dim);
+            small.struct_size = 8;
+            assert_eq!(
+                step(ctx, 0, 2, actions.as_ptr(), 2, &small),
+                abi::TB_INVALID_ARGUMENT
+            );
+            assert!(
+                host.take_fault()
+                    .unwrap()
+                    .contains("tb_byte_step_out of 8 bytes")
+            );
+            assert_eq!(
+                step(ctx, 0, 2, actions.as_ptr(), 2, std::ptr::null()),
+                abi::TB_INVALID_ARGUMENT
+            );
+            assert!(host.take_fault().unwrap().contains("is NULL"));
+
+            let right = out(&mut obs, 2 * dim);
+            assert_eq!(step(ctx, 0, 2, actions.as_ptr(), 2, &right), abi::TB_OK);
+            assert!(host.take_fault().is_none());
+            assert!(obs.iter().any(|&b| b > 0), "the frame was written");
+        }
+    }
 
     #[test]
     fn the_threads_extension_reports_the_worlds_threads() {
