@@ -359,4 +359,15 @@ mod tests {
         assert_eq!(host(Some(nothing), null).threads(), 1);
         assert_eq!(host(None, null).threads(), 1);
     }
+
+    #[test]
+    fn byte_calls_without_the_extension_are_errors_that_name_it() {
+        let mut old = host(Some(nothing), std::ptr::null_mut());
+        assert!(!old.byte_observations());
+        let e = old.reset_bytes(None, &mut [0; 4]).unwrap_err();
+        assert!(
+            e.to_string().contains("trustbench.byte-observations/1"),
+            "{e}"
+        );
+    }
 }
