@@ -297,9 +297,11 @@ typedef struct tb_threads {
  * and host->step write for the same state. Bytes are laid out as the
  * doubles are (value j of env i at [i * dim + j]).
  *
- * Lengths are explicit and checked: a wrong length, a NULL buffer or an
- * unknown env is a fault that fails the run (TB_INVALID_ARGUMENT), never
- * a write out of bounds. */
+ * Observation lengths are explicit (obs_len) and checked; rewards and
+ * flags hold `count` entries, as with tb_step_out. A wrong length, a NULL
+ * buffer, a struct_size smaller than this revision's or an unknown env is
+ * a fault that fails the run (TB_INVALID_ARGUMENT), never a write out of
+ * bounds. */
 #define TB_HOST_EXT_BYTE_OBSERVATIONS "trustbench.byte-observations/1"
 #define TB_BYTE_OBSERVATION_SCALE (1.0 / 255.0)
 
