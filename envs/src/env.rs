@@ -75,6 +75,15 @@ pub trait Env: Send + 'static {
         false
     }
 
+    /// The current observation as the bytes it is made of, for envs whose
+    /// observations are bytes (the arcade pixel view): value `j` is exactly
+    /// `f64::from(bytes[j]) * TB_BYTE_OBSERVATION_SCALE` (see
+    /// `trustbench_plugin::abi`). A host can hand these on instead of the
+    /// values, 8× smaller; `None` for envs with real-valued observations.
+    fn observation_bytes(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// The body's [`Odometer`], for envs with a body that travels (the
     /// locomotion tasks); `None` otherwise.
     fn odometer(&self) -> Option<Odometer> {

@@ -58,6 +58,10 @@ impl<E: Env + Clone> Env for TimeLimit<E> {
         self.inner.scripted_action(action)
     }
 
+    fn observation_bytes(&self) -> Option<&[u8]> {
+        self.inner.observation_bytes()
+    }
+
     fn odometer(&self) -> Option<crate::Odometer> {
         self.inner.odometer()
     }

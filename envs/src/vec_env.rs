@@ -93,14 +93,34 @@ impl VecEnv {
         obs: &mut [f64],
         final_obs: Option<&mut [f64]>,
     ) -> Step {
+        VecEnv::step_copy_with(env, action, obs, |_, last| {
+            if let Some(f) = final_obs {
+                f.copy_from_slice(last);
+            }
+        })
+    }
+
+    /// [`VecEnv::step_copy`] with what to keep of an ended episode left to
+    /// `on_end`, called with the env and its last observation before the
+    /// reset (a caller handing on [`Env::observation_bytes`] keeps those).
+    pub fn step_copy_with(
+        env: &mut dyn Env,
+        action: &[f64],
+        obs: &mut [f64],
+        on_end: impl FnOnce(&dyn Env, &[f64]),
+    ) -> Step {
         let step = env.step(action, obs);
         if step.done() {
-            if let Some(f) = final_obs {
-                f.copy_from_slice(obs);
-            }
+            on_end(env, obs);
             env.reset(None, obs);
         }
         step
+    }
+
+    /// Copy `i`'s current observation as bytes (see
+    /// [`Env::observation_bytes`]).
+    pub fn observation_bytes(&self, i: usize) -> Option<&[u8]> {
+        self.copies[i].observation_bytes()
     }
 
     /// A complete copy of copy `i`'s state.
@@ -168,6 +188,54 @@ mod tests {
             }
         }
         panic!("pole never fell");
+    }
+
+    #[test]
+    fn byte_observations_are_the_bytes_of_the_values_through_episode_ends() {
+        use trustbench_plugin::abi::TB_BYTE_OBSERVATION_SCALE;
+        let options = [("view", "pixels"), ("preset", "2015"), ("max_frames", "60")];
+        let options: Vec<(String, String)> = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let spec = crate::resolve_spec("breakout").unwrap();
+        let mut v = VecEnv::new(&EnvConfig::new(spec, &options).unwrap(), 1, 2, 0);
+        let dim = v.observation_space().dim();
+        let (mut obs, mut last) = (vec![0.0; dim], vec![0.0; dim]);
+        let as_values = |bytes: &[u8]| -> Vec<f64> {
+            let scaled = bytes
+                .iter()
+                .map(|&b| f64::from(b) * TB_BYTE_OBSERVATION_SCALE);
+            scaled.collect()
+        };
+        let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<u64>>();
+        let mut ends = 0;
+        // 60 frames at frame skip 4: an episode ends (truncated) every 15 steps.
+        for t in 0..40 {
+            let copy = &mut v.copies_mut(0..1)[0];
+            let mut final_bytes = None;
+            let step =
+                VecEnv::step_copy_with(copy.as_mut(), &[(t % 4) as f64], &mut obs, |e, l| {
+                    final_bytes = e.observation_bytes().map(<[u8]>::to_vec);
+                    last.copy_from_slice(l);
+                });
+            if step.done() {
+                ends += 1;
+                assert_eq!(bits(&as_values(&final_bytes.unwrap())), bits(&last), "{t}");
+            }
+            assert_eq!(
+                bits(&as_values(v.observation_bytes(0).unwrap())),
+                bits(&obs)
+            );
+        }
+        assert_eq!(ends, 2);
+        let compact = VecEnv::new(&resolve("breakout").unwrap(), 1, 2, 0);
+        assert!(
+            compact.observation_bytes(0).is_none(),
+            "the compact view is reals"
+        );
+        let cartpole = VecEnv::new(&resolve("cartpole").unwrap(), 1, 2, 0);
+        assert!(cartpole.observation_bytes(0).is_none());
     }
 
     #[test]

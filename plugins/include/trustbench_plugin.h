@@ -32,7 +32,8 @@
  *     the plugin's own train_iteration, on the thread that called it.
  *   - Numbers. Observations and actions are IEEE-754 doubles, row-major,
  *     env-major: value j of env i is at [i * dim + j]. A discrete action is
- *     its index stored as a double.
+ *     its index stored as a double. (Pixel observations can come as bytes
+ *     instead: the host extension trustbench.byte-observations/1.)
  */
 #ifndef TRUSTBENCH_PLUGIN_H
 #define TRUSTBENCH_PLUGIN_H
@@ -270,6 +271,64 @@ typedef struct tb_threads {
   uint32_t struct_size;       /* sizeof(tb_threads) as the host knows it */
   uint32_t threads;           /* >= 1 */
 } tb_threads;
+
+/* Host extension "trustbench.byte-observations/1": observations as the
+ * env's bytes instead of doubles, for envs whose observations are bytes
+ * (the arcade games' pixel view: grey levels, value = byte / 255).
+ *
+ * Why: a pixel observation is thousands of values (4 x 50 x 38 = 7,600 for
+ * preset=2015, 4 x 84 x 84 = 28,224 by default) per copy per step; as
+ * doubles it crosses the ABI, and a plugin that keeps a batch of them
+ * stores it, at 8 bytes per value where 1 carries the same information
+ * (the paper's 100,000-step batch: 6 GB as doubles, 760 MB as bytes).
+ *
+ * Returned by host->extension(host->ctx, TB_HOST_EXT_BYTE_OBSERVATIONS)
+ * only when the run's observations are bytes; NULL otherwise, and from
+ * hosts that predate it: then use host->reset and host->step, which keep
+ * working for every env. Lives as long as the host. Its functions are
+ * [during-train] and share the world with host->reset and host->step:
+ * the two paths may be mixed freely (they count the same budget and
+ * record the same episodes).
+ *
+ * Exact equivalence: byte b of observation value j stands for the double
+ * (double)b * TB_BYTE_OBSERVATION_SCALE -- a multiplication by the double
+ * nearest 1/255, not a division by 255 (the two differ in the last bit
+ * for some b) -- and that product is, bit for bit, the value host->reset
+ * and host->step write for the same state. Bytes are laid out as the
+ * doubles are (value j of env i at [i * dim + j]).
+ *
+ * Observation lengths are explicit (obs_len) and checked; rewards and
+ * flags hold `count` entries, as with tb_step_out. A wrong length, a NULL
+ * buffer, a struct_size smaller than this revision's or an unknown env is
+ * a fault that fails the run (TB_INVALID_ARGUMENT), never a write out of
+ * bounds. */
+#define TB_HOST_EXT_BYTE_OBSERVATIONS "trustbench.byte-observations/1"
+#define TB_BYTE_OBSERVATION_SCALE (1.0 / 255.0)
+
+/* Where a byte step writes; as tb_step_out, with byte observations. */
+typedef struct tb_byte_step_out {
+  uint32_t struct_size;       /* sizeof(tb_byte_step_out) as the plugin knows it */
+  size_t obs_len;             /* bytes in observations (and in final_observations
+                                 when not NULL): must be count * observation.dim */
+  uint8_t *observations;      /* as tb_step_out.observations, in bytes */
+  uint8_t *final_observations;/* NULL, or as tb_step_out.final_observations, in bytes */
+  double *rewards;            /* count */
+  uint8_t *terminated;        /* count */
+  uint8_t *truncated;         /* count */
+} tb_byte_step_out;
+
+typedef struct tb_byte_observations {
+  uint32_t struct_size;       /* sizeof(tb_byte_observations) as the host knows it */
+
+  /* host->reset, writing obs_len bytes (dim for one copy, N * dim for
+   * TB_ALL_ENVS) into obs_out. */
+  tb_status (*reset)(void *ctx, uint32_t env, uint8_t *obs_out, size_t obs_len);
+
+  /* host->step (same actions, budget, autoreset and statuses), writing
+   * byte observations into `out`. */
+  tb_status (*step)(void *ctx, uint32_t first, uint32_t count, const double *actions,
+                    size_t actions_len, const tb_byte_step_out *out);
+} tb_byte_observations;
 
 /* ------------------------------------------------------ algorithm factory */
 

@@ -3,7 +3,7 @@
 
 use crate::Agent;
 use trustbench_plugin::{Error, Host, Result, StepBuffers, StepOutcome};
-use trustbench_policy::ObservationBuffer;
+use trustbench_policy::{BYTE_SCALE, ObservationBuffer, Observations};
 
 /// `T` steps of `N` env copies, time-major: row `t·N + e` is copy `e` at
 /// time `t` — the layout [`trustbench_policy::gae`] expects.
@@ -43,19 +43,107 @@ impl Batch {
     }
 }
 
+/// Every copy's current, next and (at an episode's end) final observation,
+/// as the host delivers them.
+#[derive(Debug, Default)]
+struct Frames<T> {
+    current: Vec<T>,
+    next: Vec<T>,
+    finals: Vec<T>,
+}
+
+/// How observations come in: `f64` values, or — for an agent that stores
+/// bytes, from a host with `trustbench.byte-observations/1` — the env's
+/// bytes, 8× less to copy across the ABI and stored as they come. Both
+/// give the policy and the batch the same values, bit for bit.
+#[derive(Debug)]
+enum Intake {
+    Reals(Frames<f64>),
+    Bytes(Frames<u8>),
+}
+
+/// An observation element as the host delivers it (`f64` or a byte).
+trait Delivered: Copy + Default + std::fmt::Debug {
+    /// Reset every copy, writing their first observations into `obs`.
+    fn reset(host: &mut Host, obs: &mut [Self]) -> Result<()>;
+
+    /// Step every copy.
+    fn step(host: &mut Host, actions: &[f64], out: StepBuffers<'_, Self>) -> Result<StepOutcome>;
+
+    /// Update the agent's observation statistics with `n` states.
+    fn observe(agent: &mut Agent, obs: &[Self], n: usize);
+
+    /// `obs` as the policy sees it (normalised values) into `out`.
+    fn normalized(agent: &Agent, obs: &[Self], out: &mut [f64]);
+
+    /// Append states `obs`, normalised `normalized`, to `buffer`.
+    fn store(buffer: &mut ObservationBuffer, obs: &[Self], normalized: &[f64]) -> Result<()>;
+}
+
+impl Delivered for f64 {
+    fn reset(host: &mut Host, obs: &mut [f64]) -> Result<()> {
+        host.reset(None, obs)
+    }
+
+    fn step(host: &mut Host, actions: &[f64], out: StepBuffers<'_>) -> Result<StepOutcome> {
+        host.step(0, actions, out)
+    }
+
+    fn observe(agent: &mut Agent, obs: &[f64], n: usize) {
+        if let Some(norm) = &mut agent.normalizer {
+            norm.update(obs, n);
+        }
+    }
+
+    fn normalized(agent: &Agent, obs: &[f64], out: &mut [f64]) {
+        out.copy_from_slice(obs);
+        agent.normalize(out);
+    }
+
+    fn store(buffer: &mut ObservationBuffer, _: &[f64], normalized: &[f64]) -> Result<()> {
+        let invalid = |e: String| Error::new(format!("env observation: {e}"));
+        buffer.push_reals(normalized).map_err(invalid)
+    }
+}
+
+/// Bytes come only to an agent that keeps bytes, which normalises nothing
+/// (see [`Agent::byte_observations`]): byte `b` is the value `b · BYTE_SCALE`.
+impl Delivered for u8 {
+    fn reset(host: &mut Host, obs: &mut [u8]) -> Result<()> {
+        host.reset_bytes(None, obs)
+    }
+
+    fn step(host: &mut Host, actions: &[f64], out: StepBuffers<'_, u8>) -> Result<StepOutcome> {
+        host.step_bytes(0, actions, out)
+    }
+
+    fn observe(_: &mut Agent, _: &[u8], _: usize) {}
+
+    fn normalized(_: &Agent, obs: &[u8], out: &mut [f64]) {
+        for (o, &b) in out.iter_mut().zip(obs) {
+            *o = f64::from(b) * BYTE_SCALE;
+        }
+    }
+
+    fn store(buffer: &mut ObservationBuffer, obs: &[u8], _: &[f64]) -> Result<()> {
+        buffer.extend(Observations::Bytes(obs));
+        Ok(())
+    }
+}
+
 /// Keeps the current observation of every copy between batches, so
 /// episodes continue across iterations as the host's autoreset intends.
 #[derive(Debug, Default)]
 pub struct Sampler {
-    current: Vec<f64>,
-    started: bool,
-    next: Vec<f64>,
-    finals: Vec<f64>,
+    /// `None` until the first batch resets the envs.
+    intake: Option<Intake>,
     rewards: Vec<f64>,
     terminated: Vec<u8>,
     truncated: Vec<u8>,
     actions: Vec<f64>,
     normalized: Vec<f64>,
+    /// One state's normalised values (an `s'` kept for bootstrapping).
+    row: Vec<f64>,
 }
 
 impl Sampler {
@@ -69,15 +157,44 @@ impl Sampler {
         steps_per_env: usize,
     ) -> Result<Batch> {
         let (n, d) = (host.num_envs(), agent.obs_len());
+        let mut intake = match self.intake.take() {
+            Some(intake) => intake,
+            None if agent.byte_observations() && host.byte_observations() => {
+                Intake::Bytes(Sampler::start(host, n * d)?)
+            }
+            None => Intake::Reals(Sampler::start(host, n * d)?),
+        };
+        let batch = match &mut intake {
+            Intake::Reals(frames) => self.collect_from(frames, host, agent, steps_per_env),
+            Intake::Bytes(frames) => self.collect_from(frames, host, agent, steps_per_env),
+        };
+        self.intake = Some(intake);
+        batch
+    }
+
+    /// Frames of `len` values, every copy reset into `current`.
+    fn start<T: Delivered>(host: &mut Host, len: usize) -> Result<Frames<T>> {
+        let mut frames = Frames {
+            current: vec![T::default(); len],
+            next: vec![T::default(); len],
+            finals: vec![T::default(); len],
+        };
+        T::reset(host, &mut frames.current)?;
+        Ok(frames)
+    }
+
+    /// [`Sampler::collect`] with observations delivered as `T`.
+    fn collect_from<T: Delivered>(
+        &mut self,
+        frames: &mut Frames<T>,
+        host: &mut Host,
+        agent: &mut Agent,
+        steps_per_env: usize,
+    ) -> Result<Batch> {
+        let (n, d) = (host.num_envs(), agent.obs_len());
         let a = agent.policy.distribution().action_len();
-        if !self.started {
-            self.current.resize(n * d, 0.0);
-            host.reset(None, &mut self.current)?;
-            self.started = true;
-        }
-        for v in [&mut self.next, &mut self.finals, &mut self.normalized] {
-            v.resize(n * d, 0.0);
-        }
+        self.normalized.resize(n * d, 0.0);
+        self.row.resize(d, 0.0);
         self.rewards.resize(n, 0.0);
         self.terminated.resize(n, 0);
         self.truncated.resize(n, 0);
@@ -89,20 +206,16 @@ impl Sampler {
             bootstrap_obs: fresh(),
             ..Batch::default()
         };
-        let invalid = |e: String| Error::new(format!("env observation: {e}"));
         for _ in 0..steps_per_env {
-            if let Some(norm) = &mut agent.normalizer {
-                norm.update(&self.current, n);
-            }
-            self.normalized.copy_from_slice(&self.current);
-            agent.normalize(&mut self.normalized);
+            T::observe(agent, &frames.current, n);
+            T::normalized(agent, &frames.current, &mut self.normalized);
             agent.act_normalized(&self.normalized, false, &mut self.actions);
-            let outcome = host.step(
-                0,
+            let outcome = T::step(
+                host,
                 &self.actions,
                 StepBuffers {
-                    observations: &mut self.next,
-                    final_observations: Some(&mut self.finals),
+                    observations: &mut frames.next,
+                    final_observations: Some(&mut frames.finals),
                     rewards: &mut self.rewards,
                     terminated: &mut self.terminated,
                     truncated: &mut self.truncated,
@@ -111,7 +224,7 @@ impl Sampler {
             if outcome == StepOutcome::BudgetExhausted {
                 break;
             }
-            batch.obs.push_reals(&self.normalized).map_err(invalid)?;
+            T::store(&mut batch.obs, &frames.current, &self.normalized)?;
             batch.actions.extend_from_slice(&self.actions);
             batch.rewards.extend_from_slice(&self.rewards);
             batch
@@ -123,24 +236,23 @@ impl Sampler {
             let start = batch.len() - n;
             for e in 0..n {
                 if self.truncated[e] != 0 {
-                    let row = &mut self.finals[e * d..(e + 1) * d];
-                    agent.normalize(row);
+                    let last = &frames.finals[e * d..(e + 1) * d];
+                    T::normalized(agent, last, &mut self.row);
                     batch.bootstrap_rows.push(start + e);
-                    batch.bootstrap_obs.push_reals(row).map_err(invalid)?;
+                    T::store(&mut batch.bootstrap_obs, last, &self.row)?;
                 }
             }
-            std::mem::swap(&mut self.current, &mut self.next);
+            std::mem::swap(&mut frames.current, &mut frames.next);
         }
         // The batch cut: the last row of every stream that did not end bootstraps from the current state.
         if !batch.is_empty() {
             let last = batch.len() - n;
             for e in 0..n {
                 if !batch.terminated[last + e] && !batch.truncated[last + e] {
-                    let row = &mut self.next[e * d..(e + 1) * d];
-                    row.copy_from_slice(&self.current[e * d..(e + 1) * d]);
-                    agent.normalize(row);
+                    let state = &frames.current[e * d..(e + 1) * d];
+                    T::normalized(agent, state, &mut self.row);
                     batch.bootstrap_rows.push(last + e);
-                    batch.bootstrap_obs.push_reals(row).map_err(invalid)?;
+                    T::store(&mut batch.bootstrap_obs, state, &self.row)?;
                 }
             }
         }

@@ -9,8 +9,10 @@
 use crate::real::Real;
 
 /// The value a byte observation stands for: `b · BYTE_SCALE`, i.e. `b / 255`
-/// rounded once to `f64` (then once more to the network's `f32`, if so).
-pub const BYTE_SCALE: f64 = 1.0 / 255.0;
+/// rounded once to `f64` (then once more to the network's `f32`, if so) —
+/// the ABI's scale, so bytes from the host's byte-observation extension
+/// stand for exactly the values its `f64` path delivers.
+pub const BYTE_SCALE: f64 = trustbench_plugin::abi::TB_BYTE_OBSERVATION_SCALE;
 
 /// A borrowed batch of observations, `d` values per state, state-major.
 #[derive(Clone, Copy, Debug)]

@@ -394,6 +394,13 @@ impl<G: Game> Env for Arcade<G> {
         Box::new(self.clone())
     }
 
+    fn observation_bytes(&self) -> Option<&[u8]> {
+        match &self.observer {
+            Observer::Pixels(p) => Some(p.bytes()),
+            Observer::Compact(_) => None,
+        }
+    }
+
     /// The current frame in colour (160 × 210), scaled to the size asked.
     fn render(&self, width: usize, height: usize) -> Option<Vec<u8>> {
         let mut screen = Screen::new(true);

@@ -181,6 +181,12 @@ impl Pipeline {
         }
     }
 
+    /// The observation as it is stored: value `j` is `bytes()[j] / 255`
+    /// (exactly what [`Pipeline::write`] writes).
+    pub fn bytes(&self) -> &[u8] {
+        &self.stacked
+    }
+
     /// Write the observation (values in [0, 1]): the stack as it is stored.
     /// The 28,224 conversions of the default view are most of an agent
     /// step's cost in SSE2 code, so they run in AVX2 code when the CPU has
@@ -196,10 +202,12 @@ impl Pipeline {
     }
 }
 
-/// `out[i] = bytes[i] / 255` (as a multiplication by the rounded 1/255).
+/// `out[i] = bytes[i] / 255` (as a multiplication by the rounded 1/255,
+/// the ABI's byte-observation scale, so bytes handed on stand for these
+/// very values).
 #[inline(always)]
 fn bytes_to_unit(bytes: &[u8], out: &mut [f64]) {
-    const SCALE: f64 = 1.0 / 255.0;
+    use trustbench_plugin::abi::TB_BYTE_OBSERVATION_SCALE as SCALE;
     for (o, &v) in out.iter_mut().zip(bytes) {
         *o = f64::from(v) * SCALE;
     }

@@ -81,6 +81,18 @@ fn header_constants_match_the_mirror() {
         header.contains("#define TB_SPACE_BOX 1u")
             && header.contains("#define TB_SPACE_DISCRETE 2u")
     );
-    let symbol = std::str::from_utf8(&TB_ENTRY_SYMBOL[..TB_ENTRY_SYMBOL.len() - 1]).unwrap();
-    assert!(header.contains(&format!("#define TB_ENTRY_SYMBOL \"{symbol}\"")));
+    let text = |id: &'static [u8]| std::str::from_utf8(&id[..id.len() - 1]).unwrap();
+    for (name, value) in [
+        ("TB_ENTRY_SYMBOL", TB_ENTRY_SYMBOL),
+        ("TB_HOST_EXT_THREADS", TB_HOST_EXT_THREADS),
+        (
+            "TB_HOST_EXT_BYTE_OBSERVATIONS",
+            TB_HOST_EXT_BYTE_OBSERVATIONS,
+        ),
+    ] {
+        let line = format!("#define {name} \"{}\"", text(value));
+        assert!(header.contains(&line), "{line} not in the header");
+    }
+    assert_eq!(TB_BYTE_OBSERVATION_SCALE, 1.0 / 255.0);
+    assert!(header.contains("#define TB_BYTE_OBSERVATION_SCALE (1.0 / 255.0)\n"));
 }

@@ -25,6 +25,19 @@ pub fn cc() -> String {
 /// Compile C sources into a shared library in `dir` with all warnings as
 /// errors, as a plugin author would be asked to.
 pub fn compile_plugin(source: &Path, defines: &[&str], dir: &Path, name: &str) -> PathBuf {
+    let include = workspace().join("plugins/include");
+    compile_plugin_against(&include, source, defines, dir, name)
+}
+
+/// [`compile_plugin`] with the ABI header taken from `include` (an older
+/// release of it, say).
+pub fn compile_plugin_against(
+    include: &Path,
+    source: &Path,
+    defines: &[&str],
+    dir: &Path,
+    name: &str,
+) -> PathBuf {
     let out = dir.join(format!("lib{name}.so"));
     let mut cmd = Command::new(cc());
     cmd.args([
@@ -38,7 +51,7 @@ pub fn compile_plugin(source: &Path, defines: &[&str], dir: &Path, name: &str) -
         "-fPIC",
     ])
     .arg("-I")
-    .arg(workspace().join("plugins/include"))
+    .arg(include)
     .arg(source)
     .arg("-o")
     .arg(&out)
@@ -58,8 +71,14 @@ pub fn compile_plugin(source: &Path, defines: &[&str], dir: &Path, name: &str) -
 
 /// Run the harness binary with `args`.
 pub fn harness(args: &[&str]) -> Output {
+    harness_with_env(args, &[])
+}
+
+/// Run the harness binary with `args` and environment variables `vars`.
+pub fn harness_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(args)
+        .envs(vars.iter().copied())
         .output()
         .expect("harness runs")
 }

@@ -3,6 +3,7 @@
 
 mod abi_layout;
 mod bundle;
+mod byte_observations;
 mod c_plugin;
 mod check_plugin;
 mod common;

@@ -223,6 +223,62 @@ pub struct tb_threads {
     pub threads: u32,
 }
 
+/// Id of the host's byte-observation extension (with its NUL terminator).
+pub const TB_HOST_EXT_BYTE_OBSERVATIONS: &[u8] = b"trustbench.byte-observations/1\0";
+
+/// The value a byte observation stands for: `f64::from(b) * TB_BYTE_OBSERVATION_SCALE`,
+/// a product with the `f64` nearest 1/255 (not a division by 255, which
+/// differs in the last bit for 24 of the 256 bytes) — the very value the
+/// `f64` path delivers.
+pub const TB_BYTE_OBSERVATION_SCALE: f64 = 1.0 / 255.0;
+
+/// Output buffers of a byte step (`tb_byte_step_out`): `tb_step_out` with
+/// byte observations and their length.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct tb_byte_step_out {
+    /// `sizeof(tb_byte_step_out)` as the plugin knows it.
+    pub struct_size: u32,
+    /// Bytes in `observations` (and `final_observations`): `count * dim`.
+    pub obs_len: usize,
+    /// `obs_len` bytes.
+    pub observations: *mut u8,
+    /// NULL, or `obs_len` bytes (rows of ended episodes only).
+    pub final_observations: *mut u8,
+    /// `count` rewards.
+    pub rewards: *mut f64,
+    /// `count` flags.
+    pub terminated: *mut u8,
+    /// `count` flags.
+    pub truncated: *mut u8,
+}
+
+/// Byte `reset` callback.
+pub type tb_byte_reset_fn =
+    unsafe extern "C" fn(ctx: *mut c_void, env: u32, obs_out: *mut u8, obs_len: usize) -> tb_status;
+/// Byte `step` callback.
+pub type tb_byte_step_fn = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    first: u32,
+    count: u32,
+    actions: *const f64,
+    actions_len: usize,
+    out: *const tb_byte_step_out,
+) -> tb_status;
+
+/// The host's byte-observation extension (`tb_byte_observations`): reset
+/// and step that write the env's bytes instead of `f64` values.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct tb_byte_observations {
+    /// `sizeof(tb_byte_observations)` as the host knows it.
+    pub struct_size: u32,
+    /// `reset` with byte observations.
+    pub reset: Option<tb_byte_reset_fn>,
+    /// `step` with byte observations.
+    pub step: Option<tb_byte_step_fn>,
+}
+
 /// Id of the natural-gradient extension (with its NUL terminator).
 pub const TB_EXT_NATURAL_GRADIENT: &[u8] = b"trustbench.natural-gradient/1\0";
 
@@ -344,6 +400,9 @@ pub fn layout_table() -> Vec<(&'static str, &'static str, usize)> {
     rows!(out, tb_ext_natural_gradient: struct_size, dim, prepare, gradient, fisher_vector_product,
         conjugate_gradient);
     rows!(out, tb_threads: struct_size, threads);
+    rows!(out, tb_byte_step_out: struct_size, obs_len, observations, final_observations, rewards,
+        terminated, truncated);
+    rows!(out, tb_byte_observations: struct_size, reset, step);
     rows!(out, tb_algorithm_descriptor: struct_size, observation_kinds, action_kinds, id, name, version,
         description, default_config_json);
     rows!(out, tb_plugin_entry: struct_size, abi_major, abi_minor, library_name, library_version,

@@ -2,14 +2,16 @@
 //! callbacks, with every buffer length derived from slices so a Rust plugin
 //! cannot pass a wrong one.
 
-use crate::abi::{self, tb_host, tb_status, tb_step_out};
+use crate::abi::{self, tb_byte_observations, tb_byte_step_out, tb_host, tb_status, tb_step_out};
 use crate::{Error, Result};
-use std::ffi::CString;
+use std::ffi::{CString, c_char};
 
 /// The harness's services, as seen by a plugin. Valid for the instance's life.
 #[derive(Debug)]
 pub struct Host {
     raw: tb_host,
+    /// The host's `trustbench.byte-observations/1`, when offered whole.
+    bytes: Option<tb_byte_observations>,
 }
 
 // SAFETY: the host's `ctx` is only used from the thread that drives the
@@ -17,15 +19,17 @@ pub struct Host {
 // threads between calls is allowed by the contract.
 unsafe impl Send for Host {}
 
-/// Caller-owned buffers for one batched step of `rewards.len()` copies.
+/// Caller-owned buffers for one batched step of `rewards.len()` copies;
+/// observations are values (`f64`, [`Host::step`]) or bytes (`u8`,
+/// [`Host::step_bytes`]).
 #[derive(Debug)]
-pub struct StepBuffers<'a> {
+pub struct StepBuffers<'a, O = f64> {
     /// `count * observation dim`: next observations (first of a new episode
     /// where one ended).
-    pub observations: &'a mut [f64],
+    pub observations: &'a mut [O],
     /// Optional `count * observation dim`: last observation of each ended
     /// episode, for bootstrapping on truncation.
-    pub final_observations: Option<&'a mut [f64]>,
+    pub final_observations: Option<&'a mut [O]>,
     /// `count` rewards.
     pub rewards: &'a mut [f64],
     /// `count` flags: a true end (no bootstrap).
@@ -48,6 +52,42 @@ fn check(status: tb_status, what: &str) -> Result<()> {
         abi::TB_OK => Ok(()),
         s => Err(Error::new(format!("host {what} failed with status {s}"))),
     }
+}
+
+/// A step's status as its outcome.
+fn outcome(status: tb_status, what: &str) -> Result<StepOutcome> {
+    match status {
+        abi::TB_BUDGET_EXHAUSTED => Ok(StepOutcome::BudgetExhausted),
+        s => check(s, what).map(|_| StepOutcome::Stepped),
+    }
+}
+
+impl<O> StepBuffers<'_, O> {
+    /// The number of copies, once every buffer agrees on it.
+    fn count(&self) -> Result<usize> {
+        let count = self.rewards.len();
+        if self.terminated.len() != count || self.truncated.len() != count {
+            return Err(Error::new("step buffers disagree on the number of envs"));
+        }
+        Ok(count)
+    }
+}
+
+/// Host extension `id` (NUL-terminated) as a `T`, a struct that starts
+/// with its `u32` size: `None` when the host has no such extension or
+/// declares it smaller than this SDK's `T` (an older revision).
+fn host_extension<T: Copy>(raw: &tb_host, id: &[u8]) -> Option<T> {
+    let extension = raw.extension?;
+    // SAFETY: the callback comes from the host's vtable; the id is NUL-terminated.
+    let ext = unsafe { extension(raw.ctx, id.as_ptr() as *const c_char) } as *const T;
+    if ext.is_null() {
+        return None;
+    }
+    // SAFETY: non-null; the host keeps it alive as long as itself. Its
+    // leading u32 size is read first, the rest only when the size covers it.
+    let size = unsafe { *(ext as *const u32) } as usize;
+    // SAFETY: as just said.
+    (size >= std::mem::size_of::<T>()).then(|| unsafe { *ext })
 }
 
 impl Host {
@@ -80,7 +120,10 @@ impl Host {
         {
             return Err(Error::new("host vtable is incomplete"));
         }
-        Ok(Host { raw })
+        let bytes =
+            host_extension::<tb_byte_observations>(&raw, abi::TB_HOST_EXT_BYTE_OBSERVATIONS)
+                .filter(|b| b.reset.is_some() && b.step.is_some());
+        Ok(Host { raw, bytes })
     }
 
     /// Number of env copies (N).
@@ -100,22 +143,24 @@ impl Host {
     /// host without it (or one that reports 0). Results must not depend on
     /// it; see [`crate::parallel`].
     pub fn threads(&self) -> usize {
-        let Some(extension) = self.raw.extension else {
-            return 1;
-        };
-        let id = abi::TB_HOST_EXT_THREADS.as_ptr() as *const std::ffi::c_char;
-        // SAFETY: the callback comes from a checked vtable; the id is NUL-terminated.
-        let ext = unsafe { extension(self.raw.ctx, id) } as *const abi::tb_threads;
-        if ext.is_null() {
-            return 1;
-        }
-        // SAFETY: non-null; the host keeps it alive as long as itself. Only
-        // the two leading u32s are read, and only after struct_size covers them.
-        let ext = unsafe { &*ext };
-        if (ext.struct_size as usize) < std::mem::size_of::<abi::tb_threads>() {
-            return 1;
-        }
-        ext.threads.max(1) as usize
+        host_extension::<abi::tb_threads>(&self.raw, abi::TB_HOST_EXT_THREADS)
+            .map_or(1, |t| t.threads.max(1) as usize)
+    }
+
+    /// Whether observations can come as bytes ([`Host::reset_bytes`],
+    /// [`Host::step_bytes`]): the host offers `trustbench.byte-observations/1`,
+    /// which it does for envs whose observations are bytes. Byte `b` stands
+    /// for `f64::from(b) * abi::TB_BYTE_OBSERVATION_SCALE`, bit for bit the
+    /// value [`Host::reset`] and [`Host::step`] deliver.
+    pub fn byte_observations(&self) -> bool {
+        self.bytes.is_some()
+    }
+
+    /// The byte extension, or an error that says the host has none.
+    fn bytes(&self) -> Result<tb_byte_observations> {
+        self.bytes.ok_or_else(|| {
+            Error::new("the host offers no trustbench.byte-observations/1 for this env")
+        })
     }
 
     /// Reset copy `env` (or all with `None`), writing the first observation(s)
@@ -128,6 +173,15 @@ impl Host {
         check(s, "reset")
     }
 
+    /// [`Host::reset`] with byte observations (see [`Host::byte_observations`]).
+    pub fn reset_bytes(&mut self, env: Option<usize>, obs: &mut [u8]) -> Result<()> {
+        let reset = self.bytes()?.reset.expect("checked in from_raw");
+        let env = env.map_or(abi::TB_ALL_ENVS, |e| e as u32);
+        // SAFETY: a checked extension's callback; `obs` is a valid buffer of obs.len().
+        let s = unsafe { reset(self.raw.ctx, env, obs.as_mut_ptr(), obs.len()) };
+        check(s, "byte reset")
+    }
+
     /// Step copies `first .. first + out.rewards.len()` with `actions`.
     pub fn step(
         &mut self,
@@ -135,10 +189,7 @@ impl Host {
         actions: &[f64],
         out: StepBuffers<'_>,
     ) -> Result<StepOutcome> {
-        let count = out.rewards.len();
-        if out.terminated.len() != count || out.truncated.len() != count {
-            return Err(Error::new("step buffers disagree on the number of envs"));
-        }
+        let count = out.count()?;
         let raw_out = tb_step_out {
             struct_size: std::mem::size_of::<tb_step_out>() as u32,
             observations: out.observations.as_mut_ptr(),
@@ -160,10 +211,53 @@ impl Host {
                 &raw_out,
             )
         };
-        match s {
-            abi::TB_BUDGET_EXHAUSTED => Ok(StepOutcome::BudgetExhausted),
-            s => check(s, "step").map(|_| StepOutcome::Stepped),
+        outcome(s, "step")
+    }
+
+    /// [`Host::step`] with byte observations (see
+    /// [`Host::byte_observations`]).
+    pub fn step_bytes(
+        &mut self,
+        first: usize,
+        actions: &[f64],
+        out: StepBuffers<'_, u8>,
+    ) -> Result<StepOutcome> {
+        let step = self.bytes()?.step.expect("checked in from_raw");
+        let count = out.count()?;
+        let obs_len = out.observations.len();
+        if out
+            .final_observations
+            .as_ref()
+            .is_some_and(|f| f.len() != obs_len)
+        {
+            return Err(Error::new(
+                "final observation buffer differs in length from the observation buffer",
+            ));
         }
+        let raw_out = tb_byte_step_out {
+            struct_size: std::mem::size_of::<tb_byte_step_out>() as u32,
+            obs_len,
+            observations: out.observations.as_mut_ptr(),
+            final_observations: out
+                .final_observations
+                .map_or(std::ptr::null_mut(), |f| f.as_mut_ptr()),
+            rewards: out.rewards.as_mut_ptr(),
+            terminated: out.terminated.as_mut_ptr(),
+            truncated: out.truncated.as_mut_ptr(),
+        };
+        // SAFETY: a checked extension's callback; every pointer comes from a
+        // live slice, the observations' length is passed and checked by the host.
+        let s = unsafe {
+            step(
+                self.raw.ctx,
+                first as u32,
+                count as u32,
+                actions.as_ptr(),
+                actions.len(),
+                &raw_out,
+            )
+        };
+        outcome(s, "byte step")
     }
 
     /// Save the full state of copy `env`; returns the snapshot's id.
@@ -211,6 +305,7 @@ mod tests {
     /// A host whose only callback is `extension`, with `ctx` passed to it.
     fn host(extension: Option<tb_host_extension_fn>, ctx: *mut c_void) -> Host {
         Host {
+            bytes: None,
             raw: tb_host {
                 struct_size: std::mem::size_of::<tb_host>() as u32,
                 abi_major: abi::TB_ABI_MAJOR,
@@ -263,5 +358,16 @@ mod tests {
         let null = std::ptr::null_mut();
         assert_eq!(host(Some(nothing), null).threads(), 1);
         assert_eq!(host(None, null).threads(), 1);
+    }
+
+    #[test]
+    fn byte_calls_without_the_extension_are_errors_that_name_it() {
+        let mut old = host(Some(nothing), std::ptr::null_mut());
+        assert!(!old.byte_observations());
+        let e = old.reset_bytes(None, &mut [0; 4]).unwrap_err();
+        assert!(
+            e.to_string().contains("trustbench.byte-observations/1"),
+            "{e}"
+        );
     }
 }
