@@ -9,10 +9,10 @@
 //! algorithm id, or the variant `trpo-vine`); envs are short names, so a
 //! claim covers whatever version and options of the env were run.
 
+use super::aggregate::RANDOM_ALGORITHM;
 use super::curves::interpolate;
 use super::data::{LabelledCgTable, Run};
 use super::doc::{Block, Cell, Table, num};
-use super::aggregate::RANDOM_ALGORITHM;
 use super::verdict::{
     CLOSE_FRACTION, Direction, Judgement, MARGIN, VERDICT_REPS, Verdict, judge, judge_gain,
 };
@@ -663,14 +663,28 @@ mod tests {
         let without = rows(&runs);
         assert_eq!(without[0].what, "cem ≳ trpo on swimmer-v0");
         assert_eq!(without[0].verdict, Verdict::Inconclusive);
-        assert!(without[0].to_decide.contains("random"), "{}", without[0].to_decide);
+        assert!(
+            without[0].to_decide.contains("random"),
+            "{}",
+            without[0].to_decide
+        );
         for seed in 0..4 {
-            runs.push(run("random", "swimmer-v0", seed, -8.0 + seed as f64 / 4.0, &[]));
+            runs.push(run(
+                "random",
+                "swimmer-v0",
+                seed,
+                -8.0 + seed as f64 / 4.0,
+                &[],
+            ));
         }
         let with = rows(&runs);
         // cem: (396 + 8) / (416 + 8) ≈ 0.95 of TRPO's gain; cma ≈ 0.61.
         assert_eq!(with[0].verdict, Verdict::Supported, "{:?}", with[0]);
-        assert!(with[0].effect.starts_with("gain ratio = 0.95"), "{}", with[0].effect);
+        assert!(
+            with[0].effect.starts_with("gain ratio = 0.95"),
+            "{}",
+            with[0].effect
+        );
         assert_eq!(with[1].verdict, Verdict::Contradicted, "{:?}", with[1]);
     }
 

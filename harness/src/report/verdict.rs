@@ -144,7 +144,10 @@ pub struct Judgement {
 /// scores; `seed` fixes the bootstrap stream. The effect is `P(A > B)`;
 /// for [`Direction::Close`] use [`judge_gain`].
 pub fn judge(a: &[f64], b: &[f64], direction: Direction, seed: u64) -> Judgement {
-    assert!(direction != Direction::Close, "Close is judged by judge_gain");
+    assert!(
+        direction != Direction::Close,
+        "Close is judged by judge_gain"
+    );
     let (sa, sb): (Sample, Sample) = (vec![a.to_vec()], vec![b.to_vec()]);
     decide(&[sa, sb], direction, seed, |r| {
         probability_of_improvement(&r[0], &r[1])
@@ -369,7 +372,9 @@ mod tests {
 
     /// Nearly deterministic scores around `centre` (±0.5).
     fn tight(centre: f64, n: usize) -> Vec<f64> {
-        (0..n).map(|i| centre + (i as f64 / n as f64) - 0.5).collect()
+        (0..n)
+            .map(|i| centre + (i as f64 / n as f64) - 0.5)
+            .collect()
     }
 
     #[test]
@@ -378,10 +383,16 @@ mod tests {
         // would call this "worse"; the gain ratio calls it close.
         let (zero, b) = (tight(-10.0, 4), tight(410.0, 4));
         let a = tight(389.0, 4);
-        assert_eq!(judge(&a, &b, Direction::AtLeast, 3).verdict, Verdict::Contradicted);
+        assert_eq!(
+            judge(&a, &b, Direction::AtLeast, 3).verdict,
+            Verdict::Contradicted
+        );
         let j = judge_gain(&a, &b, &zero, 3);
         let (r, lo, hi) = j.effect.unwrap();
-        assert!((r - 0.95).abs() < 1e-9 && lo >= CLOSE_FRACTION && hi < 1.0, "{j:?}");
+        assert!(
+            (r - 0.95).abs() < 1e-9 && lo >= CLOSE_FRACTION && hi < 1.0,
+            "{j:?}"
+        );
         assert_eq!(j.verdict, Verdict::Supported);
         // Half of B's gain: contradicted.
         let j = judge_gain(&tight(200.0, 4), &b, &zero, 3);

@@ -363,7 +363,13 @@ mod tests {
         let table = r.describe(&Throughputs::default());
         let fast: BTreeMap<Kind, f64> = r.plan.runs.iter().map(|p| (kind_of(p), 1e9)).collect();
         let text = r.describe(&Throughputs(fast));
-        assert!(text.contains("estimated CPU time: 0.00 CPU-hours"), "{text}");
-        assert!(!table.contains("estimated CPU time: 0.00 CPU-hours"), "{table}");
+        assert!(
+            text.contains("estimated CPU time: 0.00 CPU-hours"),
+            "{text}"
+        );
+        assert!(
+            !table.contains("estimated CPU time: 0.00 CPU-hours"),
+            "{table}"
+        );
     }
 }
