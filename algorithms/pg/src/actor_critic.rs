@@ -50,7 +50,8 @@ impl ActorCritic {
             &config.network()?,
             config.normalize_observations,
             Rng::new(derive_seed(seed, streams::POLICY, 0)),
-        )?;
+        )?
+        .with_threads(threads);
         let mut baseline_rng = Rng::new(derive_seed(seed, streams::BASELINE, 0));
         let (value_net, precision) = config.value_network()?.build(&spaces.observation, 1)?;
         let baseline = ValueBaseline::with_network(
@@ -59,7 +60,8 @@ impl ActorCritic {
             config.baseline()?,
             &mut baseline_rng,
         )
-        .map_err(|e| Error::new(e.0))?;
+        .map_err(|e| Error::new(e.0))?
+        .with_threads(threads);
         Ok(ActorCritic {
             config: config.clone(),
             agent,
