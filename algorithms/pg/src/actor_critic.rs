@@ -5,7 +5,7 @@
 use crate::{Agent, Batch, Decoder, Encoder, PgConfig, Sampler, advantages, streams};
 use trustbench_plugin::rng::{Rng, derive_seed};
 use trustbench_plugin::{Actor, Error, Host, Result, Spaces};
-use trustbench_policy::{ValueBaseline, explained_variance, mean_squared_error};
+use trustbench_policy::{Layer, ValueBaseline, explained_variance, mean_squared_error};
 
 /// A batch with what was estimated from it before any update.
 #[derive(Debug, Clone)]
@@ -50,16 +50,19 @@ impl ActorCritic {
             &config.network()?,
             config.normalize_observations,
             Rng::new(derive_seed(seed, streams::POLICY, 0)),
-        )?;
+        )?
+        .with_threads(threads);
         let mut baseline_rng = Rng::new(derive_seed(seed, streams::BASELINE, 0));
         let (value_net, precision) = config.value_network()?.build(&spaces.observation, 1)?;
+        let conv = matches!(value_net.layers()[0], Layer::Conv2d(_));
         let baseline = ValueBaseline::with_network(
             value_net,
             precision,
-            config.baseline()?,
+            config.baseline(conv)?,
             &mut baseline_rng,
         )
-        .map_err(|e| Error::new(e.0))?;
+        .map_err(|e| Error::new(e.0))?
+        .with_threads(threads);
         Ok(ActorCritic {
             config: config.clone(),
             agent,

@@ -3,6 +3,7 @@
 //! `save` and `load` need.
 
 use crate::{Decoder, Encoder, NetworkConfig};
+use trustbench_plugin::parallel::split;
 use trustbench_plugin::rng::Rng;
 use trustbench_plugin::{Error, Result, Space, Spaces};
 use trustbench_policy::{
@@ -29,6 +30,10 @@ pub struct Agent {
     bytes: bool,
     ws: PolicyWorkspace,
     scratch: Vec<f64>,
+    /// One workspace per thread for acting on a batch of states (empty:
+    /// one thread), and the distribution rows they compute.
+    lanes: Vec<PolicyWorkspace>,
+    dist: Vec<f64>,
 }
 
 impl Agent {
@@ -67,7 +72,21 @@ impl Agent {
             bytes,
             ws: PolicyWorkspace::new(),
             scratch: Vec::new(),
+            lanes: Vec::new(),
+            dist: Vec::new(),
         })
+    }
+
+    /// The same agent acting on up to `threads` threads (see
+    /// [`Agent::act_normalized`]).
+    pub fn with_threads(self, threads: usize) -> Agent {
+        Agent {
+            lanes: match threads {
+                0 | 1 => Vec::new(),
+                n => vec![PolicyWorkspace::new(); n],
+            },
+            ..self
+        }
     }
 
     /// A copy of `other`'s shape and state (for all-or-nothing loads).
@@ -80,6 +99,8 @@ impl Agent {
             bytes: other.bytes,
             ws: PolicyWorkspace::new(),
             scratch: Vec::new(),
+            lanes: vec![PolicyWorkspace::new(); other.lanes.len()],
+            dist: Vec::new(),
         }
     }
 
@@ -105,14 +126,56 @@ impl Agent {
     }
 
     /// Actions for already-normalised observations: sampled, or the mode.
+    ///
+    /// With several threads the states' forward passes are split into one
+    /// run of states per thread; a state's distribution is the same bits in
+    /// any batch (the kernels' fixed order), and the actions are then drawn
+    /// on this thread in state order, so the result does not depend on the
+    /// thread count.
     pub fn act_normalized(&mut self, obs: &[f64], deterministic: bool, actions: &mut [f64]) {
-        let n = obs.len() / self.obs_len();
-        self.policy.forward(&self.params, obs, n, &mut self.ws);
+        let family = self.policy.distribution();
+        let (d, a) = (family.dist_len(), family.action_len());
+        assert_eq!(
+            actions.len(),
+            a * (obs.len() / self.obs_len()),
+            "actions length"
+        );
+        self.forward(obs);
+        let rows = self.dist.chunks_exact(d).zip(actions.chunks_exact_mut(a));
         if deterministic {
-            self.policy.mode(&self.ws, actions);
+            rows.for_each(|(dist, action)| family.mode(dist, action));
         } else {
-            self.policy.sample(&self.ws, &mut self.rng, actions);
+            rows.for_each(|(dist, action)| family.sample(dist, &mut self.rng, action));
         }
+    }
+
+    /// The distribution parameters of the states `obs` into `self.dist`, on
+    /// the agent's threads when it has several and there are several states.
+    fn forward(&mut self, obs: &[f64]) {
+        let o = self.obs_len();
+        let n = obs.len() / o;
+        let runs = self.lanes.len().min(n);
+        self.dist.clear();
+        if runs <= 1 {
+            let dist = self.policy.forward(&self.params, obs, n, &mut self.ws);
+            self.dist.extend_from_slice(dist);
+            return;
+        }
+        let d = self.policy.distribution().dist_len();
+        self.dist.resize(d * n, 0.0);
+        let mut jobs = Vec::with_capacity(runs);
+        let (mut obs_rest, mut dist_rest) = (obs, &mut self.dist[..]);
+        for t in 0..runs {
+            let m = (t + 1) * n / runs - t * n / runs;
+            let (x, x_rest) = obs_rest.split_at(m * o);
+            let (y, y_rest) = dist_rest.split_at_mut(m * d);
+            jobs.push((x, y));
+            (obs_rest, dist_rest) = (x_rest, y_rest);
+        }
+        let (policy, params) = (&self.policy, &self.params);
+        split(&mut jobs, &mut self.lanes, |ws, _, (x, y)| {
+            y.copy_from_slice(policy.forward(params, *x, y.len() / d, ws));
+        });
     }
 
     /// Sampled actions for normalised observations, row `i` drawn from
@@ -197,5 +260,78 @@ impl Agent {
         }
         (self.params, self.normalizer, self.rng) = (params, normalizer, rng);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An agent over `spaces` with the default network, on `threads`.
+    fn agent(spaces: &Spaces, threads: usize) -> Agent {
+        let network = NetworkConfig::new(&[16], "tanh")
+            .unwrap()
+            .with_kind(crate::NetworkKind::Auto);
+        Agent::new(spaces, &network, false, Rng::new(5))
+            .unwrap()
+            .with_threads(threads)
+    }
+
+    fn spaces(shape: Vec<usize>, action: Space) -> Spaces {
+        let dim = shape.iter().product();
+        Spaces {
+            num_envs: 7,
+            observation: Space::Box {
+                shape,
+                low: vec![0.0; dim],
+                high: vec![1.0; dim],
+            },
+            action,
+        }
+    }
+
+    #[test]
+    fn acting_on_threads_gives_the_one_thread_actions_and_stream() {
+        // A Gaussian MLP and a categorical conv net (12×10 images of 2
+        // frames: the Atari net's kernel and strides fit), 7 states.
+        let cases = [
+            spaces(
+                vec![5],
+                Space::Box {
+                    shape: vec![2],
+                    low: vec![-1.0; 2],
+                    high: vec![1.0; 2],
+                },
+            ),
+            spaces(vec![12, 10, 2], Space::Discrete { n: 4 }),
+        ];
+        for spaces in cases {
+            let d = spaces.observation.dim();
+            let a = match spaces.action {
+                Space::Box { .. } => spaces.action.dim(),
+                Space::Discrete { .. } => 1,
+            };
+            let mut rng = Rng::new(8);
+            let obs: Vec<f64> = (0..7 * d).map(|_| rng.uniform()).collect();
+            let act = |threads: usize| {
+                let mut agent = agent(&spaces, threads);
+                let mut out = Vec::new();
+                for deterministic in [false, true, false] {
+                    let mut actions = vec![f64::NAN; 7 * a];
+                    agent.act_normalized(&obs, deterministic, &mut actions);
+                    out.extend(actions.iter().map(|x| x.to_bits()));
+                }
+                (out, agent.rng.state())
+            };
+            let one = act(1);
+            for threads in [2, 3, 8] {
+                assert_eq!(
+                    act(threads),
+                    one,
+                    "{:?}, {threads} threads",
+                    spaces.observation
+                );
+            }
+        }
     }
 }

@@ -32,10 +32,21 @@ pub struct PgConfig {
     pub vf_hidden_sizes: Vec<usize>,
     /// Adam learning rate of the value regression.
     pub vf_learning_rate: f64,
-    /// Passes over the batch per value fit.
+    /// Passes over the batch per value fit (of an MLP value network).
     pub vf_epochs: usize,
-    /// Minibatch size of the value fit.
+    /// Minibatch size of the value fit (of an MLP value network).
     pub vf_minibatch: usize,
+    /// Passes over the batch per value fit when the value network is the
+    /// conv net (image observations). Why not `vf_epochs`: per state the
+    /// conv net's forward + VJP costs ≈ 160× the 64×64 MLP's, and five
+    /// passes were half of a pixel TRPO run. One pass of half-size
+    /// minibatches (39 Adam steps per 5,000-state batch instead of 98) is a
+    /// fifth of the work and explained as much of the returns' variance on
+    /// breakout (measured: benches/README.md, "Whole-run TRPO on breakout
+    /// pixels").
+    pub vf_conv_epochs: usize,
+    /// Minibatch size of the conv net's value fit.
+    pub vf_conv_minibatch: usize,
 }
 
 impl Default for PgConfig {
@@ -52,6 +63,8 @@ impl Default for PgConfig {
             vf_learning_rate: 1e-3,
             vf_epochs: 5,
             vf_minibatch: 256,
+            vf_conv_epochs: 1,
+            vf_conv_minibatch: 128,
         }
     }
 }
@@ -70,6 +83,8 @@ impl PgConfig {
         check_range("vf_learning_rate", self.vf_learning_rate, 1e-9, 1.0)?;
         check_range("vf_epochs", self.vf_epochs, 0, 10_000)?;
         check_range("vf_minibatch", self.vf_minibatch, 1, 10_000_000)?;
+        check_range("vf_conv_epochs", self.vf_conv_epochs, 0, 10_000)?;
+        check_range("vf_conv_minibatch", self.vf_conv_minibatch, 1, 10_000_000)?;
         self.network()?;
         self.value_network()?;
         Ok(())
@@ -88,15 +103,20 @@ impl PgConfig {
         Ok(NetworkConfig::new(&self.vf_hidden_sizes, &self.activation)?.with_kind(kind))
     }
 
-    /// The value baseline's config.
-    pub fn baseline(&self) -> Result<BaselineConfig> {
+    /// The value baseline's config, for the conv net (`conv`) or an MLP.
+    pub fn baseline(&self, conv: bool) -> Result<BaselineConfig> {
         let net = NetworkConfig::new(&self.vf_hidden_sizes, &self.activation)?;
+        let (epochs, minibatch) = if conv {
+            (self.vf_conv_epochs, self.vf_conv_minibatch)
+        } else {
+            (self.vf_epochs, self.vf_minibatch)
+        };
         Ok(BaselineConfig {
             hidden: net.hidden_sizes,
             activation: net.activation,
             learning_rate: self.vf_learning_rate,
-            epochs: self.vf_epochs,
-            minibatch: self.vf_minibatch,
+            epochs,
+            minibatch,
         })
     }
 

@@ -10,10 +10,19 @@
 //! with a fixed memory footprint, and the same optimiser serves VPG and PPO.
 //! The minibatch order is shuffled with the caller's seeded RNG, so fits are
 //! reproducible.
+//!
+//! Threads ([`ValueBaseline::with_threads`]): a minibatch's gradient is
+//! computed as blocks of [`crate::GRAD_BLOCK`] states, each block alone on one of
+//! the threads, and the blocks' gradients added in block order (see
+//! `crate::blocks`); predictions are split into runs of states. There is one
+//! code path, and neither the blocks nor their order depend on the thread
+//! count, so the fitted parameters are the same bits for any count.
 
+use trustbench_plugin::parallel::split;
 use trustbench_plugin::rng::Rng;
 
 use crate::adam::Adam;
+use crate::blocks::{grid, sum_blocks};
 use crate::network::{Activation, Network, ShapeError, Workspace};
 use crate::observations::Observations;
 use crate::policy::Precision;
@@ -73,9 +82,11 @@ pub fn explained_variance(values: &[f64], returns: &[f64]) -> f64 {
     1.0 - var(&mut returns.iter().zip(values).map(|(r, v)| r - v)) / var_r
 }
 
-/// States per prediction pass: the workspace holds one chunk's activations,
-/// so memory does not grow with the batch.
-const PREDICT_CHUNK: usize = 1024;
+/// States per prediction job: a thread's workspace holds one job's
+/// activations, so memory does not grow with the batch (256 states of the
+/// Atari net are ≈ 9 MB of `f32`), and a batch of a few thousand states
+/// still gives every thread several jobs.
+const PREDICT_BLOCK: usize = 256;
 
 /// A value function with its parameters, optimiser state and buffers.
 ///
@@ -90,8 +101,9 @@ pub struct ValueBaseline {
     adam: Adam,
     engine: Engine,
     order: Vec<usize>,
-    batch_targets: Vec<f64>,
     grad: Vec<f64>,
+    /// The blocks' gradients of one round (see `crate::blocks`).
+    slots: Vec<f64>,
 }
 
 /// The network's buffers in its element type.
@@ -110,35 +122,59 @@ impl Engine {
     }
 }
 
-/// A workspace, the parameters rounded to `T`, one pass's inputs and
-/// output cotangents.
-#[derive(Clone, Debug, Default)]
+/// The parameters rounded to `T`, and one [`Lane`] per thread.
+#[derive(Clone, Debug)]
 struct Buffers<T: Real> {
-    ws: Workspace<T>,
     params: Vec<T>,
+    lanes: Vec<Lane<T>>,
+}
+
+/// One thread's scratch: a workspace, a job's inputs and output cotangents.
+#[derive(Clone, Debug, Default)]
+struct Lane<T: Real> {
+    ws: Workspace<T>,
     x: Vec<T>,
     d_out: Vec<T>,
 }
 
 impl<T: Real> Buffers<T> {
+    fn new(threads: usize) -> Buffers<T> {
+        Buffers {
+            params: Vec::new(),
+            lanes: vec![Lane::default(); threads.max(1)],
+        }
+    }
+
     fn set_params(&mut self, params: &[f64]) {
         Observations::Reals(params).write_to(&mut self.params);
     }
 
-    /// `V` of the `n` states of `obs` into `out`, a chunk at a time.
-    fn predict(&mut self, network: &Network, obs: Observations<'_>, n: usize, out: &mut [f64]) {
+    /// `V` of the `n` states of `obs` into `out`, [`PREDICT_BLOCK`] states
+    /// per job (a state's value does not depend on the states beside it).
+    fn predict(&mut self, network: &Network, obs: Observations<'_>, out: &mut [f64]) {
         let d = network.inputs();
-        for s0 in (0..n).step_by(PREDICT_CHUNK) {
-            let s1 = (s0 + PREDICT_CHUNK).min(n);
-            obs.slice(s0 * d, s1 * d).write_to(&mut self.x);
-            let values = network.forward(&self.params, &self.x, s1 - s0, &mut self.ws);
-            for (o, v) in out[s0..s1].iter_mut().zip(values) {
+        let Buffers { params, lanes } = self;
+        let params = &*params;
+        let mut jobs: Vec<(usize, &mut [f64])> = out
+            .chunks_mut(PREDICT_BLOCK)
+            .enumerate()
+            .map(|(b, out)| (b * PREDICT_BLOCK, out))
+            .collect();
+        split(&mut jobs, lanes, |lane, _, (first, out)| {
+            let m = out.len();
+            obs.slice(*first * d, (*first + m) * d)
+                .write_to(&mut lane.x);
+            let values = network.forward(params, &lane.x, m, &mut lane.ws);
+            for (o, v) in out.iter_mut().zip(values) {
                 *o = v.to_f64();
             }
-        }
+        });
     }
 
-    /// The gradient of the minibatch `rows`' squared error into `grad`.
+    /// `grad` = the gradient of the squared error of the minibatch `rows`
+    /// (`m` states): per block of [`crate::GRAD_BLOCK`] rows, its forward pass,
+    /// `∂ℓ/∂Vᵢ = 2 (Vᵢ − Rᵢ) / m` and VJP into the block's slot, the slots
+    /// added in block order — the sum [`Network::vjp`] makes over one call.
     fn gradient(
         &mut self,
         network: &Network,
@@ -146,20 +182,37 @@ impl<T: Real> Buffers<T> {
         rows: &[usize],
         targets: &[f64],
         grad: &mut [f64],
+        slots: &mut Vec<f64>,
     ) {
         let (d, m) = (network.inputs(), rows.len());
-        self.x.resize(d * m, T::ZERO);
-        let mut row = Vec::new();
-        for (k, &i) in rows.iter().enumerate() {
-            obs.slice(i * d, (i + 1) * d).write_to(&mut row);
-            self.x[k * d..(k + 1) * d].copy_from_slice(&row);
-        }
-        let values = network.forward(&self.params, &self.x, m, &mut self.ws);
-        self.d_out.resize(m, T::ZERO);
-        for ((g, v), r) in self.d_out.iter_mut().zip(values).zip(targets) {
-            *g = T::from_f64(2.0 * (v.to_f64() - r) / m as f64);
-        }
-        network.vjp(&self.params, &self.x, &mut self.ws, &self.d_out, grad);
+        let Buffers { params, lanes } = self;
+        let params = &*params;
+        let mut blocks: Vec<(usize, usize)> = grid(m).collect();
+        let job = |lane: &mut Lane<T>, &mut (first, k): &mut (usize, usize), slot: &mut [f64]| {
+            let rows = &rows[first..first + k];
+            lane.x.resize(d * k, T::ZERO);
+            for (x, &i) in lane.x.chunks_exact_mut(d).zip(rows) {
+                obs.slice(i * d, (i + 1) * d).write_into(x);
+            }
+            let values = network.forward(params, &lane.x, k, &mut lane.ws);
+            lane.d_out.clear();
+            lane.d_out.extend(
+                values
+                    .iter()
+                    .zip(rows)
+                    .map(|(v, &i)| T::from_f64(2.0 * (v.to_f64() - targets[i]) / m as f64)),
+            );
+            network.vjp_add(params, &lane.x, &mut lane.ws, &lane.d_out, slot);
+        };
+        grad.fill(0.0);
+        sum_blocks(
+            &mut blocks,
+            lanes,
+            slots,
+            network.param_len(),
+            Some(grad),
+            job,
+        );
     }
 }
 
@@ -199,8 +252,8 @@ impl ValueBaseline {
         let adam = Adam::new(params.len(), config.learning_rate);
         let grad = vec![0.0; params.len()];
         let engine = match precision {
-            Precision::F64 => Engine::F64(Buffers::default()),
-            Precision::F32 => Engine::F32(Buffers::default()),
+            Precision::F64 => Engine::F64(Buffers::new(1)),
+            Precision::F32 => Engine::F32(Buffers::new(1)),
         };
         let mut baseline = ValueBaseline {
             network,
@@ -209,11 +262,22 @@ impl ValueBaseline {
             adam,
             engine,
             order: Vec::new(),
-            batch_targets: Vec::new(),
             grad,
+            slots: Vec::new(),
         };
         baseline.params_changed();
         Ok(baseline)
+    }
+
+    /// The same baseline predicting and fitting on up to `threads` threads
+    /// (the calling one included): the same bits for every count.
+    pub fn with_threads(mut self, threads: usize) -> ValueBaseline {
+        self.engine = match self.engine {
+            Engine::F64(_) => Engine::F64(Buffers::new(threads)),
+            Engine::F32(_) => Engine::F32(Buffers::new(threads)),
+        };
+        self.params_changed();
+        self
     }
 
     /// The value network.
@@ -245,9 +309,10 @@ impl ValueBaseline {
             self.network.inputs() * n,
             "value predict: observation length"
         );
+        let out = &mut out[..n];
         match &mut self.engine {
-            Engine::F64(b) => b.predict(&self.network, obs, n, out),
-            Engine::F32(b) => b.predict(&self.network, obs, n, out),
+            Engine::F64(b) => b.predict(&self.network, obs, out),
+            Engine::F32(b) => b.predict(&self.network, obs, out),
         }
     }
 
@@ -268,13 +333,11 @@ impl ValueBaseline {
                 let j = rng.below(i as u64 + 1) as usize;
                 self.order.swap(i, j);
             }
-            for chunk in self.order.chunks(b) {
-                self.batch_targets.clear();
-                self.batch_targets.extend(chunk.iter().map(|&i| targets[i]));
-                let (net, r, g) = (&self.network, &self.batch_targets, &mut self.grad);
+            for rows in self.order.chunks(b) {
+                let (net, g, slots) = (&self.network, &mut self.grad, &mut self.slots);
                 match &mut self.engine {
-                    Engine::F64(buffers) => buffers.gradient(net, obs, chunk, r, g),
-                    Engine::F32(buffers) => buffers.gradient(net, obs, chunk, r, g),
+                    Engine::F64(buffers) => buffers.gradient(net, obs, rows, targets, g, slots),
+                    Engine::F32(buffers) => buffers.gradient(net, obs, rows, targets, g, slots),
                 }
                 self.adam.step(&mut self.params, &self.grad);
                 self.engine.set_params(&self.params);
@@ -345,6 +408,132 @@ mod tests {
             baseline.params().to_vec()
         };
         assert_eq!(run(), run());
+    }
+
+    /// A small conv value network (two conv layers, a dense layer) over
+    /// 6×5×2 images, and `n` random images with targets.
+    fn conv_data(n: usize) -> (Network, Vec<f64>, Vec<f64>) {
+        use crate::{Conv2d, Dense, Layer};
+        let c1 = Conv2d::new(2, 6, 5, 3, 3, 1).unwrap();
+        let c2 = Conv2d::new(3, c1.out_height(), c1.out_width(), 2, 2, 2).unwrap();
+        let dense = |inputs, outputs| Layer::Dense(Dense { inputs, outputs });
+        let layers = vec![
+            Layer::Conv2d(c1),
+            Layer::Conv2d(c2),
+            dense(c2.outputs(), 4),
+            dense(4, 1),
+        ];
+        let network = Network::new(layers, Activation::Tanh).unwrap();
+        let mut rng = Rng::new(6);
+        let obs: Vec<f64> = (0..network.inputs() * n).map(|_| rng.uniform()).collect();
+        let targets = (0..n).map(|_| rng.normal()).collect();
+        (network, obs, targets)
+    }
+
+    #[test]
+    fn fits_and_predictions_are_the_same_bits_on_any_number_of_threads() {
+        // Minibatches of 150: two full blocks and a partial one, and a last
+        // minibatch shorter than the rest.
+        let n = 3 * 150 + 37;
+        let (conv, conv_obs, conv_targets) = conv_data(n);
+        let (mlp_obs, mlp_targets) = regression_data(n);
+        let mlp = Network::mlp(2, &[16, 16], 1, Activation::Tanh).unwrap();
+        let cases = [
+            (
+                "conv f32",
+                conv.clone(),
+                Precision::F32,
+                &conv_obs,
+                &conv_targets,
+            ),
+            ("conv f64", conv, Precision::F64, &conv_obs, &conv_targets),
+            (
+                "mlp f64",
+                mlp.clone(),
+                Precision::F64,
+                &mlp_obs,
+                &mlp_targets,
+            ),
+            ("mlp f32", mlp, Precision::F32, &mlp_obs, &mlp_targets),
+        ];
+        for (name, network, precision, obs, targets) in cases {
+            let run = |threads: usize| {
+                let config = BaselineConfig {
+                    epochs: 2,
+                    minibatch: 150,
+                    ..BaselineConfig::default()
+                };
+                let mut baseline = ValueBaseline::with_network(
+                    network.clone(),
+                    precision,
+                    config,
+                    &mut Rng::new(3),
+                )
+                .unwrap()
+                .with_threads(threads);
+                baseline.fit(obs.as_slice(), targets, &mut Rng::new(4));
+                let mut values = vec![0.0; n];
+                baseline.predict(obs.as_slice(), n, &mut values);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                (bits(baseline.params()), bits(&values))
+            };
+            let one = run(1);
+            assert_ne!(
+                one.0,
+                initial_bits(&network, precision),
+                "{name}: the fit moved the parameters"
+            );
+            for threads in [2, 3] {
+                assert_eq!(run(threads), one, "{name}: {threads} threads");
+            }
+        }
+    }
+
+    /// The parameters `run` starts from (same seed), as bits.
+    fn initial_bits(network: &Network, precision: Precision) -> Vec<u64> {
+        let baseline = ValueBaseline::with_network(
+            network.clone(),
+            precision,
+            BaselineConfig::default(),
+            &mut Rng::new(3),
+        )
+        .unwrap();
+        baseline.params().iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn a_minibatch_gradient_is_one_vjp_over_the_minibatch() {
+        // The block sum is the sum one `Network::vjp` call makes over the
+        // whole minibatch, on any number of threads.
+        let (network, obs, targets) = conv_data(200);
+        let rows: Vec<usize> = (0..200).rev().step_by(2).chain([7, 1, 0]).collect();
+        let m = rows.len();
+        let mut params = Vec::new();
+        Observations::Reals(&network.init(&mut Rng::new(2), 1.0)).write_to(&mut params);
+        let d = network.inputs();
+        let mut x = Vec::<f32>::new();
+        for &i in &rows {
+            let mut row = Vec::<f32>::new();
+            Observations::Reals(&obs[i * d..(i + 1) * d]).write_to(&mut row);
+            x.extend(row);
+        }
+        let mut ws = Workspace::new();
+        let values = network.forward(&params, &x, m, &mut ws).to_vec();
+        let d_out: Vec<f32> = values
+            .iter()
+            .zip(&rows)
+            .map(|(v, &i)| (2.0 * (f64::from(*v) - targets[i]) / m as f64) as f32)
+            .collect();
+        let mut expected = vec![0.0; network.param_len()];
+        network.vjp(&params, &x, &mut ws, &d_out, &mut expected);
+        for threads in [1, 2] {
+            let mut buffers = Buffers::<f32>::new(threads);
+            buffers.params = params.clone();
+            let mut grad = vec![f64::NAN; network.param_len()];
+            let obs = Observations::Reals(&obs);
+            buffers.gradient(&network, obs, &rows, &targets, &mut grad, &mut Vec::new());
+            assert_eq!(grad, expected, "{threads} threads");
+        }
     }
 
     #[test]

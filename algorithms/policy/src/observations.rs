@@ -48,6 +48,13 @@ impl<'a> Observations<'a> {
     /// Every value converted to `T` into `dst` (resized to fit).
     pub fn write_to<T: Real>(&self, dst: &mut Vec<T>) {
         dst.resize(self.len(), T::ZERO);
+        self.write_into(dst);
+    }
+
+    /// Every value converted to `T` into `dst`, which has exactly
+    /// [`Observations::len`] values (a state's row inside a larger buffer).
+    pub fn write_into<T: Real>(&self, dst: &mut [T]) {
+        assert_eq!(dst.len(), self.len(), "observations: destination length");
         match self {
             Observations::Reals(x) => {
                 for (d, s) in dst.iter_mut().zip(x.iter()) {
