@@ -5,6 +5,7 @@
 use anyhow::Result;
 use std::ops::ControlFlow;
 use trustbench_envs::{Env, Step};
+use trustbench_plugin::parallel;
 
 /// How an episode went.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +60,138 @@ pub fn play_episode(
                 length,
                 last: step,
             });
+        }
+    }
+}
+
+/// One env of [`play_in_lockstep`]: its episode so far and its next
+/// action.
+struct Lane {
+    env: Box<dyn Env>,
+    obs: Vec<f64>,
+    action: Vec<f64>,
+    ret: f64,
+    length: u64,
+    last: Option<Step>,
+}
+
+/// [`play_episode`] for several start states at once, without watching:
+/// `envs[i]` is reset with `seeds[i]`; then, until every episode has
+/// ended, one `act(observations, actions)` call takes the live episodes'
+/// observations as a batch (in episode order), and their env steps run on
+/// up to `threads` threads. Episode `i` comes out exactly as
+/// `play_episode(envs[i], seeds[i], …)` when every action is independent
+/// of the rest of its batch — the ABI's contract for `act`, which
+/// `harness check plugin` checks — so evaluations keep replaying in
+/// `harness render --run` while a run's threads share their work.
+pub fn play_in_lockstep(
+    envs: Vec<Box<dyn Env>>,
+    seeds: &[u64],
+    threads: usize,
+    mut act: impl FnMut(&[f64], &mut [f64]) -> Result<()>,
+) -> Result<Vec<Episode>> {
+    assert_eq!(envs.len(), seeds.len(), "one seed per env");
+    let mut lanes: Vec<Lane> = envs
+        .into_iter()
+        .zip(seeds)
+        .map(|(mut env, &seed)| {
+            let mut obs = vec![0.0; env.observation_space().dim()];
+            env.reset(Some(seed), &mut obs);
+            let action = vec![0.0; env.action_space().dim()];
+            Lane {
+                env,
+                obs,
+                action,
+                ret: 0.0,
+                length: 0,
+                last: None,
+            }
+        })
+        .collect();
+    let mut workers = vec![(); threads.max(1)];
+    let (mut batch, mut actions) = (Vec::new(), Vec::new());
+    loop {
+        let mut live: Vec<&mut Lane> = lanes.iter_mut().filter(|l| !l.done()).collect();
+        if live.is_empty() {
+            break;
+        }
+        batch.clear();
+        live.iter().for_each(|l| batch.extend_from_slice(&l.obs));
+        let dim = live[0].action.len();
+        actions.resize(live.len() * dim, 0.0);
+        act(&batch, &mut actions)?;
+        for (l, a) in live.iter_mut().zip(actions.chunks_exact(dim)) {
+            l.action.copy_from_slice(a);
+        }
+        parallel::split(&mut live, &mut workers, |_, _, l| {
+            let step = l.env.step(&l.action, &mut l.obs);
+            l.ret += step.reward;
+            l.length += 1;
+            l.last = Some(step);
+        });
+    }
+    Ok(lanes
+        .into_iter()
+        .map(|l| Episode {
+            ret: l.ret,
+            length: l.length,
+            last: l.last.expect("an episode takes at least one step"),
+        })
+        .collect())
+}
+
+impl Lane {
+    fn done(&self) -> bool {
+        self.last.is_some_and(|s| s.done())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch-independent policy that ends cartpole's episodes at
+    /// different steps (it pushes towards the cart's drift, not the pole's
+    /// lean), and damps a pendulum.
+    fn policy(obs: &[f64], dim: usize, actions: &mut [f64]) -> Result<()> {
+        for (o, a) in obs.chunks_exact(dim).zip(actions.iter_mut()) {
+            *a = if dim == 4 {
+                f64::from(u8::from(o[1] > 0.0))
+            } else {
+                (-0.5 * o[2]).clamp(-2.0, 2.0)
+            };
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn lockstep_episodes_are_the_episodes_played_alone_for_any_thread_count() {
+        for name in ["cartpole", "pendulum"] {
+            let config = trustbench_envs::resolve(name).unwrap();
+            let dim = config.make().observation_space().dim();
+            let seeds: Vec<u64> = (0..7).map(|i| 1000 + i).collect();
+            let alone: Vec<Episode> = seeds
+                .iter()
+                .map(|&seed| {
+                    play_episode(
+                        config.make().as_mut(),
+                        seed,
+                        |_, obs, a| policy(obs, dim, a),
+                        |_, _| Ok(ControlFlow::Continue(())),
+                    )
+                    .unwrap()
+                })
+                .collect();
+            // Cartpole's episodes end apart (lanes leave the batch one by
+            // one); pendulum's all run to the 200-step limit.
+            let apart = alone.iter().any(|e| e.length != alone[0].length);
+            assert_eq!(apart, name == "cartpole", "{name}");
+            for threads in [1, 2, 3] {
+                let envs = seeds.iter().map(|_| config.make()).collect();
+                let together =
+                    play_in_lockstep(envs, &seeds, threads, |obs, a| policy(obs, dim, a)).unwrap();
+                assert_eq!(together, alone, "{name}, {threads} threads");
+            }
         }
     }
 }

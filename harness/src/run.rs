@@ -6,7 +6,7 @@
 //! envs only through the host vtable.
 
 use crate::child;
-use crate::episode::play_episode;
+use crate::episode::play_in_lockstep;
 use crate::host::{HostBox, World};
 use crate::plugin::{AlgorithmRef, Instance, Source};
 use crate::progress::Progress;
@@ -20,7 +20,6 @@ use crate::stats::{mean, population_std};
 use crate::streams::eval_episode_seed;
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 use trustbench_envs::EnvConfig;
@@ -433,29 +432,27 @@ fn train(
     Ok(iteration)
 }
 
-/// Play `eval_episodes` episodes, one after another, with the deterministic
-/// policy, episode `i` from the start state of [`eval_episode_seed`] (the
-/// same start states at every evaluation: common random numbers make
-/// successive evaluations comparable). Records the episodes and `eval/*`
-/// metrics; returns the mean return.
+/// Play `eval_episodes` episodes with the deterministic policy, episode `i`
+/// from the start state of [`eval_episode_seed`] (the same start states at
+/// every evaluation: common random numbers make successive evaluations
+/// comparable). Records the episodes and `eval/*` metrics; returns the mean
+/// return.
 ///
-/// The policy sees one state per `act` call. A batched call would be
-/// faster, but a plugin's batched arithmetic may round differently with the
-/// batch's size (faer's kernels do), so an episode's actions would depend on
-/// how many other episodes were still running. One state at a time, episode
-/// `i` is a function of the policy and its start state only, which is what
-/// lets `harness render --run` replay it exactly.
+/// The episodes run side by side ([`play_in_lockstep`]): one batched `act`
+/// for the live ones, their env steps on the run's threads — evaluation
+/// was a serial tail of every run, a seventh of a walker run's env work.
+/// An action may not depend on the rest of its batch (the ABI's contract;
+/// `harness check plugin` checks it, and the built-in kernels sum in a
+/// fixed order), so episode `i` is a function of the policy and its start
+/// state only, which is what lets `harness render --run` replay it exactly.
 fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
-    let mut env = req.env.make();
-    let mut played = Vec::with_capacity(req.eval_episodes as usize);
-    for i in 0..req.eval_episodes {
-        played.push(play_episode(
-            env.as_mut(),
-            eval_episode_seed(req.seed, i),
-            |_, obs, action| instance.act(obs, true, action),
-            |_, _| Ok(ControlFlow::Continue(())),
-        )?);
-    }
+    let envs = (0..req.eval_episodes).map(|_| req.env.make()).collect();
+    let seeds: Vec<u64> = (0..req.eval_episodes)
+        .map(|i| eval_episode_seed(req.seed, i))
+        .collect();
+    let played = play_in_lockstep(envs, &seeds, req.threads, |obs, actions| {
+        instance.act(obs, true, actions)
+    })?;
     if let Some(fault) = host.take_fault() {
         bail!(
             "plugin '{}' misused the host during act: {fault}",
