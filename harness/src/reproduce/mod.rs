@@ -30,7 +30,7 @@ const CG_ITERATIONS: usize = 30;
 /// locomotion run on one core.
 const ASSUMED_STEPS_PER_SECOND: f64 = 20_000.0;
 /// Env steps per CPU-second of one single-threaded run, by (label, env,
-/// view), as measured on this project's 2-core VM (AMD EPYC, 2026-11-30;
+/// view), as measured on this project's 2-core VM (Intel Xeon, AVX-512, 2026-11-30;
 /// `benches/README.md`, "harness reproduce"): the locomotion and compact
 /// arcade figures by `--scale quick` on an otherwise idle machine, the
 /// pixel figures by the whole-run pixel benchmark. What the estimate uses
@@ -64,10 +64,10 @@ const MEASURED: &[(&str, &str, &str, f64)] = &[
     ("trpo", ARCADE, "compact", 21_600.0),
     ("trpo-vine", ARCADE, "compact", 289_000.0),
     ("random", ARCADE, "pixels", 28_600.0),
-    ("trpo", ARCADE, "pixels", 412.0),
+    ("trpo", ARCADE, "pixels", 1_400.0),
     // Not measured on its own: a vine iteration's branches step the env
     // like single path's rollouts and run the same net.
-    ("trpo-vine", ARCADE, "pixels", 412.0),
+    ("trpo-vine", ARCADE, "pixels", 1_400.0),
 ];
 /// Subdirectory of the output for the sweep's runs.
 const RUNS_DIR: &str = "runs";
@@ -170,7 +170,7 @@ impl Reproduction {
         out += &format!(
             "estimated CPU time: {:.2} CPU-hours (env steps / steps per CPU-second: {} runs at the \
              rate of finished runs of the same algorithm, env and view under the throughput \
-             directory, {} at the rates measured on a 2-core AMD EPYC VM (benches/README.md), \
+             directory, {} at the rates measured on a 2-core Xeon VM (benches/README.md), \
              {} at an assumed {} steps/s)\n",
             total_seconds / 3600.0,
             counts[0],
