@@ -156,5 +156,25 @@ mod tests {
                 assert_eq!(product(threads), serial, "{name}, {threads} threads");
             }
         }
+        // More than one chunk: every product recomputes each block's
+        // forward pass (in the serial pass per chunk, on threads per block
+        // in the thread's workspace), so memory does not grow with the set.
+        let (_, mlp) = &small_policies()[0];
+        let n = 2 * crate::surrogate::CHUNK + 150;
+        let b = batch(mlp, n, 52);
+        let v = normal_vec(&mut Rng::new(9), mlp.param_len(), 1.0);
+        let product = |threads| {
+            let mut fvp = FisherVectorProduct::new(mlp, 0.1).with_threads(threads);
+            fvp.prepare(&b.params, &b.obs, n, None);
+            let mut out = vec![f64::NAN; mlp.param_len()];
+            fvp.apply(&v, &mut out);
+            let mut again = vec![f64::NAN; mlp.param_len()];
+            fvp.apply(&out, &mut again);
+            (bits(&out), bits(&again))
+        };
+        let serial = product(1);
+        for threads in [2, 3] {
+            assert_eq!(product(threads), serial, "{threads} threads, {n} states");
+        }
     }
 }
