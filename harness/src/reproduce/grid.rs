@@ -42,8 +42,10 @@ pub enum Scale {
 /// The locomotion baselines besides TRPO single path and vine.
 const LOCOMOTION_ALGOS: &[&str] = &["random", "trpo", "npg", "vpg", "ppo", "cem", "cma"];
 /// Locomotion algorithms that no claim reads (modern context). The quick
-/// scale leaves them out: with them its 4 seeds take ≈ 40 minutes on 2
-/// cores (PPO alone costs 2–3 TRPO runs), without them it fits 30.
+/// scale leaves them out: by the measured rates they add 0.25 CPU-hours
+/// to its 0.58 (PPO alone costs 1.5–2 TRPO runs), ≈ 25 minutes on 2 idle
+/// cores with them, and the VM's speed drifts 1.5×; without them the
+/// 30-minute goal holds in a slow phase too.
 const CONTEXT_ALGOS: &[&str] = &["vpg", "ppo"];
 /// Evaluations per locomotion run at the quick scale (every 100k of 1M
 /// steps): enough points for a curve, half the default's evaluation cost.
