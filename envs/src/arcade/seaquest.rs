@@ -436,32 +436,68 @@ impl Game for Seaquest {
         self.status.draw(s, YELLOW);
     }
 
-    /// Surface when oxygen runs low or six divers are aboard; otherwise
-    /// face and shoot the enemy in the sub's lane, or head for the lane of
-    /// a diver (or of the nearest enemy).
+    /// A lane keeper: it waits in the gaps between lanes, where nothing
+    /// can hit it, and enters a lane only to shoot an enemy still far
+    /// enough away to be hit first (the torpedo is 13× faster) or to pick
+    /// up a diver; it leaves a lane when an enemy torpedo comes, and crosses
+    /// a lane only when its enemy is not near. It surfaces with six divers,
+    /// or with one or more when the oxygen runs low.
     fn scripted(&self) -> Action {
         let (x, y) = self.sub;
         let cx = x + SUB_W / 2;
         if y == SURFACE && self.oxygen < OXYGEN_MAX {
             return Action::NOOP;
         }
-        if (self.oxygen < 16 && self.carried > 0) || self.carried == MAX_DIVERS {
-            return Action::UP;
-        }
-        if let Some(lane) = self.lane_of(y)
-            && let Some(e) = self.enemies[lane]
+        // A lane is unsafe to be in when its enemy is within `reach`
+        // pixels of the sub or an enemy torpedo is coming at it.
+        let unsafe_lane = |lane: usize, reach: i32| {
+            self.enemies[lane].is_some_and(|e| (e.x + ENEMY_W / 2 - cx).abs() < reach)
+                || self.shots[lane]
+                    .is_some_and(|(sx, d)| (cx - sx) * d > -SUB_W && (cx - sx).abs() < 56)
+        };
+        // Shoot the enemy in the sub's lane when the torpedo can hit it.
+        let here = LANES.iter().position(|&top| (y - top).abs() < 5);
+        let aim = here
+            .and_then(|l| self.enemies[l])
+            .map(|e| (e.x + ENEMY_W / 2 - cx).signum());
+        let surfacing = self.carried == MAX_DIVERS || (self.oxygen < 16 && self.carried > 0);
+        let nearest =
+            |lanes: &mut dyn Iterator<Item = usize>| lanes.min_by_key(|&l| (LANES[l] - y).abs());
+        let diver = nearest(&mut (0..4).filter(|&l| {
+            self.divers[l].is_some() && self.carried < MAX_DIVERS && !unsafe_lane(l, 40)
+        }));
+        let enemy =
+            nearest(&mut (0..4).filter(|&l| self.enemies[l].is_some() && !unsafe_lane(l, 28)));
+        let target = match (surfacing, diver.or(enemy)) {
+            (true, _) => SURFACE,
+            (false, Some(l)) => LANES[l],
+            // The gap between the first two lanes.
+            (false, None) => LANES[0] + 12,
+        };
+        // Move up or down unless that enters a lane whose enemy is near
+        // (the target lane's enemy may be nearer: it will be shot).
+        let mut dy = (target - y).signum();
+        let next = y + 4 * dy;
+        if let Some(l) = LANES.iter().position(|&top| (next - top).abs() < SUB_H)
+            && self.lane_of(y) != Some(l)
+            && unsafe_lane(l, if LANES[l] == target { 28 } else { 44 })
         {
-            let toward = (e.x + ENEMY_W / 2 - cx).signum();
-            return Action::from_parts(if toward == self.facing { 0 } else { toward }, 0, true);
+            dy = 0;
         }
-        let diver = (0..4).filter(|&l| self.divers[l].is_some() && self.carried < MAX_DIVERS);
-        let enemy = (0..4).filter(|&l| self.enemies[l].is_some());
-        let target = diver
-            .min_by_key(|&l| (LANES[l] - y).abs())
-            .or_else(|| enemy.min_by_key(|&l| (LANES[l] - y).abs()))
-            .map_or(LANES[1], |l| LANES[l]);
-        let dx = (80 - cx).signum() * i32::from((80 - cx).abs() > 24);
-        Action::from_parts(dx, (target - y).signum(), false)
+        // In a lane with an enemy torpedo coming: leave it for the nearer gap.
+        if let Some(l) = self.lane_of(y)
+            && self.shots[l].is_some()
+            && unsafe_lane(l, 0)
+        {
+            dy = if y < LANES[l] { -1 } else { 1 };
+        }
+        let dx = match (aim, here.and_then(|l| self.divers[l])) {
+            (Some(toward), _) if toward != self.facing => toward,
+            (Some(_), _) => 0,
+            (None, Some((dxr, _))) if self.carried < MAX_DIVERS => (dxr + 4 - cx).signum(),
+            _ => (80 - cx).signum() * i32::from((80 - cx).abs() > 24),
+        };
+        Action::from_parts(dx, dy, aim.is_some())
     }
 }
 
