@@ -99,6 +99,7 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
         .map(|r| {
             vec![
                 Cell::plain(&r.row.run_id),
+                Cell::plain(r.row.status.as_str()),
                 Cell::plain(r.row.error.as_deref().unwrap_or("")),
             ]
         })
@@ -109,8 +110,8 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
                 "Failed runs ({}), left out of every statistic.",
                 failures.len()
             ),
-            header: vec!["run id".into(), "error".into()],
-            numeric: vec![false, false],
+            header: ["run id", "status", "error"].map(String::from).to_vec(),
+            numeric: vec![false, false, false],
             rows: failures,
         }));
     }

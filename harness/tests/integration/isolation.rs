@@ -126,6 +126,25 @@ fn check_fault(define: &str, extra: &[&str], status: &str, what: &str) {
         }
     }
     assert_no_temp_files(&out);
+    // The report lists them apart, with their status and error.
+    let html = dir.path().join("report");
+    let o = harness(&[
+        "report",
+        out.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(html.join("index.html")).unwrap();
+    let failed = &html[html.find("Failed runs (2)").expect("a failed-runs table")..];
+    let failed = &failed[..failed.find("</table>").unwrap()];
+    assert!(failed.contains(">status<"), "{failed}");
+    assert_eq!(
+        failed.matches(&format!(">{status}<")).count(),
+        2,
+        "{failed}"
+    );
+    assert_eq!(failed.matches(what).count(), 2, "{failed}");
     let o = sweep_with_fault(dir.path(), define, extra);
     assert!(
         stdout(&o).contains("0 ran now, 4 had finished before; 2 failed"),
