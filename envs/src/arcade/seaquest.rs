@@ -455,7 +455,9 @@ impl Game for Seaquest {
                 || self.shots[lane]
                     .is_some_and(|(sx, d)| (cx - sx) * d > -SUB_W && (cx - sx).abs() < 56)
         };
-        // Shoot the enemy in the sub's lane when the torpedo can hit it.
+        // Shoot the enemy in the sub's lane when the torpedo can hit it:
+        // fired at y + 3, 2 high, it meets an enemy at `top`, 8 high, for
+        // |y − top| < 5.
         let here = LANES.iter().position(|&top| (y - top).abs() < 5);
         let aim = here
             .and_then(|l| self.enemies[l])
@@ -477,16 +479,15 @@ impl Game for Seaquest {
         // Move up or down unless that enters a lane whose enemy is near
         // (the target lane's enemy may be nearer: it will be shot).
         let mut dy = (target - y).signum();
-        let next = y + 4 * dy;
-        if let Some(l) = LANES.iter().position(|&top| (next - top).abs() < SUB_H)
+        if let Some(l) = self.lane_of(y + 4 * dy)
             && self.lane_of(y) != Some(l)
             && unsafe_lane(l, if LANES[l] == target { 28 } else { 44 })
         {
             dy = 0;
         }
-        // In a lane with an enemy torpedo coming: leave it for the nearer gap.
+        // In a lane with an enemy torpedo coming (reach 0: the torpedo alone
+        // counts): leave it for the nearer gap.
         if let Some(l) = self.lane_of(y)
-            && self.shots[l].is_some()
             && unsafe_lane(l, 0)
         {
             dy = if y < LANES[l] { -1 } else { 1 };
