@@ -247,7 +247,8 @@ impl World {
         Ok(())
     }
 
-    /// Step copies `first..first+count`. `Ok(false)`: budget exhausted.
+    /// Step copies `first..first+count`. `Ok(false)`: budget exhausted (or
+    /// a stop requested).
     fn step(
         &mut self,
         first: u32,
@@ -269,6 +270,14 @@ impl World {
                 actions.len(),
                 count * act_dim
             ));
+        }
+        if crate::signals::requested().is_some() {
+            // A stop was requested: end the plugin's iteration as if the
+            // budget were spent, so the run stops at the next iteration
+            // boundary (recorded `interrupted`) even when one iteration
+            // would sample for a long time. Not counted as refused: the
+            // budget is not what ended it.
+            return Ok(false);
         }
         if self.used + count as u64 > self.budget {
             self.refused = true;

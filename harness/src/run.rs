@@ -181,6 +181,7 @@ impl RunRequest {
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
             cpu_model: Some(cpu.model),
             cpu_features: Some(cpu.features),
+            plugin_runtime: a.library.runtime.clone(),
             start_time_us: unix_micros(started),
             end_time_us: unix_micros(SystemTime::now()),
             wall_seconds,
@@ -398,7 +399,7 @@ fn train(
         result?;
         let mut w = host.world();
         let used = w.steps_used();
-        if used == steps_before {
+        if used == steps_before && signals::requested().is_none() {
             bail!("{culprit} made no progress: iteration {iteration} took no env step");
         }
         let returns: Vec<f64> = w.log.episodes[episodes_before..]

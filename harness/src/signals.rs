@@ -4,9 +4,12 @@
 //! between two runs). SIGTERM is what Slurm sends at a time limit, at
 //! preemption and on `scancel`; SIGINT is Ctrl-C.
 //!
-//! A plugin stuck inside one `train_iteration` never reaches such a point.
-//! In a sweep the parent process covers that (SIGKILL after a grace
-//! period); for a lone `harness run`, a second SIGINT exits at once.
+//! Inside an iteration, the host refuses every step once a stop is
+//! requested (`TB_BUDGET_EXHAUSTED`), so a plugin that samples ends its
+//! iteration promptly, however long it would have been. A plugin stuck
+//! elsewhere never reaches such a point: in a sweep the parent process
+//! covers that (SIGKILL after a grace period); for a lone `harness run`, a
+//! second SIGINT exits at once.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 

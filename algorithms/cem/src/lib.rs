@@ -22,7 +22,7 @@ use distribution::CrossEntropy;
 use serde::{Deserialize, Serialize};
 use trustbench_pg::search::{PolicySearch, SearchConfig};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
+    Actor, Algorithm, AlgorithmInfo, Host, Learner, Result, Spaces, check_range, kinds,
 };
 
 /// CEM's hyperparameters.
@@ -101,7 +101,9 @@ impl Algorithm for Cem {
         })?;
         Ok(Cem(search))
     }
+}
 
+impl Learner for Cem {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.0.iteration(host)
     }

@@ -36,7 +36,7 @@ use cma_es::CmaEs;
 use serde::{Deserialize, Serialize};
 use trustbench_pg::search::{PolicySearch, SearchConfig};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
+    Actor, Algorithm, AlgorithmInfo, Host, Learner, Result, Spaces, check_range, kinds,
 };
 
 /// CMA-ES's hyperparameters.
@@ -122,7 +122,9 @@ impl Algorithm for Cma {
         })?;
         Ok(Cma(search))
     }
+}
 
+impl Learner for Cma {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.0.iteration(host)
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use trustbench_pg::natural::{NaturalConfig, NaturalKeys, NaturalLearner, StepRule};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Host, NaturalGradient, Result, Spaces, kinds,
+    Actor, Algorithm, AlgorithmInfo, Host, Learner, NaturalGradient, Result, Spaces, kinds,
 };
 
 /// NPG's hyperparameters.
@@ -64,7 +64,9 @@ impl Algorithm for Npg {
             learner: NaturalLearner::new(ac, natural)?,
         })
     }
+}
 
+impl Learner for Npg {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.learner.iteration(host)
     }

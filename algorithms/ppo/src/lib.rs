@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
+    Actor, Algorithm, AlgorithmInfo, Host, Learner, Result, Spaces, check_range, kinds,
 };
 use trustbench_policy::vector::norm;
 use trustbench_policy::{
@@ -176,7 +176,9 @@ impl Algorithm for Ppo {
             ws: PolicyWorkspace::new(),
         })
     }
+}
 
+impl Learner for Ppo {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         // 1. Sample; advantages; freeze log π_old.
         let Some(rollout) = self.ac.rollout(host)? else {

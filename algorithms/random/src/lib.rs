@@ -13,8 +13,8 @@
 use serde::{Deserialize, Serialize};
 use trustbench_plugin::rng::{Rng, derive_seed};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Error, Host, Result, Space, Spaces, StepBuffers, StepOutcome,
-    check_range, kinds,
+    Actor, Algorithm, AlgorithmInfo, Error, Host, Learner, Result, Space, Spaces, StepBuffers,
+    StepOutcome, check_range, kinds,
 };
 
 /// Hyperparameters of the random baseline.
@@ -112,7 +112,9 @@ impl Algorithm for UniformRandom {
             },
         })
     }
+}
 
+impl Learner for UniformRandom {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         let n = host.num_envs();
         let mut steps = 0u64;

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use trustbench_pg::natural::{NaturalConfig, NaturalKeys, NaturalLearner, StepRule};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Error, Host, NaturalGradient, Result, Spaces, kinds,
+    Actor, Algorithm, AlgorithmInfo, Error, Host, Learner, NaturalGradient, Result, Spaces, kinds,
 };
 use trustbench_policy::LineSearch;
 use vine::{Vine, VineConfig};
@@ -110,7 +110,9 @@ impl Algorithm for Trpo {
             iteration: 0,
         })
     }
+}
 
+impl Learner for Trpo {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.iteration += 1;
         let Some(vine) = &mut self.vine else {

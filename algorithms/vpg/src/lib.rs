@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use trustbench_pg::{ActorCritic, PgConfig};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Host, Result, Spaces, check_range, kinds,
+    Actor, Algorithm, AlgorithmInfo, Host, Learner, Result, Spaces, check_range, kinds,
 };
 use trustbench_policy::vector::norm;
 use trustbench_policy::{Adam, PolicyWorkspace, Surrogate, normalize_advantages};
@@ -66,7 +66,9 @@ impl Algorithm for Vpg {
             ws: PolicyWorkspace::new(),
         })
     }
+}
 
+impl Learner for Vpg {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         // 1. Sample with the current policy; estimate advantages.
         let Some(rollout) = self.ac.rollout(host)? else {

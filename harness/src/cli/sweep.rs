@@ -134,6 +134,7 @@ impl SlurmSettings {
             mem: self.mem.clone(),
             array_parallelism: self.array_parallelism,
             runs_per_task: self.runs_per_task as usize,
+            environment: Vec::new(),
         }
     }
 }
@@ -345,6 +346,8 @@ pub fn job_array(
 ) -> Result<()> {
     let tasks = slurm::task_count(runs, options.runs_per_task);
     let exe = std::env::current_exe().context("locating the harness executable")?;
+    let mut options = options.clone();
+    options.environment = crate::plugin::job_environment(&plugin_paths(task_args))?;
     let text = slurm::script(
         name,
         &exe,
@@ -352,7 +355,7 @@ pub fn job_array(
         out,
         task_args,
         tasks,
-        options,
+        &options,
     );
     let script = slurm::write(out, name, &text, tasks)?;
     if dry_run {
@@ -374,6 +377,15 @@ pub fn job_array(
         out.display()
     ));
     Ok(())
+}
+
+/// The `--plugin` values among a task's arguments.
+fn plugin_paths(task_args: &[String]) -> Vec<PathBuf> {
+    task_args
+        .windows(2)
+        .filter(|w| w[0] == "--plugin")
+        .map(|w| PathBuf::from(&w[1]))
+        .collect()
 }
 
 /// The status view: one line per label × env, then the totals.

@@ -52,6 +52,11 @@ pub struct PluginLibrary {
     pub abi: (u32, u32),
     /// Its algorithms.
     pub algorithms: Vec<AlgorithmInfo>,
+    /// What the library runs on beyond its own code, as a JSON object
+    /// (recorded with each run as `plugin_runtime`): for a Python plugin,
+    /// the interpreter's version and path, the virtual environment and the
+    /// script's SHA-256. `None` for native libraries.
+    pub runtime: Option<String>,
     entry: *const tb_plugin_entry,
     // Declared last so it is dropped last: every pointer above lives in it.
     _library: Option<libloading::Library>,
@@ -90,8 +95,12 @@ impl PluginLibrary {
         Self::from_entry(ptr, Source::Builtin, None)
     }
 
-    /// Load a shared library and find its versioned entry function.
+    /// Load a plugin file: a shared library (its versioned entry function)
+    /// or a Python script (`.py`, through the Python host library).
     pub fn open(path: &Path) -> Result<PluginLibrary> {
+        if super::python::is_python(path) {
+            return super::python::open(path);
+        }
         let shown = path.display();
         if !path.exists() {
             bail!("plugin {shown}: no such file");
@@ -121,7 +130,9 @@ impl PluginLibrary {
             .with_context(|| format!("plugin {shown}"))
     }
 
-    fn from_entry(
+    /// Validate the entry at `ptr` (the library it lives in, if any, is
+    /// kept loaded as long as the result).
+    pub(super) fn from_entry(
         ptr: *const tb_plugin_entry,
         source: Source,
         library: Option<libloading::Library>,
@@ -175,6 +186,7 @@ impl PluginLibrary {
             name,
             abi: (major, minor),
             algorithms,
+            runtime: None,
             entry: ptr,
             _library: library,
         })

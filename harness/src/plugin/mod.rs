@@ -8,7 +8,9 @@
 mod catalog;
 mod instance;
 mod library;
+mod python;
 
 pub use catalog::{AlgorithmRef, Catalog};
 pub use instance::{Instance, NaturalGradient};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};
+pub use python::job_environment;

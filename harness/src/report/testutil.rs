@@ -36,6 +36,7 @@ pub fn synthetic_run(
             harness_version: "0".into(),
             cpu_model: None,
             cpu_features: None,
+            plugin_runtime: None,
             start_time_us: 0,
             end_time_us: 0,
             wall_seconds: 1.0,

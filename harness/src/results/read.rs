@@ -70,6 +70,7 @@ pub fn read_run(dir: &Path) -> Result<RunRow> {
             harness_version: text("harness_version")?,
             cpu_model: recorded_later("cpu_model")?,
             cpu_features: recorded_later("cpu_features")?,
+            plugin_runtime: recorded_later("plugin_runtime")?,
             start_time_us: time("start_time")?,
             end_time_us: time("end_time")?,
             wall_seconds: column::<Float64Array>(b, "wall_seconds")?.value(0),

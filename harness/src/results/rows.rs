@@ -106,6 +106,11 @@ pub struct RunRow {
     pub cpu_model: Option<String>,
     /// The CPU's vector extensions, space-separated (likewise optional).
     pub cpu_features: Option<String>,
+    /// What the plugin ran on beyond its own code, a JSON object: for a
+    /// Python plugin the interpreter's version and path, the virtual
+    /// environment and the script's SHA-256. `None` for native plugins
+    /// (and in tables written before it was recorded).
+    pub plugin_runtime: Option<String>,
     /// Start, microseconds since the Unix epoch (UTC).
     pub start_time_us: i64,
     /// End, microseconds since the Unix epoch (UTC).

@@ -29,6 +29,10 @@ pub struct SlurmOptions {
     pub array_parallelism: Option<u32>,
     /// Runs per task: the array has ⌈runs / R⌉ tasks.
     pub runs_per_task: usize,
+    /// Environment variables every task exports before it runs (e.g. the
+    /// Python interpreter and virtual environment of a sweep with Python
+    /// plugins, so tasks import the same packages as the submitting shell).
+    pub environment: Vec<(String, String)>,
 }
 
 /// A written job script.
@@ -94,6 +98,9 @@ pub fn script(
     s += "# `interrupted`; submitting this script again redoes only unfinished runs.\n";
     s += "set -eu\n";
     s += &format!("cd {}\n", shell_quote(&workdir.display().to_string()));
+    for (key, value) in &options.environment {
+        s += &format!("export {key}={}\n", shell_quote(value));
+    }
     let mut command = vec![shell_quote(&exe.display().to_string())];
     command.extend(sweep_args.iter().map(|a| shell_quote(a)));
     command.push("--shard".into());
@@ -180,6 +187,7 @@ mod tests {
             mem: None,
             array_parallelism: Some(3),
             runs_per_task: 1,
+            environment: vec![("VIRTUAL_ENV".into(), "/home/me/my env".into())],
         };
         let text = script(
             "sweep-1",
@@ -195,6 +203,10 @@ mod tests {
         assert!(text.contains("#SBATCH --cpus-per-task=2\n"), "{text}");
         assert!(!text.contains("--mem"), "{text}");
         assert!(text.contains("cd '/home/me'\n"), "{text}");
+        assert!(
+            text.contains("export VIRTUAL_ENV='/home/me/my env'\n"),
+            "{text}"
+        );
         assert!(text.contains("exec '/opt/harness'"), "{text}");
         assert!(
             text.contains("--shard \\\n  \"${SLURM_ARRAY_TASK_ID}/5\"\n"),

@@ -5,7 +5,7 @@ use crate::common::*;
 use harness::plugin::{Catalog, PluginLibrary};
 use harness::run::{self, RunRequest};
 use std::path::Path;
-use trustbench_plugin::{Actor, Algorithm, AlgorithmInfo, Host, Spaces, kinds};
+use trustbench_plugin::{Actor, Algorithm, AlgorithmInfo, Host, Learner, Spaces, kinds};
 
 /// Asserts the failure contract and returns stderr's single line.
 fn fails(args: &[&str], out: &Path) -> String {
@@ -205,11 +205,15 @@ impl Algorithm for Panicky {
     fn create(_: NoKeys, _: &Spaces, _: &Host) -> trustbench_plugin::Result<Self> {
         Ok(Panicky)
     }
+}
+
+impl Learner for Panicky {
     fn train_iteration(&mut self, _: &mut Host) -> trustbench_plugin::Result<()> {
         let empty: Vec<u8> = Vec::new();
         let _ = empty[3]; // index out of bounds
         Ok(())
     }
+
     fn actor(&mut self) -> &mut dyn Actor {
         self
     }

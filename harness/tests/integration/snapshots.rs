@@ -5,7 +5,7 @@
 use harness::plugin::{Catalog, PluginLibrary};
 use harness::run::{self, RunRequest};
 use trustbench_plugin::{
-    Actor, Algorithm, AlgorithmInfo, Error, Host, Result, Spaces, StepBuffers, kinds,
+    Actor, Algorithm, AlgorithmInfo, Error, Host, Learner, Result, Spaces, StepBuffers, kinds,
 };
 
 /// A plugin whose only iteration checks snapshot/restore and fails on any difference.
@@ -56,6 +56,9 @@ impl Algorithm for Brancher {
             obs_dim: spaces.observation.dim(),
         })
     }
+}
+
+impl Learner for Brancher {
     fn train_iteration(&mut self, host: &mut Host) -> Result<()> {
         self.rollout(host, 0)?; // move away from the start state
         let id = host.snapshot(0)?;
@@ -71,6 +74,7 @@ impl Algorithm for Brancher {
         host.log("check/replayed", 1.0);
         Ok(())
     }
+
     fn actor(&mut self) -> &mut dyn Actor {
         self
     }

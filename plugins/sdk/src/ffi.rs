@@ -5,7 +5,7 @@
 //! turns an illegal re-entrant call into an error instead of aliasing.
 
 use crate::abi::{self, tb_ext_natural_gradient, tb_instance, tb_status};
-use crate::{Algorithm, Error, Host, NaturalGradient, Result, Spaces};
+use crate::{Error, Host, Learner, NaturalGradient, Result, Spaces};
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -32,7 +32,7 @@ struct State<A> {
 ///
 /// # Safety
 /// `buf` must be NULL or writable for `cap` bytes.
-pub(crate) unsafe fn copy_to_c_buffer(text: &str, buf: *mut c_char, cap: usize) -> usize {
+pub unsafe fn copy_to_c_buffer(text: &str, buf: *mut c_char, cap: usize) -> usize {
     if !buf.is_null() && cap > 0 {
         let mut n = text.len().min(cap - 1);
         while !text.is_char_boundary(n) {
@@ -58,12 +58,9 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Allocate an instance; freed by [`destroy`].
-pub(crate) fn new_instance<A: Algorithm>(
-    algorithm: A,
-    host: Host,
-    spaces: Spaces,
-) -> *const tb_instance {
+/// A `tb_instance` (allocated here, freed by its own `destroy`) whose
+/// functions drive `algorithm`, each call guarded: what `create` hands back.
+pub fn new_instance<A: Learner>(algorithm: A, host: Host, spaces: Spaces) -> *const tb_instance {
     let instance = Box::new(Instance {
         raw: tb_instance {
             struct_size: std::mem::size_of::<tb_instance>() as u32,
@@ -95,7 +92,7 @@ pub(crate) fn new_instance<A: Algorithm>(
 }
 
 /// Run `f` on the instance's state; errors and panics become `TB_ERROR`.
-fn guard<A: Algorithm>(
+fn guard<A: Learner>(
     this: *const tb_instance,
     f: impl FnOnce(&mut State<A>) -> Result<tb_status>,
 ) -> tb_status {
@@ -122,7 +119,7 @@ fn guard<A: Algorithm>(
     abi::TB_ERROR
 }
 
-unsafe extern "C" fn train_iteration<A: Algorithm>(this: *const tb_instance) -> tb_status {
+unsafe extern "C" fn train_iteration<A: Learner>(this: *const tb_instance) -> tb_status {
     guard::<A>(this, |s| {
         let State {
             algorithm, host, ..
@@ -132,7 +129,7 @@ unsafe extern "C" fn train_iteration<A: Algorithm>(this: *const tb_instance) -> 
 }
 
 #[allow(clippy::too_many_arguments)]
-unsafe extern "C" fn act<A: Algorithm>(
+unsafe extern "C" fn act<A: Learner>(
     this: *const tb_instance,
     obs: *const f64,
     obs_len: usize,
@@ -173,7 +170,7 @@ unsafe extern "C" fn act<A: Algorithm>(
     })
 }
 
-unsafe extern "C" fn save<A: Algorithm>(
+unsafe extern "C" fn save<A: Learner>(
     this: *const tb_instance,
     buf: *mut u8,
     cap: usize,
@@ -194,7 +191,7 @@ unsafe extern "C" fn save<A: Algorithm>(
     })
 }
 
-unsafe extern "C" fn load<A: Algorithm>(
+unsafe extern "C" fn load<A: Learner>(
     this: *const tb_instance,
     buf: *const u8,
     len: usize,
@@ -215,7 +212,7 @@ unsafe extern "C" fn load<A: Algorithm>(
     })
 }
 
-unsafe extern "C" fn last_error<A: Algorithm>(
+unsafe extern "C" fn last_error<A: Learner>(
     this: *const tb_instance,
     buf: *mut c_char,
     cap: usize,
@@ -234,7 +231,7 @@ unsafe extern "C" fn last_error<A: Algorithm>(
     .unwrap_or(0)
 }
 
-unsafe extern "C" fn extension<A: Algorithm>(
+unsafe extern "C" fn extension<A: Learner>(
     this: *const tb_instance,
     id: *const c_char,
 ) -> *const c_void {
@@ -264,7 +261,7 @@ unsafe extern "C" fn extension<A: Algorithm>(
 }
 
 /// Run `f` on the algorithm's natural-gradient capability under [`guard`].
-fn with_natural_gradient<A: Algorithm>(
+fn with_natural_gradient<A: Learner>(
     this: *const tb_instance,
     f: impl FnOnce(&mut dyn NaturalGradient, &mut Host) -> Result<tb_status>,
 ) -> tb_status {
@@ -299,7 +296,7 @@ unsafe fn exact_buffer<'a>(
     Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
 }
 
-unsafe extern "C" fn ng_dim<A: Algorithm>(this: *const tb_instance) -> u64 {
+unsafe extern "C" fn ng_dim<A: Learner>(this: *const tb_instance) -> u64 {
     let mut n = 0u64;
     with_natural_gradient::<A>(this, |ng, _| {
         n = ng.dim() as u64;
@@ -308,11 +305,11 @@ unsafe extern "C" fn ng_dim<A: Algorithm>(this: *const tb_instance) -> u64 {
     n
 }
 
-unsafe extern "C" fn ng_prepare<A: Algorithm>(this: *const tb_instance) -> tb_status {
+unsafe extern "C" fn ng_prepare<A: Learner>(this: *const tb_instance) -> tb_status {
     with_natural_gradient::<A>(this, |ng, host| ng.prepare(host).map(|_| abi::TB_OK))
 }
 
-unsafe extern "C" fn ng_gradient<A: Algorithm>(
+unsafe extern "C" fn ng_gradient<A: Learner>(
     this: *const tb_instance,
     g: *mut f64,
     len: usize,
@@ -324,7 +321,7 @@ unsafe extern "C" fn ng_gradient<A: Algorithm>(
     })
 }
 
-unsafe extern "C" fn ng_fisher_vector_product<A: Algorithm>(
+unsafe extern "C" fn ng_fisher_vector_product<A: Learner>(
     this: *const tb_instance,
     v: *const f64,
     out: *mut f64,
@@ -342,7 +339,7 @@ unsafe extern "C" fn ng_fisher_vector_product<A: Algorithm>(
     })
 }
 
-unsafe extern "C" fn ng_conjugate_gradient<A: Algorithm>(
+unsafe extern "C" fn ng_conjugate_gradient<A: Learner>(
     this: *const tb_instance,
     iterations: u32,
     iterates: *mut f64,
@@ -371,7 +368,7 @@ unsafe extern "C" fn ng_conjugate_gradient<A: Algorithm>(
     })
 }
 
-unsafe extern "C" fn destroy<A: Algorithm>(this: *const tb_instance) {
+unsafe extern "C" fn destroy<A: Learner>(this: *const tb_instance) {
     if this.is_null() {
         return;
     }

@@ -10,7 +10,8 @@
 //! #[derive(Default, serde::Serialize, serde::Deserialize)]
 //! struct MyConfig { /* every key, with its default in `Default` */ }
 //! struct MyAlgo { /* ... */ }
-//! impl trustbench_plugin::Algorithm for MyAlgo { type Config = MyConfig; /* ... */ }
+//! impl trustbench_plugin::Algorithm for MyAlgo { type Config = MyConfig; /* info, create */ }
+//! impl trustbench_plugin::Learner for MyAlgo { /* train_iteration, actor */ }
 //! impl trustbench_plugin::Actor for MyAlgo { /* act, save, load */ }
 //!
 //! // A static descriptor + factory, reachable through `my_entry()`:
@@ -33,8 +34,9 @@ pub mod rng;
 mod space;
 
 pub use config::{check_range, parse_config};
+pub use ffi::{copy_to_c_buffer, new_instance};
 pub use host::{Host, StepBuffers, StepOutcome};
-pub use library::{AlgorithmEntry, Library};
+pub use library::{AlgorithmEntry, CreateFn, Library};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 pub use space::{Space, Spaces};
@@ -93,10 +95,13 @@ pub struct AlgorithmInfo {
 
 /// A learning algorithm, written as safe Rust. The SDK turns it into a plugin.
 ///
-/// Threading: all methods of one instance are called from one thread at a
-/// time (the ABI's `[instance-thread]` rule); different instances may run on
-/// different threads, hence `Send`.
-pub trait Algorithm: Sized + Send + 'static {
+/// The static half (its config type, facts and constructor) lives here; what
+/// an instance does once created is its [`Learner`] half, which is all the
+/// generated `extern "C"` instance functions need. The split lets a library
+/// whose algorithms are only known at run time (the Python host) build
+/// instances through the same functions: it implements [`Learner`] and
+/// describes its algorithms with [`AlgorithmEntry::dynamic`].
+pub trait Algorithm: Learner + Sized {
     /// The hyperparameters. `Config::default()` serialised (a JSON object) is
     /// the descriptor's default config, so the defaults are written once;
     /// the config given to `create` is parsed into it by [`parse_config`]
@@ -109,7 +114,14 @@ pub trait Algorithm: Sized + Send + 'static {
     /// Build an instance from its parsed config, the spaces, and the host
     /// (for the seed and env count). Range checks are the algorithm's.
     fn create(config: Self::Config, spaces: &Spaces, host: &Host) -> Result<Self>;
+}
 
+/// A created instance: it learns, acts and persists.
+///
+/// Threading: all methods of one instance are called from one thread at a
+/// time (the ABI's `[instance-thread]` rule); different instances may run on
+/// different threads, hence `Send`.
+pub trait Learner: Send + 'static {
     /// One iteration of learning, sampling through `host`.
     fn train_iteration(&mut self, host: &mut Host) -> Result<()>;
 

@@ -4,19 +4,23 @@
 use crate::abi::{
     self, tb_algorithm_descriptor, tb_host, tb_instance, tb_plugin_entry, tb_spaces, tb_status,
 };
-use crate::ffi::{copy_to_c_buffer, new_instance, panic_message};
-use crate::{Algorithm, Error, Host, Result, Space, Spaces, parse_config};
+use crate::ffi::{copy_to_c_buffer, panic_message};
+use crate::{Algorithm, AlgorithmInfo, Error, Host, Result, Space, Spaces, parse_config};
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-type CreateFn = fn(&serde_json::Value, Spaces, Host) -> Result<*const tb_instance>;
+/// An algorithm's constructor, type-erased: the config as given (JSON),
+/// the spaces (already checked against the descriptor's kinds) and the host
+/// → a new instance (see [`crate::new_instance`]).
+pub type CreateFn =
+    Box<dyn Fn(&serde_json::Value, Spaces, Host) -> Result<*const tb_instance> + Send + Sync>;
 
 /// One algorithm of a library: its C descriptor (pointing into owned
 /// strings) and a type-erased constructor.
 pub struct AlgorithmEntry {
     descriptor: tb_algorithm_descriptor,
     _strings: Vec<CString>,
-    id: &'static str,
+    id: String,
     create: CreateFn,
 }
 
@@ -36,13 +40,24 @@ fn c_string(s: &str) -> CString {
 impl AlgorithmEntry {
     /// The entry for algorithm type `A`.
     pub fn of<A: Algorithm>() -> Self {
-        let info = A::info();
+        let create: CreateFn = Box::new(|config, spaces, host| {
+            let algorithm = A::create(parse_config(config)?, &spaces, &host)?;
+            Ok(crate::new_instance(algorithm, host, spaces))
+        });
+        Self::dynamic(&A::info(), &default_config::<A>(), create)
+    }
+
+    /// An entry described at run time: `info`'s facts, the default config
+    /// (a JSON object's text) and the constructor. For libraries whose
+    /// algorithms are not Rust types (the Python host reads them from a
+    /// script); [`AlgorithmEntry::of`] builds its entries the same way.
+    pub fn dynamic(info: &AlgorithmInfo, default_config_json: &str, create: CreateFn) -> Self {
         let strings = vec![
             c_string(info.id),
             c_string(info.name),
             c_string(info.version),
             c_string(info.description),
-            c_string(&default_config::<A>()),
+            c_string(default_config_json),
         ];
         let descriptor = tb_algorithm_descriptor {
             struct_size: std::mem::size_of::<tb_algorithm_descriptor>() as u32,
@@ -54,33 +69,30 @@ impl AlgorithmEntry {
             description: strings[3].as_ptr(),
             default_config_json: strings[4].as_ptr(),
         };
-        fn create<A: Algorithm>(
-            config: &serde_json::Value,
-            spaces: Spaces,
-            host: Host,
-        ) -> Result<*const tb_instance> {
-            let info = A::info();
-            for (what, space, mask) in [
-                ("observation", &spaces.observation, info.observation_kinds),
-                ("action", &spaces.action, info.action_kinds),
-            ] {
-                if space.kind() & mask == 0 {
-                    return Err(Error::new(format!(
-                        "{} does not support {} {what} spaces",
-                        info.id,
-                        space.kind_name()
-                    )));
-                }
-            }
-            let algorithm = A::create(parse_config(config)?, &spaces, &host)?;
-            Ok(new_instance(algorithm, host, spaces))
-        }
         AlgorithmEntry {
             descriptor,
             _strings: strings,
-            id: info.id,
-            create: create::<A>,
+            id: info.id.to_string(),
+            create,
         }
+    }
+
+    /// Refuse spaces whose kinds the descriptor does not accept, naming them.
+    fn check_kinds(&self, spaces: &Spaces) -> Result<()> {
+        let d = &self.descriptor;
+        for (what, space, mask) in [
+            ("observation", &spaces.observation, d.observation_kinds),
+            ("action", &spaces.action, d.action_kinds),
+        ] {
+            if space.kind() & mask == 0 {
+                return Err(Error::new(format!(
+                    "{} does not support {} {what} spaces",
+                    self.id,
+                    space.kind_name()
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -201,6 +213,7 @@ impl Library {
             // SAFETY: per the ABI `host` is NULL (refused by `from_raw`) or
             // outlives the instance, which is what `Host` relies on.
             let host = unsafe { Host::from_raw(host) }?;
+            entry.check_kinds(&spaces)?;
             (entry.create)(&config, spaces, host)
         }));
         let error = match result {

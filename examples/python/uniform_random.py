@@ -1,0 +1,58 @@
+"""The uniform-random policy as a Python plugin: the floor of every comparison.
+
+The Python counterpart of the built-in ``random``, with the same config key.
+It is also the measure of the Python layer's own cost: it does nothing but
+draw actions and step, so its whole-run time against ``random``'s is the
+overhead of running an algorithm in Python (benches/README.md).
+
+    harness run --plugin examples/python/uniform_random.py --algo random-py --env walker
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import trustbench_plugin as tb
+
+
+class UniformRandom(tb.Algorithm):
+    id = "random-py"
+    name = "Uniform random policy (NumPy)"
+    version = "1.0.0"
+    description = "Actions drawn uniformly from the action space; mirrors the built-in random"
+    observation_kinds = (tb.BOX, tb.DISCRETE)
+    action_kinds = (tb.BOX, tb.DISCRETE)
+    default_config = {"steps_per_iteration": 1000}
+
+    def __init__(self, config: dict, spaces: tb.Spaces, host: tb.Host) -> None:
+        super().__init__(config, spaces, host)
+        self.rng = np.random.default_rng(host.seed)
+        action = spaces.action
+        if action.kind == tb.BOX:
+            # Unbounded elements are drawn from [-1, 1], as the built-in does.
+            self.low = np.where(np.isfinite(action.low), action.low, -1.0)
+            self.high = np.where(np.isfinite(action.high), action.high, 1.0)
+
+    def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
+        return self._draw(len(obs))
+
+    def _draw(self, count: int) -> np.ndarray:
+        if self.spaces.action.kind == tb.DISCRETE:
+            return self.rng.integers(0, self.spaces.action.n, size=count)
+        return self.rng.uniform(self.low, self.high, size=(count, *self.low.shape))
+
+    def train_iteration(self) -> None:
+        n = self.host.num_envs
+        steps = 0
+        rewards = 0.0
+        while steps < self.config["steps_per_iteration"]:
+            step = self.host.step(self._draw(n))
+            rewards += float(step.rewards.sum())
+            steps += n
+        self.host.log("train/mean_reward", rewards / steps)
+
+    def save(self) -> bytes:
+        return b""
+
+    def load(self, data: bytes) -> None:
+        if data:
+            raise ValueError(f"random-py has no parameters; got {len(data)} bytes")
