@@ -28,6 +28,13 @@ class Cem(tb.Algorithm):
     description = "Szita & Lorincz 2006 over a linear policy, episodes scored on every copy"
     observation_kinds = (tb.BOX,)
     action_kinds = (tb.BOX,)
+    config_ranges = {
+        "population": (2, 100_000),
+        "elite_fraction": (1e-6, 1.0),
+        "initial_std": (1e-9, 1e6),
+        "extra_noise": (0.0, 1e6),
+        "noise_decay_iterations": (0, 10**9),
+    }
     default_config = {
         "population": 32,
         "elite_fraction": 0.25,
@@ -38,11 +45,6 @@ class Cem(tb.Algorithm):
 
     def __init__(self, config: dict, spaces: tb.Spaces, host: tb.Host) -> None:
         super().__init__(config, spaces, host)
-        if config["population"] < 2 or not 0.0 < config["elite_fraction"] <= 1.0:
-            raise ValueError(
-                f"population = {config['population']} (valid: >= 2), "
-                f"elite_fraction = {config['elite_fraction']} (valid: (0, 1])"
-            )
         self.rng = np.random.default_rng(host.seed)
         self.obs_dim = int(np.prod(spaces.observation.shape))
         self.act_shape = spaces.action.shape

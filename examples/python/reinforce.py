@@ -108,6 +108,17 @@ class Reinforce(tb.Algorithm):
     description = "Williams 1992 with GAE and a value MLP, one Adam step per batch; mirrors vpg"
     observation_kinds = (tb.BOX,)
     action_kinds = (tb.BOX, tb.DISCRETE)
+    config_ranges = {
+        "steps_per_iteration": (1, 10**7),
+        "gamma": (0.0, 1.0),
+        "lambda": (0.0, 1.0),
+        "hidden": (1, 4096),
+        "learning_rate": (0.0, 1.0),
+        "vf_learning_rate": (0.0, 1.0),
+        "vf_epochs": (0, 1000),
+        "vf_minibatch": (1, 10**6),
+        "initial_log_std": (-20.0, 2.0),
+    }
     default_config = {
         "steps_per_iteration": 2000,
         "gamma": 0.99,
@@ -116,7 +127,7 @@ class Reinforce(tb.Algorithm):
         "learning_rate": 0.01,
         "vf_learning_rate": 0.001,
         "vf_epochs": 5,
-        "vf_minibatch": 64,
+        "vf_minibatch": 256,
         "initial_log_std": -0.5,
     }
 

@@ -3,7 +3,7 @@
 The same harness, envs and measurements as every other plugin, with the policy
 and its gradient in JAX (``jax.grad`` of the surrogate, ``jax.jit``-compiled; CPU
 is enough). Discrete actions: a softmax MLP. Parameters are initialised from
-``jax.random.key(host.seed)`` and actions sampled from a NumPy generator seeded
+``jax.random.key(host.seed % 2**32)`` and actions sampled from a NumPy generator seeded
 with ``host.seed``, so the same seed gives the same run.
 
     pip install jax==0.10.2
@@ -65,6 +65,12 @@ class ReinforceJax(tb.Algorithm):
     description = "Williams 1992 with reward-to-go, gradient by jax.grad, one Adam step per batch"
     observation_kinds = (tb.BOX,)
     action_kinds = (tb.DISCRETE,)
+    config_ranges = {
+        "steps_per_iteration": (1, 10**7),
+        "gamma": (0.0, 1.0),
+        "hidden": (1, 4096),
+        "learning_rate": (0.0, 1.0),
+    }
     default_config = {
         "steps_per_iteration": 4000,
         "gamma": 0.99,
@@ -76,7 +82,7 @@ class ReinforceJax(tb.Algorithm):
         super().__init__(config, spaces, host)
         obs_dim = int(np.prod(spaces.observation.shape))
         sizes = [obs_dim, config["hidden"], config["hidden"], spaces.action.n]
-        self.params = _init(jax.random.key(host.seed), sizes)
+        self.params = _init(jax.random.key(host.seed % 2**32), sizes)
         leaves = jax.tree_util.tree_leaves(self.params)
         self.m = [jnp.zeros_like(p) for p in leaves]  # Adam's moments, one per leaf
         self.v = [jnp.zeros_like(p) for p in leaves]

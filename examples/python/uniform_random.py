@@ -10,6 +10,8 @@ overhead of running an algorithm in Python (benches/README.md).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import trustbench_plugin as tb
 
@@ -22,6 +24,7 @@ class UniformRandom(tb.Algorithm):
     observation_kinds = (tb.BOX, tb.DISCRETE)
     action_kinds = (tb.BOX, tb.DISCRETE)
     default_config = {"steps_per_iteration": 1000}
+    config_ranges = {"steps_per_iteration": (1, 2**40)}
 
     def __init__(self, config: dict, spaces: tb.Spaces, host: tb.Host) -> None:
         super().__init__(config, spaces, host)
@@ -51,8 +54,12 @@ class UniformRandom(tb.Algorithm):
         self.host.log("train/mean_reward", rewards / steps)
 
     def save(self) -> bytes:
-        return b""
+        # No parameters; the generator's state makes a reload continue the
+        # stream (as the built-in's does), so a reloaded policy acts the same.
+        return json.dumps(self.rng.bit_generator.state).encode()
 
     def load(self, data: bytes) -> None:
-        if data:
-            raise ValueError(f"random-py has no parameters; got {len(data)} bytes")
+        state = json.loads(data)
+        if not isinstance(state, dict) or "bit_generator" not in state:
+            raise ValueError(f"random-py: {len(data)} bytes that are no generator state")
+        self.rng.bit_generator.state = state

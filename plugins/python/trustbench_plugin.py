@@ -23,8 +23,9 @@ importable on its own (for type checkers and unit tests of a plugin).
 
 Determinism: derive every random stream from ``host.seed`` (NumPy:
 ``np.random.default_rng(host.seed)``; PyTorch: ``torch.manual_seed(host.seed)``
-plus ``torch.use_deterministic_algorithms(True)``; JAX:
-``jax.random.key(host.seed)``). The same seed then gives the same results.
+plus ``torch.use_deterministic_algorithms(True)``; JAX, whose keys take 32
+bits: ``jax.random.key(host.seed % 2**32)``). The same seed then gives the
+same results.
 """
 
 from __future__ import annotations
@@ -136,6 +137,10 @@ class Algorithm:
     observation_kinds: ClassVar[tuple[str, ...]] = (BOX,)
     action_kinds: ClassVar[tuple[str, ...]] = KINDS
     default_config: ClassVar[dict[str, Any]] = {}
+    #: Inclusive ``(low, high)`` bounds of numeric config keys, checked with
+    #: the types before ``__init__``: a value outside is refused naming the
+    #: key and the range (what the validator's ``config-range`` check wants).
+    config_ranges: ClassVar[dict[str, tuple[float, float]]] = {}
 
     def __init__(self, config: dict[str, Any], spaces: Spaces, host: Host) -> None:
         self.config = config
@@ -190,14 +195,21 @@ def _same_type(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def resolve_config(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_config(
+    defaults: Mapping[str, Any],
+    given: Mapping[str, Any],
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+) -> dict[str, Any]:
     """``defaults`` updated with ``given``, refusing what the ABI refuses.
 
     An unknown key raises ``ValueError`` naming it and the valid keys; a value
     of another type than its default's raises ``TypeError`` naming the key,
-    the value and the expected type. Integers are accepted for float keys
-    (and become floats). The harness calls this before ``__init__``, so every
-    plugin passes the validator's config checks without writing them.
+    the value and the expected type; a value outside its ``ranges`` entry
+    (inclusive bounds) raises ``ValueError`` naming the key and the range.
+    Integers are accepted for float keys (and become floats). The harness
+    calls this before ``__init__`` with the class's ``default_config`` and
+    ``config_ranges``, so every plugin passes the validator's config checks
+    without writing them.
     """
     resolved = dict(defaults)
     for key, value in given.items():
@@ -211,6 +223,13 @@ def resolve_config(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dic
                 f"expected {_type_name(default)} (default {default!r})"
             )
         resolved[key] = float(value) if isinstance(default, float) else value
+    for key, (low, high) in (ranges or {}).items():
+        if key not in defaults:
+            raise ValueError(f"config_ranges names '{key}', which is not a config key")
+        if not low <= resolved[key] <= high:
+            raise ValueError(
+                f"config key '{key}' = {resolved[key]!r} is out of range [{low}, {high}]"
+            )
     return resolved
 
 
@@ -269,4 +288,4 @@ def _create(cls: type[Algorithm], config_json: str, spaces: Spaces, host: Host) 
         given = {}
     if not isinstance(given, dict):
         raise TypeError(f"config must be a JSON object, got {config_json}")
-    return cls(resolve_config(cls.default_config, given), spaces, host)
+    return cls(resolve_config(cls.default_config, given, cls.config_ranges), spaces, host)

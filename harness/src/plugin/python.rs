@@ -140,9 +140,11 @@ fn probe(script: &Path) -> Result<Probe> {
     Ok(probe)
 }
 
-/// Where the Python host library is: `TRUSTBENCH_PYTHON_HOST`, else beside
-/// the running binary, in its `deps/` (where cargo puts it when it is
-/// built for the tests) or one folder up (test binaries live in `deps/`).
+/// Where the Python host library is: `TRUSTBENCH_PYTHON_HOST`, else the
+/// newest of those beside the running binary, in its `deps/` (where cargo
+/// puts it when it is built for the tests) and one folder up (test binaries
+/// live in `deps/`): the newest, because cargo leaves an older build in one
+/// place when a later one went to another.
 fn host_library() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("TRUSTBENCH_PYTHON_HOST") {
         let p = PathBuf::from(p);
@@ -159,7 +161,9 @@ fn host_library() -> Result<PathBuf> {
     [beside, deps, above]
         .into_iter()
         .flatten()
-        .find(|p| p.exists())
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max_by_key(|(modified, _)| *modified)
+        .map(|(_, p)| p)
         .ok_or_else(|| {
             anyhow!(
                 "Python plugins need the Python host library {HOST_LIBRARY}, which is not built: {BUILD_HOST}"

@@ -114,6 +114,11 @@ pub fn save_protocol(instance: &Instance) -> Result<usize, String> {
     if len == usize::MAX {
         return Err("save with capacity 0 did not report the length it needs".into());
     }
+    if len == 0 {
+        return Err(
+            "save with capacity 0 returned TB_BUFFER_TOO_SMALL but reported needing 0 bytes".into(),
+        );
+    }
     let short = len - 1;
     let mut buf = vec![FILL; short + GUARD];
     let mut len_short = usize::MAX;

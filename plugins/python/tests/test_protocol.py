@@ -89,3 +89,15 @@ def test_create_resolves_the_config_before_init():
 def test_step_result_unpacks_in_the_documented_order():
     obs, rewards, terminated, truncated, final_obs = tb.StepResult(1, 2, 3, 4, 5)
     assert (obs, rewards, terminated, truncated, final_obs) == (1, 2, 3, 4, 5)
+
+
+def test_resolve_config_refuses_values_out_of_range_naming_key_and_range():
+    defaults = {"hidden": 32, "lr": 0.1}
+    ranges = {"hidden": (1, 4096), "lr": (0.0, 1.0)}
+    assert tb.resolve_config(defaults, {"hidden": 4096}, ranges)["hidden"] == 4096
+    with pytest.raises(
+        ValueError, match=r"'hidden' = 9007199254740992 is out of range \[1, 4096\]"
+    ):
+        tb.resolve_config(defaults, {"hidden": 2**53}, ranges)
+    with pytest.raises(ValueError, match="'lr' = -1e"):
+        tb.resolve_config(defaults, {"lr": -1e308}, ranges)

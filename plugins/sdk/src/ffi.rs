@@ -182,6 +182,10 @@ unsafe extern "C" fn save<A: Learner>(
             // SAFETY: non-null out-pointer from the caller.
             unsafe { *len = bytes.len() };
         }
+        if bytes.is_empty() {
+            // Nothing to write: any capacity (NULL and 0 included) suffices.
+            return Ok(abi::TB_OK);
+        }
         if buf.is_null() || cap < bytes.len() {
             return Ok(abi::TB_BUFFER_TOO_SMALL);
         }
