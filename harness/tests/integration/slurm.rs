@@ -142,3 +142,56 @@ fn slurm_job_arrays_finish_every_run_and_resubmission_redoes_only_unfinished() {
         stdout(&o)
     );
 }
+
+#[test]
+#[ignore = "needs Slurm: bash ci/local-slurm.sh start (.ci/run does)"]
+fn a_task_resubmitted_while_its_first_attempt_runs_does_not_run_it_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    // Task 0 runs a short cartpole run, task 1 a pendulum run long enough
+    // to still be running when the array is submitted again.
+    let file = dir.path().join("grid.toml");
+    std::fs::write(
+        &file,
+        "algos = [\"random\"]\nenvs = [\"cartpole\", \"pendulum\"]\nseeds = 1\n\
+         steps = 2000\nenv_steps = { pendulum = 150000 }\neval_episodes = 1\n",
+    )
+    .unwrap();
+    let sweep = [file.to_str().unwrap(), "--out", out_s];
+    let first = submit(&sweep);
+    let claimed = || {
+        std::fs::read_dir(&out).ok().is_some_and(|d| {
+            d.filter_map(Result::ok).any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("random-pendulum-v0-s0-")
+                    && e.path().join(".claim").is_file()
+            })
+        })
+    };
+    wait_until("the pendulum run's claim", Duration::from_secs(120), claimed);
+    let second = submit(&sweep);
+    wait_until("the second job", Duration::from_secs(300), || !active(&second));
+    assert!(active(&first), "the first attempt finished before the test could race it");
+    wait_until("the first job", Duration::from_secs(600), || !active(&first));
+    // Every run executed once, by the first job; the second skipped the one in flight.
+    for (id, status, _) in runs(&out) {
+        assert_eq!(status, "ok", "{id}");
+        let log = std::fs::read_to_string(out.join(&id).join(".claim.log")).unwrap();
+        assert_eq!(log.lines().count(), 1, "{id} executed more than once:\n{log}");
+    }
+    let logs: String = std::fs::read_dir(out.join("slurm"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(&format!("-{second}_")))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(logs.contains("1 running elsewhere"), "{logs}");
+    let o = harness(&["sweep", "--status", out_s]);
+    assert!(
+        stdout(&o).contains("total: 2 finished, 0 failed, 0 running, 0 pending"),
+        "{}",
+        stdout(&o)
+    );
+}
