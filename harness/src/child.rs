@@ -140,8 +140,8 @@ pub fn tells_of_allocation_failure(stderr: &str) -> bool {
         "bad_alloc",
         "memoryerror",
     ]
-        .iter()
-        .any(|m| lower.contains(m))
+    .iter()
+    .any(|m| lower.contains(m))
 }
 
 /// What the parent learns of a capped child's memory while it lives: its

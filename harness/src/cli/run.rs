@@ -2,11 +2,11 @@
 
 use super::args::{AlgoArgs, BudgetArgs, EnvArgs};
 use super::emit;
+use crate::child::MemLimit;
 use crate::render::{EVAL_GIF, evaluation_gif};
 use crate::results::POLICY_FILE;
 use crate::run::{self, RunRequest};
 use crate::signals;
-use crate::child::MemLimit;
 use crate::sweep::claim::{self, Attempt};
 use anyhow::{Result, bail};
 use clap::Args;

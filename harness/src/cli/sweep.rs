@@ -361,8 +361,7 @@ pub fn job_array(
     dry_run: bool,
 ) -> Result<()> {
     let (max_array_size, source) = slurm::max_array_size();
-    let runs_per_task =
-        slurm::fitting_runs_per_task(runs, options.runs_per_task, max_array_size);
+    let runs_per_task = slurm::fitting_runs_per_task(runs, options.runs_per_task, max_array_size);
     if runs_per_task != options.runs_per_task {
         emit(&format!(
             "raised --runs-per-task from {} to {runs_per_task}: {runs} runs at {} per task \

@@ -109,7 +109,10 @@ impl Holder {
 
     /// `pid P on host H since T`, for messages.
     pub fn describe(&self) -> String {
-        format!("pid {} on host {} since {}", self.pid, self.host, self.since)
+        format!(
+            "pid {} on host {} since {}",
+            self.pid, self.host, self.since
+        )
     }
 }
 
@@ -134,8 +137,7 @@ pub enum Attempt {
 
 /// Claim the run whose directory is `run_dir` (created if missing).
 pub fn take(run_dir: &Path) -> Result<Attempt> {
-    std::fs::create_dir_all(run_dir)
-        .with_context(|| format!("creating {}", run_dir.display()))?;
+    std::fs::create_dir_all(run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
     let path = run_dir.join(CLAIM_FILE);
     let temp = unique_sibling(&path);
     let me = Holder::me(temp.file_name().unwrap().to_string_lossy().into_owned());
@@ -185,7 +187,10 @@ impl Claim {
     /// Record in the run's `.claim.log` that the holder executes the run now.
     pub fn log_execution(&self) -> Result<()> {
         let me = &self.holder;
-        let line = format!("executed from {} by pid {} on {}\n", me.since, me.pid, me.host);
+        let line = format!(
+            "executed from {} by pid {} on {}\n",
+            me.since, me.pid, me.host
+        );
         let log = self.path.with_file_name(CLAIM_LOG);
         std::fs::OpenOptions::new()
             .create(true)
@@ -299,7 +304,14 @@ fn remove_stale(path: &Path, probe: &Path) -> Result<()> {
         let age = std::fs::metadata(&takeover)
             .and_then(|m| m.modified())
             .ok()
-            .and_then(|t| std::fs::metadata(probe).ok()?.modified().ok()?.duration_since(t).ok());
+            .and_then(|t| {
+                std::fs::metadata(probe)
+                    .ok()?
+                    .modified()
+                    .ok()?
+                    .duration_since(t)
+                    .ok()
+            });
         if age.is_some_and(|a| a > HEARTBEAT) {
             let _ = std::fs::remove_file(&takeover);
         }
@@ -419,7 +431,10 @@ mod tests {
         let run = dir.path().join("run");
         let claim = claimed(take(&run).unwrap());
         let h = held(take(&run).unwrap());
-        assert_eq!((h.pid, h.host.clone()), (std::process::id() as i32, hostname()));
+        assert_eq!(
+            (h.pid, h.host.clone()),
+            (std::process::id() as i32, hostname())
+        );
         assert_eq!(holder(&run), Some(h));
         drop(claim);
         assert!(!run.join(CLAIM_FILE).exists());
@@ -455,17 +470,28 @@ mod tests {
         ] {
             std::fs::write(&path, &text).unwrap();
             let c = claimed(take(&run).unwrap());
-            assert!(std::fs::read_to_string(&path).unwrap().contains(&format!(" {me} ")));
+            assert!(
+                std::fs::read_to_string(&path)
+                    .unwrap()
+                    .contains(&format!(" {me} "))
+            );
             drop(c);
         }
         // Alive on this host: held, however old its heartbeat.
-        std::fs::write(&path, format!("{host} {me} {start} 2026-01-01T00:00:00Z x\n")).unwrap();
+        std::fs::write(
+            &path,
+            format!("{host} {me} {start} 2026-01-01T00:00:00Z x\n"),
+        )
+        .unwrap();
         age(&path, STALE_AFTER * 2);
         assert_eq!(held(take(&run).unwrap()).pid, me as i32);
         // Another host: held while its heartbeat is fresh, stale after.
         std::fs::write(&path, "node7 12 34 2026-01-01T00:00:00Z x\n").unwrap();
         let h = held(take(&run).unwrap());
-        assert_eq!(h.describe(), "pid 12 on host node7 since 2026-01-01T00:00:00Z");
+        assert_eq!(
+            h.describe(),
+            "pid 12 on host node7 since 2026-01-01T00:00:00Z"
+        );
         age(&path, STALE_AFTER - Duration::from_secs(30));
         held(take(&run).unwrap());
         age(&path, STALE_AFTER + Duration::from_secs(30));
@@ -501,7 +527,10 @@ mod tests {
                     })
                 })
                 .collect();
-            handles.into_iter().filter_map(|h| h.join().unwrap()).collect()
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().unwrap())
+                .collect()
         });
         assert_eq!(claims.len(), 1);
     }

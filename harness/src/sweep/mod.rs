@@ -721,7 +721,10 @@ mod tests {
         let f = died(Exit::Signal(libc::SIGKILL), "", None);
         let (status, error) = verdict(&f, &slurm);
         assert_eq!(status, RunStatus::Oom);
-        assert!(error.contains("Slurm's --mem (SLURM_MEM_PER_NODE=4096)"), "{error}");
+        assert!(
+            error.contains("Slurm's --mem (SLURM_MEM_PER_NODE=4096)"),
+            "{error}"
+        );
         let f = died(Exit::Signal(libc::SIGSEGV), "", None);
         assert_eq!(verdict(&f, &slurm).0, RunStatus::Crashed);
     }

@@ -318,14 +318,17 @@ impl SweepSpec {
         };
         let runs = u128::from(seeds) * entries as u128 * envs as u128;
         if runs > u128::from(max_runs) {
-            let plural = |n: u128, one: &str, many: &str| {
-                format!("{n} {}", if n == 1 { one } else { many })
-            };
+            let plural =
+                |n: u128, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
             bail!(
                 "the sweep has {runs} runs ({} × {} × {}), more than the limit of {max_runs}: \
                  check the seeds, or raise the limit with --max-runs N",
                 plural(seeds.into(), "seed", "seeds"),
-                plural(entries as u128, "algorithm or variant", "algorithms and variants"),
+                plural(
+                    entries as u128,
+                    "algorithm or variant",
+                    "algorithms and variants"
+                ),
                 plural(envs as u128, "env", "envs"),
             );
         }

@@ -61,7 +61,10 @@ pub fn max_array_size() -> (usize, &'static str) {
         .filter(|o| o.status.success())
         .and_then(|o| parse_max_array_size(&String::from_utf8_lossy(&o.stdout)))
         .map_or(
-            (DEFAULT_MAX_ARRAY_SIZE, "Slurm's default; scontrol show config did not say"),
+            (
+                DEFAULT_MAX_ARRAY_SIZE,
+                "Slurm's default; scontrol show config did not say",
+            ),
             |n| (n, "from scontrol show config"),
         )
 }
@@ -219,7 +222,10 @@ mod tests {
             for max in [1, 2, 1001, 4001] {
                 let r = fitting_runs_per_task(runs, 1, max);
                 assert!(task_count(runs, r) <= max, "{runs} runs, max {max}");
-                assert!(r == 1 || task_count(runs, r - 1) > max, "{runs} runs, max {max}");
+                assert!(
+                    r == 1 || task_count(runs, r - 1) > max,
+                    "{runs} runs, max {max}"
+                );
             }
         }
     }

@@ -34,8 +34,8 @@ impl Gen {
     fn text(&mut self, max: usize) -> String {
         const ALPHABET: &[char] = &[
             '0', '1', '9', '-', '+', '.', 'e', 'E', 's', 'm', 'h', 'd', 'K', 'M', 'G', 'T', '/',
-            '=', ',', ' ', '"', '\'', '[', ']', '{', '}', '\n', '\\', '#', 'x', '_', 'n', 'a',
-            'u', 'l', 't', 'r', 'f', ':', '\0',
+            '=', ',', ' ', '"', '\'', '[', ']', '{', '}', '\n', '\\', '#', 'x', '_', 'n', 'a', 'u',
+            'l', 't', 'r', 'f', ':', '\0',
         ];
         (0..self.below(max + 1))
             .map(|_| match self.below(10) {
@@ -84,7 +84,9 @@ fn set_values_never_panic_and_errors_name_the_assignment() {
             };
             let value = match g.below(3) {
                 0 => g
-                    .pick(&["0", "-1", "1e400", "NaN", "inf", "[]", "{}", "null", "true", "\"\""])
+                    .pick(&[
+                        "0", "-1", "1e400", "NaN", "inf", "[]", "{}", "null", "true", "\"\"",
+                    ])
                     .to_string(),
                 _ => g.text(12),
             };
@@ -150,15 +152,21 @@ fn sweep_files_never_panic() {
     );
     assert!(!out.exists(), "planning writes nothing");
     // The bound holds for every factor.
-    let spec: SweepSpec = toml::from_str(&SWEEP_FILE.replace("seeds = 5", "seeds = 60000"))
-        .unwrap();
+    let spec: SweepSpec =
+        toml::from_str(&SWEEP_FILE.replace("seeds = 5", "seeds = 60000")).unwrap();
     let e = format!("{:#}", spec.plan(Some(&out), &[]).err().unwrap());
     assert!(
         e.contains("360000 runs (60000 seeds × 3 algorithms and variants × 2 envs)"),
         "{e}"
     );
-    let e = format!("{:#}", spec.plan_at_most(Some(&out), &[], 1000).err().unwrap());
-    assert!(e.contains("limit of 1000") && e.contains("--max-runs"), "{e}");
+    let e = format!(
+        "{:#}",
+        spec.plan_at_most(Some(&out), &[], 1000).err().unwrap()
+    );
+    assert!(
+        e.contains("limit of 1000") && e.contains("--max-runs"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -175,7 +183,18 @@ fn env_options_never_panic_and_errors_name_the_option() {
                 _ => options[g.below(options.len())].key.to_string(),
             };
             let value = match g.below(3) {
-                0 => g.pick(&["0", "-1", "99999999999", "", "pixels", "compact", "2015", "1.5"]).into(),
+                0 => g
+                    .pick(&[
+                        "0",
+                        "-1",
+                        "99999999999",
+                        "",
+                        "pixels",
+                        "compact",
+                        "2015",
+                        "1.5",
+                    ])
+                    .into(),
                 _ => g.text(8),
             };
             (spec, key, value)
@@ -183,7 +202,10 @@ fn env_options_never_panic_and_errors_name_the_option() {
         |(spec, key, value)| {
             let options = [(key.clone(), value.clone())];
             if let Err(e) = trustbench_envs::EnvConfig::new(&specs[*spec], &options) {
-                assert!(e.contains(key.trim()) || e.contains(value.trim()), "{key}={value}: {e}");
+                assert!(
+                    e.contains(key.trim()) || e.contains(value.trim()),
+                    "{key}={value}: {e}"
+                );
             }
         },
     );
@@ -191,23 +213,31 @@ fn env_options_never_panic_and_errors_name_the_option() {
 
 #[test]
 fn durations_sizes_and_shards_never_panic() {
-    never_panics(4, 5000, |g| g.text(10), |text| {
-        if let Ok(d) = parse_duration(text) {
-            let again = harness::sweep::format_duration(d);
-            assert_eq!(parse_duration(&again).unwrap(), d, "{text:?} -> {again}");
-        } else {
-            let e = parse_duration(text).unwrap_err().to_string();
-            assert!(e.contains(&format!("'{text}'")), "{e}");
-        }
-        match text.parse::<harness::child::MemLimit>() {
-            Ok(m) => assert_eq!(m.to_string().parse::<harness::child::MemLimit>().unwrap(), m),
-            Err(e) => assert!(e.to_string().contains(&format!("'{text}'")), "{e}"),
-        }
-        match text.parse::<harness::sweep::shard::Shard>() {
-            Ok(s) => assert!(s.index < s.count),
-            Err(e) => assert!(e.to_string().contains(&format!("'{text}'")), "{e}"),
-        }
-    });
+    never_panics(
+        4,
+        5000,
+        |g| g.text(10),
+        |text| {
+            if let Ok(d) = parse_duration(text) {
+                let again = harness::sweep::format_duration(d);
+                assert_eq!(parse_duration(&again).unwrap(), d, "{text:?} -> {again}");
+            } else {
+                let e = parse_duration(text).unwrap_err().to_string();
+                assert!(e.contains(&format!("'{text}'")), "{e}");
+            }
+            match text.parse::<harness::child::MemLimit>() {
+                Ok(m) => assert_eq!(
+                    m.to_string().parse::<harness::child::MemLimit>().unwrap(),
+                    m
+                ),
+                Err(e) => assert!(e.to_string().contains(&format!("'{text}'")), "{e}"),
+            }
+            match text.parse::<harness::sweep::shard::Shard>() {
+                Ok(s) => assert!(s.index < s.count),
+                Err(e) => assert!(e.to_string().contains(&format!("'{text}'")), "{e}"),
+            }
+        },
+    );
 }
 
 /// A plausible `runs` row.
@@ -276,7 +306,11 @@ fn damaged_parquet_files_are_errors_or_skips_naming_the_file() {
         std::fs::create_dir_all(&run).unwrap();
         let bytes = damage(&mut g, &good, &metrics);
         std::fs::write(run.join(results::RUNS_FILE), &bytes).unwrap();
-        std::fs::write(run.join(results::METRICS_FILE), damage(&mut g, &metrics, &good)).unwrap();
+        std::fs::write(
+            run.join(results::METRICS_FILE),
+            damage(&mut g, &metrics, &good),
+        )
+        .unwrap();
         let read = catch_unwind(|| results::read_run(&run))
             .unwrap_or_else(|_| panic!("read_run panicked on case {case}"));
         if let Err(e) = read {
@@ -305,9 +339,14 @@ fn damaged_parquet_files_are_errors_or_skips_naming_the_file() {
     }
     assert!(!status.warnings.is_empty());
     // The report skips what it cannot read, naming each directory.
-    let loaded = catch_unwind(|| harness::report::data::load(&[out.clone()]))
-        .expect("report load panicked");
+    let loaded =
+        catch_unwind(|| harness::report::data::load(&[out.clone()])).expect("report load panicked");
     if let Ok(loaded) = loaded {
-        assert!(loaded.notes.iter().all(|n| n.contains("random-cartpole-v0-s")));
+        assert!(
+            loaded
+                .notes
+                .iter()
+                .all(|n| n.contains("random-cartpole-v0-s"))
+        );
     }
 }

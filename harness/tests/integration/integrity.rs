@@ -19,8 +19,23 @@ fn stdout(o: &Output) -> String {
 fn spawn_sweep(out: &Path, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["sweep", "--algos", "random", "--envs", "cartpole,pendulum"])
-        .args(["--seeds", "3", "--steps", "6000", "--set", "steps_per_iteration=500"])
-        .args(["--eval-every", "0", "--eval-episodes", "1", "--jobs", "1", "--out"])
+        .args([
+            "--seeds",
+            "3",
+            "--steps",
+            "6000",
+            "--set",
+            "steps_per_iteration=500",
+        ])
+        .args([
+            "--eval-every",
+            "0",
+            "--eval-episodes",
+            "1",
+            "--jobs",
+            "1",
+            "--out",
+        ])
         .arg(out)
         .args(extra)
         .process_group(0)
@@ -32,7 +47,11 @@ fn spawn_sweep(out: &Path, extra: &[&str]) -> Child {
 
 /// The number after `what` in a sweep summary, e.g. `3 ran now` → 3.
 fn count(summary: &str, what: &str) -> usize {
-    let Some(before) = summary.split(what).next().filter(|b| b.len() < summary.len()) else {
+    let Some(before) = summary
+        .split(what)
+        .next()
+        .filter(|b| b.len() < summary.len())
+    else {
         return 0;
     };
     before
@@ -51,7 +70,11 @@ fn executions(out: &Path) -> BTreeMap<String, (String, usize)> {
         .map(|p| {
             let log = std::fs::read_to_string(p.join(".claim.log")).unwrap_or_default();
             let t = read_table(&p.join("runs.parquet"));
-            assert!(!p.join(".claim").exists(), "{} is still claimed", p.display());
+            assert!(
+                !p.join(".claim").exists(),
+                "{} is still claimed",
+                p.display()
+            );
             (
                 p.file_name().unwrap().to_string_lossy().into_owned(),
                 (string_at(&t, "status", 0).unwrap(), log.lines().count()),
@@ -77,7 +100,11 @@ fn exactly_once(first: &[&str], second: &[&str], second_share: usize) {
         assert_eq!(status, "ok", "{id}");
         assert_eq!(*executed, 1, "{id} executed {executed} times\n{sa}\n{sb}");
     }
-    assert_eq!(count(&sa, " ran now") + count(&sb, " ran now"), 6, "{sa}\n{sb}");
+    assert_eq!(
+        count(&sa, " ran now") + count(&sb, " ran now"),
+        6,
+        "{sa}\n{sb}"
+    );
     for (summary, share) in [(&sa, 6), (&sb, second_share)] {
         let accounted = count(summary, " ran now")
             + count(summary, " had finished before")
@@ -100,8 +127,18 @@ fn two_sweeps_from_two_process_groups_run_every_run_exactly_once() {
 /// as `--seeds 1` of [`long_sweep`].
 fn long_run(out: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "--algo", "random", "--env", "pendulum", "--quiet", "--no-gif"])
-        .args(["--steps", "1000000000", "--eval-every", "0", "--eval-episodes", "1", "--out"])
+        .args([
+            "run", "--algo", "random", "--env", "pendulum", "--quiet", "--no-gif",
+        ])
+        .args([
+            "--steps",
+            "1000000000",
+            "--eval-every",
+            "0",
+            "--eval-episodes",
+            "1",
+            "--out",
+        ])
         .arg(out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,8 +147,17 @@ fn long_run(out: &Path) -> Child {
 }
 
 fn long_sweep(out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["sweep", "--algos", "random", "--envs", "pendulum", "--seeds", "1"];
-    args.extend(["--steps", "1000000000", "--eval-every", "0", "--eval-episodes", "1"]);
+    let mut args = vec![
+        "sweep", "--algos", "random", "--envs", "pendulum", "--seeds", "1",
+    ];
+    args.extend([
+        "--steps",
+        "1000000000",
+        "--eval-every",
+        "0",
+        "--eval-episodes",
+        "1",
+    ]);
     args.extend(["--quiet", "--out", out.to_str().unwrap()]);
     args.extend(extra);
     harness(&args)
@@ -145,14 +191,28 @@ fn a_run_in_flight_is_skipped_as_running_elsewhere_and_a_dead_runners_claim_take
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let pid = format!("pid {} on host", run.id());
-    assert!(text.contains("1 runs: 0 ran now, 0 had finished before, 1 running elsewhere"), "{text}");
-    assert!(text.contains("running elsewhere: random-pendulum-v0-s0-") && text.contains(&pid), "{text}");
+    assert!(
+        text.contains("1 runs: 0 ran now, 0 had finished before, 1 running elsewhere"),
+        "{text}"
+    );
+    assert!(
+        text.contains("running elsewhere: random-pendulum-v0-s0-") && text.contains(&pid),
+        "{text}"
+    );
     let o = harness(&["sweep", "--status", out.to_str().unwrap()]);
-    assert!(stdout(&o).contains("total: 0 finished, 0 failed, 1 running, 0 pending"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("total: 0 finished, 0 failed, 1 running, 0 pending"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains(&pid), "{}", stdout(&o));
     let again = long_run(&out).wait_with_output().unwrap();
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("is running elsewhere") && stderr(&again).contains(&pid), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("is running elsewhere") && stderr(&again).contains(&pid),
+        "{}",
+        stderr(&again)
+    );
     // Killed outright, the runner leaves its claim behind: taken over.
     run.kill().unwrap();
     run.wait().unwrap();
@@ -171,7 +231,15 @@ fn a_huge_grid_is_refused_at_once_and_small() {
     let out = dir.path().join("out");
     let t0 = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["sweep", "--algos", "random", "--envs", "cartpole", "--seeds", "100000000"])
+        .args([
+            "sweep",
+            "--algos",
+            "random",
+            "--envs",
+            "cartpole",
+            "--seeds",
+            "100000000",
+        ])
         .args(["--slurm", "--dry-run", "--out"])
         .arg(&out)
         .stdout(Stdio::null())
@@ -188,8 +256,14 @@ fn a_huge_grid_is_refused_at_once_and_small() {
     assert_eq!(pid, child.id() as i32);
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1, "{err}");
-    assert!(err.contains("100000000 runs (100000000 seeds × 1 algorithm or variant × 1 env)"), "{err}");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1,
+        "{err}"
+    );
+    assert!(
+        err.contains("100000000 runs (100000000 seeds × 1 algorithm or variant × 1 env)"),
+        "{err}"
+    );
     let rss_mb = usage.ru_maxrss / 1024;
     assert!(rss_mb < 100, "peak RSS {rss_mb} MB");
     assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
@@ -201,8 +275,15 @@ fn a_huge_grid_names_its_factors_and_arrays_fit_max_array_size() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = harness(&[
-        "sweep", "--algos", "random,cem", "--envs", "cartpole,pendulum", "--seeds", "30000",
-        "--out", out.to_str().unwrap(),
+        "sweep",
+        "--algos",
+        "random,cem",
+        "--envs",
+        "cartpole,pendulum",
+        "--seeds",
+        "30000",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
@@ -215,8 +296,17 @@ fn a_huge_grid_names_its_factors_and_arrays_fit_max_array_size() {
     // Past MaxArraySize (Slurm's default 1001 here, or the cluster's), the
     // runs per task are raised so the array fits.
     let o = harness(&[
-        "sweep", "--algos", "random", "--envs", "cartpole", "--seeds", "5000", "--out",
-        out.to_str().unwrap(), "--slurm", "--dry-run",
+        "sweep",
+        "--algos",
+        "random",
+        "--envs",
+        "cartpole",
+        "--seeds",
+        "5000",
+        "--out",
+        out.to_str().unwrap(),
+        "--slurm",
+        "--dry-run",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
@@ -233,9 +323,17 @@ fn a_huge_grid_names_its_factors_and_arrays_fit_max_array_size() {
             && text.contains(&format!("(5000 runs in {tasks} tasks)")),
         "{text}"
     );
-    let script = std::fs::read_dir(out.join("slurm")).unwrap().next().unwrap().unwrap().path();
+    let script = std::fs::read_dir(out.join("slurm"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let script = std::fs::read_to_string(script).unwrap();
-    assert!(script.contains(&format!("#SBATCH --array=0-{}\n", tasks - 1)), "{script}");
+    assert!(
+        script.contains(&format!("#SBATCH --array=0-{}\n", tasks - 1)),
+        "{script}"
+    );
 }
 
 #[test]
@@ -249,24 +347,54 @@ fn a_run_over_its_mem_limit_is_recorded_oom_and_its_sibling_finishes() {
     );
     let out = dir.path().join("out");
     let o = harness(&[
-        "sweep", "--algos", "random,faulty", "--plugin", lib.to_str().unwrap(), "--envs",
-        "cartpole", "--seeds", "1", "--steps", "2000", "--set", "steps_per_iteration=500",
-        "--jobs", "2", "--mem-limit", "512M", "--quiet", "--out", out.to_str().unwrap(),
+        "sweep",
+        "--algos",
+        "random,faulty",
+        "--plugin",
+        lib.to_str().unwrap(),
+        "--envs",
+        "cartpole",
+        "--seeds",
+        "1",
+        "--steps",
+        "2000",
+        "--set",
+        "steps_per_iteration=500",
+        "--jobs",
+        "2",
+        "--mem-limit",
+        "512M",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("2 runs: 2 ran now, 0 had finished before; 1 failed"), "{text}");
+    assert!(
+        text.contains("2 runs: 2 ran now, 0 had finished before; 1 failed"),
+        "{text}"
+    );
     let mut seen = 0;
-    for d in std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()) {
+    for d in std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+    {
         let t = read_table(&d.join("runs.parquet"));
-        let (status, error) = (string_at(&t, "status", 0).unwrap(), string_at(&t, "error", 0));
+        let (status, error) = (
+            string_at(&t, "status", 0).unwrap(),
+            string_at(&t, "error", 0),
+        );
         let name = d.file_name().unwrap().to_string_lossy().into_owned();
         if name.starts_with("random-") {
             assert_eq!(status, "ok", "{error:?}");
         } else {
             let error = error.unwrap();
             assert_eq!(status, "oom", "{error}");
-            assert!(error.starts_with("out of memory under --mem-limit 512M"), "{error}");
+            assert!(
+                error.starts_with("out of memory under --mem-limit 512M"),
+                "{error}"
+            );
         }
         seen += 1;
     }
