@@ -122,7 +122,7 @@ impl std::fmt::Display for MemLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (n, unit) = [(40, "T"), (30, "G"), (20, "M"), (10, "K")]
             .into_iter()
-            .find(|(shift, _)| self.bytes % (1 << shift) == 0)
+            .find(|(shift, _)| self.bytes.is_multiple_of(1 << shift))
             .map_or((self.bytes, ""), |(shift, u)| (self.bytes >> shift, u));
         write!(f, "{n}{unit}")
     }
@@ -354,10 +354,10 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
             // No orphan: should the parent die without stopping it (SIGKILL),
             // the child is sent SIGTERM and records itself as interrupted.
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            if let Some(limit) = &limit {
-                if libc::setrlimit(libc::RLIMIT_AS, limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+            if let Some(limit) = &limit
+                && libc::setrlimit(libc::RLIMIT_AS, limit) != 0
+            {
+                return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });

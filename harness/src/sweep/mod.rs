@@ -343,10 +343,10 @@ fn claim_and_run(
         claim::Attempt::Held(holder) => return Ok(Turn::Elsewhere(holder)),
         claim::Attempt::Claimed(c) => c,
     };
-    if let Some(row) = finished_row(planned) {
-        if is_done(&row, options) || Some(row.end_time_us) != seen {
-            return Ok(Turn::DoneMeanwhile(row));
-        }
+    if let Some(row) = finished_row(planned)
+        && (is_done(&row, options) || Some(row.end_time_us) != seen)
+    {
+        return Ok(Turn::DoneMeanwhile(row));
     }
     started.fetch_add(1, Ordering::SeqCst);
     claim.log_execution()?;

@@ -143,10 +143,10 @@ fn sweep_files_never_panic() {
             text.into_iter().collect::<String>()
         },
         |text| {
-            if let Ok(spec) = toml::from_str::<SweepSpec>(text) {
-                if let Err(e) = spec.plan(Some(&out), &[]) {
-                    assert!(!format!("{e:#}").is_empty());
-                }
+            if let Ok(spec) = toml::from_str::<SweepSpec>(text)
+                && let Err(e) = spec.plan(Some(&out), &[])
+            {
+                assert!(!format!("{e:#}").is_empty());
             }
         },
     );
@@ -339,8 +339,8 @@ fn damaged_parquet_files_are_errors_or_skips_naming_the_file() {
     }
     assert!(!status.warnings.is_empty());
     // The report skips what it cannot read, naming each directory.
-    let loaded =
-        catch_unwind(|| harness::report::data::load(&[out.clone()])).expect("report load panicked");
+    let loaded = catch_unwind(|| harness::report::data::load(std::slice::from_ref(&out)))
+        .expect("report load panicked");
     if let Ok(loaded) = loaded {
         assert!(
             loaded

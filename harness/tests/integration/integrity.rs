@@ -167,13 +167,12 @@ fn long_sweep(out: &Path, extra: &[&str]) -> Output {
 fn wait_for_claim(out: &Path) -> PathBuf {
     let t0 = Instant::now();
     loop {
-        if let Ok(d) = std::fs::read_dir(out) {
-            if let Some(claim) = d
-                .map(|e| e.unwrap().path().join(".claim"))
+        let claim = std::fs::read_dir(out).ok().and_then(|d| {
+            d.map(|e| e.unwrap().path().join(".claim"))
                 .find(|c| c.is_file())
-            {
-                return claim;
-            }
+        });
+        if let Some(claim) = claim {
+            return claim;
         }
         assert!(t0.elapsed() < Duration::from_secs(60), "no claim appeared");
         std::thread::sleep(Duration::from_millis(50));
@@ -230,6 +229,10 @@ fn a_huge_grid_is_refused_at_once_and_small() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let t0 = Instant::now();
+    #[allow(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, for its usage"
+    )]
     let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args([
             "sweep",
