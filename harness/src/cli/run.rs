@@ -4,7 +4,7 @@ use super::args::{AlgoArgs, BudgetArgs, EnvArgs};
 use super::emit;
 use crate::child::MemLimit;
 use crate::render::{EVAL_GIF, evaluation_gif};
-use crate::results::POLICY_FILE;
+use crate::results::{POLICY_FILE, RUNS_FILE};
 use crate::run::{self, RunRequest};
 use crate::signals;
 use crate::sweep::claim::{self, Attempt};
@@ -75,6 +75,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     let req = args.resolve()?;
     signals::install();
     let dir = req.out_dir.join(req.run_id());
+    let out_existed = req.out_dir.exists();
     let claim = match claim::take(&dir)? {
         Attempt::Claimed(c) => c,
         Attempt::Held(h) => bail!(
@@ -88,7 +89,19 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     if let Some(limit) = args.mem_limit {
         limit.apply_to_self()?;
     }
-    let s = run::execute(&req)?;
+    let s = match run::execute(&req) {
+        Ok(s) => s,
+        // Refused before it started (say, by the plugin at `create`):
+        // nothing was written, and nothing is left behind.
+        Err(e) if !e.is::<run::RunFailed>() && !dir.join(RUNS_FILE).exists() => {
+            claim.forget();
+            if !out_existed {
+                let _ = std::fs::remove_dir(&req.out_dir);
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let gif = (!args.no_gif).then(|| {
         if !args.quiet {
             eprintln!("rendering the final evaluation's first episode...");

@@ -170,8 +170,10 @@ pub fn holder(run_dir: &Path) -> Option<Holder> {
     if !path.exists() {
         return None;
     }
+    // Without write access (a colleague's sweep, say) there is no probe,
+    // and ages are measured on this host's clock.
     let probe = unique_sibling(&path);
-    write_synced(&probe, "").ok()?;
+    let _ = write_synced(&probe, "");
     let holder = live_holder(&path, &probe).ok().flatten();
     let _ = std::fs::remove_file(&probe);
     holder
@@ -198,6 +200,27 @@ impl Claim {
             .open(&log)
             .and_then(|mut f| f.write_all(line.as_bytes()))
             .with_context(|| format!("writing {}", log.display()))
+    }
+
+    /// Release the claim of a run that wrote nothing, and remove its
+    /// directory when it holds nothing but the claim's files (the log
+    /// included: nothing ran).
+    pub fn forget(self) {
+        let dir = self.path.parent().map(Path::to_path_buf);
+        drop(self);
+        let Some(dir) = dir else { return };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        let names: Vec<String> = entries
+            .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+            .collect();
+        if names.iter().all(|n| is_claim_file(n)) {
+            names
+                .iter()
+                .for_each(|n| drop(std::fs::remove_file(dir.join(n))));
+            let _ = std::fs::remove_dir(&dir);
+        }
     }
 
     fn hold(path: PathBuf, holder: Holder) -> Claim {
@@ -252,17 +275,17 @@ fn link_exclusively(temp: &Path, path: &Path) -> Result<bool> {
 
 /// The holder of the claim at `path` if it is alive, `None` if the claim is
 /// stale or gone. `probe` is a file of ours beside it, touched now: its
-/// mtime is the file server's "now".
+/// mtime is the file server's "now" (this host's clock when it is missing).
 fn live_holder(path: &Path, probe: &Path) -> Result<Option<Holder>> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(None);
     };
     touch(probe);
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
-    let age = match (mtime(path), mtime(probe)) {
-        (Ok(then), Ok(now)) => now.duration_since(then).unwrap_or_default(),
-        _ => Duration::ZERO,
-    };
+    let now = mtime(probe).unwrap_or_else(|_| SystemTime::now());
+    let age = mtime(path).map_or(Duration::ZERO, |then| {
+        now.duration_since(then).unwrap_or_default()
+    });
     Ok(match Holder::parse(&text) {
         Some(h) if h.is_dead_here() => None,
         Some(h) if h.host == hostname() => Some(h),
