@@ -9,13 +9,19 @@
 //! the parent itself be killed, the child gets SIGTERM (`PR_SET_PDEATHSIG`).
 //! The child's stderr is kept (its tail, and apart from it the last
 //! progress line), for the record of a run that did not end well.
+//!
+//! A [`MemLimit`] caps the child's address space (`RLIMIT_AS`, set in the
+//! child before `exec`): past it, allocations fail, so a leaking plugin
+//! stops itself instead of drawing the kernel's OOM killer onto whatever
+//! process it picks. The parent samples the child's peak address space
+//! (`VmPeak`) while it runs, to tell a child that died at the cap.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -33,6 +39,162 @@ pub struct ChildSpec {
     pub timeout: Option<Duration>,
     /// Time between SIGTERM and SIGKILL.
     pub grace: Duration,
+    /// Cap on the child's address space.
+    pub mem_limit: Option<MemLimit>,
+}
+
+/// A memory cap, e.g. `512M` or `4G` (binary units, as Slurm's `--mem`).
+///
+/// Enforced as `RLIMIT_AS`, a cap on the address space, not on resident
+/// memory: this is what works unprivileged on every Linux (cgroup v2's
+/// `memory.max` needs a delegated memory controller, absent on many hosts,
+/// this project's CI included). Address space counts reservations a process
+/// never touches (thread stacks, allocator arenas), so leave headroom: the
+/// harness with one run thread reserves about 100 MB before its first step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemLimit {
+    bytes: u64,
+}
+
+/// The smallest cap accepted: below it the harness cannot even start.
+const MIN_MEM_LIMIT: u64 = 64 << 20;
+
+impl MemLimit {
+    /// The cap in bytes.
+    pub fn bytes(self) -> u64 {
+        self.bytes
+    }
+
+    /// Whether `peak` bytes of address space is at the cap: within an
+    /// eighth of it (the parent samples the peak every [`POLL`], and a
+    /// leak grows between samples; no failing allocation ever shows in it).
+    pub fn reached_by(self, peak: u64) -> bool {
+        peak >= self.bytes - self.bytes / 8
+    }
+
+    /// Cap the calling process (`harness run --mem-limit`).
+    pub fn apply_to_self(self) -> Result<()> {
+        let limit = libc::rlimit {
+            rlim_cur: self.bytes,
+            rlim_max: self.bytes,
+        };
+        // SAFETY: a plain syscall on a struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } != 0 {
+            bail!(
+                "setting --mem-limit {self}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for MemLimit {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> Result<MemLimit> {
+        let bad = || {
+            anyhow!(
+                "--mem-limit '{text}': expected a size such as 512M, 4G or 1T \
+                 (a whole number with unit K, M, G or T, binary; at least 64M)"
+            )
+        };
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (number, unit) = t.split_at(split);
+        let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+            "K" => 10,
+            "M" => 20,
+            "G" => 30,
+            "T" => 40,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        let bytes = n.checked_mul(1 << shift).ok_or_else(bad)?;
+        if bytes < MIN_MEM_LIMIT {
+            return Err(bad());
+        }
+        Ok(MemLimit { bytes })
+    }
+}
+
+impl std::fmt::Display for MemLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (n, unit) = [(40, "T"), (30, "G"), (20, "M"), (10, "K")]
+            .into_iter()
+            .find(|(shift, _)| self.bytes.is_multiple_of(1 << shift))
+            .map_or((self.bytes, ""), |(shift, u)| (self.bytes >> shift, u));
+        write!(f, "{n}{unit}")
+    }
+}
+
+/// Whether a child's stderr says an allocation failed: Rust's allocator
+/// ("memory allocation of N bytes failed"), C's `strerror(ENOMEM)` and
+/// bash's "cannot allocate", C++, Python, or a plugin's own "out of memory".
+pub fn tells_of_allocation_failure(stderr: &str) -> bool {
+    let lower = stderr.to_ascii_lowercase();
+    [
+        "memory allocation of",
+        "cannot allocate",
+        "out of memory",
+        "bad_alloc",
+        "memoryerror",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
+}
+
+/// What the parent learns of a capped child's memory while it lives: its
+/// peak address space, and how much of it was never resident.
+#[derive(Debug, Default, Clone, Copy)]
+struct MemorySample {
+    /// `VmPeak`, bytes.
+    peak: u64,
+    /// `VmPeak − VmHWM`: reserved, never touched (stacks, arenas, unread
+    /// file pages), bytes.
+    untouched: u64,
+}
+
+impl MemorySample {
+    /// Process `pid`'s, from `/proc/PID/status` (None once it is gone).
+    fn of(pid: libc::pid_t) -> Option<MemorySample> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let field = |name: &str| -> Option<u64> {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+        };
+        let (peak, hwm) = (field("VmPeak:")?, field("VmHWM:")?);
+        Some(MemorySample {
+            peak,
+            untouched: peak.saturating_sub(hwm),
+        })
+    }
+
+    /// The peak address space of a child that is gone, from its peak
+    /// resident memory (`ru_maxrss`, exact) plus what it had reserved
+    /// without touching at the last sample: a leak between two samples
+    /// shows in the resident peak even when no sample caught it.
+    fn at_exit(self, max_resident: u64) -> u64 {
+        self.peak.max(max_resident + self.untouched)
+    }
+}
+
+/// Reap child `pid` if it has ended: its wait status and peak resident
+/// memory in bytes (`wait4`'s `ru_maxrss`).
+fn try_reap(pid: libc::pid_t) -> std::io::Result<Option<(ExitStatus, u64)>> {
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data; zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet reaped; both pointers are
+    // valid for writes.
+    match unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) } {
+        0 => Ok(None),
+        r if r == pid => Ok(Some((
+            ExitStatus::from_raw(status),
+            usage.ru_maxrss.max(0) as u64 * 1024,
+        ))),
+        _ => Err(std::io::Error::last_os_error()),
+    }
 }
 
 /// How a child ended.
@@ -59,6 +221,9 @@ pub struct Finished {
     pub progress: Option<String>,
     /// Its wall-clock time.
     pub wall: Duration,
+    /// Its peak address space in bytes, estimated (see
+    /// `MemorySample::at_exit`); sampled only under a [`MemLimit`].
+    pub peak_address_space: Option<u64>,
 }
 
 /// Marks a progress line on a child's stderr: the parent keeps the last one
@@ -177,13 +342,23 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
         .stderr(Stdio::piped());
     // Its own process group: signals go to everything it started too.
     command.process_group(0);
+    let limit = spec.mem_limit.map(|m| libc::rlimit {
+        rlim_cur: m.bytes,
+        rlim_max: m.bytes,
+    });
     // SAFETY: the closure runs in the forked child before `exec` and only
-    // calls `prctl`, which is async-signal-safe.
+    // calls `prctl` and `setrlimit`, which are async-signal-safe; it
+    // allocates nothing.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             // No orphan: should the parent die without stopping it (SIGKILL),
             // the child is sent SIGTERM and records itself as interrupted.
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if let Some(limit) = &limit
+                && libc::setrlimit(libc::RLIMIT_AS, limit) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
             Ok(())
         });
     }
@@ -211,9 +386,14 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
     }
     let pid = child.id() as libc::pid_t;
     let mut reason: Option<(Exit, Instant)> = None;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
+    let mut memory: Option<MemorySample> = None;
+    // Reaped here rather than by `child.try_wait()`, for `wait4`'s usage.
+    let (status, max_resident) = loop {
+        if spec.mem_limit.is_some() {
+            memory = MemorySample::of(pid).or(memory);
+        }
+        if let Some(ended) = try_reap(pid)? {
+            break ended;
         }
         let now = Instant::now();
         match reason {
@@ -255,6 +435,7 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
         stderr_tail,
         progress,
         wall: started.elapsed(),
+        peak_address_space: memory.map(|m| m.at_exit(max_resident)),
     })
 }
 
@@ -267,6 +448,7 @@ mod tests {
             args: vec!["-c".into(), script.into()],
             timeout,
             grace: Duration::from_millis(300),
+            mem_limit: None,
         };
         run(Path::new("/bin/sh"), &spec, stop).unwrap()
     }
@@ -321,5 +503,52 @@ mod tests {
         let f = sh("sleep 30", None, &stop);
         assert_eq!(f.exit, Exit::Stopped);
         assert!(f.wall < Duration::from_secs(5), "{:?}", f.wall);
+    }
+}
+
+#[cfg(test)]
+mod mem_limit_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_print_and_refuse_with_the_valid_form() {
+        for (text, bytes) in [
+            ("512M", 512u64 << 20),
+            ("4G", 4 << 30),
+            ("4g", 4 << 30),
+            ("4GiB", 4 << 30),
+            ("65536K", 64 << 20),
+            ("1T", 1 << 40),
+        ] {
+            let m: MemLimit = text.parse().unwrap();
+            assert_eq!(m.bytes(), bytes, "{text}");
+            assert_eq!(m.to_string().parse::<MemLimit>().unwrap(), m);
+        }
+        assert_eq!("1536M".parse::<MemLimit>().unwrap().to_string(), "1536M");
+        for bad in ["", "512", "G", "1.5G", "-1G", "4X", "1M", "99999999999T"] {
+            let e = bad.parse::<MemLimit>().unwrap_err().to_string();
+            assert!(e.contains(&format!("'{bad}'")) && e.contains("512M"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_child_is_capped_and_its_peak_sampled() {
+        let go = AtomicBool::new(false);
+        let limit: MemLimit = "256M".parse().unwrap();
+        // Python would need a package; the shell cannot allocate on demand:
+        // `head -c` into a variable grows the shell's heap.
+        let spec = ChildSpec {
+            args: vec![
+                "-c".into(),
+                "x=$(head -c 400000000 /dev/zero | tr '\\0' a); echo survived".into(),
+            ],
+            timeout: None,
+            grace: Duration::from_millis(300),
+            mem_limit: Some(limit),
+        };
+        let f = run(Path::new("/bin/bash"), &spec, &go).unwrap();
+        assert_ne!(f.exit, Exit::Code(0), "{f:?}");
+        assert!(tells_of_allocation_failure(&f.stderr_tail), "{f:?}");
+        assert!(f.peak_address_space.is_some(), "{f:?}");
     }
 }

@@ -2,11 +2,13 @@
 
 use super::args::{AlgoArgs, BudgetArgs, EnvArgs};
 use super::emit;
+use crate::child::MemLimit;
 use crate::render::{EVAL_GIF, evaluation_gif};
-use crate::results::POLICY_FILE;
+use crate::results::{POLICY_FILE, RUNS_FILE};
 use crate::run::{self, RunRequest};
 use crate::signals;
-use anyhow::Result;
+use crate::sweep::claim::{self, Attempt};
+use anyhow::{Result, bail};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -35,6 +37,10 @@ pub struct RunArgs {
     /// every core]; results are the same bits for every N.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
+    /// Cap this process's memory (address space, RLIMIT_AS), e.g. 4G: an
+    /// allocation past it fails and ends the run.
+    #[arg(long, value_name = "SIZE")]
+    mem_limit: Option<MemLimit>,
 }
 
 impl RunArgs {
@@ -63,11 +69,39 @@ impl RunArgs {
 
 /// Train, write the GIF, then print the summary and what to do next.
 /// SIGINT/SIGTERM stop the run between iterations; it is recorded
-/// `interrupted` (exit code 128 + signal).
+/// `interrupted` (exit code 128 + signal). The run is claimed first, so it
+/// never executes twice at once (say, here and in a sweep into DIR).
 pub fn execute(args: &RunArgs) -> Result<()> {
     let req = args.resolve()?;
     signals::install();
-    let s = run::execute(&req)?;
+    let dir = req.out_dir.join(req.run_id());
+    let out_existed = req.out_dir.exists();
+    let claim = match claim::take(&dir)? {
+        Attempt::Claimed(c) => c,
+        Attempt::Held(h) => bail!(
+            "run {} is running elsewhere: {} holds {}",
+            req.run_id(),
+            h.describe(),
+            dir.join(claim::CLAIM_FILE).display()
+        ),
+    };
+    claim.log_execution()?;
+    if let Some(limit) = args.mem_limit {
+        limit.apply_to_self()?;
+    }
+    let s = match run::execute(&req) {
+        Ok(s) => s,
+        // Refused before it started (say, by the plugin at `create`):
+        // nothing was written, and nothing is left behind.
+        Err(e) if !e.is::<run::RunFailed>() && !dir.join(RUNS_FILE).exists() => {
+            claim.forget();
+            if !out_existed {
+                let _ = std::fs::remove_dir(&req.out_dir);
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let gif = (!args.no_gif).then(|| {
         if !args.quiet {
             eprintln!("rendering the final evaluation's first episode...");

@@ -2,6 +2,7 @@
 
 use super::args::{BudgetArgs, EnvSetArgs, PluginArgs};
 use super::{emit, table as table_text};
+use crate::child::MemLimit;
 use crate::results;
 use crate::run;
 use crate::signals::Interrupted;
@@ -71,6 +72,15 @@ pub struct SweepArgs {
     /// after 10 s; the run is recorded `timeout`.
     #[arg(long, value_name = "DURATION", value_parser = sweep::parse_duration)]
     timeout: Option<Duration>,
+    /// Memory cap of each run's process, e.g. 512M or 4G (its address
+    /// space, RLIMIT_AS); a run past it is recorded `oom`.
+    #[arg(long, value_name = "SIZE")]
+    mem_limit: Option<MemLimit>,
+    /// Refuse grids of more than N runs (a guard against typos such as
+    /// --seeds 100000000).
+    #[arg(long, value_name = "N", default_value_t = sweep::MAX_RUNS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_runs: u64,
     /// Run only part I (0-based) of N of the sweep; the N parts together run
     /// every run once.
     #[arg(long, value_name = "I/N")]
@@ -181,7 +191,7 @@ impl SweepArgs {
     /// Every run of the sweep, resolved.
     pub fn resolve(&self) -> Result<Plan> {
         self.spec()?
-            .plan(self.out.as_deref(), &self.plugins.plugins)
+            .plan_at_most(self.out.as_deref(), &self.plugins.plugins, self.max_runs)
     }
 
     /// What `--resolve-only` checks: the plan, or that the directory
@@ -257,6 +267,12 @@ impl SweepArgs {
         if let Some(t) = self.timeout {
             flag("timeout", sweep::format_duration(t));
         }
+        if let Some(m) = self.mem_limit {
+            flag("mem-limit", m.to_string());
+        }
+        if self.max_runs != sweep::MAX_RUNS {
+            flag("max-runs", self.max_runs.to_string());
+        }
         if self.retry_failed {
             args.push("--retry-failed".into());
         }
@@ -293,6 +309,7 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         quiet: args.quiet,
         timeout: args.timeout,
         shard: args.shard,
+        mem_limit: args.mem_limit,
     };
     let outcome = sweep::execute(&plan, options)?;
     emit(&outcome.describe(&plan, options.jobs));
@@ -344,7 +361,18 @@ pub fn job_array(
     options: &SlurmOptions,
     dry_run: bool,
 ) -> Result<()> {
-    let tasks = slurm::task_count(runs, options.runs_per_task);
+    let (max_array_size, source) = slurm::max_array_size();
+    let runs_per_task = slurm::fitting_runs_per_task(runs, options.runs_per_task, max_array_size);
+    if runs_per_task != options.runs_per_task {
+        emit(&format!(
+            "raised --runs-per-task from {} to {runs_per_task}: {runs} runs at {} per task \
+             need {} tasks, more than the cluster's MaxArraySize = {max_array_size} ({source})\n",
+            options.runs_per_task,
+            options.runs_per_task,
+            slurm::task_count(runs, options.runs_per_task)
+        ));
+    }
+    let tasks = slurm::task_count(runs, runs_per_task);
     let exe = std::env::current_exe().context("locating the harness executable")?;
     let mut options = options.clone();
     options.environment = crate::plugin::job_environment(&plugin_paths(task_args))?;
@@ -391,11 +419,12 @@ fn plugin_paths(task_args: &[String]) -> Vec<PathBuf> {
 /// The status view: one line per label × env, then the totals.
 fn describe_status(dir: &Path) -> Result<String> {
     use sweep::status::State;
-    let table = sweep::status::collect(dir)?;
+    let status = sweep::status::collect(dir)?;
+    let table = &status.counts;
     let states = [State::Ok, State::Failed, State::Running, State::Pending];
     let mut rows: Vec<[String; 6]> = Vec::new();
     let mut total = [0usize; 4];
-    for ((label, env), counts) in &table {
+    for ((label, env), counts) in table {
         let n: Vec<usize> = states
             .iter()
             .map(|s| counts.get(s).copied().unwrap_or(0))
@@ -423,26 +452,29 @@ fn describe_status(dir: &Path) -> Result<String> {
         "total: {} finished, {} failed, {} running, {} pending\n",
         total[0], total[1], total[2], total[3]
     );
+    for (run_id, holder) in &status.running {
+        out += &format!("  running: {run_id}: {}\n", holder.describe());
+    }
+    for warning in &status.warnings {
+        out += &format!("warning: {warning}\n");
+    }
     Ok(out)
 }
 
-/// `harness sweep-worker` (hidden): run `--index` of the plan in
-/// `--plan-file`, written by the sweep that started this process.
+/// `harness sweep-worker` (hidden): run the run in `--run-file`, written by
+/// the sweep that started this process.
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
-    /// The plan, as the parent sweep resolved it.
+    /// The run, as the parent sweep resolved it.
     #[arg(long, value_name = "FILE")]
-    plan_file: PathBuf,
-    /// Which run of the plan.
-    #[arg(long, value_name = "I")]
-    index: usize,
+    run_file: PathBuf,
     /// Threads of the run.
     #[arg(long, value_name = "N", default_value_t = 1)]
     threads: usize,
 }
 
-/// Run one run of a plan; the run's result is in its directory, and its
+/// Run one run of a sweep; the run's result is in its directory, and its
 /// failure (or the signal that stopped it) in the exit code.
 pub fn execute_worker(args: &WorkerArgs) -> Result<()> {
-    sweep::worker::execute(&args.plan_file, args.index, args.threads.max(1)).map(drop)
+    sweep::worker::execute(&args.run_file, args.threads.max(1)).map(drop)
 }

@@ -214,6 +214,7 @@ impl Reproduction {
                 shard,
                 retry_failed: false,
                 quiet,
+                mem_limit: None,
             },
         )
     }

@@ -65,6 +65,9 @@ pub enum RunStatus {
     Crashed,
     /// Stopped for running past the sweep's `--timeout`.
     Timeout,
+    /// Its process ran out of memory: it died at the sweep's `--mem-limit`
+    /// or was killed under Slurm's `--mem` (the error names the limit).
+    Oom,
     /// Stopped from outside (SIGINT, SIGTERM: Ctrl-C, Slurm's time limit or
     /// `scancel`) before its budget was spent.
     Interrupted,
@@ -72,11 +75,12 @@ pub enum RunStatus {
 
 impl RunStatus {
     /// Every status, for parsing and for messages listing the valid ones.
-    pub const ALL: [RunStatus; 5] = [
+    pub const ALL: [RunStatus; 6] = [
         RunStatus::Ok,
         RunStatus::Failed,
         RunStatus::Crashed,
         RunStatus::Timeout,
+        RunStatus::Oom,
         RunStatus::Interrupted,
     ];
 
@@ -87,6 +91,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Crashed => "crashed",
             RunStatus::Timeout => "timeout",
+            RunStatus::Oom => "oom",
             RunStatus::Interrupted => "interrupted",
         }
     }
@@ -188,7 +193,7 @@ mod tests {
         }
         let e = "okay".parse::<RunStatus>().unwrap_err().to_string();
         assert!(
-            e.contains("'okay'") && e.contains("ok, failed, crashed, timeout, interrupted"),
+            e.contains("'okay'") && e.contains("ok, failed, crashed, timeout, oom, interrupted"),
             "{e}"
         );
     }

@@ -13,14 +13,17 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::Path;
 use trustbench_policy::exact::ExactRow;
 
-/// All record batches of a Parquet file.
+/// All record batches of a Parquet file. A damaged file is an error naming
+/// it, even where the Parquet decoder would panic on it.
 fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
     let read = || -> Result<Vec<RecordBatch>> {
         let file = std::fs::File::open(path)?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
         Ok(reader.collect::<Result<Vec<_>, _>>()?)
     };
-    read().with_context(|| format!("reading {}", path.display()))
+    std::panic::catch_unwind(read)
+        .unwrap_or_else(|_| Err(anyhow!("the file is damaged (the Parquet decoder gave up)")))
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 /// Column `name` of `batch` as array type `A`.

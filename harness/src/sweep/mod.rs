@@ -21,11 +21,16 @@
 //! - **Stoppable**: SIGINT/SIGTERM stop the children (TERM, then KILL after
 //!   a grace period), each run in flight is recorded `interrupted`, no new
 //!   run starts, and the sweep exits with 128 + the signal.
-//! - **One writer per directory** ([`lock`]), **shards** ([`shard`]) for
-//!   running one sweep as several processes, e.g. a Slurm job array
-//!   ([`slurm`]); [`status`] counts where a sweep is.
+//! - **Each run executes once at a time**: a run is claimed ([`claim`])
+//!   before it starts, so sweeps, shards, Slurm tasks and lone runs sharing
+//!   a directory never execute one run twice at once; a run claimed
+//!   elsewhere is skipped and reported. **Shards** ([`shard`]) run one
+//!   sweep as several processes, e.g. a Slurm job array ([`slurm`]);
+//!   [`status`] counts where a sweep is.
+//! - **Memory-capped**: `--mem-limit` caps each child ([`child::MemLimit`]);
+//!   a child that runs out is recorded `oom`.
 
-pub mod lock;
+pub mod claim;
 mod plan;
 mod progress;
 pub mod shard;
@@ -33,14 +38,13 @@ pub mod slurm;
 pub mod status;
 pub mod worker;
 
-pub use plan::{Plan, PlannedRun, Seeds, SweepSpec, Variant};
+pub use plan::{MAX_RUNS, Plan, PlannedRun, Seeds, SweepSpec, Variant};
 
-use crate::child::{self, ChildSpec, Exit, Finished};
+use crate::child::{self, ChildSpec, Exit, Finished, MemLimit};
 use crate::results::{self, ManifestRun, RUNS_FILE, RunRow, RunStatus};
 use crate::run;
 use crate::signals;
 use anyhow::{Context, Result};
-use lock::SweepLock;
 use progress::SweepProgress;
 use shard::Shard;
 use std::ffi::OsString;
@@ -48,7 +52,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use worker::PlanFile;
+use worker::RunFile;
 
 /// Time a stopped child gets between SIGTERM and SIGKILL: enough to finish
 /// its iteration and write its tables, bounded for a stuck plugin.
@@ -69,6 +73,8 @@ pub struct Options {
     pub retry_failed: bool,
     /// No progress output.
     pub quiet: bool,
+    /// Memory cap of each run's process.
+    pub mem_limit: Option<MemLimit>,
 }
 
 /// A run that did not end `ok`.
@@ -82,6 +88,17 @@ pub struct Failure {
     pub error: String,
 }
 
+impl Failure {
+    /// The failure a recorded row tells of.
+    fn of(row: RunRow) -> Failure {
+        Failure {
+            status: row.status,
+            run_id: row.run_id,
+            error: row.error.unwrap_or_default(),
+        }
+    }
+}
+
 /// What a sweep did.
 #[derive(Debug)]
 pub struct Outcome {
@@ -93,6 +110,8 @@ pub struct Outcome {
     pub ran: usize,
     /// Runs skipped because they had finished before.
     pub skipped: usize,
+    /// Runs skipped because another live runner holds their claim, by id.
+    pub elsewhere: Vec<(String, claim::Holder)>,
     /// Runs that did not end `ok`: executed now, or recorded before.
     pub failures: Vec<Failure>,
     /// Wall-clock seconds.
@@ -128,8 +147,12 @@ impl Outcome {
             0 => String::new(),
             n => format!(", {n} interrupted"),
         };
+        let elsewhere = match self.elsewhere.len() {
+            0 => String::new(),
+            n => format!(", {n} running elsewhere"),
+        };
         let mut out = format!(
-            "sweep {}{part}: {} runs: {} ran now, {} had finished before; {} failed{interrupted}; {:.1} s with {jobs} job(s)\n",
+            "sweep {}{part}: {} runs: {} ran now, {} had finished before{elsewhere}; {} failed{interrupted}; {:.1} s with {jobs} job(s)\n",
             plan.out.display(),
             self.total,
             self.ran,
@@ -137,6 +160,9 @@ impl Outcome {
             self.failed(),
             self.wall_seconds
         );
+        for (run_id, holder) in &self.elsewhere {
+            out += &format!("  running elsewhere: {run_id}: {}\n", holder.describe());
+        }
         for f in &self.failures {
             out += &format!("  {}: {}: {}\n", f.status, f.run_id, f.error);
         }
@@ -154,13 +180,13 @@ impl Outcome {
     }
 }
 
-/// Execute `plan`: take the directory's lock, skip finished runs, run the
-/// others in child processes on `options.jobs` workers.
+/// Execute `plan`: skip finished runs, claim each of the others and run
+/// it in a child process on `options.jobs` workers; a run claimed by
+/// another live runner is skipped and reported as running elsewhere.
 pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("creating {}", plan.out.display()))?;
-    let _lock = SweepLock::acquire(&plan.out, options.shard)?;
     signals::install();
     // Every shard records the whole plan: status views see every run from
     // the start, and shards merging at once cannot lose one another's.
@@ -174,45 +200,38 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
         })
         .collect();
     results::record_runs(&plan.out, &manifest)?;
+    drop(manifest);
     let mine: Vec<usize> = (0..plan.runs.len())
         .filter(|&i| options.shard.is_none_or(|s| s.owns(i)))
         .collect();
     let mut failures = Vec::new();
     let mut todo = Vec::new();
     for &i in &mine {
-        match finished_row(&plan.runs[i])? {
-            Some(row)
-                if row.status.is_final()
-                    && (row.status == RunStatus::Ok || !options.retry_failed) =>
-            {
+        let row = finished_row(&plan.runs[i]);
+        match row {
+            Some(row) if is_done(&row, &options) => {
                 if row.status != RunStatus::Ok {
-                    failures.push(Failure {
-                        status: row.status,
-                        run_id: row.run_id,
-                        error: row.error.unwrap_or_default(),
-                    });
+                    failures.push(Failure::of(row));
                 }
             }
-            _ => todo.push(i),
+            row => todo.push((i, row.map(|r| r.end_time_us))),
         }
     }
-    let skipped = mine.len() - todo.len();
-    let plan_file = PlanFileGuard::write(plan, options.shard)?;
+    let mut skipped = mine.len() - todo.len();
     let mut progress = SweepProgress::new(todo.len(), options.quiet);
     let next = AtomicUsize::new(0);
     let started = AtomicUsize::new(0);
+    let mut elsewhere = Vec::new();
     let (sender, results) = mpsc::channel();
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1).min(todo.len()) {
             let (sender, next, started, todo) = (sender.clone(), &next, &started, &todo);
-            let plan_file = &plan_file.path;
             scope.spawn(move || {
                 while signals::requested().is_none() {
-                    let Some(&i) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                    let Some(&(i, seen)) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         break;
                     };
-                    started.fetch_add(1, Ordering::SeqCst);
-                    let result = run_isolated(plan_file, i, &plan.runs[i], &options);
+                    let result = claim_and_run(plan, i, seen, &options, started);
                     if sender.send((i, result)).is_err() {
                         break;
                     }
@@ -225,7 +244,23 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
             let q = &planned.request;
             let what = format!("{} {} s{}", planned.label, q.env.id(), q.seed);
             let row = match result {
-                Ok(row) => row,
+                Ok(Turn::Ran(row)) => row,
+                Ok(Turn::Elsewhere(holder)) => {
+                    progress.finished(
+                        &format!("{what}: running elsewhere ({})", holder.describe()),
+                        false,
+                    );
+                    elsewhere.push((q.run_id(), holder));
+                    continue;
+                }
+                Ok(Turn::DoneMeanwhile(row)) => {
+                    progress.finished(&format!("{what}: finished elsewhere meanwhile"), false);
+                    skipped += 1;
+                    if row.status.is_final() && row.status != RunStatus::Ok {
+                        failures.push(Failure::of(row));
+                    }
+                    continue;
+                }
                 Err(e) => {
                     let error = format!("{e:#}");
                     progress.finished(&format!("{what}: FAILED: {error}"), true);
@@ -258,24 +293,64 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
                     ),
                     true,
                 );
-                failures.push(Failure {
-                    status: row.status,
-                    run_id: row.run_id,
-                    error,
-                });
+                failures.push(Failure::of(row));
             }
         }
     });
     progress.finish();
+    elsewhere.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Outcome {
         total: mine.len(),
         shard: options.shard,
         ran: started.into_inner(),
         skipped,
+        elsewhere,
         failures,
         wall_seconds: t0.elapsed().as_secs_f64(),
         interrupted: signals::requested(),
     })
+}
+
+/// Whether a recorded run is left alone: it ended for good, and either
+/// well or without `--retry-failed`.
+fn is_done(row: &RunRow, options: &Options) -> bool {
+    row.status.is_final() && (row.status == RunStatus::Ok || !options.retry_failed)
+}
+
+/// What became of one run a worker took.
+enum Turn {
+    /// It ran now; its `runs` row.
+    Ran(RunRow),
+    /// Another live runner holds its claim.
+    Elsewhere(claim::Holder),
+    /// Between the sweep's scan and its claim, another runner ran it.
+    DoneMeanwhile(RunRow),
+}
+
+/// Claim `planned` and, once it is ours, run it unless another runner
+/// changed its record since the scan (`seen`: the end time recorded then),
+/// which means that runner executed it meanwhile.
+fn claim_and_run(
+    plan: &Plan,
+    i: usize,
+    seen: Option<i64>,
+    options: &Options,
+    started: &AtomicUsize,
+) -> Result<Turn> {
+    let planned = &plan.runs[i];
+    let dir = planned.request.out_dir.join(planned.request.run_id());
+    let claim = match claim::take(&dir)? {
+        claim::Attempt::Held(holder) => return Ok(Turn::Elsewhere(holder)),
+        claim::Attempt::Claimed(c) => c,
+    };
+    if let Some(row) = finished_row(planned)
+        && (is_done(&row, options) || Some(row.end_time_us) != seen)
+    {
+        return Ok(Turn::DoneMeanwhile(row));
+    }
+    started.fetch_add(1, Ordering::SeqCst);
+    claim.log_execution()?;
+    run_isolated(&plan.plugins, planned, options).map(Turn::Ran)
 }
 
 /// `", final eval R ± S"` from a finished run's last evaluation, or nothing
@@ -293,83 +368,60 @@ fn final_eval_note(dir: &Path) -> String {
     }
 }
 
-/// The `runs` row of a finished run, `None` when it has not finished.
-fn finished_row(planned: &PlannedRun) -> Result<Option<RunRow>> {
+/// The `runs` row of a finished run, `None` when it has not finished. A
+/// `runs.parquet` that cannot be read (truncated, corrupted, another
+/// schema) is not a finished run: it is redone, with a warning naming it.
+fn finished_row(planned: &PlannedRun) -> Option<RunRow> {
     let dir = planned.request.out_dir.join(planned.request.run_id());
     if !dir.join(RUNS_FILE).exists() {
-        return Ok(None);
+        return None;
     }
-    results::read_run(&dir).map(Some)
+    results::read_run(&dir)
+        .inspect_err(|e| eprintln!("warning: {e:#}; the run is redone"))
+        .ok()
 }
 
-/// The plan file the children read, removed when the sweep ends. Named
-/// after the shard, whose lock this process holds, so no other sweep
-/// writes the same file.
-struct PlanFileGuard {
-    path: PathBuf,
-}
-
-impl PlanFileGuard {
-    fn write(plan: &Plan, shard: Option<Shard>) -> Result<PlanFileGuard> {
-        let name = match shard {
-            None => ".plan.json".to_string(),
-            Some(s) => format!(".plan.{}-of-{}.json", s.index, s.count),
-        };
-        let path = plan.out.join(name);
-        PlanFile::new(plan).write(&path)?;
-        Ok(PlanFileGuard { path })
-    }
-}
-
-impl Drop for PlanFileGuard {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// Run plan run `index` in a child process from a clean directory, and
-/// return its `runs` row: the child's own, or the parent's [`verdict`] when
-/// the child could not write one.
-fn run_isolated(
-    plan_file: &Path,
-    index: usize,
-    planned: &PlannedRun,
-    options: &Options,
-) -> Result<RunRow> {
-    let timeout = options.timeout;
+/// Run `planned` (claimed by this process; its algorithm looked up in
+/// `plugins`) in a child process from a clean directory, and return its
+/// `runs` row: the child's own, or the parent's [`verdict`] when the child
+/// could not write one.
+fn run_isolated(plugins: &[PathBuf], planned: &PlannedRun, options: &Options) -> Result<RunRow> {
     let req = &planned.request;
     let dir = req.out_dir.join(req.run_id());
     // Leftovers of an interrupted or failed attempt (temp files, tables
-    // without `runs.parquet`) must not mix with the new attempt's files.
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
-    }
+    // without `runs.parquet`) must not mix with the new attempt's files;
+    // the claim stays.
+    clear_except_claim(&dir)?;
+    let run_file = dir.join(worker::RUN_FILE);
+    RunFile::new(plugins, req).write(&run_file)?;
+    let args = vec![
+        OsString::from("sweep-worker"),
+        OsString::from("--run-file"),
+        run_file.as_os_str().to_owned(),
+        OsString::from("--threads"),
+        OsString::from(options.threads.to_string()),
+    ];
     let spec = ChildSpec {
-        args: vec![
-            OsString::from("sweep-worker"),
-            OsString::from("--plan-file"),
-            plan_file.as_os_str().to_owned(),
-            OsString::from("--index"),
-            OsString::from(index.to_string()),
-            OsString::from("--threads"),
-            OsString::from(options.threads.to_string()),
-        ],
-        timeout,
+        args,
+        timeout: options.timeout,
         grace: GRACE,
+        mem_limit: options.mem_limit,
     };
-    let finished = child::run_harness(&spec, signals::stop_flag())?;
+    let finished = child::run_harness(&spec, signals::stop_flag());
+    let _ = std::fs::remove_file(&run_file);
+    let finished = finished?;
     if dir.join(RUNS_FILE).exists() {
         let mut row = results::read_run(&dir)?;
         // Stopped for its time limit, the child saw only a SIGTERM.
         if finished.exit == Exit::TimedOut && row.status == RunStatus::Interrupted {
             row.status = RunStatus::Timeout;
-            row.error = Some(verdict(&finished, timeout).1);
+            row.error = Some(verdict(&finished, &Limits::of(options)).1);
             results::write_runs(&dir, &row)?;
         }
         return Ok(row);
     }
     remove_temp_files(&dir);
-    let (status, error) = verdict(&finished, timeout);
+    let (status, error) = verdict(&finished, &Limits::of(options));
     run::record_ending(
         req,
         status,
@@ -380,10 +432,53 @@ fn run_isolated(
     results::read_run(&dir)
 }
 
+/// Remove everything in `dir` but the claim's files.
+fn clear_except_claim(dir: &Path) -> Result<()> {
+    let clear = || -> std::io::Result<()> {
+        for e in std::fs::read_dir(dir)? {
+            let e = e?;
+            if claim::is_claim_file(&e.file_name().to_string_lossy()) {
+                continue;
+            }
+            if e.file_type()?.is_dir() {
+                std::fs::remove_dir_all(e.path())?;
+            } else {
+                std::fs::remove_file(e.path())?;
+            }
+        }
+        Ok(())
+    };
+    clear().with_context(|| format!("clearing {}", dir.display()))
+}
+
+/// The limits a child ran under, as a verdict names them.
+struct Limits {
+    timeout: Option<Duration>,
+    mem_limit: Option<MemLimit>,
+    /// Slurm's `--mem` of the task this sweep runs in, if any.
+    slurm_mem: Option<String>,
+}
+
+impl Limits {
+    fn of(options: &Options) -> Limits {
+        Limits {
+            timeout: options.timeout,
+            mem_limit: options.mem_limit,
+            slurm_mem: ["SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU"]
+                .iter()
+                .find_map(|v| Some(format!("{v}={}", std::env::var(v).ok()?))),
+        }
+    }
+}
+
 /// How a child that left no `runs` row ended, as a status and an error
 /// naming the signal or limit, the env steps reached, and its stderr tail.
-fn verdict(finished: &Finished, timeout: Option<Duration>) -> (RunStatus, String) {
+fn verdict(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
     let (status, what) = match finished.exit {
+        _ if out_of_memory(finished, limits).is_some() => (
+            RunStatus::Oom,
+            out_of_memory(finished, limits).unwrap_or_default(),
+        ),
         Exit::Signal(sig) => (
             RunStatus::Crashed,
             format!("killed by {}", child::signal_name(sig)),
@@ -396,7 +491,7 @@ fn verdict(finished: &Finished, timeout: Option<Duration>) -> (RunStatus, String
             RunStatus::Timeout,
             format!(
                 "exceeded --timeout {}",
-                timeout.map_or("?".into(), format_duration)
+                limits.timeout.map_or("?".into(), format_duration)
             ),
         ),
         Exit::Stopped => (
@@ -413,6 +508,41 @@ fn verdict(finished: &Finished, timeout: Option<Duration>) -> (RunStatus, String
         error += &format!("; stderr: {}", finished.stderr_tail);
     }
     (status, error)
+}
+
+/// Why a child that died by itself ran out of memory, naming the limit, or
+/// `None` when nothing says it did. Under `--mem-limit` (`RLIMIT_AS`) an
+/// allocation past the cap fails: the child's stderr says so (Rust's
+/// allocator, `strerror(ENOMEM)`, …) or its sampled peak address space is
+/// at the cap. Under Slurm's `--mem`, the task's memory cgroup kills the
+/// largest process with SIGKILL; Slurm's own stops (time limit, `scancel`)
+/// send SIGTERM first and reach this sweep, which stops its children itself
+/// (`Exit::Stopped`), so a SIGKILL out of the blue there is the cgroup's.
+fn out_of_memory(finished: &Finished, limits: &Limits) -> Option<String> {
+    let how = match finished.exit {
+        Exit::Signal(sig) => format!("killed by {}", child::signal_name(sig)),
+        Exit::Code(code) => format!("exited with code {code} without writing results"),
+        Exit::TimedOut | Exit::Stopped => return None,
+    };
+    if let Some(limit) = limits.mem_limit {
+        let peak = finished.peak_address_space;
+        if child::tells_of_allocation_failure(&finished.stderr_tail)
+            || peak.is_some_and(|p| limit.reached_by(p))
+        {
+            let peak = peak.map_or(String::new(), |p| {
+                format!(" (peak address space {} MiB)", p >> 20)
+            });
+            return Some(format!(
+                "out of memory under --mem-limit {limit}{peak}: {how}"
+            ));
+        }
+    }
+    match (&limits.slurm_mem, finished.exit) {
+        (Some(mem), Exit::Signal(libc::SIGKILL)) => Some(format!(
+            "out of memory under Slurm's --mem ({mem}): {how}, as Slurm's memory cgroup does"
+        )),
+        _ => None,
+    }
 }
 
 /// `(env steps, iterations)` of the child's last progress report.
@@ -506,13 +636,19 @@ mod tests {
 
     #[test]
     fn a_verdict_names_the_signal_the_steps_and_the_stderr() {
+        let none = Limits {
+            timeout: None,
+            mem_limit: None,
+            slurm_mem: None,
+        };
         let f = Finished {
             exit: Exit::Signal(libc::SIGSEGV),
             stderr_tail: "last words".into(),
             progress: Some("1500 3".into()),
             wall: Duration::from_secs(1),
+            peak_address_space: None,
         };
-        let (status, error) = verdict(&f, None);
+        let (status, error) = verdict(&f, &none);
         assert_eq!(status, RunStatus::Crashed);
         assert_eq!(
             error,
@@ -523,11 +659,73 @@ mod tests {
             progress: None,
             ..f
         };
-        let (status, error) = verdict(&f, Some(Duration::from_secs(90)));
+        let limits = Limits {
+            timeout: Some(Duration::from_secs(90)),
+            ..none
+        };
+        let (status, error) = verdict(&f, &limits);
         assert_eq!(status, RunStatus::Timeout);
         assert!(
             error.starts_with("exceeded --timeout 1m30s after 0 env steps"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_child_that_died_at_its_memory_cap_is_oom_naming_the_limit() {
+        let capped = Limits {
+            timeout: None,
+            mem_limit: Some("256M".parse().unwrap()),
+            slurm_mem: None,
+        };
+        let died = |exit, stderr: &str, peak: Option<u64>| Finished {
+            exit,
+            stderr_tail: stderr.into(),
+            progress: Some("40 2".into()),
+            wall: Duration::from_secs(1),
+            peak_address_space: peak,
+        };
+        // The allocator says so.
+        let f = died(
+            Exit::Signal(libc::SIGABRT),
+            "memory allocation of 1048576 bytes failed",
+            Some(100 << 20),
+        );
+        let (status, error) = verdict(&f, &capped);
+        assert_eq!(status, RunStatus::Oom);
+        assert!(
+            error.starts_with(
+                "out of memory under --mem-limit 256M (peak address space 100 MiB): \
+                 killed by SIGABRT after 40 env steps"
+            ),
+            "{error}"
+        );
+        // A silent death at the cap.
+        let f = died(Exit::Signal(libc::SIGSEGV), "", Some(250 << 20));
+        assert_eq!(verdict(&f, &capped).0, RunStatus::Oom);
+        // A segfault far below it is a crash; so is anything without a cap.
+        let f = died(Exit::Signal(libc::SIGSEGV), "", Some(100 << 20));
+        assert_eq!(verdict(&f, &capped).0, RunStatus::Crashed);
+        let f = died(Exit::Code(2), "xrealloc: cannot allocate 5 bytes", None);
+        assert_eq!(verdict(&f, &capped).0, RunStatus::Oom);
+        let uncapped = Limits {
+            mem_limit: None,
+            ..capped
+        };
+        assert_eq!(verdict(&f, &uncapped).0, RunStatus::Crashed);
+        // Under Slurm's --mem, the cgroup's SIGKILL.
+        let slurm = Limits {
+            slurm_mem: Some("SLURM_MEM_PER_NODE=4096".into()),
+            ..uncapped
+        };
+        let f = died(Exit::Signal(libc::SIGKILL), "", None);
+        let (status, error) = verdict(&f, &slurm);
+        assert_eq!(status, RunStatus::Oom);
+        assert!(
+            error.contains("Slurm's --mem (SLURM_MEM_PER_NODE=4096)"),
+            "{error}"
+        );
+        let f = died(Exit::Signal(libc::SIGSEGV), "", None);
+        assert_eq!(verdict(&f, &slurm).0, RunStatus::Crashed);
     }
 }

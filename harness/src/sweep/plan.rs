@@ -9,6 +9,10 @@
 //! that very example, so it cannot go stale.
 //!
 //! Paths in the file are relative to the current directory, as flags are.
+//!
+//! **Bounded**: a grid of more than [`MAX_RUNS`] runs (or `--max-runs`) is
+//! refused before anything is built, naming the product that made it
+//! large, so a typo such as `--seeds 100000000` costs nothing.
 
 use crate::config;
 use crate::plugin::{AlgorithmRef, Catalog};
@@ -19,6 +23,9 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use trustbench_envs::{EnvConfig, parse_assignment, resolve, resolve_spec};
+
+/// Runs a sweep may plan unless told otherwise (`--max-runs`).
+pub const MAX_RUNS: u64 = 100_000;
 
 /// A sweep as written in its TOML file; the flags build the same struct.
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +143,16 @@ impl SweepSpec {
     /// Resolve every run. `out` (from `--out`) wins over the file's `out`;
     /// `extra_plugins` (from `--plugin`) are searched before the file's.
     pub fn plan(&self, out: Option<&Path>, extra_plugins: &[PathBuf]) -> Result<Plan> {
+        self.plan_at_most(out, extra_plugins, MAX_RUNS)
+    }
+
+    /// [`SweepSpec::plan`], refusing grids of more than `max_runs` runs.
+    pub fn plan_at_most(
+        &self,
+        out: Option<&Path>,
+        extra_plugins: &[PathBuf],
+        max_runs: u64,
+    ) -> Result<Plan> {
         let out = out
             .or(self.out.as_deref())
             .ok_or_else(|| anyhow!("no output directory: give --out DIR"))?
@@ -144,11 +161,12 @@ impl SweepSpec {
         let catalog = Catalog::new(&plugins)?;
         let entries = self.entries(&catalog)?;
         let budgets = self.budgets()?;
+        self.check_size(entries.len(), budgets.len(), max_runs)?;
         let seeds = self.seed_list()?;
         if self.num_envs == 0 || self.eval_episodes == 0 {
             bail!("num_envs and eval_episodes must be at least 1");
         }
-        let mut runs = Vec::new();
+        let mut runs = Vec::with_capacity(seeds.len() * budgets.len() * entries.len());
         for &seed in &seeds {
             for (env, steps) in &budgets {
                 let steps = *steps;
@@ -290,6 +308,31 @@ impl SweepSpec {
             bail!("step budgets must be at least 1");
         }
         Ok(budgets)
+    }
+
+    /// Refuse a grid of more than `max_runs` runs, naming its factors.
+    fn check_size(&self, entries: usize, envs: usize, max_runs: u64) -> Result<()> {
+        let seeds = match &self.seeds {
+            Seeds::Count(n) => *n,
+            Seeds::List(list) => list.len() as u64,
+        };
+        let runs = u128::from(seeds) * entries as u128 * envs as u128;
+        if runs > u128::from(max_runs) {
+            let plural =
+                |n: u128, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+            bail!(
+                "the sweep has {runs} runs ({} × {} × {}), more than the limit of {max_runs}: \
+                 check the seeds, or raise the limit with --max-runs N",
+                plural(seeds.into(), "seed", "seeds"),
+                plural(
+                    entries as u128,
+                    "algorithm or variant",
+                    "algorithms and variants"
+                ),
+                plural(envs as u128, "env", "envs"),
+            );
+        }
+        Ok(())
     }
 
     fn seed_list(&self) -> Result<Vec<u64>> {

@@ -51,6 +51,49 @@ pub fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
+/// Slurm's default `MaxArraySize`: array indices run from 0 to 1000.
+pub const DEFAULT_MAX_ARRAY_SIZE: usize = 1001;
+
+/// The cluster's `MaxArraySize` (an array's indices must stay below it),
+/// and where the value came from: `scontrol show config`, else Slurm's
+/// default.
+pub fn max_array_size() -> (usize, &'static str) {
+    Command::new("scontrol")
+        .args(["show", "config"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| parse_max_array_size(&String::from_utf8_lossy(&o.stdout)))
+        .map_or(
+            (
+                DEFAULT_MAX_ARRAY_SIZE,
+                "Slurm's default; scontrol show config did not say",
+            ),
+            |n| (n, "from scontrol show config"),
+        )
+}
+
+/// `MaxArraySize` from the text of `scontrol show config`
+/// (`MaxArraySize            = 1001`).
+pub fn parse_max_array_size(config: &str) -> Option<usize> {
+    config.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "MaxArraySize")
+            .then(|| value.trim().parse().ok())
+            .flatten()
+            .filter(|&n| n > 0)
+    })
+}
+
+/// Runs per task so that the array of `runs` runs has at most
+/// `max_array_size` tasks: `runs_per_task`, or the smallest larger value
+/// that fits.
+pub fn fitting_runs_per_task(runs: usize, runs_per_task: usize, max_array_size: usize) -> usize {
+    runs_per_task
+        .max(1)
+        .max(runs.div_ceil(max_array_size.max(1)))
+}
+
 /// Tasks needed for `runs` runs at `runs_per_task` each.
 pub fn task_count(runs: usize, runs_per_task: usize) -> usize {
     runs.div_ceil(runs_per_task.max(1)).max(1)
@@ -169,6 +212,29 @@ mod tests {
             .split_terminator('\0')
             .collect();
         assert_eq!(back, nasty);
+    }
+
+    #[test]
+    fn arrays_fit_the_clusters_max_array_size() {
+        let config = "MaxArraySize            = 4001\nMaxJobCount = 10000\n";
+        assert_eq!(parse_max_array_size(config), Some(4001));
+        assert_eq!(parse_max_array_size("MaxJobCount = 1\n"), None);
+        assert_eq!(parse_max_array_size("MaxArraySize = none\n"), None);
+        assert_eq!(fitting_runs_per_task(1000, 1, 1001), 1);
+        assert_eq!(fitting_runs_per_task(1001, 1, 1001), 1);
+        assert_eq!(fitting_runs_per_task(1002, 1, 1001), 2);
+        assert_eq!(fitting_runs_per_task(100_000, 3, 1001), 100);
+        assert_eq!(fitting_runs_per_task(100_000, 500, 1001), 500);
+        for runs in [1, 999, 1001, 5000, 99_999, 100_000] {
+            for max in [1, 2, 1001, 4001] {
+                let r = fitting_runs_per_task(runs, 1, max);
+                assert!(task_count(runs, r) <= max, "{runs} runs, max {max}");
+                assert!(
+                    r == 1 || task_count(runs, r - 1) > max,
+                    "{runs} runs, max {max}"
+                );
+            }
+        }
     }
 
     #[test]

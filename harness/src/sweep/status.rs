@@ -1,11 +1,10 @@
 //! `harness sweep --status DIR`: how far a sweep got, per label × env, for
 //! local and Slurm sweeps alike — everything is read from the directory:
 //! the manifest lists every planned run, a run's `runs.parquet` says how it
-//! ended, and a run directory without one is running while some sweep
-//! holds a lock on the directory (else it is pending: the next sweep redoes
-//! it).
+//! ended, and a run without one is running while a live runner holds its
+//! claim (else it is pending: the next sweep redoes it).
 
-use super::lock::live_holders;
+use super::claim::{self, Holder};
 use crate::results::{self, RUNS_FILE, RunStatus};
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
@@ -19,7 +18,7 @@ pub enum State {
     /// Ended as `failed`, `crashed` or `timeout`: a rerun skips it unless
     /// `--retry-failed`.
     Failed,
-    /// Its directory exists without results and a sweep is at work.
+    /// Unfinished, and claimed by a live runner.
     Running,
     /// Not started, interrupted, or left unfinished: a rerun does it.
     Pending,
@@ -28,8 +27,20 @@ pub enum State {
 /// Counts per state for one label on one env.
 pub type Counts = BTreeMap<State, usize>;
 
-/// The counts of the sweep in `dir`, keyed by (label, env id).
-pub fn collect(dir: &Path) -> Result<BTreeMap<(String, String), Counts>> {
+/// Where a sweep is: counts per (label, env id), and who runs what.
+#[derive(Debug, Default)]
+pub struct Status {
+    /// Counts per (label, env id).
+    pub counts: BTreeMap<(String, String), Counts>,
+    /// The running runs, by id, with their claims' holders.
+    pub running: Vec<(String, Holder)>,
+    /// Runs whose `runs.parquet` cannot be read (counted pending: the next
+    /// sweep redoes them), one line each naming the file.
+    pub warnings: Vec<String>,
+}
+
+/// The status of the sweep in `dir`.
+pub fn collect(dir: &Path) -> Result<Status> {
     let planned = results::planned_runs(dir)?;
     if planned.is_empty() {
         bail!(
@@ -38,26 +49,31 @@ pub fn collect(dir: &Path) -> Result<BTreeMap<(String, String), Counts>> {
             results::MANIFEST_FILE
         );
     }
-    let active = !live_holders(dir).is_empty();
-    let mut table: BTreeMap<(String, String), Counts> = BTreeMap::new();
+    let mut status = Status::default();
     for run in planned {
         let run_dir = dir.join(&run.run_id);
         let state = if run_dir.join(RUNS_FILE).exists() {
-            match results::read_run(&run_dir)?.status {
-                RunStatus::Ok => State::Ok,
-                s if s.is_final() => State::Failed,
-                _ => State::Pending,
+            match results::read_run(&run_dir).map(|r| r.status) {
+                Ok(RunStatus::Ok) => State::Ok,
+                Ok(s) if s.is_final() => State::Failed,
+                Ok(_) => State::Pending,
+                Err(e) => {
+                    status.warnings.push(format!("{e:#}; counted pending"));
+                    State::Pending
+                }
             }
-        } else if run_dir.is_dir() && active {
+        } else if let Some(holder) = claim::holder(&run_dir) {
+            status.running.push((run.run_id.clone(), holder));
             State::Running
         } else {
             State::Pending
         };
-        *table
+        *status
+            .counts
             .entry((run.label, run.env_id))
             .or_default()
             .entry(state)
             .or_default() += 1;
     }
-    Ok(table)
+    Ok(status)
 }

@@ -346,6 +346,7 @@ fn run_child(req: &Request, algo: Option<&str>, check: Check) -> Result<(Row, Ve
         args,
         timeout: Some(req.timeout),
         grace: Duration::from_secs(1),
+        mem_limit: None,
     };
     let finished = child::run_harness(&spec, &AtomicBool::new(false))?;
     let (outcome, ids) = outcome_of(&finished, req.timeout);
@@ -413,6 +414,7 @@ mod tests {
             stderr_tail: tail.to_string(),
             progress: None,
             wall: Duration::ZERO,
+            peak_address_space: None,
         };
         let t = Duration::from_secs(60);
         let line = marker_line(&Outcome::new(Status::Warn, "why"), &["a".into()]);

@@ -10,6 +10,8 @@ mod common;
 mod cpu;
 mod determinism;
 mod errors;
+mod fuzz;
+mod integrity;
 mod isolation;
 mod learning;
 mod python;

@@ -142,3 +142,76 @@ fn slurm_job_arrays_finish_every_run_and_resubmission_redoes_only_unfinished() {
         stdout(&o)
     );
 }
+
+#[test]
+#[ignore = "needs Slurm: bash ci/local-slurm.sh start (.ci/run does)"]
+fn a_task_resubmitted_while_its_first_attempt_runs_does_not_run_it_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    // Task 0 runs a short random run; task 1 a plugin that hangs (at its
+    // third iteration) until the 20 s timeout: still running, whatever the
+    // machine's speed, when the array is submitted again.
+    let lib = compile_plugin(
+        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
+        &["FAULT_HANG"],
+        dir.path(),
+        "hang",
+    );
+    let file = dir.path().join("grid.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "algos = [\"random\", \"faulty\"]\nenvs = [\"cartpole\"]\nseeds = 1\nsteps = 2000\n\
+             plugins = [{lib:?}]\n"
+        ),
+    )
+    .unwrap();
+    let sweep = [file.to_str().unwrap(), "--out", out_s, "--timeout", "20s"];
+    let first = submit(&sweep);
+    let claimed = || {
+        std::fs::read_dir(&out).ok().is_some_and(|d| {
+            d.filter_map(Result::ok).any(|e| {
+                e.file_name().to_string_lossy().starts_with("faulty-")
+                    && e.path().join(".claim").is_file()
+            })
+        })
+    };
+    wait_until("the hanging run's claim", Duration::from_secs(120), claimed);
+    let second = submit(&sweep);
+    wait_until("the second job", Duration::from_secs(300), || {
+        !active(&second)
+    });
+    assert!(
+        active(&first),
+        "the first attempt ended before the second job"
+    );
+    wait_until("the first job", Duration::from_secs(300), || {
+        !active(&first)
+    });
+    // Every run executed once, by the first job; the second skipped the one in flight.
+    let runs = runs(&out);
+    let statuses: Vec<&str> = runs.iter().map(|(_, s, _)| s.as_str()).collect();
+    assert_eq!(statuses, ["timeout", "ok"], "{runs:?}");
+    for (id, _, _) in &runs {
+        let log = std::fs::read_to_string(out.join(id).join(".claim.log")).unwrap();
+        assert_eq!(
+            log.lines().count(),
+            1,
+            "{id} executed more than once:\n{log}"
+        );
+    }
+    let logs: String = std::fs::read_dir(out.join("slurm"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(&format!("-{second}_")))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(logs.contains("1 running elsewhere"), "{logs}");
+    let o = harness(&["sweep", "--status", out_s]);
+    assert!(
+        stdout(&o).contains("total: 1 finished, 1 failed, 0 running, 0 pending"),
+        "{}",
+        stdout(&o)
+    );
+}
