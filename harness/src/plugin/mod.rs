@@ -12,3 +12,4 @@ mod library;
 pub use catalog::{AlgorithmRef, Catalog};
 pub use instance::{Instance, NaturalGradient};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};
+pub(crate) use library::{load_library, plugin_str, symbol_name};
