@@ -124,3 +124,71 @@ pub(crate) fn open_option(key: &str) -> &'static EnvOption {
     ext.open_options.push(option);
     option
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Env, EnvConfig, EnvOptions, ExternalEnv, resolve_spec};
+
+    /// A maker of CartPole copies, standing in for a provider library.
+    struct CartPoles;
+
+    impl ExternalEnv for CartPoles {
+        fn make(&self, _: &EnvSpec, _: &EnvOptions) -> Result<Box<dyn Env>, String> {
+            Ok(crate::resolve("cartpole")?.make())
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    fn spec(id: &'static str, open: bool) -> EnvSpec {
+        EnvSpec::external((id, "a test"), (500, 1000), (&[], open), &CartPoles)
+    }
+
+    #[test]
+    fn external_ids_keep_their_case_and_families_take_their_members() {
+        register(spec("TestMass-v0", false)).unwrap();
+        register(spec("TestMass-v1", false)).unwrap();
+        register(spec("testfam:", true)).unwrap();
+        assert_eq!(resolve_spec("TestMass-v0").unwrap().id, "TestMass-v0");
+        assert_eq!(
+            resolve_spec("TestMass").unwrap().id,
+            "TestMass-v1",
+            "latest version"
+        );
+        assert!(
+            resolve_spec("testmass-v0").is_err(),
+            "external ids are case-sensitive"
+        );
+        let member = resolve_spec("testfam:CartPole-v1").unwrap();
+        assert_eq!(member.id, "testfam:CartPole-v1");
+        assert!(std::ptr::eq(
+            member,
+            resolve_spec("testfam:CartPole-v1").unwrap()
+        ));
+        // A family takes undeclared options, passed on as given; others refuse them.
+        let given = vec![("render_mode".to_string(), "rgb".to_string())];
+        let config = EnvConfig::new(member, &given).unwrap();
+        assert_eq!(config.options().get("render_mode"), "rgb");
+        let closed = resolve_spec("TestMass-v0").unwrap();
+        let e = EnvConfig::new(closed, &given).unwrap_err();
+        assert!(e.contains("'render_mode'"), "{e}");
+        // Built-in names and repeats are refused.
+        assert!(
+            register(spec("CartPole-v0", false))
+                .unwrap_err()
+                .contains("cartpole-v0")
+        );
+        assert!(
+            register(spec("TestMass-v0", false))
+                .unwrap_err()
+                .contains("twice")
+        );
+        let e = resolve_spec("nope:Thing-v0").unwrap_err();
+        assert!(
+            e.contains("'nope:Thing-v0'") && e.contains("TestMass-v0"),
+            "{e}"
+        );
+    }
+}
