@@ -74,7 +74,8 @@ impl ProviderLibrary {
         };
         // SAFETY: as above; [any-thread].
         let ptr = unsafe { entry() };
-        Self::from_entry(ptr, Source::File(path.to_path_buf()), Some(library))
+        // SAFETY: the library's static entry, living in `library`, which the result keeps.
+        unsafe { Self::from_entry(ptr, Source::File(path.to_path_buf()), Some(library)) }
             .with_context(|| format!("env provider {}", path.display()))
             .map(Some)
     }
@@ -82,7 +83,13 @@ impl ProviderLibrary {
     /// A provider reached through an entry pointer obtained elsewhere (a
     /// host library that offers it, the Python host's Gymnasium provider
     /// say); `library`, when given, is kept loaded as long as the result.
-    pub fn from_entry(
+    ///
+    /// # Safety
+    /// `ptr` must be NULL or point to a provider entry that starts with
+    /// `{struct_size, abi_major, abi_minor}` and is valid for the size it
+    /// declares, and it and everything it points to must live as long as
+    /// the result (inside `library`, or for the rest of the process).
+    pub unsafe fn from_entry(
         ptr: *const tb_env_provider,
         source: Source,
         library: Option<libloading::Library>,

@@ -65,7 +65,8 @@ pub fn spaces(library: &ProviderLibrary, id: &str) -> Result<Outcome> {
         ("action", &batch.action),
     ] {
         if let Space::Box { low, high, .. } = space
-            && let Some(j) = (0..low.len()).find(|&j| !(low[j] <= high[j]))
+            && let Some(j) =
+                (0..low.len()).find(|&j| low[j].is_nan() || high[j].is_nan() || low[j] > high[j])
         {
             bail!(
                 "{name} space bound {j}: low {} is not <= high {}",
