@@ -84,6 +84,22 @@ pub trait Env: Send + 'static {
         None
     }
 
+    /// Why [`Env::boxed_clone`] cannot snapshot this env, if it cannot:
+    /// an env of a provider library that does not offer exact state
+    /// save and load. Native envs always can.
+    fn snapshot_refusal(&self) -> Option<String> {
+        None
+    }
+
+    /// Why this env failed, if it did: an env run by a provider library
+    /// that returned an error, a wrong length or a non-finite value. A
+    /// failed env stays failed (its steps end episodes with zeros); callers
+    /// check after each reset and step and stop with this text, which names
+    /// the provider. Native envs never fail.
+    fn failure(&self) -> Option<&str> {
+        None
+    }
+
     /// The body's [`Odometer`], for envs with a body that travels (the
     /// locomotion tasks); `None` otherwise.
     fn odometer(&self) -> Option<Odometer> {

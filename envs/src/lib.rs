@@ -14,6 +14,7 @@
 pub mod arcade;
 pub mod classic;
 mod env;
+pub mod external;
 pub mod locomotion;
 mod registry;
 pub mod render;
@@ -22,7 +23,8 @@ mod vec_env;
 
 pub use env::{Env, Odometer, Step};
 pub use registry::{
-    EnvConfig, EnvOption, EnvOptions, EnvSpec, parse_assignment, registry, resolve, resolve_spec,
+    EnvConfig, EnvOption, EnvOptions, EnvSpec, ExternalEnv, parse_assignment, registry, resolve,
+    resolve_spec,
 };
 pub use time_limit::TimeLimit;
 pub use trustbench_plugin::rng::{Rng, derive_seed};

@@ -10,6 +10,7 @@
 use crate::Env;
 use crate::arcade;
 use crate::classic::{CartPole, Pendulum};
+use crate::external;
 use crate::locomotion::{Ant, Legged, LocomotionConfig as Config, Swimmer};
 use crate::time_limit::TimeLimit;
 use std::str::FromStr;
@@ -95,6 +96,34 @@ impl EnvOptions {
 /// Builds an env from its spec and resolved options (checking the values).
 type Constructor = fn(&EnvSpec, &EnvOptions) -> Result<Box<dyn Env>, String>;
 
+/// An env whose copies are built outside this crate: by an env-provider
+/// library that the harness loaded (see [`EnvSpec::external`]).
+pub trait ExternalEnv: Send + Sync + 'static {
+    /// A fresh copy with these resolved options (not yet reset). Errors
+    /// name the bad value (an unknown id of a family, a bad option).
+    fn make(&self, spec: &EnvSpec, options: &EnvOptions) -> Result<Box<dyn Env>, String>;
+
+    /// The maker as `Any`, so the code that registered it can recover its
+    /// own type (the harness records which provider an env came from).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// How a spec's copies are built.
+#[derive(Clone, Copy)]
+pub(crate) enum Make {
+    Native(Constructor),
+    External(&'static dyn ExternalEnv),
+}
+
+impl std::fmt::Debug for Make {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Make::Native(_) => "native",
+            Make::External(_) => "external",
+        })
+    }
+}
+
 /// A registered environment: a versioned id, its options and a constructor.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvSpec {
@@ -112,7 +141,10 @@ pub struct EnvSpec {
     pub default_steps: u64,
     /// The options the env accepts (empty for most envs).
     pub options: &'static [EnvOption],
-    make: Constructor,
+    /// Whether keys beyond `options` are accepted and passed on as given
+    /// (an external family whose envs take arbitrary arguments).
+    pub open_options: bool,
+    pub(crate) make: Make,
 }
 
 impl EnvSpec {
@@ -127,7 +159,41 @@ impl EnvSpec {
     /// defaults. An unknown key or a bad value is an error naming it and
     /// the valid ones.
     pub fn make_with(&self, options: &[(String, String)]) -> Result<Box<dyn Env>, String> {
-        (self.make)(self, &self.resolve_options(options)?)
+        self.build(&self.resolve_options(options)?)
+    }
+
+    /// A spec whose copies `maker` builds: an env of a provider library.
+    /// Ids of external envs keep their case (`CartPole-v1`).
+    pub fn external(
+        (id, summary): (&'static str, &'static str),
+        (max_episode_steps, default_steps): (u64, u64),
+        (options, open_options): (&'static [EnvOption], bool),
+        maker: &'static dyn ExternalEnv,
+    ) -> EnvSpec {
+        EnvSpec {
+            id,
+            summary,
+            max_episode_steps,
+            default_steps,
+            options,
+            open_options,
+            make: Make::External(maker),
+        }
+    }
+
+    /// The maker of an external env; `None` for the envs of this crate.
+    pub fn external_maker(&self) -> Option<&'static dyn ExternalEnv> {
+        match self.make {
+            Make::Native(_) => None,
+            Make::External(maker) => Some(maker),
+        }
+    }
+
+    fn build(&self, options: &EnvOptions) -> Result<Box<dyn Env>, String> {
+        match self.make {
+            Make::Native(make) => make(self, options),
+            Make::External(maker) => maker.make(self, options),
+        }
     }
 
     /// Every declared option with its value: `given` over the defaults
@@ -141,7 +207,16 @@ impl EnvSpec {
             .collect();
         for (key, value) in given {
             let key = key.trim();
-            let Some(slot) = values.iter_mut().find(|(o, ..)| o.key == key) else {
+            if let Some(slot) = values.iter_mut().find(|(o, ..)| o.key == key) {
+                slot.1 = value.trim().to_string();
+                slot.2 = true;
+                continue;
+            }
+            if self.open_options {
+                values.push((external::open_option(key), value.trim().to_string(), true));
+                continue;
+            }
+            {
                 let valid: Vec<&str> = self.options.iter().map(|o| o.key).collect();
                 return Err(format!(
                     "env '{}' has no option '{key}' (valid: {})",
@@ -152,9 +227,7 @@ impl EnvSpec {
                         valid.join(", ")
                     }
                 ));
-            };
-            slot.1 = value.trim().to_string();
-            slot.2 = true;
+            }
         }
         Ok(EnvOptions { values })
     }
@@ -178,7 +251,7 @@ impl EnvConfig {
     /// copy (so [`EnvConfig::make`] cannot fail later).
     pub fn new(spec: &'static EnvSpec, options: &[(String, String)]) -> Result<EnvConfig, String> {
         let options = spec.resolve_options(options)?;
-        (spec.make)(spec, &options)?;
+        spec.build(&options)?;
         Ok(EnvConfig { spec, options })
     }
 
@@ -199,7 +272,8 @@ impl EnvConfig {
 
     /// A fresh copy of the env (not yet reset).
     pub fn make(&self) -> Box<dyn Env> {
-        (self.spec.make)(self.spec, &self.options)
+        self.spec
+            .build(&self.options)
             .unwrap_or_else(|e| panic!("{}: options were validated: {e}", self.spec.id))
     }
 }
@@ -212,7 +286,7 @@ pub fn parse_assignment(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn split_version(id: &str) -> (&str, Option<u32>) {
+pub(crate) fn split_version(id: &str) -> (&str, Option<u32>) {
     match id.rsplit_once("-v") {
         Some((name, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
             (name, v.parse().ok())
@@ -230,7 +304,10 @@ macro_rules! plain {
             max_episode_steps: $steps,
             default_steps: $budget,
             options: &[],
-            make: |spec, _| Ok(Box::new(TimeLimit::new($make, spec.max_episode_steps))),
+            open_options: false,
+            make: Make::Native(|spec, _| {
+                Ok(Box::new(TimeLimit::new($make, spec.max_episode_steps)))
+            }),
         }
     };
 }
@@ -244,9 +321,10 @@ macro_rules! arcade {
             max_episode_steps: arcade::MAX_FRAMES / arcade::FRAME_SKIP as u64,
             default_steps: ARCADE_STEPS,
             options: arcade::OPTIONS,
-            make: |_, options| {
+            open_options: false,
+            make: Make::Native(|_, options| {
                 arcade::Arcade::<$game>::from_options(options).map(|e| Box::new(e) as Box<dyn Env>)
-            },
+            }),
         }
     };
 }
@@ -375,9 +453,15 @@ pub fn resolve(name: &str) -> Result<EnvConfig, String> {
     resolve_spec(name).and_then(|spec| EnvConfig::new(spec, &[]))
 }
 
-/// The registered spec of an id or short name (see [`resolve`]).
+/// The registered spec of an id or short name (see [`resolve`]). External
+/// envs (see [`external::register`]) are matched first, case-sensitively;
+/// the envs of this crate ignore case.
 pub fn resolve_spec(name: &str) -> Result<&'static EnvSpec, String> {
-    let name = name.trim().to_ascii_lowercase();
+    if let Some(spec) = external::find(name.trim()) {
+        return Ok(spec);
+    }
+    let given = name.trim();
+    let name = given.to_ascii_lowercase();
     if let Some(spec) = REGISTRY.iter().find(|s| s.id == name) {
         return Ok(spec);
     }
@@ -386,8 +470,10 @@ pub fn resolve_spec(name: &str) -> Result<&'static EnvSpec, String> {
         .filter(|s| split_version(s.id).0 == name)
         .max_by_key(|s| split_version(s.id).1)
         .ok_or_else(|| {
-            let ids: Vec<&str> = REGISTRY.iter().map(|s| s.id).collect();
-            format!("unknown env '{name}'; valid envs: {}", ids.join(", "))
+            let mut ids: Vec<&str> = REGISTRY.iter().map(|s| s.id).collect();
+            let external = external::specs();
+            ids.extend(external.iter().map(|s| s.id));
+            format!("unknown env '{given}'; valid envs: {}", ids.join(", "))
         })
 }
 

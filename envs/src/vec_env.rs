@@ -21,17 +21,14 @@ pub struct VecEnv {
 impl VecEnv {
     /// `n` copies of `env`, seeded from `(seed, stream)`.
     pub fn new(env: &EnvConfig, n: usize, seed: u64, stream: u64) -> VecEnv {
-        let first = env.make();
-        let observation_space = first.observation_space().clone();
-        let action_space = first.action_space().clone();
+        let mut first = Some(env.make());
+        let shape = first.as_deref().expect("made above");
+        let observation_space = shape.observation_space().clone();
+        let action_space = shape.action_space().clone();
         let mut scratch = vec![0.0; observation_space.dim()];
         let copies = (0..n)
             .map(|i| {
-                let mut copy = if i == 0 {
-                    first.boxed_clone()
-                } else {
-                    env.make()
-                };
+                let mut copy = first.take().unwrap_or_else(|| env.make());
                 copy.reset(Some(derive_seed(seed, stream, i as u64)), &mut scratch);
                 copy
             })

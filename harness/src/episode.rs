@@ -34,6 +34,7 @@ pub fn play_episode(
     let mut obs = vec![0.0; env.observation_space().dim()];
     let mut action = vec![0.0; env.action_space().dim()];
     env.reset(Some(seed), &mut obs);
+    check(&*env)?;
     let (mut ret, mut length) = (0.0, 0u64);
     let mut stop = watch(&*env, None)?.is_break();
     loop {
@@ -51,6 +52,7 @@ pub fn play_episode(
         }
         act(&*env, &obs, &mut action)?;
         let step = env.step(&action, &mut obs);
+        check(&*env)?;
         ret += step.reward;
         length += 1;
         stop = watch(&*env, Some(&step))?.is_break();
@@ -61,6 +63,14 @@ pub fn play_episode(
                 last: step,
             });
         }
+    }
+}
+
+/// An env's failure (a provider's error or non-finite value) as an error.
+fn check(env: &dyn Env) -> Result<()> {
+    match env.failure() {
+        Some(why) => anyhow::bail!("{why}"),
+        None => Ok(()),
     }
 }
 
@@ -108,6 +118,7 @@ pub fn play_in_lockstep(
             }
         })
         .collect();
+    lanes.iter().try_for_each(|l| check(l.env.as_ref()))?;
     let mut workers = vec![(); threads.max(1)];
     let (mut batch, mut actions) = (Vec::new(), Vec::new());
     loop {
@@ -129,6 +140,7 @@ pub fn play_in_lockstep(
             l.length += 1;
             l.last = Some(step);
         });
+        lanes.iter().try_for_each(|l| check(l.env.as_ref()))?;
     }
     Ok(lanes
         .into_iter()

@@ -241,7 +241,9 @@ impl World {
         }
         for (mut row, i) in obs.rows(self.obs_dim).into_iter().zip(range) {
             self.envs.reset(i, row.values(&mut self.scratch));
-            row.take_bytes(self.envs.copies_mut(i..i + 1)[0].as_ref());
+            let env = self.envs.copies_mut(i..i + 1)[0].as_ref();
+            env_failed(env)?;
+            row.take_bytes(env);
             self.progress[i] = EpisodeProgress::default();
         }
         Ok(())
@@ -322,6 +324,9 @@ impl World {
         parallel::split(&mut copies, &mut self.workers, |_, _, c| c.run());
         let steps: Vec<Step> = copies.iter().filter_map(|c| c.step).collect();
         drop(copies);
+        for env in self.envs.copies_mut(first..first + count).iter() {
+            env_failed(env.as_ref())?;
+        }
         for (k, step) in steps.into_iter().enumerate() {
             let i = first + k;
             self.used += 1;
@@ -361,6 +366,9 @@ impl World {
                 "more than {MAX_LIVE_SNAPSHOTS} live snapshots; release them when done"
             ));
         }
+        if let Some(why) = self.envs.copies_mut(i..i + 1)[0].snapshot_refusal() {
+            return Err(why);
+        }
         let id = self.next_snapshot;
         self.next_snapshot += 1;
         self.snapshots
@@ -384,6 +392,24 @@ impl World {
         self.progress[i] = *progress;
         Ok(())
     }
+}
+
+/// An env's failure (an env of a provider library that returned an error
+/// or a non-finite value) as a fault; the text names the provider.
+fn env_failed(env: &dyn Env) -> Result<(), String> {
+    match env.failure() {
+        Some(why) => Err(format!("{ENV_FAILURE}{why}")),
+        None => Ok(()),
+    }
+}
+
+/// How a fault that is the env's failure, not the plugin's misuse, starts:
+/// the run reports it as the env's ([`env_failure`]).
+const ENV_FAILURE: &str = "env failed: ";
+
+/// The env's failure within a fault, if that is what the fault is.
+pub fn env_failure(fault: &str) -> Option<&str> {
+    fault.strip_prefix(ENV_FAILURE)
 }
 
 /// The plugin's step output buffers, checked and sliced.

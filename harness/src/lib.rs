@@ -19,6 +19,7 @@ pub mod episode;
 pub mod host;
 pub mod plugin;
 pub mod progress;
+pub mod provider;
 pub mod render;
 pub mod report;
 pub mod reproduce;

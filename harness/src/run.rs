@@ -11,8 +11,8 @@ use crate::host::{HostBox, World};
 use crate::plugin::{AlgorithmRef, Instance, Source};
 use crate::progress::Progress;
 use crate::results::{
-    self, EpisodeRow, POLICY_FILE, Phase, RecordedConfig, RunRow, RunSettings, RunStatus,
-    stable_hash,
+    self, EnvProviderRecord, EpisodeRow, POLICY_FILE, Phase, RecordedConfig, RunRow, RunSettings,
+    RunStatus, stable_hash,
 };
 use crate::session::{Session, SessionSpec};
 use crate::signals::{self, Interrupted};
@@ -138,10 +138,21 @@ impl RunRequest {
             self.steps,
             self.recorded_config().to_json()
         );
+        // An external env's id may hold `:` or `/` (`gym:ALE/Pong-v5`),
+        // which a directory name cannot: those become `_` (the hash keeps
+        // the id apart from one spelled with `_`).
+        let env_name: String = self
+            .env
+            .id()
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
+                _ => '_',
+            })
+            .collect();
         format!(
-            "{}-{}-s{}-{:08x}",
+            "{}-{env_name}-s{}-{:08x}",
             a.id,
-            self.env.id(),
             self.seed,
             stable_hash(key.as_bytes()) as u32
         )
@@ -172,6 +183,11 @@ impl RunRequest {
             },
             abi_version: format!("{}.{}", a.library.abi.0, a.library.abi.1),
             env_id: self.env.id().to_string(),
+            env_provider: crate::provider::provider_of(&self.env).map(|p| EnvProviderRecord {
+                library: p.name.clone(),
+                version: p.version.clone(),
+                path: p.source.to_string(),
+            }),
             seed: self.seed,
             num_envs: self.num_envs as u64,
             step_budget: self.steps,
@@ -394,6 +410,9 @@ fn train(
         };
         let result = instance.train_iteration();
         if let Some(fault) = host.take_fault() {
+            if let Some(failure) = crate::host::env_failure(&fault) {
+                bail!("{failure}");
+            }
             bail!("{culprit} misused the host: {fault}");
         }
         result?;

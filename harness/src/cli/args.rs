@@ -13,13 +13,15 @@ use trustbench_envs::{EnvConfig, parse_assignment, resolve_spec};
 /// `--plugin PATH`: libraries searched before the built-ins.
 #[derive(Debug, Args)]
 pub struct PluginArgs {
-    /// Load algorithms from this plugin library (repeatable; searched before built-ins).
+    /// Load algorithms and envs from this plugin library (repeatable; its algorithms are
+    /// searched before the built-ins; a library may offer either or both).
     #[arg(long = "plugin", value_name = "PATH")]
     pub plugins: Vec<PathBuf>,
 }
 
 impl PluginArgs {
-    /// The built-ins plus these libraries.
+    /// The built-ins plus these libraries' algorithms; their env providers
+    /// are loaded and their envs registered.
     pub fn catalog(&self) -> Result<Catalog> {
         Catalog::new(&self.plugins)
     }

@@ -18,7 +18,8 @@ pub struct PluginCheckArgs {
     /// Only this algorithm of the library [default: every one].
     #[arg(long, value_name = "ID")]
     algo: Option<String>,
-    /// Train on this env [default: cartpole for discrete actions, else pendulum].
+    /// Train on this env [default: cartpole for discrete actions, else pendulum]; for a
+    /// library that offers envs, check only this one of them.
     #[arg(long)]
     env: Option<String>,
     /// Print JSON (schema in the README) instead of a table.
@@ -64,7 +65,9 @@ fn parse_duration(text: &str) -> Result<Duration> {
 impl PluginCheckArgs {
     /// The request, with the env name checked.
     pub fn resolve(&self) -> Result<Request> {
-        if let Some(env) = &self.env {
+        // A plugin's own envs are known only once it is loaded, which
+        // only the checks' child processes do.
+        if let (Some(env), None) = (&self.env, &self.plugin) {
             trustbench_envs::resolve_spec(env).map_err(anyhow::Error::msg)?;
         }
         if let Some(p) = &self.plugin

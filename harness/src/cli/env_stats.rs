@@ -1,6 +1,6 @@
 //! `harness env-stats`: a uniform-random and a scripted policy's returns.
 
-use super::args::EnvSetArgs;
+use super::args::{EnvSetArgs, PluginArgs};
 use super::{emit, table};
 use crate::env_stats::{Policy, play};
 use anyhow::Result;
@@ -22,11 +22,16 @@ pub struct EnvStatsArgs {
     /// Env options of every env.
     #[command(flatten)]
     env_set: EnvSetArgs,
+    /// Env providers (`--plugin PATH`) whose envs to name.
+    #[command(flatten)]
+    plugins: PluginArgs,
 }
 
 impl EnvStatsArgs {
     /// The envs, with their options.
     pub fn resolve(&self) -> Result<Vec<EnvConfig>> {
+        // Loading the libraries registers their envs.
+        self.plugins.catalog()?;
         expand_envs(&self.env)?
             .into_iter()
             .map(|spec| self.env_set.resolve(spec.id, &[]))

@@ -6,7 +6,7 @@ use super::{emit, table};
 use crate::plugin::Catalog;
 use anyhow::Result;
 use clap::Args;
-use trustbench_envs::{Space, registry};
+use trustbench_envs::{EnvSpec, Space, external, registry};
 use trustbench_plugin::kinds;
 
 /// `harness list`.
@@ -58,17 +58,28 @@ pub fn execute(args: &ListArgs) -> Result<()> {
         &rows,
     );
     out += "\nEnvironments:\n";
-    let rows: Vec<[String; 5]> = registry()
+    // The harness's own envs, then those of the providers loaded.
+    let specs: Vec<&'static EnvSpec> = registry().iter().chain(external::specs()).collect();
+    let rows: Vec<[String; 5]> = specs
         .iter()
         .map(|spec| {
-            let env = spec.make();
             let space = |s: &Space| s.describe();
+            let (observation, action) = match spec.make_with(&[]) {
+                Ok(env) => (space(env.observation_space()), space(env.action_space())),
+                // A family (`gym:`) has no spaces until an id is chosen.
+                Err(_) if external::is_family(spec.id) => ("(per id)".into(), "(per id)".into()),
+                Err(e) => (format!("(error: {e})"), String::new()),
+            };
+            let summary = match crate::provider::provider_of_spec(spec) {
+                Some(p) => format!("{} [{}]", spec.summary, p.culprit()),
+                None => spec.summary.to_string(),
+            };
             [
                 spec.id.to_string(),
-                space(env.observation_space()),
-                space(env.action_space()),
+                observation,
+                action,
                 spec.default_steps.to_string(),
-                spec.summary.to_string(),
+                summary,
             ]
         })
         .collect();
@@ -84,12 +95,12 @@ pub fn execute(args: &ListArgs) -> Result<()> {
     );
     // Options, once per distinct set (the arcade games share theirs).
     let mut seen: Vec<&'static [trustbench_envs::EnvOption]> = Vec::new();
-    for spec in registry().iter().filter(|s| !s.options.is_empty()) {
+    for spec in specs.iter().filter(|s| !s.options.is_empty()) {
         if seen.contains(&spec.options) {
             continue;
         }
         seen.push(spec.options);
-        let ids: Vec<&str> = registry()
+        let ids: Vec<&str> = specs
             .iter()
             .filter(|s| s.options == spec.options)
             .map(|s| s.short_name())

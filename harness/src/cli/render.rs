@@ -71,6 +71,7 @@ impl RenderArgs {
                 let recorded = RecordedConfig::parse(&row.config_json)
                     .with_context(|| format!("the run in {}", dir.display()))?;
                 plugins.extend(row.plugin_path.map(PathBuf::from));
+                plugins.extend(row.env_provider.map(|p| PathBuf::from(p.path)));
                 let algorithm = PluginArgs { plugins }.catalog()?.find(&row.algorithm_id)?;
                 // The run's env with its recorded options, unless --env names another.
                 let env = match &self.env {

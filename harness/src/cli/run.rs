@@ -146,6 +146,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
                     .iter()
                     .map(|s| format!("--env-set {s}"))
             )
+            .chain(crate::provider::provider_of(&req.env).map(|p| format!("--plugin {}", p.source)))
             .collect::<Vec<_>>()
             .join(" "),
     );

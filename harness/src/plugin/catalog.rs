@@ -22,14 +22,18 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The built-in libraries plus the given plugin files. The built-ins
+    /// The built-in libraries plus the given plugin files (whose env
+    /// providers, if any, are loaded and their envs registered). The built-ins
     /// (listed once, in `trustbench-bundle`) are linked statically but called
     /// through the same descriptor and vtable as a `.so`: one code path for
     /// every algorithm.
     pub fn new(plugins: &[PathBuf]) -> Result<Catalog> {
         let mut libraries = Vec::new();
         for path in plugins {
-            libraries.push(Arc::new(PluginLibrary::open(path)?));
+            // A file may offer envs only: they are registered, not listed here.
+            if let Some(library) = crate::provider::load_plugin(path)? {
+                libraries.push(Arc::new(library));
+            }
         }
         for entry in trustbench_bundle::BUILTIN {
             libraries.push(Arc::new(PluginLibrary::builtin(*entry)?));

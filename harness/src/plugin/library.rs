@@ -72,11 +72,33 @@ unsafe impl Send for PluginLibrary {}
 // and calls [any-thread] functions.
 unsafe impl Sync for PluginLibrary {}
 
+/// A symbol's name without its NUL terminator.
+pub(crate) fn symbol_name(symbol: &[u8]) -> String {
+    String::from_utf8_lossy(&symbol[..symbol.len() - 1]).into_owned()
+}
+
+/// dlopen `path`, a library of either kind (or both).
+pub(crate) fn load_library(path: &Path) -> Result<libloading::Library> {
+    let shown = path.display();
+    if !path.exists() {
+        bail!("plugin {shown}: no such file");
+    }
+    // A bare file name would make dlopen search the system paths.
+    let resolved = if path.components().count() == 1 {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    };
+    // SAFETY: loading a library runs its initialisers; the user asked for this file.
+    unsafe { libloading::Library::new(&resolved) }
+        .map_err(|e| anyhow!("plugin {shown}: cannot be loaded: {e}"))
+}
+
 /// Copy a C string owned by the plugin, refusing NULL and invalid UTF-8.
 ///
 /// # Safety
 /// `p` must be NULL or a NUL-terminated string.
-pub(super) unsafe fn plugin_str(p: *const c_char, what: &str) -> Result<String> {
+pub(crate) unsafe fn plugin_str(p: *const c_char, what: &str) -> Result<String> {
     if p.is_null() {
         bail!("{what} is NULL");
     }
@@ -98,36 +120,32 @@ impl PluginLibrary {
     /// Load a plugin file: a shared library (its versioned entry function)
     /// or a Python script (`.py`, through the Python host library).
     pub fn open(path: &Path) -> Result<PluginLibrary> {
+        Self::open_if_exported(path)?.ok_or_else(|| {
+            anyhow!(
+                "plugin {}: not a trustbench plugin (it does not export `{}`)",
+                path.display(),
+                symbol_name(abi::TB_ENTRY_SYMBOL)
+            )
+        })
+    }
+
+    /// The algorithms of the library at `path`; `None` when it does not
+    /// export the algorithm entry (an env provider only, say).
+    pub fn open_if_exported(path: &Path) -> Result<Option<PluginLibrary>> {
         if super::python::is_python(path) {
-            return super::python::open(path);
+            return super::python::open(path).map(Some);
         }
-        let shown = path.display();
-        if !path.exists() {
-            bail!("plugin {shown}: no such file");
-        }
-        // A bare file name would make dlopen search the system paths.
-        let resolved = if path.components().count() == 1 {
-            Path::new(".").join(path)
-        } else {
-            path.to_path_buf()
-        };
-        // SAFETY: loading a library runs its initialisers; the user asked for this file.
-        let library = unsafe { libloading::Library::new(&resolved) }
-            .map_err(|e| anyhow!("plugin {shown}: cannot be loaded: {e}"))?;
-        let symbol =
-            String::from_utf8_lossy(&abi::TB_ENTRY_SYMBOL[..abi::TB_ENTRY_SYMBOL.len() - 1])
-                .into_owned();
+        let library = load_library(path)?;
         // SAFETY: the symbol's type is fixed by the ABI; a wrong export is caught by the checks below.
-        let entry: tb_entry_fn =
-            unsafe {
-                *library.get::<tb_entry_fn>(abi::TB_ENTRY_SYMBOL).map_err(|_| {
-                anyhow!("plugin {shown}: not a trustbench plugin (it does not export `{symbol}`)")
-            })?
-            };
+        let entry: tb_entry_fn = match unsafe { library.get::<tb_entry_fn>(abi::TB_ENTRY_SYMBOL) } {
+            Ok(symbol) => *symbol,
+            Err(_) => return Ok(None),
+        };
         // SAFETY: as above.
         let ptr = unsafe { entry() };
         Self::from_entry(ptr, Source::File(path.to_path_buf()), Some(library))
-            .with_context(|| format!("plugin {shown}"))
+            .with_context(|| format!("plugin {}", path.display()))
+            .map(Some)
     }
 
     /// Validate the entry at `ptr` (the library it lives in, if any, is

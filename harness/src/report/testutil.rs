@@ -25,6 +25,7 @@ pub fn synthetic_run(
             algorithm_version: "1".into(),
             plugin_library: "builtin".into(),
             plugin_path: None,
+            env_provider: None,
             abi_version: "1.0".into(),
             env_id: env.into(),
             seed,

@@ -18,7 +18,7 @@ pub mod write;
 
 pub use manifest::{MANIFEST_FILE, ManifestRun, labels, planned_runs, record_runs};
 pub use read::{read_check_cg, read_metrics, read_run};
-pub use rows::{CgTable, EpisodeRow, MetricRow, Phase, RunLog, RunRow};
+pub use rows::{CgTable, EnvProviderRecord, EpisodeRow, MetricRow, Phase, RunLog, RunRow};
 pub use write::{
     write_bytes_atomically, write_check_cg, write_episodes, write_metrics, write_runs,
 };
@@ -32,8 +32,10 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION_KEY: &str = "trustbench.schema_version";
 /// Version of the three tables' schema; bump on any column change.
 /// 2: the `runs` table records the CPU (`cpu_model`, `cpu_features`;
-/// readers accept files without them).
-pub const SCHEMA_VERSION: &str = "2";
+/// readers accept files without them). 3: the `runs` table records the
+/// env's provider library (`env_provider`, `env_provider_version`,
+/// `env_provider_path`; null for the harness's own envs, absent before).
+pub const SCHEMA_VERSION: &str = "3";
 /// File name of the `runs` table in a run directory.
 pub const RUNS_FILE: &str = "runs.parquet";
 /// File name of the `metrics` table in a run directory.

@@ -3,7 +3,7 @@
 //! `harness check cg` table. Sweeps read the status of finished runs;
 //! reports read everything.
 
-use super::rows::{CgTable, MetricRow, RunRow};
+use super::rows::{CgTable, EnvProviderRecord, MetricRow, RunRow};
 use super::{CHECK_CG_FILE, METRICS_FILE, RUNS_FILE};
 use anyhow::{Context, Result, anyhow};
 use arrow_array::{
@@ -64,6 +64,14 @@ pub fn read_run(dir: &Path) -> Result<RunRow> {
             plugin_path: optional("plugin_path")?,
             abi_version: text("abi_version")?,
             env_id: text("env_id")?,
+            env_provider: match recorded_later("env_provider")? {
+                None => None,
+                Some(library) => Some(EnvProviderRecord {
+                    library,
+                    version: recorded_later("env_provider_version")?.unwrap_or_default(),
+                    path: recorded_later("env_provider_path")?.unwrap_or_default(),
+                }),
+            },
             seed: int("seed")?,
             num_envs: int("num_envs")?,
             step_budget: int("step_budget")?,

@@ -88,6 +88,8 @@ pub struct RunRow {
     pub abi_version: String,
     /// Versioned env id.
     pub env_id: String,
+    /// The library that provided the env; `None` for the harness's own envs.
+    pub env_provider: Option<EnvProviderRecord>,
     /// Run seed.
     pub seed: u64,
     /// Env copies stepped together.
@@ -117,6 +119,17 @@ pub struct RunRow {
     pub end_time_us: i64,
     /// Wall-clock duration.
     pub wall_seconds: f64,
+}
+
+/// Which env-provider library a run's env came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvProviderRecord {
+    /// The library's name.
+    pub library: String,
+    /// The library's version.
+    pub version: String,
+    /// Where it was loaded from.
+    pub path: String,
 }
 
 /// A `check_cg.parquet` table (written by `harness check cg`): the

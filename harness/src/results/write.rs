@@ -2,7 +2,7 @@
 //! temporary name in the same directory, flushed and synced, then renamed.
 //! A reader (or a resumed sweep) sees a complete file or none.
 
-use super::rows::{CgTable, EpisodeRow, MetricRow, RunRow};
+use super::rows::{CgTable, EnvProviderRecord, EpisodeRow, MetricRow, RunRow};
 use super::*;
 use anyhow::{Context, Result};
 use arrow_array::{
@@ -47,6 +47,9 @@ pub fn write_runs(dir: &Path, row: &RunRow) -> Result<()> {
         field("plugin_path", DataType::Utf8, true),
         field("abi_version", DataType::Utf8, false),
         field("env_id", DataType::Utf8, false),
+        field("env_provider", DataType::Utf8, true),
+        field("env_provider_version", DataType::Utf8, true),
+        field("env_provider_path", DataType::Utf8, true),
         field("seed", DataType::UInt64, false),
         field("num_envs", DataType::UInt64, false),
         field("step_budget", DataType::UInt64, false),
@@ -75,6 +78,9 @@ pub fn write_runs(dir: &Path, row: &RunRow) -> Result<()> {
         Arc::new(StringArray::from(vec![row.plugin_path.as_deref()])),
         one(&row.abi_version),
         one(&row.env_id),
+        provider_column(row, |p| &p.library),
+        provider_column(row, |p| &p.version),
+        provider_column(row, |p| &p.path),
         u64s(std::iter::once(row.seed)),
         u64s(std::iter::once(row.num_envs)),
         u64s(std::iter::once(row.step_budget)),
@@ -90,6 +96,12 @@ pub fn write_runs(dir: &Path, row: &RunRow) -> Result<()> {
         f64s(std::iter::once(row.wall_seconds)),
     ];
     write_atomically(&dir.join(RUNS_FILE), schema, columns)
+}
+
+/// One of the env provider's columns: null for the harness's own envs.
+fn provider_column(row: &RunRow, part: impl Fn(&EnvProviderRecord) -> &String) -> ArrayRef {
+    let value = row.env_provider.as_ref().map(|p| part(p).as_str());
+    Arc::new(StringArray::from(vec![value]))
 }
 
 /// Write the `metrics` table (long format: one row per metric value).

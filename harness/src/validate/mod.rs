@@ -9,6 +9,7 @@
 //! as the last line of its stderr, after [`MARKER`].
 
 mod checks;
+mod env_checks;
 mod probe;
 mod trial;
 
@@ -28,6 +29,8 @@ pub const MARKER: &str = "trustbench-check-outcome: ";
 const MAX_REASON: usize = 600;
 /// The `algorithm` of the library-wide entry check's row.
 pub const LIBRARY_ROW: &str = "*";
+/// How the rows of env checks start: `env PointMass-v0`, `env *`.
+pub const ENV_ROW: &str = "env ";
 
 /// How a check went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +109,16 @@ pub enum Check {
     Threads,
     /// Iteration time and act latency (informational).
     Speed,
+    /// An env provider's entry and descriptors; each env's defaults create.
+    EnvEntry,
+    /// An env's spaces, and observations within their bounds.
+    EnvSpaces,
+    /// Reset/step write exactly their rows and refuse wrong lengths.
+    EnvLengths,
+    /// Same seed, same episodes; another seed, others.
+    EnvDeterminism,
+    /// Snapshot/restore replays bit for bit (when offered).
+    EnvSnapshot,
 }
 
 impl Check {
@@ -124,6 +137,15 @@ impl Check {
         Check::Speed,
     ];
 
+    /// The checks of an env provider: `EnvEntry` library-wide, the others per env.
+    pub const ENV: [Check; 5] = [
+        Check::EnvEntry,
+        Check::EnvSpaces,
+        Check::EnvLengths,
+        Check::EnvDeterminism,
+        Check::EnvSnapshot,
+    ];
+
     /// Its name on the command line and in the output.
     pub fn name(self) -> &'static str {
         match self {
@@ -138,18 +160,21 @@ impl Check {
             Check::Errors => "errors",
             Check::Threads => "threads",
             Check::Speed => "speed",
+            Check::EnvEntry => "env-entry",
+            Check::EnvSpaces => "env-spaces",
+            Check::EnvLengths => "env-lengths",
+            Check::EnvDeterminism => "env-determinism",
+            Check::EnvSnapshot => "env-snapshot",
         }
     }
 
     /// The check called `name`; the error lists the valid names.
     pub fn parse(name: &str) -> Result<Check> {
-        Check::ALL
-            .into_iter()
-            .find(|c| c.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
-                anyhow!("unknown check '{name}'; valid checks: {}", names.join(", "))
-            })
+        let every = || Check::ALL.into_iter().chain(Check::ENV);
+        every().find(|c| c.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = every().map(|c| c.name()).collect();
+            anyhow!("unknown check '{name}'; valid checks: {}", names.join(", "))
+        })
     }
 }
 
@@ -192,10 +217,11 @@ impl Row {
     }
 }
 
-/// The libraries named by `plugin` (None: the built-ins).
+/// The algorithm libraries named by `plugin` (None: the built-ins; a
+/// library that offers envs only: none).
 fn libraries(plugin: Option<&Path>) -> Result<Vec<PluginLibrary>> {
     match plugin {
-        Some(path) => Ok(vec![PluginLibrary::open(path)?]),
+        Some(path) => Ok(crate::provider::load_plugin(path)?.into_iter().collect()),
         None => trustbench_bundle::BUILTIN
             .iter()
             .map(|entry| PluginLibrary::builtin(*entry))
@@ -211,6 +237,9 @@ pub fn run_in_child(
     check: Check,
     env: Option<&str>,
 ) -> (Outcome, Vec<String>) {
+    if Check::ENV.contains(&check) {
+        return run_env_check(plugin, check, env);
+    }
     let libraries = match libraries(plugin) {
         Ok(l) => l,
         Err(e) => return (Outcome::new(Status::Fail, format!("{e:#}")), Vec::new()),
@@ -226,6 +255,10 @@ pub fn run_in_child(
         })
         .collect();
     let ids: Vec<String> = algorithms.iter().map(|a| a.info.id.clone()).collect();
+    if check == Check::Entry && libraries.is_empty() {
+        let reason = "the library exports no algorithm entry (it offers envs only)";
+        return (Outcome::new(Status::Skip, reason), ids);
+    }
     if check == Check::Entry {
         let subjects: Vec<_> = algorithms
             .iter()
@@ -260,6 +293,36 @@ pub fn run_in_child(
         Check::Errors => checks::errors(&subject),
         Check::Threads => checks::threads(&subject),
         Check::Speed => checks::speed(&subject),
+        _ => unreachable!("env checks are run by run_env_check"),
+    };
+    let outcome = result.unwrap_or_else(|e| Outcome::new(Status::Fail, format!("{e:#}")));
+    (outcome, ids)
+}
+
+/// Env check `check` of the provider in `plugin` on env `env` (the
+/// child's side), with the provider's env ids for the entry check.
+fn run_env_check(plugin: Option<&Path>, check: Check, env: Option<&str>) -> (Outcome, Vec<String>) {
+    let Some(path) = plugin else {
+        let reason = "the built-in libraries offer no env provider";
+        return (Outcome::new(Status::Skip, reason), Vec::new());
+    };
+    let library = match crate::provider::load_provider(path) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            let reason = "the library exports no env-provider entry";
+            return (Outcome::new(Status::Skip, reason), Vec::new());
+        }
+        Err(e) => return (Outcome::new(Status::Fail, format!("{e:#}")), Vec::new()),
+    };
+    let ids: Vec<String> = library.envs.iter().map(|e| e.id.clone()).collect();
+    let id = env.unwrap_or_default();
+    let result = match check {
+        Check::EnvEntry => Ok(env_checks::entry(&library)),
+        Check::EnvSpaces => env_checks::spaces(&library, id),
+        Check::EnvLengths => env_checks::lengths(&library, id),
+        Check::EnvDeterminism => env_checks::determinism(id),
+        Check::EnvSnapshot => env_checks::snapshot(id),
+        _ => unreachable!("algorithm checks are run by run_in_child"),
     };
     let outcome = result.unwrap_or_else(|e| Outcome::new(Status::Fail, format!("{e:#}")));
     (outcome, ids)
@@ -328,18 +391,22 @@ fn shown_duration(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
 }
 
-/// One check in a child process.
+/// One check in a child process: of algorithm `algo`, or for an env
+/// check, of the env `algo` names.
 fn run_child(req: &Request, algo: Option<&str>, check: Check) -> Result<(Row, Vec<String>)> {
+    let env_check = Check::ENV.contains(&check);
     let mut args: Vec<OsString> = ["check", "plugin-one", "--check", check.name()]
         .map(OsString::from)
         .to_vec();
     if let Some(p) = &req.plugin {
         args.extend([OsString::from("--plugin"), p.clone().into_os_string()]);
     }
-    if let Some(a) = algo {
-        args.extend([OsString::from("--algo"), a.into()]);
+    match (env_check, algo) {
+        (true, Some(id)) => args.extend([OsString::from("--env"), id.into()]),
+        (false, Some(a)) => args.extend([OsString::from("--algo"), a.into()]),
+        (_, None) => {}
     }
-    if let Some(e) = &req.env {
+    if let (false, Some(e)) = (env_check, &req.env) {
         args.extend([OsString::from("--env"), e.into()]);
     }
     let spec = ChildSpec {
@@ -352,7 +419,11 @@ fn run_child(req: &Request, algo: Option<&str>, check: Check) -> Result<(Row, Ve
     let (outcome, ids) = outcome_of(&finished, req.timeout);
     Ok((
         Row {
-            algorithm: algo.unwrap_or(LIBRARY_ROW).to_string(),
+            algorithm: match (env_check, algo) {
+                (true, Some(id)) => format!("{ENV_ROW}{id}"),
+                (true, None) => format!("{ENV_ROW}{LIBRARY_ROW}"),
+                (false, a) => a.unwrap_or(LIBRARY_ROW).to_string(),
+            },
             check,
             outcome,
             seconds: finished.wall.as_secs_f64(),
@@ -384,7 +455,39 @@ pub fn validate(req: &Request, mut on_row: impl FnMut(&Row)) -> Result<Vec<Row>>
             rows.push(row);
         }
     }
+    if req.plugin.is_some() {
+        validate_envs(req, &mut on_row, &mut rows)?;
+    }
     Ok(rows)
+}
+
+/// The env-provider checks of `req.plugin`: its entry, then each env (the
+/// one `req.env` names, when it is one of them or of a family of theirs).
+fn validate_envs(req: &Request, on_row: &mut impl FnMut(&Row), rows: &mut Vec<Row>) -> Result<()> {
+    let (entry, ids) = run_child(req, None, Check::EnvEntry)?;
+    on_row(&entry);
+    if entry.outcome.status == Status::Skip {
+        // An algorithm library without envs: nothing to check.
+        return Ok(());
+    }
+    rows.push(entry);
+    let chosen = req.env.as_deref().filter(|e| {
+        ids.iter().any(|id| {
+            id == e || (trustbench_envs::external::is_family(id) && e.starts_with(id.as_str()))
+        })
+    });
+    let envs: Vec<&str> = match chosen {
+        Some(e) => vec![e],
+        None => ids.iter().map(String::as_str).collect(),
+    };
+    for id in envs {
+        for check in Check::ENV.into_iter().skip(1) {
+            let (row, _) = run_child(req, Some(id), check)?;
+            on_row(&row);
+            rows.push(row);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -393,7 +496,7 @@ mod tests {
 
     #[test]
     fn check_names_round_trip_and_unknown_ones_list_the_valid() {
-        for c in Check::ALL {
+        for c in Check::ALL.into_iter().chain(Check::ENV) {
             assert_eq!(Check::parse(c.name()).unwrap(), c);
         }
         let e = Check::parse("speedy").unwrap_err().to_string();

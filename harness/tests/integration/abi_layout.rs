@@ -7,12 +7,24 @@ use trustbench_plugin::abi::layout_table;
 
 #[test]
 fn rust_mirror_matches_the_c_header() {
-    let dir = tempfile::tempdir().unwrap();
-    let rows = layout_table();
-    let mut src = String::from(
-        "#include <stddef.h>\n#include <stdio.h>\n#include \"trustbench_plugin.h\"\nint main(void) {\n",
+    assert_layout("trustbench_plugin.h", &layout_table());
+}
+
+#[test]
+fn rust_mirror_matches_the_env_provider_header() {
+    assert_layout(
+        "trustbench_env.h",
+        &trustbench_plugin::env_abi::layout_table(),
     );
-    for (ty, field, _) in &rows {
+}
+
+/// Every size and offset of `rows` as the C compiler sees `header`.
+fn assert_layout(header: &str, rows: &[(&str, &str, usize)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut src = format!(
+        "#include <stddef.h>\n#include <stdio.h>\n#include \"{header}\"\nint main(void) {{\n"
+    );
+    for (ty, field, _) in rows {
         let expr = if *field == "sizeof" {
             format!("sizeof({ty})")
         } else {
@@ -53,7 +65,10 @@ fn rust_mirror_matches_the_c_header() {
         .collect();
     assert_eq!(c_rows.len(), rows.len());
     for ((ty, field, rust), (_, _, c)) in rows.iter().zip(&c_rows) {
-        assert_eq!(rust, c, "{ty}.{field}: Rust says {rust}, C says {c}");
+        assert_eq!(
+            rust, c,
+            "{header}: {ty}.{field}: Rust says {rust}, C says {c}"
+        );
     }
 }
 
@@ -94,5 +109,31 @@ fn header_constants_match_the_mirror() {
         assert!(header.contains(&line), "{line} not in the header");
     }
     assert_eq!(TB_BYTE_OBSERVATION_SCALE, 1.0 / 255.0);
+    let env_header =
+        std::fs::read_to_string(workspace().join("plugins/include/trustbench_env.h")).unwrap();
+    use trustbench_plugin::env_abi::*;
+    for (name, value) in [
+        ("TB_ENV_ABI_MAJOR", TB_ENV_ABI_MAJOR as i64),
+        ("TB_ENV_ABI_MINOR", TB_ENV_ABI_MINOR as i64),
+    ] {
+        let line = format!("#define {name} {value}\n");
+        assert!(env_header.contains(&line), "{line} not in trustbench_env.h");
+    }
+    for (name, value) in [
+        ("TB_ENV_FAMILY", TB_ENV_FAMILY),
+        ("TB_ENV_OPEN_OPTIONS", TB_ENV_OPEN_OPTIONS),
+    ] {
+        let line = format!("#define {name} {value}u\n");
+        assert!(env_header.contains(&line), "{line} not in trustbench_env.h");
+    }
+    for (name, value) in [
+        ("TB_ENV_ENTRY_SYMBOL", TB_ENV_ENTRY_SYMBOL),
+        ("TB_ENV_EXT_RENDER_RGB", TB_ENV_EXT_RENDER_RGB),
+        ("TB_ENV_EXT_SNAPSHOT", TB_ENV_EXT_SNAPSHOT),
+        ("TB_ENV_EXT_BYTE_OBSERVATIONS", TB_ENV_EXT_BYTE_OBSERVATIONS),
+    ] {
+        let line = format!("#define {name} \"{}\"", text(value));
+        assert!(env_header.contains(&line), "{line} not in trustbench_env.h");
+    }
     assert!(header.contains("#define TB_BYTE_OBSERVATION_SCALE (1.0 / 255.0)\n"));
 }

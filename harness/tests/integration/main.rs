@@ -15,6 +15,7 @@ mod integrity;
 mod isolation;
 mod learning;
 mod python;
+mod providers;
 mod readme;
 mod render;
 mod report;

@@ -382,30 +382,23 @@ pub type tb_entry_fn = unsafe extern "C" fn() -> *const tb_plugin_entry;
 /// `"sizeof"` giving the struct's size. Compared against the C compiler's view
 /// of the header by a test.
 pub fn layout_table() -> Vec<(&'static str, &'static str, usize)> {
-    use std::mem::{offset_of, size_of};
-    macro_rules! rows {
-        ($out:ident, $ty:ident: $($field:ident),*) => {
-            $out.push((stringify!($ty), "sizeof", size_of::<$ty>()));
-            $($out.push((stringify!($ty), stringify!($field), offset_of!($ty, $field)));)*
-        };
-    }
     let mut out = Vec::new();
-    rows!(out, tb_space: kind, rank, shape, dim, n, low, high);
-    rows!(out, tb_spaces: struct_size, num_envs, observation, action);
-    rows!(out, tb_step_out: struct_size, observations, final_observations, rewards, terminated, truncated);
-    rows!(out, tb_host: struct_size, abi_major, abi_minor, num_envs, seed, ctx, reset, step, snapshot,
+    layout_rows!(out, tb_space: kind, rank, shape, dim, n, low, high);
+    layout_rows!(out, tb_spaces: struct_size, num_envs, observation, action);
+    layout_rows!(out, tb_step_out: struct_size, observations, final_observations, rewards, terminated, truncated);
+    layout_rows!(out, tb_host: struct_size, abi_major, abi_minor, num_envs, seed, ctx, reset, step, snapshot,
         restore, release_snapshot, log_metric, steps_remaining, extension);
-    rows!(out, tb_instance: struct_size, plugin_data, train_iteration, act, save, load, last_error,
+    layout_rows!(out, tb_instance: struct_size, plugin_data, train_iteration, act, save, load, last_error,
         extension, destroy);
-    rows!(out, tb_ext_natural_gradient: struct_size, dim, prepare, gradient, fisher_vector_product,
+    layout_rows!(out, tb_ext_natural_gradient: struct_size, dim, prepare, gradient, fisher_vector_product,
         conjugate_gradient);
-    rows!(out, tb_threads: struct_size, threads);
-    rows!(out, tb_byte_step_out: struct_size, obs_len, observations, final_observations, rewards,
+    layout_rows!(out, tb_threads: struct_size, threads);
+    layout_rows!(out, tb_byte_step_out: struct_size, obs_len, observations, final_observations, rewards,
         terminated, truncated);
-    rows!(out, tb_byte_observations: struct_size, reset, step);
-    rows!(out, tb_algorithm_descriptor: struct_size, observation_kinds, action_kinds, id, name, version,
+    layout_rows!(out, tb_byte_observations: struct_size, reset, step);
+    layout_rows!(out, tb_algorithm_descriptor: struct_size, observation_kinds, action_kinds, id, name, version,
         description, default_config_json);
-    rows!(out, tb_plugin_entry: struct_size, abi_major, abi_minor, library_name, library_version,
+    layout_rows!(out, tb_plugin_entry: struct_size, abi_major, abi_minor, library_name, library_version,
         algorithm_count, algorithm, create);
     out
 }

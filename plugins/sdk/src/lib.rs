@@ -24,8 +24,18 @@
 //! calling plugins) lives in the harness.
 #![warn(missing_docs)]
 
+/// Rows of a layout table (see [`abi::layout_table`]): the struct's size,
+/// then each field's offset, as the C compiler is asked for them.
+macro_rules! layout_rows {
+    ($out:ident, $ty:ident: $($field:ident),*) => {
+        $out.push((stringify!($ty), "sizeof", std::mem::size_of::<$ty>()));
+        $($out.push((stringify!($ty), stringify!($field), std::mem::offset_of!($ty, $field)));)*
+    };
+}
+
 pub mod abi;
 mod config;
+pub mod env_abi;
 mod ffi;
 mod host;
 mod library;
