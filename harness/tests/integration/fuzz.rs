@@ -261,6 +261,8 @@ fn row(run_id: &str) -> RunRow {
         harness_version: "0".into(),
         cpu_model: None,
         cpu_features: None,
+        plugin_runtime: None,
+        env_provider: None,
         start_time_us: 0,
         end_time_us: 1,
         wall_seconds: 0.5,
