@@ -12,6 +12,7 @@ mod determinism;
 mod errors;
 mod isolation;
 mod learning;
+mod markdown_links;
 mod readme;
 mod render;
 mod report;
