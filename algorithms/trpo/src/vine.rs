@@ -450,12 +450,10 @@ mod tests {
                 assert!((gs - ge).abs() < 1e-8, "logit {j}: {gs} vs {ge}");
             }
         }
-        // Every action: the paper's Σₐ π(a) Q̂(a), baseline Σₐ π(a) Q̂(a).
+        // Every action: the paper's Σₐ π(a) Q̂(a); baseline Σₐ π(a) Q̂(a) = 2, so
+        // K p (Q̂ − 2) = 3 · (0.5 · −1, 0.25 · 0, 0.25 · 2).
         let p = [0.5, 0.25, 0.25];
         let adv = discrete_advantages(&p, &[1.0, 2.0, 4.0]);
-        assert_eq!(
-            adv,
-            vec![3.0 * 0.5 * -1.0, 3.0 * 0.25 * 0.0, 3.0 * 0.25 * 2.0]
-        );
+        assert_eq!(adv, vec![-1.5, 0.0, 1.5]);
     }
 }

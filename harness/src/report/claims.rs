@@ -249,19 +249,20 @@ pub struct Settings {
 impl Settings {
     /// One part per setting: `(ours, paper's, ours reach the paper's)`.
     fn from_parts(parts: &[(String, String, bool)]) -> Settings {
-        let join = |f: &dyn Fn(&(String, String, bool)) -> Option<String>| {
-            parts.iter().filter_map(f).collect::<Vec<_>>().join(", ")
+        // The ours (or paper's) side of every part, or of those short of it.
+        let join = |paper: bool, only_short: bool| {
+            parts
+                .iter()
+                .filter(|p| !only_short || !p.2)
+                .map(|p| if paper { p.1.as_str() } else { p.0.as_str() })
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let short = parts.iter().any(|p| !p.2);
         Settings {
-            ours: join(&|p| Some(p.0.clone())),
-            paper: join(&|p| Some(p.1.clone())),
-            short_of: short.then(|| {
-                (
-                    join(&|p| (!p.2).then(|| p.0.clone())),
-                    join(&|p| (!p.2).then(|| p.1.clone())),
-                )
-            }),
+            ours: join(false, false),
+            paper: join(true, false),
+            short_of: short.then(|| (join(false, true), join(true, true))),
             matters: true,
         }
     }
