@@ -3,9 +3,10 @@
 //! `paper` scale, and every claim row states its own settings beside them
 //! (a verdict reached far below them says so).
 
-/// Policy iterations of every experiment.
+/// Policy iterations of the locomotion experiments.
 pub const ITERATIONS: u64 = 200;
-/// Env steps of each arcade run (500 iterations of 100k steps), from pixels.
+/// Env steps of each arcade run, from pixels (the budget `reproduce` gives
+/// the paper scale).
 pub const GAME_STEPS: u64 = 50_000_000;
 /// The view the paper's arcade policies saw.
 pub const GAME_VIEW: &str = "pixels";
