@@ -6,7 +6,14 @@
 //! Fisher-vector product v ↦ (F + λI) v and its own CG iterates. The harness
 //! builds the dense matrix column by column from the products, solves
 //! (F + λI) x* = g by Cholesky (faer), and compares every iterate x_k with
-//! x*: relative error ‖x_k − x*‖/‖x*‖, cosine(x_k, x*) and CG's residual.
+//! x*: relative error ‖x_k − x*‖/‖x*‖, cosine(x_k, x*), CG's residual and
+//! gᵀx_k / gᵀx*. The cosine depends on the parameterisation (a direction
+//! CG has not reached may matter little to the surrogate); the last does
+//! not: with A = F + λI, CG's iterates satisfy x_kᵀAx_k = gᵀx_k (x_k
+//! minimises ½xᵀAx − gᵀx over its Krylov space), so the first-order gain of
+//! the step scaled to the KL boundary, β_k gᵀx_k with β_k = √(2δ / x_kᵀAx_k),
+//! is √(gᵀx_k / gᵀx*) of the exact direction's: the ratio says what share
+//! of the attainable improvement k iterations leave on the table.
 //! Any plugin offering the extension can be checked; the math is the same
 //! code the policy crate's own exact check uses.
 
@@ -58,6 +65,33 @@ pub struct CgCheckReport {
     pub path: PathBuf,
     /// ‖x*‖ (a zero gradient makes relative errors meaningless).
     pub solution_norm: f64,
+    /// gᵀx_k / gᵀx* per row of `table` (module docs).
+    pub gain_share: Vec<f64>,
+    /// What the numbers depend on, as the plugin's config states it: λ,
+    /// the Fisher's subsample and the network.
+    pub settings: String,
+}
+
+/// λ, the Fisher subsample and the network of a natural-gradient config
+/// (keys of TRPO and NPG; a key it lacks is shown as `?`).
+fn settings(config: &Map<String, Value>, dim: usize) -> String {
+    let key = |k: &str| config.get(k).map_or("?".into(), |v| v.to_string());
+    let vine = config.get("sampling").and_then(Value::as_str) == Some("vine");
+    let subsample = if vine {
+        format!(
+            "vine_fvp_fraction = {} of the vine's rows",
+            key("vine_fvp_fraction")
+        )
+    } else {
+        format!("fvp_fraction = {} of the batch", key("fvp_fraction"))
+    };
+    format!(
+        "λ = cg_damping = {}; Fisher on {subsample}; network {} hidden_sizes = {} ({dim} \
+         parameters)",
+        key("cg_damping"),
+        key("network"),
+        key("hidden_sizes")
+    )
 }
 
 /// Run the check.
@@ -107,6 +141,9 @@ pub fn check_cg(req: &CgCheckRequest) -> Result<CgCheckReport> {
     let iterations = req.iterations.unwrap_or(n.min(500));
     let (iterates, residuals) = ng.conjugate_gradient(iterations)?;
     let star_norm = norm(&x_star);
+    let dot = |x: &[f64]| x.iter().zip(&g).map(|(a, b)| a * b).sum::<f64>();
+    let star_gain = dot(&x_star);
+    let gain_share = iterates.iter().map(|x| dot(x) / star_gain).collect();
     let rows: Vec<ExactRow> = iterates
         .iter()
         .zip(&residuals)
@@ -134,5 +171,7 @@ pub fn check_cg(req: &CgCheckRequest) -> Result<CgCheckReport> {
         table,
         path,
         solution_norm: star_norm,
+        gain_share,
+        settings: settings(&req.config, n),
     })
 }

@@ -16,7 +16,9 @@ pub struct PgConfig {
     /// Discount γ of the returns being maximised (paper: 0.99).
     pub gamma: f64,
     /// GAE λ: 1 gives Monte-Carlo advantages (low bias, high variance), 0
-    /// one-step TD errors. 0.97 as in Schulman et al. 2016.
+    /// one-step TD errors. 0.97 is our choice, inside the range of λ that
+    /// Schulman et al. 2016 (GAE) found best; the TRPO paper predates GAE
+    /// and modular_rl's default is 1.
     pub lambda: f64,
     /// Hidden layer widths of the policy MLP. The paper's appendix: one
     /// hidden layer of 50 units for Hopper and Walker (30 for Swimmer).

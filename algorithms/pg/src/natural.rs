@@ -35,11 +35,16 @@ pub enum StepRule {
 pub struct NaturalKeys {
     /// Conjugate-gradient iterations for x ≈ (F + λI)⁻¹g (paper: 10).
     pub cg_iterations: usize,
-    /// λ of (F + λI): regularises the solve where F is nearly singular. 0.1
-    /// as in Schulman's modular_rl; `harness check cg` shows its effect.
+    /// λ of (F + λI): regularises the solve where F is nearly singular. The
+    /// paper names no damping; Schulman's modular_rl uses 1e-3. 0.1 is this
+    /// project's own choice, not yet measured against them (the sweep
+    /// `benches/sweeps/cg-damping.toml` does); `harness check cg` shows its
+    /// effect on the solve. It also enters the step size: β =
+    /// √(2δ / xᵀ(F + λI)x) counts λ‖x‖² as KL, so a large λ shortens steps.
     pub cg_damping: f64,
     /// Fraction of the batch used for Fisher-vector products (paper: 0.1);
-    /// the gradient always uses the whole batch.
+    /// the gradient always uses the whole batch. Single path only: TRPO's
+    /// vine has its own `vine_fvp_fraction`.
     pub fvp_fraction: f64,
 }
 

@@ -84,8 +84,13 @@ impl Algorithm for Trpo {
     }
 
     fn create(c: Config, spaces: &Spaces, host: &Host) -> Result<Self> {
+        let mut keys = c.natural;
+        if c.sampling == "vine" {
+            // The vine's Fisher has its own share of rows (see `vine`).
+            keys.fvp_fraction = c.vine.vine_fvp_fraction;
+        }
         let natural = NaturalConfig {
-            keys: c.natural,
+            keys,
             rule: StepRule::TrustRegion(LineSearch {
                 max_kl: c.max_kl,
                 attempts: c.backtracks,

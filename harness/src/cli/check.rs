@@ -67,25 +67,36 @@ pub fn execute_cg(args: &CheckCgArgs) -> Result<()> {
     let report = check::check_cg(&args.resolve()?)?;
     let rows = &report.table.rows;
     let mut out = format!(
-        "CG against the exact solve of (F + λI) x = g: {} parameters, ‖x*‖ = {:.3e}\n",
-        report.dim, report.solution_norm
+        "CG against the exact solve of (F + λI) x = g: {} parameters, ‖x*‖ = {:.3e}\n\
+         settings: {}\n",
+        report.dim, report.solution_norm, report.settings
     );
-    let cells: Vec<[String; 4]> = rows
+    let cells: Vec<[String; 5]> = rows
         .iter()
-        .map(|r| {
+        .zip(&report.gain_share)
+        .map(|(r, share)| {
             [
                 r.iteration.to_string(),
                 format!("{:.3e}", r.relative_error),
                 format!("{:.9}", r.cosine),
+                format!("{share:.6}"),
                 format!("{:.3e}", r.residual_norm),
             ]
         })
         .collect();
-    out += &table(&["K", "RELATIVE ERROR", "COSINE", "RESIDUAL"], &cells);
-    if let Some(r) = rows.get(9) {
+    out += &table(
+        &["K", "RELATIVE ERROR", "COSINE", "GTX/GTX*", "RESIDUAL"],
+        &cells,
+    );
+    if let (Some(r), Some(share)) = (rows.get(9), report.gain_share.get(9)) {
         out += &format!(
-            "at 10 iterations (the paper's setting): relative error {:.3e}, cosine {:.9}\n",
-            r.relative_error, r.cosine
+            "at 10 iterations (the paper's setting): relative error {:.3e}, cosine {:.9}, \
+             gᵀx/gᵀx* {share:.6} (a step to the KL bound along it gains √ of that, {:.6}, \
+             of the exact direction's first-order improvement); {}\n",
+            r.relative_error,
+            r.cosine,
+            share.max(0.0).sqrt(),
+            report.settings
         );
     }
     if let Some(r) = rows.last() {

@@ -2,6 +2,13 @@
 //! where they end) or wall-clock times are put on a common grid by linear
 //! interpolation between their evaluations — never extrapolated — then
 //! averaged over seeds with a bootstrap band.
+//!
+//! Training curves do the same with the training episodes' returns, each
+//! run's smoothed first ([`smoothed`]): at every episode's end, the mean
+//! return of the episodes that ended in the last [`TRAIN_WINDOW`] of the
+//! run's budget. They need no evaluation, so they show learning where
+//! evaluations are few (a sweep with `--eval-every 0` evaluates once); they
+//! are the stochastic policy's returns, not the deterministic one's.
 
 use super::data::Run;
 use crate::results::stable_hash;
@@ -13,6 +20,9 @@ pub const GRID_POINTS: usize = 100;
 /// Bootstrap replicates per grid point: a band edge's Monte-Carlo error is
 /// then ≈1 % of the band's width, invisible in a plot.
 pub const CURVE_REPS: usize = 1000;
+/// Width of the smoothing window of training curves, as a share of each
+/// run's step budget (200k steps of a 2M-step run).
+pub const TRAIN_WINDOW: f64 = 0.1;
 
 /// What a curve is drawn against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +32,9 @@ pub enum Axis {
     /// Wall-clock seconds since the run started: what the samples cost on
     /// this machine, speed included.
     WallSeconds,
+    /// Training env steps, the training episodes' smoothed returns
+    /// instead of evaluations.
+    TrainSteps,
 }
 
 impl Axis {
@@ -35,8 +48,45 @@ impl Axis {
                 .zip(&run.eval)
                 .map(|(&(_, wall), &(_, y))| (wall, y))
                 .collect(),
+            Axis::TrainSteps => {
+                smoothed(&run.train, TRAIN_WINDOW * run.row.step_budget.max(1) as f64)
+            }
         }
     }
+}
+
+/// At each episode end `x` of `episodes` (sorted by x), the mean return of
+/// the episodes that ended in `(x − window, x]`.
+pub fn smoothed(episodes: &[(f64, f64)], window: f64) -> Vec<(f64, f64)> {
+    let (mut start, mut sum) = (0, 0.0);
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(episodes.len());
+    for (end, &(x, y)) in episodes.iter().enumerate() {
+        sum += y;
+        while episodes[start].0 <= x - window {
+            sum -= episodes[start].1;
+            start += 1;
+        }
+        let point = (x, sum / (end + 1 - start) as f64);
+        // Episodes ending at the same step: one point, the mean of all.
+        match out.last_mut() {
+            Some(last) if last.0 == x => *last = point,
+            _ => out.push(point),
+        }
+    }
+    out
+}
+
+/// The mean training return of the episodes of `run` that ended in the last
+/// [`TRAIN_WINDOW`] of its budget (`None` when none did).
+pub fn final_train_return(run: &Run) -> Option<f64> {
+    let from = run.row.env_steps as f64 - TRAIN_WINDOW * run.row.step_budget as f64;
+    let last: Vec<f64> = run
+        .train
+        .iter()
+        .filter(|&&(x, _)| x > from)
+        .map(|&(_, y)| y)
+        .collect();
+    (!last.is_empty()).then(|| mean(&last))
 }
 
 /// One point of a mean curve.
@@ -86,6 +136,7 @@ pub fn curve(label: &str, env: &str, runs: &[&Run], axis: Axis, max_x: f64) -> C
     let stream = match axis {
         Axis::Steps => format!("curve\0{env}\0{label}"),
         Axis::WallSeconds => format!("curve\0{env}\0{label}\0wall"),
+        Axis::TrainSteps => format!("curve\0{env}\0{label}\0train"),
     };
     let bootstrap = Bootstrap {
         reps: CURVE_REPS,
@@ -135,5 +186,23 @@ mod tests {
         assert_eq!(interpolate(&pts, 15.0), 2.0);
         assert_eq!(interpolate(&pts, 20.0), 3.0);
         assert_eq!(interpolate(&pts, 40.0), 3.0);
+    }
+
+    #[test]
+    fn training_returns_are_averaged_over_a_trailing_window() {
+        let episodes = [
+            (10.0, 1.0),
+            (20.0, 3.0),
+            (20.0, 5.0),
+            (35.0, 7.0),
+            (60.0, 9.0),
+        ];
+        // Window 20: (−10, 10] → 1; (0, 20] → 1, 3, 5; (15, 35] → 3, 5, 7;
+        // (40, 60] → 9.
+        assert_eq!(
+            smoothed(&episodes, 20.0),
+            vec![(10.0, 1.0), (20.0, 3.0), (35.0, 5.0), (60.0, 9.0)]
+        );
+        assert!(smoothed(&[], 20.0).is_empty());
     }
 }

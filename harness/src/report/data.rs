@@ -39,6 +39,8 @@ pub struct Run {
     /// The mean KL of every step TRPO's line search accepted (empty for
     /// algorithms that log no [`ACCEPTED_METRIC`]).
     pub accepted_kl: Vec<f64>,
+    /// `(env steps at its end, return)` of every training episode.
+    pub train: Vec<(f64, f64)>,
 }
 
 /// One `harness check cg` table as the report shows it.
@@ -177,7 +179,9 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
 fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run> {
     let row = results::read_run(dir)?;
     let (mut eval, mut eval_at, mut accepted_kl) = (Vec::new(), Vec::new(), Vec::new());
+    let mut train = Vec::new();
     if row.status == RunStatus::Ok {
+        train = results::read_train_returns(dir)?;
         let [evals, kls, accepted]: [Vec<MetricRow>; 3] =
             results::read_metrics(dir, &[EVAL_METRIC, KL_METRIC, ACCEPTED_METRIC])?
                 .try_into()
@@ -213,6 +217,7 @@ fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run
         eval,
         eval_at,
         accepted_kl,
+        train,
         row,
     })
 }

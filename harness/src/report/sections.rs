@@ -2,7 +2,7 @@
 //! aggregate over envs, and the conjugate-gradient checks.
 
 use super::aggregate::{AGGREGATE_REPS, Aggregates, aggregate};
-use super::curves::{Axis, CURVE_REPS, GRID_POINTS, curve};
+use super::curves::{Axis, CURVE_REPS, GRID_POINTS, TRAIN_WINDOW, curve, final_train_return};
 use super::data::{LabelledCgTable, Run};
 use super::doc::{Block, Cell, Table, interval, num};
 use super::finals::{ALPHA, final_table};
@@ -71,23 +71,72 @@ pub fn envs(groups: &ByEnv, colors: &Colors) -> Result<Vec<Block>> {
     Ok(blocks)
 }
 
+/// Fewer evaluations than this in every run make evaluation curves sparse:
+/// the training curve is then the figure.
+pub const DENSE_EVALUATIONS: usize = 3;
+
 /// Return against env steps, and beside it against wall seconds: sample
-/// efficiency and what it costs on this machine.
+/// efficiency and what it costs on this machine; then the training
+/// episodes' return against env steps. When every run was evaluated fewer
+/// than [`DENSE_EVALUATIONS`] times, only the training curve is drawn.
 fn curves_figure(env: &str, ok: &[(&str, Vec<&Run>)], colors: &Colors) -> Result<Block> {
-    let (steps, seeds) = curves_svg(env, ok, colors, Axis::Steps)?;
-    let (wall, _) = curves_svg(env, ok, colors, Axis::WallSeconds)?;
-    Ok(Block::Figure {
-        svg: steps + &wall,
-        caption: format!(
+    let trained: Vec<(&str, Vec<&Run>)> = ok
+        .iter()
+        .map(|(l, runs)| {
+            (
+                *l,
+                runs.iter()
+                    .copied()
+                    .filter(|r| !r.train.is_empty())
+                    .collect(),
+            )
+        })
+        .filter(|(_, runs): &(&str, Vec<&Run>)| !runs.is_empty())
+        .collect();
+    let sparse = ok
+        .iter()
+        .all(|(_, runs)| runs.iter().all(|r| r.eval.len() < DENSE_EVALUATIONS));
+    let band = format!(
+        "Line: mean over seeds; band: 95 % percentile-bootstrap interval over seeds \
+         ({CURVE_REPS} resamples of whole curves). Runs are interpolated linearly onto a common \
+         grid of {GRID_POINTS} points, within the range every seed covers."
+    );
+    let train_caption = format!(
+        "training return on {env}: each training episode's return (the stochastic policy \
+         that learns), smoothed per run as the mean over the episodes that ended in the last \
+         {:.0} % of its step budget, against training env steps",
+        TRAIN_WINDOW * 100.0
+    );
+    let (mut svg, mut caption) = (String::new(), String::new());
+    let mut seeds = Vec::new();
+    if !sparse || trained.is_empty() {
+        let (steps, s) = curves_svg(env, ok, colors, Axis::Steps)?;
+        let (wall, _) = curves_svg(env, ok, colors, Axis::WallSeconds)?;
+        (svg, seeds) = (steps + &wall, s);
+        caption = format!(
             "Evaluation return (mean over each evaluation's episodes, deterministic policy, \
-             the same start states every time) on {env}, against training env steps (left) and \
-             against wall-clock seconds since the run started (right; evaluations included, \
-             on whatever machine ran it, sharing its cores with the sweep's other jobs). Line: \
-             mean over seeds; band: 95 % percentile-bootstrap interval over seeds \
-             ({CURVE_REPS} resamples of whole curves). Runs are interpolated linearly onto a \
-             common grid of {GRID_POINTS} points, within the range every seed covers. Seeds: {}.",
-            seeds.join(", ")
-        ),
+             the same start states every time) on {env}, against training env steps (first) \
+             and against wall-clock seconds since the run started (second; evaluations \
+             included, on whatever machine ran it, sharing its cores with the sweep's other \
+             jobs)"
+        );
+    }
+    if !trained.is_empty() {
+        let (train, s) = curves_svg(env, &trained, colors, Axis::TrainSteps)?;
+        svg.push_str(&train);
+        if sparse {
+            seeds = s;
+            caption = format!(
+                "The runs were evaluated fewer than {DENSE_EVALUATIONS} times each, too few \
+                 for an evaluation curve: the {train_caption}"
+            );
+        } else {
+            caption.push_str(&format!("; and the {train_caption} (last)"));
+        }
+    }
+    Ok(Block::Figure {
+        svg,
+        caption: format!("{caption}. {band} Seeds: {}.", seeds.join(", ")),
     })
 }
 
@@ -121,10 +170,13 @@ fn curves_svg(
         Axes {
             title: env,
             x_desc: match axis {
-                Axis::Steps => "training env steps",
+                Axis::Steps | Axis::TrainSteps => "training env steps",
                 Axis::WallSeconds => "wall-clock seconds",
             },
-            y_desc: "evaluation return",
+            y_desc: match axis {
+                Axis::TrainSteps => "training return (smoothed)",
+                _ => "evaluation return",
+            },
             y_range: None,
             legend: SeriesLabelPosition::UpperLeft,
         },
@@ -147,13 +199,20 @@ fn finals(env: &str, ok: &[(&str, Vec<&Run>)]) -> Table {
         .collect();
     let rows = final_table(&groups)
         .into_iter()
-        .map(|r| {
+        .zip(ok)
+        .map(|(r, (_, runs))| {
+            let train: Vec<f64> = runs.iter().filter_map(|r| final_train_return(r)).collect();
             vec![
                 Cell::marked(&r.label, r.bold),
                 Cell::plain(r.n.to_string()),
                 Cell::marked(num(r.mean), r.bold),
                 Cell::plain(r.ci.map_or("—".into(), |(lo, hi)| interval(lo, hi))),
                 Cell::plain(r.p_vs_best.map_or("—".into(), |p| format!("{p:.3}"))),
+                Cell::plain(if train.is_empty() {
+                    "—".into()
+                } else {
+                    num(crate::stats::mean(&train))
+                }),
             ]
         })
         .collect();
@@ -161,12 +220,22 @@ fn finals(env: &str, ok: &[(&str, Vec<&Run>)]) -> Table {
         caption: format!(
             "Final performance on {env}: the last evaluation's mean return, averaged over \
              seeds; 95 % Student-t interval of the mean. Bold: the best mean and those not \
-             significantly different from it (Welch's t-test, p ≥ {ALPHA}; no test with one seed)."
+             significantly different from it (Welch's t-test, p ≥ {ALPHA}; no test with one \
+             seed). Training return: the mean return of the training episodes that ended in the \
+             last {:.0} % of each run's budget, averaged over seeds.",
+            TRAIN_WINDOW * 100.0
         ),
-        header: ["algorithm", "seeds", "mean", "95 % CI", "p vs best"]
-            .map(String::from)
-            .to_vec(),
-        numeric: vec![false, true, true, true, true],
+        header: [
+            "algorithm",
+            "seeds",
+            "mean",
+            "95 % CI",
+            "p vs best",
+            "training return",
+        ]
+        .map(String::from)
+        .to_vec(),
+        numeric: vec![false, true, true, true, true, true],
         rows,
     }
 }

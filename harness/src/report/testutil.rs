@@ -47,5 +47,6 @@ pub fn synthetic_run(
         eval,
         eval_at,
         accepted_kl: accepted_kl.to_vec(),
+        train: Vec::new(),
     }
 }

@@ -20,7 +20,8 @@
 //! paper's vine also took less computation time), so at the `paper` scale
 //! it is its own part with a budget of exactly 200 iterations.
 
-use crate::report::claims::{GAMES, VINE_LABEL};
+use crate::report::claims::{CG_LABELS, GAMES, VINE_LABEL};
+use crate::report::paper::{self, ITERATIONS as PAPER_ITERATIONS, VINE_ACTIONS, VINE_TRUNK_TOTAL};
 use crate::sweep::{Seeds, SweepSpec, Variant};
 use std::collections::BTreeMap;
 use toml::{Table, Value};
@@ -50,17 +51,13 @@ const CONTEXT_ALGOS: &[&str] = &["vpg", "ppo"];
 /// Evaluations per locomotion run at the quick scale (every 100k of 1M
 /// steps): enough points for a curve, half the default's evaluation cost.
 const QUICK_EVALUATIONS: u64 = 10;
+/// TRPO with more CG iterations than the paper's 10, as labels of the
+/// CG claim (`report::claims::CG_LABELS`): the same runs but for the solve.
+const CG_VARIANTS: &[(&str, u64)] = &[(CG_LABELS[0], 20), (CG_LABELS[1], 50)];
 /// The arcade rows besides vine.
 const ARCADE_ALGOS: &[&str] = &["random", "trpo"];
 /// Locomotion envs of Figure 4.
 pub const LOCOMOTION: &[&str] = &["swimmer", "hopper", "walker"];
-/// The paper's policy iterations.
-const PAPER_ITERATIONS: u64 = 200;
-/// The paper's vine actions per state ("rollouts per state").
-const VINE_ACTIONS: u64 = 4;
-/// The paper's trunk steps per iteration: "num. rollouts for sampling" 16
-/// × "len. rollouts for sampling" 1000.
-const VINE_TRUNK_TOTAL: u64 = 16 * 1000;
 
 /// One part of the reproduction: a name for the plan printout and its spec.
 pub struct Part {
@@ -136,45 +133,19 @@ fn spec(algos: &[&str], env: &str, seeds: u64, steps: u64) -> SweepSpec {
 /// The gradient-based algorithms, whose batch is `steps_per_iteration`.
 const BATCHED: &[&str] = &["random", "trpo", "npg", "vpg", "ppo"];
 
-/// The paper's vine sizes for one locomotion env (Appendix E, Table 2).
-struct PaperVine {
-    /// "Vine: Q-values per batch": one per (state, action), so states × 4.
-    q_values: u64,
-    /// "Vine: rollout length".
-    rollout: u64,
-}
-
-impl PaperVine {
-    fn of(env: &str) -> PaperVine {
-        match env {
-            "swimmer" => PaperVine {
-                q_values: 500,
-                rollout: 50,
-            },
-            _ => PaperVine {
-                q_values: 2500,
-                rollout: 100,
-            },
-        }
-    }
-
-    /// States branched from per iteration.
-    fn states(&self) -> u64 {
-        self.q_values / VINE_ACTIONS
-    }
-
-    /// Trunk steps per env copy, so that all copies together take the
-    /// paper's 16 trunk rollouts of 1000 steps per iteration.
-    fn trunk_steps(&self) -> u64 {
-        VINE_TRUNK_TOTAL / crate::run::DEFAULT_NUM_ENVS as u64
-    }
-
-    /// Env steps of one iteration: the trunk, then every branch (branches
-    /// always run their full length; an ended episode's steps are not
-    /// counted in the return but are stepped).
-    fn steps_per_iteration(&self) -> u64 {
-        VINE_TRUNK_TOTAL + self.q_values * self.rollout
-    }
+/// The paper's vine keys for one locomotion env (Appendix E, Table 2):
+/// its trunk of 16 × 1000 steps split over the run's env copies.
+fn paper_vine(env: &str) -> Table {
+    let sizes = paper::Locomotion::of(env).expect("a locomotion env");
+    table(&[
+        ("vine_states", int(sizes.vine_states())),
+        (
+            "vine_trunk_steps",
+            int(VINE_TRUNK_TOTAL / crate::run::DEFAULT_NUM_ENVS as u64),
+        ),
+        ("vine_rollout_length", int(sizes.vine_rollout)),
+        ("vine_actions", int(VINE_ACTIONS)),
+    ])
 }
 
 fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
@@ -190,10 +161,22 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
             ]),
         ),
         // The modern protocol: 1M steps, every algorithm at its defaults;
-        // vine trunks of whole episodes.
-        Scale::Quick => (1_000_000, None, table(&[("vine_trunk_steps", int(1000))])),
+        // the vine at the paper's per-iteration sizes (so fewer iterations).
+        Scale::Quick => {
+            let sizes = paper::Locomotion::of(env).expect("a locomotion env");
+            notes.push(format!(
+                "{env} vine: the paper's sizes per iteration ({} states × {VINE_ACTIONS} \
+                 actions, {}-step branches, 16 × 1000 trunk steps): {} steps an iteration, \
+                 so {} iterations in 1M steps (paper: {PAPER_ITERATIONS})",
+                sizes.vine_states(),
+                sizes.vine_rollout,
+                sizes.vine_steps_per_iteration(),
+                1_000_000 / sizes.vine_steps_per_iteration()
+            ));
+            (1_000_000, None, paper_vine(env))
+        }
         Scale::Paper => {
-            let batch = if env == "swimmer" { 50_000 } else { 1_000_000 };
+            let batch = paper::Locomotion::of(env).expect("a locomotion env").batch;
             notes.push(format!(
                 "{env}: {PAPER_ITERATIONS} iterations of {batch} steps (Appendix E)"
             ));
@@ -245,6 +228,15 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
         s.eval_episodes = 2;
         s.eval_every = Some(steps / 2);
     }
+    for (label, iterations) in CG_VARIANTS {
+        s.variants.insert(
+            label.to_string(),
+            Variant {
+                algo: "trpo".into(),
+                config: table(&[("cg_iterations", int(*iterations))]),
+            },
+        );
+    }
     let name = format!("locomotion {env}");
     if scale != Scale::Paper {
         s.variants
@@ -258,15 +250,10 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
     // The paper's vine iteration costs fewer steps than its single-path
     // one: it gets a part of its own whose budget is exactly the paper's
     // 200 iterations, and the claim compares the two per iteration.
-    let paper = PaperVine::of(env);
-    let per_iteration = paper.steps_per_iteration();
+    let sizes = paper::Locomotion::of(env).expect("a locomotion env");
+    let per_iteration = sizes.vine_steps_per_iteration();
     let mut v = spec(&[], env, seeds, PAPER_ITERATIONS * per_iteration);
-    let mut keys = table(&[
-        ("vine_states", int(paper.states())),
-        ("vine_trunk_steps", int(paper.trunk_steps())),
-        ("vine_rollout_length", int(paper.rollout)),
-        ("vine_actions", int(VINE_ACTIONS)),
-    ]);
+    let mut keys = paper_vine(env);
     if let Some(hidden) = s.config.get("trpo").and_then(|t| t.get("hidden_sizes")) {
         keys.insert("hidden_sizes".into(), hidden.clone());
     }
@@ -277,9 +264,9 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
          trunks of {VINE_TRUNK_TOTAL} steps (16 × 1000, continued across iterations): \
          {per_iteration} steps × {PAPER_ITERATIONS} iterations (Appendix E, Table 2); \
          compared with single path at equal iterations",
-        paper.q_values,
-        paper.states(),
-        paper.rollout
+        sizes.vine_q_values,
+        sizes.vine_states(),
+        sizes.vine_rollout
     )];
     vec![
         Part {
@@ -407,9 +394,30 @@ mod tests {
         let walker = quick[2].spec.plan(Some(Path::new("o")), &[]).unwrap();
         let labels: std::collections::BTreeSet<&str> =
             walker.runs.iter().map(|r| r.label.as_str()).collect();
-        let expected = ["cem", "cma", "npg", "random", "trpo", VINE_LABEL];
+        let expected = [
+            "cem",
+            "cma",
+            "npg",
+            "random",
+            "trpo",
+            CG_LABELS[0],
+            CG_LABELS[1],
+            VINE_LABEL,
+        ];
         assert_eq!(labels, expected.into_iter().collect());
         assert_eq!(walker.runs.len(), expected.len() * 4);
         assert_eq!(walker.runs[0].request.eval_every, 100_000);
+        // The vine at the paper's per-iteration sizes from the quick scale on.
+        let vine = walker.runs.iter().find(|r| r.label == VINE_LABEL).unwrap();
+        assert_eq!(vine.request.config["vine_states"], 625);
+        assert_eq!(vine.request.config["vine_actions"], 4);
+        assert_eq!(vine.request.config["vine_rollout_length"], 100);
+        assert_eq!(vine.request.config["vine_trunk_steps"], 2000);
+        let cg50 = walker
+            .runs
+            .iter()
+            .find(|r| r.label == CG_LABELS[1])
+            .unwrap();
+        assert_eq!(cg50.request.config["cg_iterations"], 50);
     }
 }

@@ -35,9 +35,14 @@ const ASSUMED_STEPS_PER_SECOND: f64 = 20_000.0;
 /// arcade figures by `--scale quick` on an otherwise idle machine, the
 /// pixel figures by the whole-run pixel benchmark. What the estimate uses
 /// when the output directory holds no finished run of the same kind.
+/// `trpo-cg20` and `trpo-cg50` are TRPO's rate × 0.97 and × 0.89: their CPU
+/// time over TRPO's in 200k-step hopper runs, one seed each (7.83 and 8.48
+/// against 7.57 user-seconds, 2026-12-06).
 const MEASURED: &[(&str, &str, &str, f64)] = &[
     ("random", "swimmer", "", 39_900.0),
     ("trpo", "swimmer", "", 24_200.0),
+    ("trpo-cg20", "swimmer", "", 23_500.0),
+    ("trpo-cg50", "swimmer", "", 21_500.0),
     ("trpo-vine", "swimmer", "", 34_800.0),
     ("npg", "swimmer", "", 23_000.0),
     ("vpg", "swimmer", "", 40_800.0),
@@ -46,6 +51,8 @@ const MEASURED: &[(&str, &str, &str, f64)] = &[
     ("cma", "swimmer", "", 31_000.0),
     ("random", "hopper", "", 97_700.0),
     ("trpo", "hopper", "", 26_000.0),
+    ("trpo-cg20", "hopper", "", 25_200.0),
+    ("trpo-cg50", "hopper", "", 23_100.0),
     ("trpo-vine", "hopper", "", 69_200.0),
     ("npg", "hopper", "", 27_300.0),
     ("vpg", "hopper", "", 62_500.0),
@@ -54,6 +61,8 @@ const MEASURED: &[(&str, &str, &str, f64)] = &[
     ("cma", "hopper", "", 71_300.0),
     ("random", "walker", "", 57_000.0),
     ("trpo", "walker", "", 35_100.0),
+    ("trpo-cg20", "walker", "", 34_000.0),
+    ("trpo-cg50", "walker", "", 31_200.0),
     ("trpo-vine", "walker", "", 57_100.0),
     ("npg", "walker", "", 36_200.0),
     ("vpg", "walker", "", 36_800.0),

@@ -17,7 +17,7 @@ pub mod rows;
 pub mod write;
 
 pub use manifest::{MANIFEST_FILE, ManifestRun, labels, planned_runs, record_runs};
-pub use read::{read_check_cg, read_metrics, read_run};
+pub use read::{read_check_cg, read_metrics, read_run, read_train_returns};
 pub use rows::{CgTable, EnvProviderRecord, EpisodeRow, MetricRow, Phase, RunLog, RunRow};
 pub use write::{
     write_bytes_atomically, write_check_cg, write_episodes, write_metrics, write_runs,

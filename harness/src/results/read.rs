@@ -4,7 +4,7 @@
 //! reports read everything.
 
 use super::rows::{CgTable, EnvProviderRecord, MetricRow, RunRow};
-use super::{CHECK_CG_FILE, METRICS_FILE, RUNS_FILE};
+use super::{CHECK_CG_FILE, EPISODES_FILE, METRICS_FILE, RUNS_FILE, rows::Phase};
 use anyhow::{Context, Result, anyhow};
 use arrow_array::{
     Array, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray, UInt64Array,
@@ -119,6 +119,27 @@ pub fn read_metrics(dir: &Path, names: &[&str]) -> Result<Vec<Vec<MetricRow>>> {
         parse().with_context(|| format!("reading {}", path.display()))?;
     }
     Ok(series)
+}
+
+/// `(env steps at its end, return)` of every training episode of the run
+/// in `dir`, in the order they ended (what a report's training curves
+/// draw when evaluations are few).
+pub fn read_train_returns(dir: &Path) -> Result<Vec<(f64, f64)>> {
+    let path = dir.join(EPISODES_FILE);
+    let mut out = Vec::new();
+    for b in read_batches(&path)? {
+        let parse = || -> Result<Vec<(f64, f64)>> {
+            let phase = column::<StringArray>(&b, "phase")?;
+            let steps = column::<UInt64Array>(&b, "env_steps")?;
+            let ret = column::<Float64Array>(&b, "episode_return")?;
+            Ok((0..b.num_rows())
+                .filter(|&i| phase.value(i) == Phase::Train.as_str())
+                .map(|i| (steps.value(i) as f64, ret.value(i)))
+                .collect())
+        };
+        out.extend(parse().with_context(|| format!("reading {}", path.display()))?);
+    }
+    Ok(out)
 }
 
 /// The CG check table in `dir`, or `None` when it has none. The columns

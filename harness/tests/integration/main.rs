@@ -14,6 +14,7 @@ mod fuzz;
 mod integrity;
 mod isolation;
 mod learning;
+mod markdown_links;
 mod python;
 mod providers;
 mod readme;

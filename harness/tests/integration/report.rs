@@ -122,9 +122,9 @@ fn report_has_curves_tables_aggregates_and_no_external_url() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
 
     // Figures: learning curves per env against env steps and against wall
-    // seconds (two panels of one figure), IQM intervals, performance
-    // profiles, the CG check.
-    assert_eq!(html.matches("<svg").count(), 7, "figures");
+    // seconds, and training returns against env steps (three panels of one
+    // figure), IQM intervals, performance profiles, the CG check.
+    assert_eq!(html.matches("<svg").count(), 9, "figures");
     assert_eq!(html.matches("<figure>").count(), 5, "figures");
     assert!(html.contains("against wall-clock seconds"));
     let cg = &html[html.find("CG check on cartpole-v0").unwrap()..];
@@ -168,7 +168,7 @@ fn report_has_curves_tables_aggregates_and_no_external_url() {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;"));
     // The summary has the same tables.
     assert!(
-        md.contains("| algorithm | seeds | mean | 95 % CI | p vs best |"),
+        md.contains("| algorithm | seeds | mean | 95 % CI | p vs best | training return |"),
         "{md}"
     );
     assert!(md.contains("\\<script\\>alert(1)\\</script\\>&"), "{md}");
@@ -181,6 +181,41 @@ fn report_has_curves_tables_aggregates_and_no_external_url() {
         md,
         std::fs::read_to_string(again.join("summary.md")).unwrap()
     );
+}
+
+#[test]
+fn runs_evaluated_once_are_drawn_from_their_training_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("results");
+    for eval_every in ["0", "500"] {
+        let out = runs.join(eval_every);
+        random_run(
+            &[
+                "--env",
+                "cartpole",
+                "--steps",
+                "3000",
+                "--set",
+                "steps_per_iteration=500",
+                "--eval-every",
+                eval_every,
+            ],
+            &out,
+        );
+        let html = report_html(&out, &dir.path().join(format!("r{eval_every}")));
+        let sparse = html.contains("too few for an evaluation curve");
+        assert_eq!(sparse, eval_every == "0", "eval every {eval_every}");
+        assert!(html.contains("training return on cartpole-v0"));
+        assert!(
+            html.contains("training return (smoothed)"),
+            "the panel's axis"
+        );
+        assert_eq!(
+            html.contains("against wall-clock seconds"),
+            eval_every != "0",
+            "evaluation panels only with evaluations"
+        );
+    }
 }
 
 #[test]

@@ -66,4 +66,67 @@ fn check_cg_solves_on_the_vine_batch() {
         error < 1e-2,
         "CG on the vine's rows: relative error {error}\n{text}"
     );
+    // The settings the figures depend on, and gᵀx_k / gᵀx* beside the
+    // cosine: at 10 iterations, with x_10 ≈ x*, close to 1.
+    assert!(
+        text.contains("λ = cg_damping = 0.1; Fisher on vine_fvp_fraction = 1.0 of the vine's rows"),
+        "{text}"
+    );
+    let share: f64 = text
+        .split("gᵀx/gᵀx* ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no gain share in {text}"));
+    assert!((share - 1.0).abs() < 1e-3, "gᵀx/gᵀx* = {share}\n{text}");
+}
+
+/// The vine's rows per iteration (`train/vine_rows`) of a run on breakout
+/// (4 actions) with `sets`.
+fn breakout_vine_rows(sets: &[&str], out: &std::path::Path) -> Vec<f64> {
+    let mut args = vec![
+        "run",
+        "--algo",
+        "trpo",
+        "--env",
+        "breakout",
+        "--env-set",
+        "max_frames=2000",
+        "--steps",
+        "6000",
+        "--eval-episodes",
+        "1",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    for set in SETS.iter().chain(sets) {
+        args.extend(["--set", set]);
+    }
+    let o = harness(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let metrics = read_table(&only_run_dir(out).join("metrics.parquet"));
+    let name = metrics.column_by_name("metric").unwrap();
+    let name = name.as_any().downcast_ref::<StringArray>().unwrap();
+    let value = metrics.column_by_name("value").unwrap();
+    let value = value
+        .as_any()
+        .downcast_ref::<arrow_array::Float64Array>()
+        .unwrap();
+    (0..metrics.num_rows())
+        .filter(|&i| name.value(i) == "train/vine_rows")
+        .map(|i| value.value(i))
+        .collect()
+}
+
+/// On discrete actions the vine branches on `vine_actions` of them (drawn
+/// uniformly), not on every action: 8 states × K rows an iteration.
+#[test]
+fn discrete_vine_branches_on_vine_actions_of_the_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = breakout_vine_rows(&["vine_actions=2"], &dir.path().join("two"));
+    let all = breakout_vine_rows(&["vine_actions=4"], &dir.path().join("all"));
+    assert!(!two.is_empty() && !all.is_empty());
+    assert_eq!(two[0], 16.0, "{two:?}");
+    assert_eq!(all[0], 32.0, "{all:?}");
 }
