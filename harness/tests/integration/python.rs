@@ -597,3 +597,36 @@ fn slurm_job_scripts_carry_the_interpreter_and_virtual_environment() {
         "{text}"
     );
 }
+
+#[test]
+fn check_cg_checks_a_python_natural_gradient_against_the_exact_solve() {
+    if !python_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture("natural.py");
+    let o = harness(&[
+        "check",
+        "cg",
+        "--plugin",
+        &fixture,
+        "--algo",
+        "py-natural",
+        "--env",
+        "cartpole",
+        "--iters",
+        "8",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}\n{}", stderr(&o));
+    // 4 observations × 2 actions = 8 parameters: CG is exact after 8 steps.
+    let error: f64 = text
+        .rsplit("relative error ")
+        .next()
+        .and_then(|t| t.split(|c: char| c == ',' || c.is_whitespace()).next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no relative error in {text}"));
+    assert!(error < 1e-6, "relative error {error}\n{text}");
+}
