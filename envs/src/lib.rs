@@ -17,6 +17,7 @@ mod env;
 pub mod locomotion;
 mod registry;
 pub mod render;
+pub mod streams;
 mod time_limit;
 mod vec_env;
 
