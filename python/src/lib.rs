@@ -520,20 +520,11 @@ fn harness_random_actions(
     Ok(())
 }
 
-/// Every registered env: `(id, summary, option keys with their defaults and
-/// valid values)`, in the registry's order.
+/// Every registered env: `(id, summary)`, in the registry's order.
 #[pyfunction]
-fn registry() -> Vec<(String, String, Vec<(String, String, String)>)> {
-    trustbench_envs::registry()
-        .iter()
-        .map(|s| {
-            let options = s.options.iter().map(|o| {
-                let texts = [o.key, o.default, o.valid].map(str::to_string);
-                (texts[0].clone(), texts[1].clone(), texts[2].clone())
-            });
-            (s.id.to_string(), s.summary.to_string(), options.collect())
-        })
-        .collect()
+fn registry() -> Vec<(&'static str, &'static str)> {
+    let specs = trustbench_envs::registry().iter();
+    specs.map(|s| (s.id, s.summary)).collect()
 }
 
 /// The extension module.

@@ -29,7 +29,7 @@ __all__ = [
 
 def registry() -> list[str]:
     """Every trustbench env id (`hopper-v0`), in the registry's order."""
-    return [env_id for env_id, _, _ in _core.registry()]
+    return [env_id for env_id, _ in _core.registry()]
 
 
 def gym_id(env_id: str) -> str:
