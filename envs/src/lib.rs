@@ -18,6 +18,7 @@ pub mod external;
 pub mod locomotion;
 mod registry;
 pub mod render;
+pub mod streams;
 mod time_limit;
 mod vec_env;
 

@@ -65,6 +65,13 @@ impl VecEnv {
         self.copies[i].reset(None, obs);
     }
 
+    /// Start a new episode of copy `i` from `(seed, stream)`, exactly as
+    /// copy `i` of `VecEnv::new(env, n, seed, stream)` starts its first one
+    /// (Gymnasium's `reset(seed=...)`: the copy's random stream restarts).
+    pub fn reset_seeded(&mut self, i: usize, seed: u64, stream: u64, obs: &mut [f64]) {
+        self.copies[i].reset(Some(derive_seed(seed, stream, i as u64)), obs);
+    }
+
     /// Step copy `i`; on episode end, reset it (see the type's docs).
     pub fn step(
         &mut self,
@@ -160,6 +167,16 @@ mod tests {
         assert_eq!(a, b);
         let c = rollout(&mut VecEnv::new(&spec, 3, 6, 0), 300);
         assert_ne!(a, c);
+        let mut reseeded = VecEnv::new(&spec, 3, 6, 0);
+        let mut obs = vec![0.0; 4];
+        for i in 0..3 {
+            reseeded.reset_seeded(i, 5, 0, &mut obs);
+        }
+        assert_eq!(
+            rollout(&mut reseeded, 300),
+            a,
+            "reset_seeded is a new vector"
+        );
         let mut v = VecEnv::new(&spec, 2, 5, 0);
         let (mut o0, mut o1) = (vec![0.0; 4], vec![0.0; 4]);
         v.reset(0, &mut o0);

@@ -28,6 +28,6 @@ pub mod run;
 pub mod session;
 pub mod signals;
 pub mod stats;
-pub mod streams;
+pub use trustbench_envs::streams;
 pub mod sweep;
 pub mod validate;

@@ -36,9 +36,8 @@ impl Default for Config {
 /// The uniform-random policy.
 pub struct UniformRandom {
     config: Config,
-    action_space: Space,
     obs_dim: usize,
-    rng: Rng,
+    sampler: Sampler,
     /// Per-step scratch, reused every step.
     buffers: Buffers,
 }
@@ -56,8 +55,27 @@ struct Buffers {
 /// plugin-side stream; keep this one out of that range.
 const SAMPLING_STREAM: u64 = 0x5241_4e44; // "RAND"
 
-impl UniformRandom {
-    fn sample(&mut self, count: usize, out: &mut [f64]) {
+/// The policy's action stream: what the plugin instance given `seed` as
+/// `tb_host.seed` draws, call after call. Public so that a run can be
+/// replayed outside the harness (the Python package's test replays
+/// `harness run --algo random` with it) without a second copy of the rule.
+#[derive(Debug, Clone)]
+pub struct Sampler {
+    action_space: Space,
+    rng: Rng,
+}
+
+impl Sampler {
+    /// The stream of the instance whose host seed is `seed`.
+    pub fn new(seed: u64, action_space: &Space) -> Sampler {
+        Sampler {
+            action_space: action_space.clone(),
+            rng: Rng::new(derive_seed(seed, SAMPLING_STREAM, 0)),
+        }
+    }
+
+    /// Draw `count` actions, row after row, into `out` (`count × dim` values).
+    pub fn sample(&mut self, count: usize, out: &mut [f64]) {
         match &self.action_space {
             Space::Discrete { n } => out[..count]
                 .iter_mut()
@@ -100,9 +118,8 @@ impl Algorithm for UniformRandom {
         let (obs_dim, act_dim) = (spaces.observation.dim(), spaces.action.dim());
         Ok(UniformRandom {
             config,
-            action_space: spaces.action.clone(),
             obs_dim,
-            rng: Rng::new(derive_seed(host.seed(), SAMPLING_STREAM, 0)),
+            sampler: Sampler::new(host.seed(), &spaces.action),
             buffers: Buffers {
                 actions: vec![0.0; n * act_dim],
                 observations: vec![0.0; n * obs_dim],
@@ -121,7 +138,7 @@ impl Learner for UniformRandom {
         let mut reward_sum = 0.0;
         while steps < self.config.steps_per_iteration {
             let mut actions = std::mem::take(&mut self.buffers.actions);
-            self.sample(n, &mut actions);
+            self.sampler.sample(n, &mut actions);
             let b = &mut self.buffers;
             let outcome = host.step(
                 0,
@@ -158,13 +175,14 @@ impl Actor for UniformRandom {
         // A uniform policy has no mode: "deterministic" still samples, from
         // the same seeded stream, so evaluations stay reproducible.
         let count = obs.len() / self.obs_dim.max(1);
-        self.sample(count, actions);
+        self.sampler.sample(count, actions);
         Ok(())
     }
 
     fn save(&self) -> Result<Vec<u8>> {
         // No parameters; the RNG state makes a reload continue the stream.
         Ok(self
+            .sampler
             .rng
             .state()
             .iter()
@@ -183,7 +201,7 @@ impl Actor for UniformRandom {
         for (w, chunk) in s.iter_mut().zip(bytes.chunks_exact(8)) {
             *w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         }
-        self.rng = Rng::from_state(s);
+        self.sampler.rng = Rng::from_state(s);
         Ok(())
     }
 }

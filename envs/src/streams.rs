@@ -9,8 +9,12 @@
 //! The plugin gets [`PLUGIN`]'s seed as `tb_host.seed` and derives its own
 //! streams from that: whatever stream numbers a plugin picks, it draws from a
 //! seed space no harness stream can reach.
+//!
+//! The list lives here, beside the envs, rather than in the harness, so that
+//! everything else that must reproduce a run's seeds (the Python package's
+//! vector envs) calls this code instead of copying the numbers.
 
-use trustbench_envs::derive_seed;
+use crate::derive_seed;
 
 /// Training env copy `i` resets from `derive_seed(seed, TRAIN_ENVS, i)`.
 pub const TRAIN_ENVS: u64 = 0;
