@@ -13,5 +13,5 @@ mod python;
 pub use catalog::{AlgorithmRef, Catalog};
 pub use instance::{Instance, NaturalGradient};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};
-pub use python::{is_python, job_environment};
 pub(crate) use library::{load_library, plugin_str, symbol_name};
+pub use python::{gym_provider, is_python, job_environment};
