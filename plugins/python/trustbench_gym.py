@@ -61,9 +61,7 @@ def make(env_id: str, options_json: str) -> Any:
             try:
                 gymnasium.register_envs(importlib.import_module("ale_py"))
             except ImportError:
-                raise RuntimeError(
-                    f"gym:{env_id} needs ale-py: pip install ale-py"
-                ) from None
+                raise RuntimeError(f"gym:{env_id} needs ale-py: pip install ale-py") from None
     if env_id not in gymnasium.registry:
         # A short name (`gym:CartPole`) means its latest version.
         versions = [k for k in gymnasium.registry if k.rsplit("-v", 1)[0] == env_id]
@@ -72,9 +70,7 @@ def make(env_id: str, options_json: str) -> Any:
     if env_id not in gymnasium.registry:
         close = difflib.get_close_matches(env_id, list(gymnasium.registry), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join('gym:' + c for c in close)}?" if close else ""
-        raise RuntimeError(
-            f"unknown Gymnasium env 'gym:{env_id}' (ids are case-sensitive){hint}"
-        )
+        raise RuntimeError(f"unknown Gymnasium env 'gym:{env_id}' (ids are case-sensitive){hint}")
     try:
         env = gymnasium.make(env_id, **kwargs)
     except gymnasium.error.DependencyNotInstalled as e:
@@ -90,7 +86,9 @@ def space(s: Any, what: str) -> dict[str, Any]:
     spaces = importlib.import_module("gymnasium.spaces")
     if isinstance(s, spaces.Discrete):
         if int(s.start) != 0:
-            raise RuntimeError(f"{what} space {s} starts at {s.start}; only Discrete(n) from 0 is supported")
+            raise RuntimeError(
+                f"{what} space {s} starts at {s.start}; only Discrete(n) from 0 is supported"
+            )
         return {"kind": "discrete", "n": int(s.n), "shape": [1]}
     if isinstance(s, spaces.Box):
         if len(s.shape) > 4 or len(s.shape) == 0:

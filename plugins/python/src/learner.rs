@@ -182,7 +182,7 @@ impl PyNatural {
     }
 
     /// Call `method(args)` and copy its result (`len` values) into `out`.
-    fn into_buffer(
+    fn call_into(
         &self,
         method: &str,
         args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>>,
@@ -218,11 +218,11 @@ impl NaturalGradient for PyNatural {
     }
 
     fn gradient(&mut self, g: &mut [f64]) -> Result<()> {
-        self.into_buffer("gradient", |_| Ok(Vec::new()), g)
+        self.call_into("gradient", |_| Ok(Vec::new()), g)
     }
 
     fn fisher_vector_product(&mut self, v: &[f64], out: &mut [f64]) -> Result<()> {
-        self.into_buffer(
+        self.call_into(
             "fisher_vector_product",
             |py| Ok(vec![array_of(py, v)?]),
             out,
