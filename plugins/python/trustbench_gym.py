@@ -11,6 +11,7 @@ import difflib
 import importlib
 import importlib.metadata
 import json
+import pickle
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,27 @@ def space(s: Any, what: str) -> dict[str, Any]:
     )
 
 
+def time_limit_of(env: Any) -> Any:
+    """The TimeLimit wrapper around `env`, if any (its step count is state)."""
+    while env is not None and not hasattr(env, "_elapsed_steps"):
+        env = getattr(env, "env", None)
+    return env
+
+
+def mujoco_state_spec(env: Any) -> Any:
+    """MuJoCo's full integration state spec when `env` is a MuJoCo env, else None."""
+    unwrapped = env.unwrapped
+    if not (hasattr(unwrapped, "model") and hasattr(unwrapped, "data")):
+        return None
+    try:
+        mujoco = importlib.import_module("mujoco")
+    except ImportError:
+        return None
+    if not isinstance(unwrapped.data, mujoco.MjData):
+        return None
+    return mujoco.mjtState.mjSTATE_INTEGRATION
+
+
 class Copy:
     """One Gymnasium env: seeded at its first reset, reset on episode end."""
 
@@ -113,6 +135,9 @@ class Copy:
         self.action = space(self.env.action_space, "action")
         self.discrete = self.action["kind"] == "discrete"
         self.seed: int | None = seed
+        #: Snapshots are exact only for MuJoCo envs (see `save`).
+        self.state_spec = mujoco_state_spec(self.env)
+        self.snapshots = self.state_spec is not None
 
     def reset(self, seed: int | None) -> np.ndarray:
         """The first observation of a new episode (reseeded when `seed` is given)."""
@@ -140,3 +165,44 @@ class Copy:
             final = obs
             obs = self.reset(None)
         return obs, float(reward), bool(terminated), bool(truncated), final
+
+    def save(self) -> bytes:
+        """The copy's whole future as bytes: MuJoCo's integration state (qpos,
+        qvel, act, warm start, controls, time...), the env's random generator,
+        the time limit's step count and a pending first-reset seed."""
+        mujoco = importlib.import_module("mujoco")
+        unwrapped = self.env.unwrapped
+        size = mujoco.mj_stateSize(unwrapped.model, self.state_spec)
+        physics = np.empty(size, dtype=np.float64)
+        mujoco.mj_getState(unwrapped.model, unwrapped.data, physics, self.state_spec)
+        limit = time_limit_of(self.env)
+        return pickle.dumps(
+            {
+                "physics": physics,
+                "rng": unwrapped.np_random.bit_generator.state,
+                "elapsed": None if limit is None else limit._elapsed_steps,
+                "seed": self.seed,
+            }
+        )
+
+    def load(self, state: bytes) -> None:
+        """Put the copy into a state from `save` (of a copy of the same env)."""
+        mujoco = importlib.import_module("mujoco")
+        saved = pickle.loads(state)
+        unwrapped = self.env.unwrapped
+        physics = np.asarray(saved["physics"], dtype=np.float64)
+        if physics.size != mujoco.mj_stateSize(unwrapped.model, self.state_spec):
+            raise ValueError(f"a snapshot of {physics.size} values is not of this env")
+        mujoco.mj_setState(unwrapped.model, unwrapped.data, physics, self.state_spec)
+        mujoco.mj_forward(unwrapped.model, unwrapped.data)
+        unwrapped.np_random.bit_generator.state = saved["rng"]
+        limit = time_limit_of(self.env)
+        if limit is not None:
+            limit._elapsed_steps = saved["elapsed"]
+        self.seed = saved["seed"]
+        # A fresh copy has not been reset: its order-enforcing wrapper would refuse a step.
+        wrapper = self.env
+        while wrapper is not None:
+            if hasattr(wrapper, "_has_reset"):
+                wrapper._has_reset = True
+            wrapper = getattr(wrapper, "env", None)

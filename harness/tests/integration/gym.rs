@@ -161,3 +161,38 @@ fn trpo_trains_on_mujoco_hopper() {
     assert!(version.contains("mujoco "), "{version}");
     assert_eq!(string_at(&t, "status", 0).as_deref(), Some("ok"));
 }
+
+#[test]
+fn the_vine_runs_on_mujoco_from_exact_snapshots_and_is_refused_elsewhere() {
+    if !importable("numpy, gymnasium") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let vine = |env: &str, name: &str| {
+        let out = dir.path().join(name);
+        let args = ["--env", env, "--set", "sampling=vine", "--steps", "2000"];
+        (
+            harness(&short_trpo_args("2", out.to_str().unwrap(), &args)),
+            out,
+        )
+    };
+    let (o, _) = vine("gym:Pendulum-v1", "pendulum");
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("'gym:Pendulum-v1' does not offer exact snapshot/restore"),
+        "{e}"
+    );
+    if !importable("mujoco") {
+        return;
+    }
+    let (a, out_a) = vine("gym:Hopper-v5", "a");
+    assert!(a.status.success(), "{}", stderr(&a));
+    let (b, out_b) = vine("gym:Hopper-v5", "b");
+    assert!(b.status.success(), "{}", stderr(&b));
+    assert_same_results(
+        &only_run_dir(&out_a),
+        &only_run_dir(&out_b),
+        "two vine runs on gym:Hopper-v5 with seed 2",
+    );
+}

@@ -5,8 +5,10 @@
 //! Gymnasium id (case kept) and every `--env-set key=value` as a keyword
 //! argument of `gymnasium.make`. Each copy is one Gymnasium env; the batch
 //! steps them in turn, holding the interpreter lock for the whole call.
-//! Snapshots are not offered (so the vine refuses these envs by name), nor
-//! byte observations: observations travel as doubles.
+//! Snapshots are offered only where they are exact, for MuJoCo envs (the
+//! integration state, the env's random generator and the time limit's
+//! count); elsewhere the vine refuses these envs by name. Byte
+//! observations are not offered: observations travel as doubles.
 
 use crate::errors::describe;
 use pyo3::prelude::*;
@@ -14,13 +16,13 @@ use pyo3::types::{PyBytes, PyModule};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::sync::{Mutex, OnceLock};
 use trustbench_plugin::abi::{
-    TB_ERROR, TB_INVALID_ARGUMENT, TB_MAX_RANK, TB_OK, TB_SPACE_BOX, TB_SPACE_DISCRETE, tb_space,
-    tb_status, tb_step_out,
+    TB_BUFFER_TOO_SMALL, TB_ERROR, TB_INVALID_ARGUMENT, TB_MAX_RANK, TB_OK, TB_SPACE_BOX,
+    TB_SPACE_DISCRETE, tb_space, tb_status, tb_step_out,
 };
 use trustbench_plugin::copy_to_c_buffer;
 use trustbench_plugin::env_abi::{
-    TB_ENV_ABI_MAJOR, TB_ENV_ABI_MINOR, TB_ENV_FAMILY, TB_ENV_OPEN_OPTIONS, tb_env_batch,
-    tb_env_descriptor, tb_env_provider,
+    TB_ENV_ABI_MAJOR, TB_ENV_ABI_MINOR, TB_ENV_EXT_SNAPSHOT, TB_ENV_FAMILY, TB_ENV_OPEN_OPTIONS,
+    tb_env_batch, tb_env_descriptor, tb_env_provider, tb_env_snapshot,
 };
 
 /// The Gymnasium side's source, embedded like the protocol module.
@@ -157,6 +159,8 @@ struct GymBatch {
     copies: Vec<Py<PyAny>>,
     observation: OwnedSpace,
     action: OwnedSpace,
+    /// Whether every copy can save and load its state exactly.
+    snapshots: bool,
     last_error: Mutex<String>,
 }
 
@@ -215,7 +219,9 @@ unsafe extern "C" fn create(
                     .map(|&s| class.call1((gym_id, options, s)).map(Bound::unbind))
                     .collect::<PyResult<Vec<_>>>()?;
                 let first = copies[0].bind(py);
+                let snapshots = first.getattr("snapshots")?.extract()?;
                 Ok(GymBatch {
+                    snapshots,
                     observation: read_space(&first.getattr("observation")?)?,
                     action: read_space(&first.getattr("action")?)?,
                     copies,
@@ -427,8 +433,87 @@ unsafe extern "C" fn last_error(this: *const tb_env_batch, buf: *mut c_char, cap
     unsafe { copy_to_c_buffer(&text, buf, cap) }
 }
 
-unsafe extern "C" fn extension(_: *const tb_env_batch, _: *const c_char) -> *const c_void {
+/// The snapshot extension (offered by batches of MuJoCo envs only).
+static SNAPSHOT: tb_env_snapshot = tb_env_snapshot {
+    struct_size: std::mem::size_of::<tb_env_snapshot>() as u32,
+    save: Some(save),
+    load: Some(load),
+};
+
+unsafe extern "C" fn extension(this: *const tb_env_batch, id: *const c_char) -> *const c_void {
+    if this.is_null() || id.is_null() {
+        return std::ptr::null();
+    }
+    // SAFETY: a live batch of ours; `id` NUL-terminated per the ABI.
+    let (batch, id) = unsafe { (state(this), CStr::from_ptr(id)) };
+    if batch.snapshots && id.to_bytes_with_nul() == TB_ENV_EXT_SNAPSHOT {
+        return &SNAPSHOT as *const tb_env_snapshot as *const c_void;
+    }
     std::ptr::null()
+}
+
+/// The copy `env` of `batch`, or an error naming the batch's size.
+fn copy<'py>(batch: &GymBatch, py: Python<'py>, env: u32) -> Result<Bound<'py, PyAny>, String> {
+    batch
+        .copies
+        .get(env as usize)
+        .map(|c| c.bind(py).clone())
+        .ok_or_else(|| format!("copy {env} asked of a batch of {}", batch.copies.len()))
+}
+
+unsafe extern "C" fn save(
+    this: *const tb_env_batch,
+    env: u32,
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> tb_status {
+    let mut too_small = false;
+    let status = guarded(this, |batch, py| {
+        let state = copy(batch, py, env)?
+            .call_method0("save")
+            .map_err(|e| describe(py, &e))?;
+        let bytes = state
+            .cast::<PyBytes>()
+            .map_err(|e| e.to_string())?
+            .as_bytes();
+        if len.is_null() {
+            return Err("save: len is NULL".to_string());
+        }
+        // SAFETY: `len` is writable per the ABI.
+        unsafe { *len = bytes.len() };
+        if cap < bytes.len() || buf.is_null() {
+            too_small = true;
+            return Ok(());
+        }
+        // SAFETY: `buf` is writable for `cap` >= bytes.len() bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len()) };
+        Ok(())
+    });
+    if status == TB_OK && too_small {
+        TB_BUFFER_TOO_SMALL
+    } else {
+        status
+    }
+}
+
+unsafe extern "C" fn load(
+    this: *const tb_env_batch,
+    env: u32,
+    buf: *const u8,
+    len: usize,
+) -> tb_status {
+    guarded(this, |batch, py| {
+        if buf.is_null() {
+            return Err("load: NULL state".to_string());
+        }
+        // SAFETY: `len` readable bytes per the ABI.
+        let state = PyBytes::new(py, unsafe { std::slice::from_raw_parts(buf, len) });
+        copy(batch, py, env)?
+            .call_method1("load", (state,))
+            .map_err(|e| describe(py, &e))?;
+        Ok(())
+    })
 }
 
 unsafe extern "C" fn destroy(this: *const tb_env_batch) {
