@@ -56,6 +56,13 @@ def make(env_id: str, options_json: str) -> Any:
             f"gym:{env_id} needs Gymnasium, which this interpreter cannot import ({e}): {PIP_LINE}"
         ) from None
     kwargs = {k: typed(v) for k, v in json.loads(options_json).items()}
+    if ":" in env_id:
+        # `module:Id`, as gymnasium.make takes it: the module registers the env.
+        module, _, env_id = env_id.partition(":")
+        try:
+            importlib.import_module(module)
+        except ImportError as e:
+            raise RuntimeError(f"gym:{module}:{env_id}: cannot import {module} ({e})") from None
     if env_id not in gymnasium.registry:
         # ALE ids register when ale_py is imported.
         if env_id.startswith("ALE/"):

@@ -196,3 +196,29 @@ fn the_vine_runs_on_mujoco_from_exact_snapshots_and_is_refused_elsewhere() {
         "two vine runs on gym:Hopper-v5 with seed 2",
     );
 }
+
+#[test]
+fn an_exception_in_step_fails_the_run_with_its_traceback() {
+    if !importable("numpy, gymnasium") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = workspace().join("harness/tests/fixtures/python");
+    let args = short_trpo_args(
+        "0",
+        dir.path().to_str().unwrap(),
+        &["--env", "gym:crashy_gym_env:CrashyEnv-v0", "--steps", "200"],
+    );
+    let o = harness_with_env(&args, &[("PYTHONPATH", fixtures.to_str().unwrap())]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("Traceback")
+            && e.contains("crashy_gym_env.py")
+            && e.contains("fell over on purpose"),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    let t = read_table(&only_run_dir(dir.path()).join("runs.parquet"));
+    assert_eq!(string_at(&t, "status", 0).as_deref(), Some("failed"));
+}
