@@ -51,6 +51,10 @@ pub fn load_plugin(path: &Path) -> Result<Option<PluginLibrary>> {
 /// The env provider of the library at `path` (loaded and registered on
 /// first use), or `None` when it exports no provider entry.
 pub fn load_provider(path: &Path) -> Result<Option<Arc<ProviderLibrary>>> {
+    if crate::plugin::is_python(path) {
+        // A Python script offers algorithms only (it is no shared library).
+        return Ok(None);
+    }
     let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, library)) = loaded.iter().find(|(p, _)| *p == key) {
