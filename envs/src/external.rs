@@ -29,6 +29,40 @@ static EXTERNALS: Mutex<Externals> = Mutex::new(Externals {
     open_options: Vec::new(),
 });
 
+/// Loads the provider of a family the first time one of its ids is asked
+/// for (the harness's Gymnasium provider for `gym:`): `Err` says why it
+/// cannot be loaded (a missing package, say).
+pub type FamilyLoader = fn() -> Result<(), String>;
+
+/// The on-demand loaders, by family prefix.
+static LOADERS: Mutex<Vec<(&'static str, FamilyLoader)>> = Mutex::new(Vec::new());
+
+/// Load the family `prefix` (ending in `:`) with `loader` when an id that
+/// starts with it is looked up and no registered env matches it, so
+/// `--env gym:CartPole-v1` needs no `--plugin`.
+pub fn load_on_demand(prefix: &'static str, loader: FamilyLoader) {
+    let mut loaders = LOADERS.lock().unwrap_or_else(|e| e.into_inner());
+    if !loaders.iter().any(|(p, _)| *p == prefix) {
+        loaders.push((prefix, loader));
+    }
+}
+
+/// Run the on-demand loader whose prefix `name` starts with, if any:
+/// `Ok(true)` when one ran (and registered its envs). Called without the
+/// externals' lock held: the loader registers.
+pub(crate) fn load_family_of(name: &str) -> Result<bool, String> {
+    let loader = LOADERS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(prefix, _)| name.starts_with(prefix))
+        .map(|(_, loader)| *loader);
+    match loader {
+        Some(load) => load().map(|()| true),
+        None => Ok(false),
+    }
+}
+
 fn externals() -> MutexGuard<'static, Externals> {
     // The lists stay consistent whatever a panicking holder did: every
     // change is one push.

@@ -454,10 +454,16 @@ pub fn resolve(name: &str) -> Result<EnvConfig, String> {
 }
 
 /// The registered spec of an id or short name (see [`resolve`]). External
-/// envs (see [`external::register`]) are matched first, case-sensitively;
-/// the envs of this crate ignore case.
+/// envs (see [`external::register`]) are matched first, case-sensitively (a
+/// family given to [`external::load_on_demand`] is loaded on first use); the
+/// envs of this crate ignore case.
 pub fn resolve_spec(name: &str) -> Result<&'static EnvSpec, String> {
     if let Some(spec) = external::find(name.trim()) {
+        return Ok(spec);
+    }
+    if external::load_family_of(name.trim())?
+        && let Some(spec) = external::find(name.trim())
+    {
         return Ok(spec);
     }
     let given = name.trim();

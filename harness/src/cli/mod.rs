@@ -106,6 +106,7 @@ impl Cli {
 /// 0 success, 1 failure (one line on stderr), 2 bad usage (from clap),
 /// 128 + N when signal N stopped the work.
 pub fn main() -> ExitCode {
+    crate::provider::enable_gym();
     let cli = Cli::parse();
     let result = if cli.resolve_only {
         cli.resolve()

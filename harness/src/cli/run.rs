@@ -146,7 +146,11 @@ pub fn execute(args: &RunArgs) -> Result<()> {
                     .iter()
                     .map(|s| format!("--env-set {s}"))
             )
-            .chain(crate::provider::provider_of(&req.env).map(|p| format!("--plugin {}", p.source)))
+            .chain(
+                crate::provider::provider_of(&req.env)
+                    .filter(|p| !p.on_demand)
+                    .map(|p| format!("--plugin {}", p.source)),
+            )
             .collect::<Vec<_>>()
             .join(" "),
     );

@@ -14,4 +14,4 @@ pub use catalog::{AlgorithmRef, Catalog};
 pub use instance::{Instance, NaturalGradient};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};
 pub(crate) use library::{load_library, plugin_str, symbol_name};
-pub use python::{is_python, job_environment};
+pub use python::{gym_provider, is_python, job_environment};

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use trustbench_plugin::abi::tb_plugin_entry;
+use trustbench_plugin::env_abi::tb_env_provider;
 
 /// The Python host library's entry: the script's path and the interpreter
 /// set-up (JSON) in, the script's plugin entry (or NULL and an error) out.
@@ -29,6 +30,17 @@ type PythonEntryFn = unsafe extern "C" fn(
 
 /// The host library's exported entry symbol (major version in the name).
 const PYTHON_ENTRY_SYMBOL: &[u8] = b"trustbench_python_entry_v1\0";
+
+/// The host library's Gymnasium env provider: the interpreter set-up in,
+/// the provider entry (or NULL and an error) out.
+type GymEntryFn = unsafe extern "C" fn(
+    setup_json: *const c_char,
+    err: *mut c_char,
+    err_cap: usize,
+) -> *const tb_env_provider;
+
+/// Its exported symbol.
+const GYM_ENTRY_SYMBOL: &[u8] = b"trustbench_python_env_provider_v1\0";
 
 /// The host library's file name.
 const HOST_LIBRARY: &str = if cfg!(target_os = "macos") {
@@ -56,7 +68,7 @@ struct Probe {
     sys_path: Vec<String>,
     libpython: Option<String>,
     numpy: Option<String>,
-    script_sha256: String,
+    script_sha256: Option<String>,
 }
 
 /// Run in the user's interpreter: its facts as one JSON line. The script's
@@ -80,7 +92,7 @@ print(json.dumps({
     "sys_path": [p for p in sys.path if p],
     "libpython": lib,
     "numpy": numpy.origin if numpy else None,
-    "script_sha256": hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest(),
+    "script_sha256": hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest() if len(sys.argv) > 1 else None,
 }))
 "#;
 
@@ -98,12 +110,13 @@ fn interpreter() -> (PathBuf, &'static str) {
     (PathBuf::from("python3"), "python3 on the PATH")
 }
 
-fn probe(script: &Path) -> Result<Probe> {
+/// Probe the user's interpreter (hashing `script` when given).
+fn probe(script: Option<&Path>) -> Result<Probe> {
     let (python, why) = interpreter();
     let output = Command::new(&python)
         .arg("-c")
         .arg(PROBE)
-        .arg(script)
+        .args(script)
         .output()
         .map_err(|e| {
             anyhow!(
@@ -175,6 +188,7 @@ fn host_library() -> Result<PathBuf> {
 /// cannot be unloaded, so neither is either library).
 struct Loaded {
     entry: PythonEntryFn,
+    gym: Option<GymEntryFn>,
     host: PathBuf,
 }
 
@@ -213,10 +227,14 @@ fn load_once(probe: &Probe) -> Result<Loaded> {
             )
         })?
     };
+    // SAFETY: as above (absent in host libraries older than the provider).
+    let gym = unsafe { library.get::<GymEntryFn>(GYM_ENTRY_SYMBOL) }
+        .ok()
+        .map(|f| *f);
     // Never unloaded (see `Loaded`).
     std::mem::forget(python);
     std::mem::forget(library);
-    Ok(Loaded { entry, host })
+    Ok(Loaded { entry, gym, host })
 }
 
 /// Load the Python plugin at `path`.
@@ -226,38 +244,18 @@ pub fn open(path: &Path) -> Result<PluginLibrary> {
         bail!("plugin {shown}: no such file");
     }
     let load = || -> Result<(Probe, &'static Loaded)> {
-        let probe = probe(path)?;
+        let probe = probe(Some(path))?;
         let loaded = load(&probe)?;
         Ok((probe, loaded))
     };
     let (probe, loaded) = load().with_context(|| format!("plugin {shown}"))?;
-    let setup = serde_json::json!({
-        "sys_path": probe.sys_path,
-        "executable": probe.executable,
-    })
-    .to_string();
     let script = CString::new(path.as_os_str().as_encoded_bytes())
         .map_err(|_| anyhow!("plugin {shown}: path contains a NUL"))?;
-    let setup = CString::new(setup).expect("JSON has no NUL");
-    let mut err = vec![0u8; 64 * 1024];
-    let entry = with_python_home(&probe.base_prefix, || {
-        // SAFETY: NUL-terminated inputs; `err` is writable for its length.
-        unsafe {
-            (loaded.entry)(
-                script.as_ptr(),
-                setup.as_ptr(),
-                err.as_mut_ptr() as *mut c_char,
-                err.len(),
-            )
-        }
-    });
-    if entry.is_null() {
-        let end = err.iter().position(|&b| b == 0).unwrap_or(err.len());
-        bail!(
-            "plugin {shown}: {}",
-            String::from_utf8_lossy(&err[..end]).trim_end()
-        );
-    }
+    let entry = call_host(&probe, |setup, err, cap| {
+        // SAFETY: NUL-terminated inputs; `err` is writable for `cap` bytes.
+        unsafe { (loaded.entry)(script.as_ptr(), setup, err, cap) }
+    })
+    .with_context(|| format!("plugin {shown}"))?;
     let runtime = serde_json::json!({
         "python": probe.version,
         "executable": probe.executable,
@@ -271,6 +269,46 @@ pub fn open(path: &Path) -> Result<PluginLibrary> {
     Ok(library)
 }
 
+/// Call an entry function of the host library with the interpreter set-up
+/// of `probe` (and an error buffer), under the interpreter's `PYTHONHOME`:
+/// its result, or the error it wrote when it returned NULL.
+fn call_host<T>(
+    probe: &Probe,
+    call: impl FnOnce(*const c_char, *mut c_char, usize) -> *const T,
+) -> Result<*const T> {
+    let setup = serde_json::json!({
+        "sys_path": probe.sys_path,
+        "executable": probe.executable,
+    })
+    .to_string();
+    let setup = CString::new(setup).expect("JSON has no NUL");
+    let mut err = vec![0u8; 64 * 1024];
+    let ptr = with_python_home(&probe.base_prefix, || {
+        call(setup.as_ptr(), err.as_mut_ptr() as *mut c_char, err.len())
+    });
+    if ptr.is_null() {
+        let end = err.iter().position(|&b| b == 0).unwrap_or(err.len());
+        bail!("{}", String::from_utf8_lossy(&err[..end]).trim_end());
+    }
+    Ok(ptr)
+}
+
+/// The Gymnasium env provider of the host library (`--env gym:ID`), in the
+/// user's interpreter: its entry, and the host library's path.
+pub fn gym_provider() -> Result<(*const tb_env_provider, PathBuf)> {
+    let probe = probe(None)?;
+    let loaded = load(&probe)?;
+    let gym = loaded.gym.ok_or_else(|| {
+        anyhow!(
+            "the Python host library {} has no Gymnasium provider (it predates it); {BUILD_HOST}",
+            loaded.host.display()
+        )
+    })?;
+    // SAFETY: NUL-terminated set-up; `err` is writable for `cap` bytes.
+    let entry = call_host(&probe, |setup, err, cap| unsafe { gym(setup, err, cap) })?;
+    Ok((entry, loaded.host.clone()))
+}
+
 /// The environment a job elsewhere (a Slurm task) needs to run the Python
 /// plugins among `plugins` as this process would: the interpreter this
 /// process would use (`TRUSTBENCH_PYTHON`, absolute), its virtual
@@ -280,7 +318,7 @@ pub fn job_environment(plugins: &[PathBuf]) -> Result<Vec<(String, String)>> {
     let Some(script) = plugins.iter().find(|p| is_python(p)) else {
         return Ok(Vec::new());
     };
-    let probe = probe(script).with_context(|| format!("plugin {}", script.display()))?;
+    let probe = probe(Some(script)).with_context(|| format!("plugin {}", script.display()))?;
     let mut environment = vec![
         ("TRUSTBENCH_PYTHON".to_string(), probe.executable.clone()),
         (

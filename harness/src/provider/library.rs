@@ -49,6 +49,9 @@ pub struct ProviderLibrary {
     pub abi: (u32, u32),
     /// Its envs.
     pub envs: Vec<EnvInfo>,
+    /// Loaded by the harness itself when one of its ids was asked for (the
+    /// Gymnasium provider), not named with `--plugin`.
+    pub on_demand: bool,
     entry: *const tb_env_provider,
     // Declared last so it is dropped last: every pointer above lives in it.
     _library: Option<libloading::Library>,
@@ -141,6 +144,7 @@ impl ProviderLibrary {
             version,
             abi: (major, minor),
             envs,
+            on_demand: false,
             entry: ptr,
             _library: library,
         })

@@ -15,10 +15,10 @@ pub(crate) use env::{Batch, options_json};
 pub use env::{ProviderEnv, ProviderMaker};
 pub use library::{EnvInfo, OptionInfo, ProviderLibrary};
 
-use crate::plugin::{PluginLibrary, symbol_name};
-use anyhow::{Result, bail};
+use crate::plugin::{PluginLibrary, Source, symbol_name};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use trustbench_envs::{EnvConfig, EnvOption, EnvSpec};
 use trustbench_plugin::{abi, env_abi};
 
@@ -62,6 +62,31 @@ pub fn load_provider(path: &Path) -> Result<Option<Arc<ProviderLibrary>>> {
     let library = register(library)?;
     loaded.push((key, library.clone()));
     Ok(Some(library))
+}
+
+/// The family prefix of the Gymnasium provider.
+pub const GYM_PREFIX: &str = "gym:";
+
+/// Make `gym:ID` env ids load the Gymnasium provider of the Python host
+/// library on first use (no `--plugin` needed).
+pub fn enable_gym() {
+    trustbench_envs::external::load_on_demand(GYM_PREFIX, || {
+        static GYM: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+        GYM.get_or_init(|| load_gym().map_err(|e| format!("{e:#}")))
+            .clone()
+    });
+}
+
+/// Load and register the Gymnasium provider.
+fn load_gym() -> Result<()> {
+    let context = "`gym:` envs run in Python through the Python host library";
+    let (entry, host) = crate::plugin::gym_provider().context(context)?;
+    // SAFETY: the host library's static entry; the library is never unloaded.
+    let mut library =
+        unsafe { ProviderLibrary::from_entry(entry, Source::File(host), None) }.context(context)?;
+    library.on_demand = true;
+    register(library)?;
+    Ok(())
 }
 
 /// Register every env of `library` (however it was obtained: see

@@ -11,6 +11,7 @@ mod cpu;
 mod determinism;
 mod errors;
 mod fuzz;
+mod gym;
 mod integrity;
 mod isolation;
 mod learning;

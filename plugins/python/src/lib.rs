@@ -21,6 +21,7 @@
 
 mod arrays;
 mod errors;
+mod gym;
 mod host;
 mod interpreter;
 mod learner;
@@ -30,6 +31,7 @@ mod slots;
 use std::ffi::{CStr, c_char};
 use trustbench_plugin::abi::tb_plugin_entry;
 use trustbench_plugin::copy_to_c_buffer;
+use trustbench_plugin::env_abi::tb_env_provider;
 
 /// Load the Python plugin at `script` and return its library entry: the
 /// Python host's counterpart of `trustbench_plugin_entry_v1`, which takes
@@ -68,6 +70,40 @@ pub unsafe extern "C" fn trustbench_python_entry_v1(
         Ok(Ok(entry)) => return entry,
         Ok(Err(message)) => message,
         Err(_) => "the Python host panicked while loading the script".to_string(),
+    };
+    // SAFETY: `err` is NULL or writable for `err_cap` bytes per the contract.
+    unsafe { copy_to_c_buffer(&message, err, err_cap) };
+    std::ptr::null()
+}
+
+/// The Gymnasium env provider (`--env gym:ID`): the env-provider entry of
+/// this library, served by the interpreter `setup_json` describes (as for
+/// [`trustbench_python_entry_v1`]). On failure returns NULL with the reason
+/// in `err` (capacity `err_cap`, NUL-terminated, truncated). [any-thread]
+///
+/// # Safety
+/// `setup_json` must be a NUL-terminated string; `err` NULL or writable for
+/// `err_cap` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn trustbench_python_env_provider_v1(
+    setup_json: *const c_char,
+    err: *mut c_char,
+    err_cap: usize,
+) -> *const tb_env_provider {
+    let result = std::panic::catch_unwind(|| {
+        if setup_json.is_null() {
+            return Err("trustbench_python_env_provider_v1: NULL argument".to_string());
+        }
+        // SAFETY: non-null, NUL-terminated per this function's contract.
+        let setup = unsafe { CStr::from_ptr(setup_json) };
+        let setup = setup.to_str().map_err(|_| "set-up is not UTF-8")?;
+        interpreter::start(setup)?;
+        gym::entry()
+    });
+    let message = match result {
+        Ok(Ok(entry)) => return entry,
+        Ok(Err(message)) => message,
+        Err(_) => "the Python host panicked while starting the Gymnasium provider".to_string(),
     };
     // SAFETY: `err` is NULL or writable for `err_cap` bytes per the contract.
     unsafe { copy_to_c_buffer(&message, err, err_cap) };
