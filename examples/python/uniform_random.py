@@ -33,7 +33,7 @@ class UniformRandom(tb.Algorithm):
         if action.kind == tb.BOX:
             # Unbounded elements are drawn from [-1, 1], as the built-in does.
             self.low = np.where(np.isfinite(action.low), action.low, -1.0)
-            self.high = np.where(np.isfinite(action.high), action.high, 1.0)
+            self.span = np.where(np.isfinite(action.high), action.high, 1.0) - self.low
 
     def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         return self._draw(len(obs))
@@ -41,7 +41,10 @@ class UniformRandom(tb.Algorithm):
     def _draw(self, count: int) -> np.ndarray:
         if self.spaces.action.kind == tb.DISCRETE:
             return self.rng.integers(0, self.spaces.action.n, size=count)
-        return self.rng.uniform(self.low, self.high, size=(count, *self.low.shape))
+        # low + (high - low) · U[0, 1): one draw of the whole batch, then
+        # array arithmetic (Generator.uniform with array bounds broadcasts
+        # per call, several times slower on the step path).
+        return self.low + self.span * self.rng.random((count, *self.low.shape))
 
     def train_iteration(self) -> None:
         n = self.host.num_envs

@@ -62,6 +62,8 @@ pub fn is_python(path: &Path) -> bool {
 #[derive(Debug, Clone, Deserialize)]
 struct Probe {
     version: String,
+    /// At least the oldest Python the host library supports (3.11).
+    supported: bool,
     executable: String,
     base_prefix: String,
     virtual_env: Option<String>,
@@ -86,6 +88,7 @@ if v("Py_ENABLE_SHARED"):
 numpy = importlib.util.find_spec("numpy")
 print(json.dumps({
     "version": platform.python_version(),
+    "supported": sys.version_info >= (3, 11),
     "executable": sys.executable,
     "base_prefix": sys.base_prefix,
     "virtual_env": sys.prefix if sys.prefix != sys.base_prefix else None,
@@ -121,7 +124,7 @@ fn probe(script: Option<&Path>) -> Result<Probe> {
         .map_err(|e| {
             anyhow!(
                 "Python plugins need a Python 3 interpreter ({}, from {why}, could not be run: {e}); \
-                 install Python >= 3.9 with its shared library and NumPy, or set TRUSTBENCH_PYTHON",
+                 install Python >= 3.11 with its shared library and NumPy, or set TRUSTBENCH_PYTHON",
                 python.display()
             )
         })?;
@@ -134,6 +137,15 @@ fn probe(script: Option<&Path>) -> Result<Probe> {
     }
     let probe: Probe = serde_json::from_slice(&output.stdout)
         .with_context(|| format!("reading the probe of {}", python.display()))?;
+    if !probe.supported {
+        bail!(
+            "the Python interpreter {} (from {why}) is Python {}; Python plugins need 3.11 or \
+             newer (the host library reads NumPy arrays through the buffer protocol, in the stable \
+             ABI from 3.11): install a newer Python, or point TRUSTBENCH_PYTHON or VIRTUAL_ENV at one",
+            probe.executable,
+            probe.version
+        );
+    }
     if probe.libpython.is_none() {
         bail!(
             "the Python interpreter {} (from {why}, Python {}) has no shared library (libpython), \

@@ -1,11 +1,19 @@
 //! NumPy arrays from Rust without the NumPy C API (which the stable ABI
 //! cannot use): arrays are allocated by NumPy, and their data pointer is
-//! read from `__array_interface__`, so the host writes observations
-//! straight into NumPy-owned memory and reads actions where they lie. No
-//! Python-level loop over elements, and no copy beyond the one write.
+//! read through the buffer protocol (stable ABI from Python 3.11), so the
+//! host writes observations straight into NumPy-owned memory and reads
+//! actions where they lie. No Python-level loop over elements, and no copy
+//! beyond the one write.
+//!
+//! This sits on the step path, once per array per `host.step`: the NumPy
+//! functions are looked up once per process, and the pointer costs one
+//! `PyObject_GetBuffer` (≈ 0.1 µs) where `__array_interface__` built a
+//! dict (≈ 3 µs).
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyTuple;
 
 /// NumPy dtypes the host hands out, with their Rust element type's size.
 #[derive(Clone, Copy)]
@@ -33,15 +41,38 @@ impl Dtype {
             Dtype::U8 | Dtype::Bool => 1,
         }
     }
+
+    /// The `numpy.dtype` object, made once.
+    fn object(self, py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+        static DTYPES: [PyOnceLock<Py<PyAny>>; 3] =
+            [PyOnceLock::new(), PyOnceLock::new(), PyOnceLock::new()];
+        static DTYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        DTYPES[self as usize]
+            .get_or_try_init(py, || {
+                let dtype = DTYPE.import(py, "numpy", "dtype")?;
+                Ok::<_, PyErr>(dtype.call1((self.name(),))?.unbind())
+            })
+            .map(|d| d.bind(py))
+    }
 }
 
-/// The address of a C-contiguous array's first element.
-fn data_pointer(array: &Bound<'_, PyAny>) -> PyResult<usize> {
-    array
-        .getattr("__array_interface__")?
-        .get_item("data")?
-        .get_item(0)?
-        .extract()
+/// The address of a C-contiguous array's first element, through the buffer
+/// protocol. The view is released at once: the caller holds the array,
+/// and a NumPy array's data does not move while it is referenced.
+fn data_pointer(array: &Bound<'_, PyAny>) -> PyResult<*mut u8> {
+    let mut view = std::mem::MaybeUninit::<pyo3::ffi::Py_buffer>::uninit();
+    // SAFETY: a valid object and an out-pointer to uninitialised storage,
+    // which PyObject_GetBuffer fills on success (0); released right after.
+    unsafe {
+        if pyo3::ffi::PyObject_GetBuffer(array.as_ptr(), view.as_mut_ptr(), pyo3::ffi::PyBUF_SIMPLE)
+            != 0
+        {
+            return Err(PyErr::fetch(array.py()));
+        }
+        let pointer = (*view.as_ptr()).buf as *mut u8;
+        pyo3::ffi::PyBuffer_Release(view.as_mut_ptr());
+        Ok(pointer)
+    }
 }
 
 /// A new zero-filled NumPy array of `shape` and `dtype`, and its
@@ -64,9 +95,10 @@ pub fn zeros<'py, T: Copy>(
         "element type of {}",
         dtype.name()
     );
-    let array = py
-        .import("numpy")?
-        .call_method1("zeros", (shape.to_vec(), dtype.name()))?;
+    static ZEROS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let array = ZEROS
+        .import(py, "numpy", "zeros")?
+        .call1((PyTuple::new(py, shape)?, dtype.object(py)?))?;
     let len: usize = shape.iter().product();
     let ptr = data_pointer(&array)? as *mut T;
     // SAFETY: NumPy allocated `len` contiguous, aligned elements of `T`'s
@@ -90,10 +122,11 @@ pub fn f64_values<'py>(
     what: &str,
 ) -> PyResult<(Bound<'py, PyAny>, &'py [f64])> {
     let py = value.py();
-    let array = py
-        .import("numpy")?
-        .call_method1("ascontiguousarray", (value, "float64"))?;
-    let size: usize = array.getattr("size")?.extract()?;
+    static CONTIGUOUS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let array = CONTIGUOUS
+        .import(py, "numpy", "ascontiguousarray")?
+        .call1((value, Dtype::F64.object(py)?))?;
+    let size: usize = array.getattr(pyo3::intern!(py, "size"))?.extract()?;
     if size != len {
         let shape = array.getattr("shape")?.str()?.to_string();
         return Err(PyValueError::new_err(format!(

@@ -5,6 +5,7 @@ use crate::arrays::{Dtype, f64_values, zeros};
 use crate::interpreter::protocol;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use std::sync::Mutex;
 use std::thread::ThreadId;
 use trustbench_plugin::{Host, Spaces, StepBuffers, StepOutcome};
@@ -134,49 +135,92 @@ impl PyHost {
     }
 }
 
-/// An SDK error as a Python exception.
-fn host_error(e: trustbench_plugin::Error) -> PyErr {
-    PyRuntimeError::new_err(e.0)
+/// An observation element the host hands out: `f64`, or `u8` for byte
+/// (pixel) observations, with the SDK calls that write it.
+trait Element: Copy + Send + Sync + 'static {
+    const DTYPE: Dtype;
+    fn reset(
+        host: &mut Host,
+        env: Option<usize>,
+        obs: &mut [Self],
+    ) -> trustbench_plugin::Result<()>;
+    fn step(
+        host: &mut Host,
+        first: usize,
+        actions: &[f64],
+        out: StepBuffers<'_, Self>,
+    ) -> trustbench_plugin::Result<StepOutcome>;
 }
 
-#[pymethods]
-impl PyHost {
-    /// Env steps left in the run's budget.
-    #[getter]
-    fn steps_remaining(&self) -> PyResult<u64> {
-        self.with_host("steps_remaining", |h| Ok(h.steps_remaining()))
+impl Element for f64 {
+    const DTYPE: Dtype = Dtype::F64;
+    fn reset(
+        host: &mut Host,
+        env: Option<usize>,
+        obs: &mut [f64],
+    ) -> trustbench_plugin::Result<()> {
+        host.reset(env, obs)
     }
+    fn step(
+        host: &mut Host,
+        first: usize,
+        actions: &[f64],
+        out: StepBuffers<'_, f64>,
+    ) -> trustbench_plugin::Result<StepOutcome> {
+        host.step(first, actions, out)
+    }
+}
 
-    /// Reset copy `env` (every copy when None) and return its first
-    /// observation(s): `[*obs_shape]` for one copy, `[num_envs, *obs_shape]`
-    /// for all. Copies also reset themselves when an episode ends.
-    #[pyo3(signature = (env=None))]
-    fn reset<'py>(&self, py: Python<'py>, env: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
+impl Element for u8 {
+    const DTYPE: Dtype = Dtype::U8;
+    fn reset(host: &mut Host, env: Option<usize>, obs: &mut [u8]) -> trustbench_plugin::Result<()> {
+        host.reset_bytes(env, obs)
+    }
+    fn step(
+        host: &mut Host,
+        first: usize,
+        actions: &[f64],
+        out: StepBuffers<'_, u8>,
+    ) -> trustbench_plugin::Result<StepOutcome> {
+        host.step_bytes(first, actions, out)
+    }
+}
+
+/// The protocol module's `StepResult` and `BudgetExhausted`, looked up once
+/// (they are on the step path).
+fn protocol_class<'py>(py: Python<'py>, name: &'static str) -> PyResult<&'py Bound<'py, PyAny>> {
+    static STEP_RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    static BUDGET_EXHAUSTED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let cell = if name == "StepResult" {
+        &STEP_RESULT
+    } else {
+        &BUDGET_EXHAUSTED
+    };
+    cell.get_or_try_init(py, || Ok::<_, PyErr>(protocol(py)?.getattr(name)?.unbind()))
+        .map(|c| c.bind(py))
+}
+
+impl PyHost {
+    /// `reset` with observations of element `O`.
+    fn reset_as<'py, O: Element>(
+        &self,
+        py: Python<'py>,
+        env: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let env = env.map(|e| self.env_index(e)).transpose()?;
         let shape = match env {
             Some(_) => self.observation_shape.clone(),
             None => batch_shape(self.num_envs, &self.observation_shape),
         };
         self.with_host("reset", |h| {
-            if self.byte_observations {
-                let (array, obs) = zeros::<u8>(py, &shape, Dtype::U8)?;
-                py.detach(|| h.reset_bytes(env, obs)).map_err(host_error)?;
-                Ok(array)
-            } else {
-                let (array, obs) = zeros::<f64>(py, &shape, Dtype::F64)?;
-                py.detach(|| h.reset(env, obs)).map_err(host_error)?;
-                Ok(array)
-            }
+            let (array, obs) = zeros::<O>(py, &shape, O::DTYPE)?;
+            py.detach(|| O::reset(h, env, obs)).map_err(host_error)?;
+            Ok(array)
         })
     }
 
-    /// Step copies `first .. first + len(actions)` with `actions`
-    /// (`[count, *action_shape]`, or `[count]` integers for a discrete
-    /// space) and return `StepResult(observations, rewards, terminated,
-    /// truncated, final_observations)`. Raises `BudgetExhausted` when the
-    /// budget cannot cover the step (nothing was stepped).
-    #[pyo3(signature = (actions, first=0))]
-    fn step<'py>(
+    /// `step` with observations of element `O`.
+    fn step_as<'py, O: Element>(
         &self,
         py: Python<'py>,
         actions: &Bound<'py, PyAny>,
@@ -199,46 +243,76 @@ impl PyHost {
         let (rewards_array, rewards) = zeros::<f64>(py, &[count], Dtype::F64)?;
         let (terminated_array, terminated) = zeros::<u8>(py, &[count], Dtype::Bool)?;
         let (truncated_array, truncated) = zeros::<u8>(py, &[count], Dtype::Bool)?;
-        let (obs_array, final_array, outcome) = self.with_host("step", |h| {
-            if self.byte_observations {
-                let (obs_array, observations) = zeros::<u8>(py, &shape, Dtype::U8)?;
-                let (final_array, finals) = zeros::<u8>(py, &shape, Dtype::U8)?;
-                let out = StepBuffers {
-                    observations,
-                    final_observations: Some(finals),
-                    rewards,
-                    terminated,
-                    truncated,
-                };
-                let outcome = py.detach(|| h.step_bytes(first, values, out));
-                Ok((obs_array, final_array, outcome.map_err(host_error)?))
-            } else {
-                let (obs_array, observations) = zeros::<f64>(py, &shape, Dtype::F64)?;
-                let (final_array, finals) = zeros::<f64>(py, &shape, Dtype::F64)?;
-                let out = StepBuffers {
-                    observations,
-                    final_observations: Some(finals),
-                    rewards,
-                    terminated,
-                    truncated,
-                };
-                let outcome = py.detach(|| h.step(first, values, out));
-                Ok((obs_array, final_array, outcome.map_err(host_error)?))
-            }
+        let (obs_array, observations) = zeros::<O>(py, &shape, O::DTYPE)?;
+        let (final_array, finals) = zeros::<O>(py, &shape, O::DTYPE)?;
+        let outcome = self.with_host("step", |h| {
+            let out = StepBuffers {
+                observations,
+                final_observations: Some(finals),
+                rewards,
+                terminated,
+                truncated,
+            };
+            py.detach(|| O::step(h, first, values, out))
+                .map_err(host_error)
         })?;
-        let protocol = protocol(py)?;
         if outcome == StepOutcome::BudgetExhausted {
             return Err(PyErr::from_value(
-                protocol.getattr("BudgetExhausted")?.call0()?,
+                protocol_class(py, "BudgetExhausted")?.call0()?,
             ));
         }
-        protocol.getattr("StepResult")?.call1((
+        protocol_class(py, "StepResult")?.call1((
             obs_array,
             rewards_array,
             terminated_array,
             truncated_array,
             final_array,
         ))
+    }
+}
+
+/// An SDK error as a Python exception.
+fn host_error(e: trustbench_plugin::Error) -> PyErr {
+    PyRuntimeError::new_err(e.0)
+}
+
+#[pymethods]
+impl PyHost {
+    /// Env steps left in the run's budget.
+    #[getter]
+    fn steps_remaining(&self) -> PyResult<u64> {
+        self.with_host("steps_remaining", |h| Ok(h.steps_remaining()))
+    }
+
+    /// Reset copy `env` (every copy when None) and return its first
+    /// observation(s): `[*obs_shape]` for one copy, `[num_envs, *obs_shape]`
+    /// for all. Copies also reset themselves when an episode ends.
+    #[pyo3(signature = (env=None))]
+    fn reset<'py>(&self, py: Python<'py>, env: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
+        if self.byte_observations {
+            self.reset_as::<u8>(py, env)
+        } else {
+            self.reset_as::<f64>(py, env)
+        }
+    }
+
+    /// Step copies `first .. first + len(actions)` with `actions`
+    /// (`[count, *action_shape]`, or `[count]` integers for a discrete
+    /// space) and return `StepResult(observations, rewards, terminated,
+    /// truncated, final_observations)`. Raises `BudgetExhausted` when the
+    /// budget cannot cover the step (nothing was stepped).
+    #[pyo3(signature = (actions, first=0))]
+    fn step<'py>(
+        &self,
+        py: Python<'py>,
+        actions: &Bound<'py, PyAny>,
+        first: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if self.byte_observations {
+            self.step_as::<u8>(py, actions, first)
+        } else {
+            self.step_as::<f64>(py, actions, first)
+        }
     }
 
     /// Save the full state of copy `env` (physics, time limit, the env's

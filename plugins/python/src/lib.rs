@@ -9,7 +9,7 @@
 //! so the harness runs, sweeps, validates and reports them through the one
 //! code path every algorithm takes.
 //!
-//! Linking: the library uses CPython's stable ABI (abi3, ≥ 3.9) and does not
+//! Linking: the library uses CPython's stable ABI (abi3, ≥ 3.11) and does not
 //! link libpython. The harness loads the interpreter's shared library with
 //! `RTLD_GLOBAL` first, only when a Python plugin is asked for, then this
 //! library, then calls [`trustbench_python_entry_v1`] with the script's path.
