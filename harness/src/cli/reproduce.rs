@@ -146,9 +146,8 @@ fn job_script(args: &Trpo2015Args, repro: &Reproduction, dry_run: bool) -> Resul
     job_array(
         &format!("reproduce-trpo2015-{scale}"),
         &out,
-        &absolute(&repro.plan.out)?,
+        &repro.plan,
         &task_args,
-        repro.plan.runs.len(),
         &options,
         dry_run,
     )

@@ -338,29 +338,22 @@ fn submit(args: &SweepArgs, plan: &Plan) -> Result<()> {
         "sweep-{:08x}",
         results::stable_hash(task_args.join("\0").as_bytes()) as u32
     );
-    job_array(
-        &name,
-        &out,
-        &out,
-        &task_args,
-        plan.runs.len(),
-        &options,
-        s.dry_run,
-    )
+    job_array(&name, &out, plan, &task_args, &options, s.dry_run)
 }
 
 /// Write the job array `name` whose task i runs `task_args` plus `--shard
 /// i/N` (script and logs in `out/slurm`), then submit it unless `dry_run`;
-/// `runs_dir` is what `harness sweep --status` follows.
+/// `plan`'s directory is what `harness sweep --status` follows.
 pub fn job_array(
     name: &str,
     out: &Path,
-    runs_dir: &Path,
+    plan: &Plan,
     task_args: &[String],
-    runs: usize,
     options: &SlurmOptions,
     dry_run: bool,
 ) -> Result<()> {
+    let runs = plan.runs.len();
+    let runs_dir = absolute(&plan.out)?;
     let (max_array_size, source) = slurm::max_array_size();
     let runs_per_task = slurm::fitting_runs_per_task(runs, options.runs_per_task, max_array_size);
     if runs_per_task != options.runs_per_task {
@@ -375,7 +368,11 @@ pub fn job_array(
     let tasks = slurm::task_count(runs, runs_per_task);
     let exe = std::env::current_exe().context("locating the harness executable")?;
     let mut options = options.clone();
-    options.environment = crate::plugin::job_environment(&plugin_paths(task_args))?;
+    let gym = plan
+        .runs
+        .iter()
+        .any(|r| r.request.env.id().starts_with(crate::provider::GYM_PREFIX));
+    options.environment = crate::plugin::job_environment(&plugin_paths(task_args), gym)?;
     let text = slurm::script(
         name,
         &exe,

@@ -322,15 +322,22 @@ pub fn gym_provider() -> Result<(*const tb_env_provider, PathBuf)> {
 }
 
 /// The environment a job elsewhere (a Slurm task) needs to run the Python
-/// plugins among `plugins` as this process would: the interpreter this
-/// process would use (`TRUSTBENCH_PYTHON`, absolute), its virtual
-/// environment (`VIRTUAL_ENV`, with its `bin` first on `PATH`) and the host
-/// library (`TRUSTBENCH_PYTHON_HOST`). Empty when no plugin is a `.py`.
-pub fn job_environment(plugins: &[PathBuf]) -> Result<Vec<(String, String)>> {
-    let Some(script) = plugins.iter().find(|p| is_python(p)) else {
+/// plugins among `plugins`, and `gym:` envs when `gym`, as this process
+/// would: the interpreter this process would use (`TRUSTBENCH_PYTHON`,
+/// absolute), its virtual environment (`VIRTUAL_ENV`, with its `bin` first
+/// on `PATH`) and the host library (`TRUSTBENCH_PYTHON_HOST`). Empty when
+/// neither a plugin is a `.py` nor `gym` is set.
+pub fn job_environment(plugins: &[PathBuf], gym: bool) -> Result<Vec<(String, String)>> {
+    let script = plugins.iter().find(|p| is_python(p));
+    if script.is_none() && !gym {
         return Ok(Vec::new());
+    }
+    let probe = match script {
+        Some(script) => {
+            probe(Some(script)).with_context(|| format!("plugin {}", script.display()))?
+        }
+        None => probe(None).context("`gym:` envs")?,
     };
-    let probe = probe(Some(script)).with_context(|| format!("plugin {}", script.display()))?;
     let mut environment = vec![
         ("TRUSTBENCH_PYTHON".to_string(), probe.executable.clone()),
         (

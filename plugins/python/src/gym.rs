@@ -5,24 +5,32 @@
 //! Gymnasium id (case kept) and every `--env-set key=value` as a keyword
 //! argument of `gymnasium.make`. Each copy is one Gymnasium env; the batch
 //! steps them in turn, holding the interpreter lock for the whole call.
-//! Snapshots are offered only where they are exact, for MuJoCo envs (the
+//! Snapshots are offered only where they are exact: MuJoCo envs (the
 //! integration state, the env's random generator and the time limit's
-//! count); elsewhere the vine refuses these envs by name. Byte
-//! observations are not offered: observations travel as doubles.
+//! count) and Atari envs (ALE `cloneState` with its RNG, and the pixel
+//! pipeline); elsewhere the vine refuses these envs by name. uint8 image
+//! observations travel as bytes (byte b stands for b / 255), and envs that
+//! draw `rgb_array` frames render (for `eval.gif` and `harness render`).
+//!
+//! The batch calls Python once per `reset`/`step`, with NumPy arrays that
+//! view the caller's buffers (memoryviews): each copy's result is written
+//! once, where the harness reads it.
 
 use crate::errors::describe;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyModule};
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::sync::{Mutex, OnceLock};
 use trustbench_plugin::abi::{
     TB_BUFFER_TOO_SMALL, TB_ERROR, TB_INVALID_ARGUMENT, TB_MAX_RANK, TB_OK, TB_SPACE_BOX,
-    TB_SPACE_DISCRETE, tb_space, tb_status, tb_step_out,
+    TB_SPACE_DISCRETE, tb_byte_step_out, tb_space, tb_status, tb_step_out,
 };
 use trustbench_plugin::copy_to_c_buffer;
 use trustbench_plugin::env_abi::{
-    TB_ENV_ABI_MAJOR, TB_ENV_ABI_MINOR, TB_ENV_EXT_SNAPSHOT, TB_ENV_FAMILY, TB_ENV_OPEN_OPTIONS,
-    tb_env_batch, tb_env_descriptor, tb_env_provider, tb_env_snapshot,
+    TB_ENV_ABI_MAJOR, TB_ENV_ABI_MINOR, TB_ENV_EXT_BYTE_OBSERVATIONS, TB_ENV_EXT_RENDER_RGB,
+    TB_ENV_EXT_SNAPSHOT, TB_ENV_FAMILY, TB_ENV_OPEN_OPTIONS, tb_env_batch, tb_env_byte_observations,
+    tb_env_descriptor, tb_env_provider, tb_env_render_rgb, tb_env_snapshot,
 };
 
 /// The Gymnasium side's source, embedded like the protocol module.
@@ -56,8 +64,12 @@ fn leak(text: &str) -> *const c_char {
 
 /// The provider entry (the interpreter must be started).
 pub fn entry() -> Result<*const tb_env_provider, String> {
-    let versions = Python::attach(|py| -> PyResult<String> {
-        module(py)?.call_method0("versions")?.extract()
+    let (versions, options) = Python::attach(|py| -> PyResult<(String, String)> {
+        let module = module(py)?;
+        let options = py
+            .import("json")?
+            .call_method1("dumps", (module.getattr("PIXEL_OPTIONS")?,))?;
+        Ok((module.call_method0("versions")?.extract()?, options.extract()?))
     })
     .map_err(|e| Python::attach(|py| describe(py, &e)))?;
     let statics = STATICS.get_or_init(|| Statics {
@@ -76,10 +88,11 @@ pub fn entry() -> Result<*const tb_env_provider, String> {
             flags: TB_ENV_FAMILY | TB_ENV_OPEN_OPTIONS,
             id: leak(PREFIX),
             description: leak(
-                "any Gymnasium env (Box and Discrete spaces): gym:CartPole-v1, gym:Hopper-v5; \
-                 --env-set key=value goes to gymnasium.make",
+                "any Gymnasium env (Box and Discrete spaces): gym:CartPole-v1, gym:Hopper-v5, \
+                 gym:ALE/Pong-v5 (view=pixels: the TRPO paper's frames); other --env-set \
+                 key=value go to gymnasium.make",
             ),
-            options_json: leak("[]"),
+            options_json: leak(&options),
             max_episode_steps: 0,
             default_steps: DEFAULT_STEPS,
         },
@@ -156,11 +169,17 @@ fn read_space(description: &Bound<'_, PyAny>) -> PyResult<OwnedSpace> {
 
 /// A batch's own state (`provider_data`).
 struct GymBatch {
-    copies: Vec<Py<PyAny>>,
+    /// The `trustbench_gym.Batch` holding the copies.
+    batch: Py<PyAny>,
+    num_envs: usize,
     observation: OwnedSpace,
     action: OwnedSpace,
     /// Whether every copy can save and load its state exactly.
     snapshots: bool,
+    /// Whether observations are bytes (uint8 images; value = byte / 255).
+    bytes: bool,
+    /// Whether copies draw RGB frames.
+    renders: bool,
     last_error: Mutex<String>,
 }
 
@@ -168,6 +187,13 @@ impl GymBatch {
     fn fail(&self, message: String) -> tb_status {
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = message;
         TB_ERROR
+    }
+
+    fn dims(&self) -> (usize, usize) {
+        (
+            self.observation.space.dim as usize,
+            self.action.space.dim as usize,
+        )
     }
 }
 
@@ -213,18 +239,17 @@ unsafe extern "C" fn create(
         let seeds = unsafe { std::slice::from_raw_parts(seeds, num_envs as usize) };
         Python::attach(|py| {
             let made = || -> PyResult<GymBatch> {
-                let class = module(py)?.getattr("Copy")?;
-                let copies = seeds
-                    .iter()
-                    .map(|&s| class.call1((gym_id, options, s)).map(Bound::unbind))
-                    .collect::<PyResult<Vec<_>>>()?;
-                let first = copies[0].bind(py);
-                let snapshots = first.getattr("snapshots")?.extract()?;
+                let batch = module(py)?
+                    .getattr("Batch")?
+                    .call1((gym_id, options, seeds.to_vec()))?;
                 Ok(GymBatch {
-                    snapshots,
-                    observation: read_space(&first.getattr("observation")?)?,
-                    action: read_space(&first.getattr("action")?)?,
-                    copies,
+                    num_envs: seeds.len(),
+                    snapshots: batch.getattr("snapshots")?.extract()?,
+                    bytes: batch.getattr("bytes")?.extract()?,
+                    renders: batch.getattr("renders")?.extract()?,
+                    observation: read_space(&batch.getattr("observation")?)?,
+                    action: read_space(&batch.getattr("action")?)?,
+                    batch: batch.unbind(),
                     last_error: Mutex::new(String::new()),
                 })
             };
@@ -270,41 +295,78 @@ fn short_error(py: Python<'_>, err: &PyErr) -> String {
     describe(py, err)
 }
 
-/// Copies `[first, first + count)` of `batch`, or an error when out of range.
-fn range(batch: &GymBatch, first: u32, count: u32) -> Result<std::ops::Range<usize>, String> {
+/// Check that copies `[first, first + count)` exist.
+fn check_range(batch: &GymBatch, first: u32, count: u32) -> Result<(), String> {
     let (first, count) = (first as usize, count as usize);
-    if first + count > batch.copies.len() {
+    if count == 0 || first + count > batch.num_envs {
         return Err(format!(
             "copies {first}..{} asked of a batch of {}",
             first + count,
-            batch.copies.len()
+            batch.num_envs
         ));
     }
-    Ok(first..first + count)
+    Ok(())
 }
 
-/// Copy a float64 NumPy vector into `out` (its length checked).
-fn write_doubles(array: &Bound<'_, PyAny>, out: &mut [f64]) -> PyResult<()> {
-    let bytes = array.call_method0("tobytes")?;
-    let bytes = bytes.cast::<PyBytes>()?.as_bytes();
-    if bytes.len() != out.len() * 8 {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "observation has {} values, the space says {}",
-            bytes.len() / 8,
-            out.len()
-        )));
-    }
-    for (o, chunk) in out.iter_mut().zip(bytes.chunks_exact(8)) {
-        *o = f64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
-    }
-    Ok(())
+/// A NumPy element type of the caller's buffers.
+trait Element {
+    /// Its NumPy dtype name.
+    const DTYPE: &'static str;
+}
+
+impl Element for f64 {
+    const DTYPE: &'static str = "float64";
+}
+
+impl Element for u8 {
+    const DTYPE: &'static str = "uint8";
+}
+
+/// A NumPy array of `shape` over the caller's buffer at `ptr` (no copy):
+/// a memoryview of the memory, read by `numpy.frombuffer`. The Python side
+/// writes each result once, straight where the harness reads it.
+///
+/// # Safety
+/// `ptr` must be valid (and writable when `writable`) for the shape's
+/// elements until the Python call that receives the array returns, and
+/// nothing may keep the array beyond that call (`trustbench_gym.Batch`
+/// does not).
+unsafe fn view<'py, T: Element>(
+    py: Python<'py>,
+    ptr: *const T,
+    shape: &[usize],
+    writable: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    static FROMBUFFER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let elements: usize = shape.iter().product();
+    let bytes = (elements * std::mem::size_of::<T>()) as pyo3::ffi::Py_ssize_t;
+    let flags = if writable {
+        pyo3::ffi::PyBUF_WRITE
+    } else {
+        pyo3::ffi::PyBUF_READ
+    };
+    // SAFETY: memory valid for `bytes` bytes per the contract; the
+    // memoryview does not own it.
+    let memory = unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            pyo3::ffi::PyMemoryView_FromMemory(ptr as *mut c_char, bytes, flags),
+        )?
+    };
+    FROMBUFFER
+        .import(py, "numpy", "frombuffer")?
+        .call1((memory, T::DTYPE))?
+        .call_method1(
+            pyo3::intern!(py, "reshape"),
+            (pyo3::types::PyTuple::new(py, shape)?,),
+        )
 }
 
 /// Run `f` with the interpreter, turning errors and panics into the
 /// batch's last error.
 fn guarded(
     this: *const tb_env_batch,
-    f: impl FnOnce(&GymBatch, Python<'_>) -> Result<(), String>,
+    f: impl FnOnce(&GymBatch, Python<'_>) -> PyResult<()>,
 ) -> tb_status {
     if this.is_null() {
         return TB_INVALID_ARGUMENT;
@@ -312,13 +374,114 @@ fn guarded(
     // SAFETY: a live batch of ours per the ABI.
     let batch = unsafe { state(this) };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Python::attach(|py| f(batch, py))
+        Python::attach(|py| f(batch, py).map_err(|e| describe(py, &e)))
     }));
     match result {
         Ok(Ok(())) => TB_OK,
         Ok(Err(message)) => batch.fail(message),
         Err(_) => batch.fail("the Gymnasium provider panicked".to_string()),
     }
+}
+
+/// A caller's mistake (sizes, NULLs) as the batch's error.
+fn misuse(message: String) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(message)
+}
+
+/// Reset copies `first..first + count` into `obs_out` (doubles or bytes).
+fn reset_into<T: Element>(
+    this: *const tb_env_batch,
+    first: u32,
+    count: u32,
+    seeds: *const u64,
+    obs_out: *mut T,
+    obs_len: usize,
+) -> tb_status {
+    guarded(this, |batch, py| {
+        check_range(batch, first, count).map_err(misuse)?;
+        let (dim, _) = batch.dims();
+        let n = count as usize;
+        if obs_out.is_null() || obs_len != n * dim {
+            return Err(misuse(format!("reset: obs_len {obs_len}, expected {}", n * dim)));
+        }
+        // SAFETY: obs_len elements per the ABI (checked); seeds NULL or
+        // `count` seeds; both outlive this call.
+        let (out, seeds) = unsafe {
+            (
+                view(py, obs_out as *const T, &[n, dim], true)?,
+                (!seeds.is_null())
+                    .then(|| view(py, seeds, &[n], false))
+                    .transpose()?,
+            )
+        };
+        batch
+            .batch
+            .bind(py)
+            .call_method1(pyo3::intern!(py, "reset"), (first, seeds, out))?;
+        Ok(())
+    })
+}
+
+impl Element for u64 {
+    const DTYPE: &'static str = "uint64";
+}
+
+/// The step-out buffers as raw parts, whatever the observation element.
+struct Outs<T> {
+    observations: *mut T,
+    final_observations: *mut T,
+    rewards: *mut f64,
+    terminated: *mut u8,
+    truncated: *mut u8,
+}
+
+/// Step copies `first..first + count` into `out`.
+fn step_into<T: Element>(
+    this: *const tb_env_batch,
+    first: u32,
+    count: u32,
+    actions: *const f64,
+    actions_len: usize,
+    out: Option<Outs<T>>,
+) -> tb_status {
+    guarded(this, |batch, py| {
+        check_range(batch, first, count).map_err(misuse)?;
+        let (dim, act) = batch.dims();
+        let n = count as usize;
+        let Some(out) = out.filter(|_| !actions.is_null() && actions_len == n * act) else {
+            return Err(misuse(format!(
+                "step: actions_len {actions_len}, expected {}, or NULL buffers",
+                n * act
+            )));
+        };
+        if out.observations.is_null()
+            || out.rewards.is_null()
+            || out.terminated.is_null()
+            || out.truncated.is_null()
+        {
+            return Err(misuse("step: NULL output buffers".to_string()));
+        }
+        // SAFETY: the ABI sizes every buffer by `count` rows (actions
+        // checked above), and they outlive this call.
+        let args = unsafe {
+            (
+                first,
+                view(py, actions, &[n, act], false)?,
+                view(py, out.observations as *const T, &[n, dim], true)?,
+                view(py, out.rewards as *const f64, &[n], true)?,
+                view(py, out.terminated as *const u8, &[n], true)?,
+                view(py, out.truncated as *const u8, &[n], true)?,
+                (!out.final_observations.is_null())
+                    .then(|| view(py, out.final_observations as *const T, &[n, dim], true))
+                    .transpose()?,
+            )
+        };
+        batch
+            .batch
+            .bind(py)
+            .call_method1(pyo3::intern!(py, "step"), args)?;
+        Ok(())
+    })
 }
 
 unsafe extern "C" fn reset(
@@ -329,30 +492,7 @@ unsafe extern "C" fn reset(
     obs_out: *mut f64,
     obs_len: usize,
 ) -> tb_status {
-    guarded(this, |batch, py| {
-        let copies = range(batch, first, count)?;
-        let dim = batch.observation.space.dim as usize;
-        if obs_out.is_null() || obs_len != count as usize * dim {
-            return Err(format!(
-                "reset: obs_len {obs_len}, expected {}",
-                count as usize * dim
-            ));
-        }
-        // SAFETY: obs_len doubles per the ABI; seeds NULL or `count` seeds.
-        let obs = unsafe { std::slice::from_raw_parts_mut(obs_out, obs_len) };
-        let seeds = (!seeds.is_null())
-            // SAFETY: as above.
-            .then(|| unsafe { std::slice::from_raw_parts(seeds, count as usize) });
-        for (k, i) in copies.enumerate() {
-            let seed = seeds.map(|s| s[k]);
-            let mut run = || -> PyResult<()> {
-                let first_obs = batch.copies[i].bind(py).call_method1("reset", (seed,))?;
-                write_doubles(&first_obs, &mut obs[k * dim..(k + 1) * dim])
-            };
-            run().map_err(|e| describe(py, &e))?;
-        }
-        Ok(())
-    })
+    reset_into(this, first, count, seeds, obs_out, obs_len)
 }
 
 unsafe extern "C" fn step(
@@ -363,59 +503,45 @@ unsafe extern "C" fn step(
     actions_len: usize,
     out: *const tb_step_out,
 ) -> tb_status {
-    guarded(this, |batch, py| {
-        let copies = range(batch, first, count)?;
-        let (dim, act) = (
-            batch.observation.space.dim as usize,
-            batch.action.space.dim as usize,
-        );
-        let n = count as usize;
-        if actions.is_null() || actions_len != n * act || out.is_null() {
-            return Err(format!(
-                "step: actions_len {actions_len}, expected {}",
-                n * act
-            ));
-        }
-        // SAFETY: sizes per the ABI (checked where given).
-        let (actions, out) = unsafe { (std::slice::from_raw_parts(actions, actions_len), &*out) };
-        // SAFETY: the step-out buffers hold n rows per the ABI.
-        let (obs, rewards, terminated, truncated) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(out.observations, n * dim),
-                std::slice::from_raw_parts_mut(out.rewards, n),
-                std::slice::from_raw_parts_mut(out.terminated, n),
-                std::slice::from_raw_parts_mut(out.truncated, n),
-            )
-        };
-        let numpy = py.import("numpy").map_err(|e| describe(py, &e))?;
-        for (k, i) in copies.enumerate() {
-            let mut run = || -> PyResult<()> {
-                let action =
-                    numpy.call_method1("array", (actions[k * act..(k + 1) * act].to_vec(),))?;
-                let result = batch.copies[i].bind(py).call_method1("step", (action,))?;
-                let (next, reward, term, trunc, last): (
-                    Bound<'_, PyAny>,
-                    f64,
-                    bool,
-                    bool,
-                    Bound<'_, PyAny>,
-                ) = result.extract()?;
-                write_doubles(&next, &mut obs[k * dim..(k + 1) * dim])?;
-                rewards[k] = reward;
-                terminated[k] = term as u8;
-                truncated[k] = trunc as u8;
-                if !last.is_none() && !out.final_observations.is_null() {
-                    // SAFETY: final_observations holds n rows when not NULL.
-                    let finals =
-                        unsafe { std::slice::from_raw_parts_mut(out.final_observations, n * dim) };
-                    write_doubles(&last, &mut finals[k * dim..(k + 1) * dim])?;
-                }
-                Ok(())
-            };
-            run().map_err(|e| describe(py, &e))?;
-        }
-        Ok(())
-    })
+    // SAFETY: `out` is NULL or a valid step-out struct per the ABI.
+    let out = unsafe { out.as_ref() }.map(|o| Outs {
+        observations: o.observations,
+        final_observations: o.final_observations,
+        rewards: o.rewards,
+        terminated: o.terminated,
+        truncated: o.truncated,
+    });
+    step_into(this, first, count, actions, actions_len, out)
+}
+
+unsafe extern "C" fn reset_bytes(
+    this: *const tb_env_batch,
+    first: u32,
+    count: u32,
+    seeds: *const u64,
+    obs_out: *mut u8,
+    obs_len: usize,
+) -> tb_status {
+    reset_into(this, first, count, seeds, obs_out, obs_len)
+}
+
+unsafe extern "C" fn step_bytes(
+    this: *const tb_env_batch,
+    first: u32,
+    count: u32,
+    actions: *const f64,
+    actions_len: usize,
+    out: *const tb_byte_step_out,
+) -> tb_status {
+    // SAFETY: `out` is NULL or a valid byte step-out struct per the ABI.
+    let out = unsafe { out.as_ref() }.map(|o| Outs {
+        observations: o.observations,
+        final_observations: o.final_observations,
+        rewards: o.rewards,
+        terminated: o.terminated,
+        truncated: o.truncated,
+    });
+    step_into(this, first, count, actions, actions_len, out)
 }
 
 unsafe extern "C" fn last_error(this: *const tb_env_batch, buf: *mut c_char, cap: usize) -> usize {
@@ -433,11 +559,24 @@ unsafe extern "C" fn last_error(this: *const tb_env_batch, buf: *mut c_char, cap
     unsafe { copy_to_c_buffer(&text, buf, cap) }
 }
 
-/// The snapshot extension (offered by batches of MuJoCo envs only).
+/// The snapshot extension (offered by MuJoCo and ALE batches only).
 static SNAPSHOT: tb_env_snapshot = tb_env_snapshot {
     struct_size: std::mem::size_of::<tb_env_snapshot>() as u32,
     save: Some(save),
     load: Some(load),
+};
+
+/// The byte-observation extension (offered when observations are uint8 images).
+static BYTE_OBSERVATIONS: tb_env_byte_observations = tb_env_byte_observations {
+    struct_size: std::mem::size_of::<tb_env_byte_observations>() as u32,
+    reset: Some(reset_bytes),
+    step: Some(step_bytes),
+};
+
+/// The render extension (offered when copies draw RGB frames).
+static RENDER: tb_env_render_rgb = tb_env_render_rgb {
+    struct_size: std::mem::size_of::<tb_env_render_rgb>() as u32,
+    render: Some(render),
 };
 
 unsafe extern "C" fn extension(this: *const tb_env_batch, id: *const c_char) -> *const c_void {
@@ -445,20 +584,55 @@ unsafe extern "C" fn extension(this: *const tb_env_batch, id: *const c_char) -> 
         return std::ptr::null();
     }
     // SAFETY: a live batch of ours; `id` NUL-terminated per the ABI.
-    let (batch, id) = unsafe { (state(this), CStr::from_ptr(id)) };
-    if batch.snapshots && id.to_bytes_with_nul() == TB_ENV_EXT_SNAPSHOT {
+    let (batch, id) = unsafe { (state(this), CStr::from_ptr(id).to_bytes_with_nul()) };
+    if batch.snapshots && id == TB_ENV_EXT_SNAPSHOT {
         return &SNAPSHOT as *const tb_env_snapshot as *const c_void;
+    }
+    if batch.bytes && id == TB_ENV_EXT_BYTE_OBSERVATIONS {
+        return &BYTE_OBSERVATIONS as *const tb_env_byte_observations as *const c_void;
+    }
+    if batch.renders && id == TB_ENV_EXT_RENDER_RGB {
+        return &RENDER as *const tb_env_render_rgb as *const c_void;
     }
     std::ptr::null()
 }
 
-/// The copy `env` of `batch`, or an error naming the batch's size.
-fn copy<'py>(batch: &GymBatch, py: Python<'py>, env: u32) -> Result<Bound<'py, PyAny>, String> {
+/// Copy `env` of `batch`, or an error naming the batch's size.
+fn copy<'py>(batch: &GymBatch, py: Python<'py>, env: u32) -> PyResult<Bound<'py, PyAny>> {
+    if env as usize >= batch.num_envs {
+        return Err(misuse(format!(
+            "copy {env} asked of a batch of {}",
+            batch.num_envs
+        )));
+    }
     batch
-        .copies
-        .get(env as usize)
-        .map(|c| c.bind(py).clone())
-        .ok_or_else(|| format!("copy {env} asked of a batch of {}", batch.copies.len()))
+        .batch
+        .bind(py)
+        .getattr(pyo3::intern!(py, "copies"))?
+        .get_item(env)
+}
+
+unsafe extern "C" fn render(
+    this: *const tb_env_batch,
+    env: u32,
+    width: u32,
+    height: u32,
+    rgb_out: *mut u8,
+    len: usize,
+) -> tb_status {
+    guarded(this, |batch, py| {
+        let (w, h) = (width as usize, height as usize);
+        if rgb_out.is_null() || w == 0 || h == 0 || len != w * h * 3 {
+            return Err(misuse(format!("render: len {len}, expected {}", w * h * 3)));
+        }
+        if env as usize >= batch.num_envs {
+            return Err(misuse(format!("render: copy {env} of {}", batch.num_envs)));
+        }
+        // SAFETY: `len` writable bytes per the ABI (checked above).
+        let out = unsafe { view(py, rgb_out as *const u8, &[h, w * 3], true)? };
+        batch.batch.bind(py).call_method1("render", (env, width, out))?;
+        Ok(())
+    })
 }
 
 unsafe extern "C" fn save(
@@ -470,15 +644,10 @@ unsafe extern "C" fn save(
 ) -> tb_status {
     let mut too_small = false;
     let status = guarded(this, |batch, py| {
-        let state = copy(batch, py, env)?
-            .call_method0("save")
-            .map_err(|e| describe(py, &e))?;
-        let bytes = state
-            .cast::<PyBytes>()
-            .map_err(|e| e.to_string())?
-            .as_bytes();
+        let state = copy(batch, py, env)?.call_method0("save")?;
+        let bytes = state.cast::<PyBytes>()?.as_bytes();
         if len.is_null() {
-            return Err("save: len is NULL".to_string());
+            return Err(misuse("save: len is NULL".to_string()));
         }
         // SAFETY: `len` is writable per the ABI.
         unsafe { *len = bytes.len() };
@@ -505,13 +674,11 @@ unsafe extern "C" fn load(
 ) -> tb_status {
     guarded(this, |batch, py| {
         if buf.is_null() {
-            return Err("load: NULL state".to_string());
+            return Err(misuse("load: NULL state".to_string()));
         }
         // SAFETY: `len` readable bytes per the ABI.
         let state = PyBytes::new(py, unsafe { std::slice::from_raw_parts(buf, len) });
-        copy(batch, py, env)?
-            .call_method1("load", (state,))
-            .map_err(|e| describe(py, &e))?;
+        copy(batch, py, env)?.call_method1("load", (state,))?;
         Ok(())
     })
 }

@@ -54,3 +54,64 @@ def test_a_mujoco_snapshot_replays_bit_for_bit_in_a_fresh_copy() -> None:
 
 def test_classic_control_offers_no_snapshot() -> None:
     assert not trustbench_gym.Copy("Pendulum-v1", "{}", 0).snapshots
+
+
+def pixel_rollout(copy: trustbench_gym.Copy, steps: int) -> list[tuple[bytes, float, bool, bool]]:
+    rng = np.random.default_rng(1)
+    out = []
+    for _ in range(steps):
+        obs, reward, terminated, truncated, final = copy.step(np.array([rng.integers(6)]))
+        out.append((obs.tobytes(), reward, terminated, truncated))
+    return out
+
+
+def test_atari_pixels_are_the_papers_frames_and_snapshots_replay_bit_for_bit() -> None:
+    pytest.importorskip("ale_py")
+    original = trustbench_gym.Copy("ALE/Pong-v5", '{"view": "pixels"}', 3)
+    assert original.bytes and original.snapshots and original.renders
+    assert original.observation["shape"] == [50, 38, 4]
+    first = original.reset(None)
+    assert first.dtype == np.uint8 and first.size == 50 * 38 * 4
+    frames = first.reshape(50, 38, 4)
+    assert not frames[:, :, :3].any() and frames[:, :, 3].any(), "one frame, oldest slots empty"
+    for _ in range(30):
+        original.step(np.array([0]))
+    state = original.save()
+    expected = pixel_rollout(original, 200)
+    assert len({s[0] for s in expected}) > 50, "the frames change"
+    fresh = trustbench_gym.Copy("ALE/Pong-v5", '{"view": "pixels"}', 11)
+    fresh.load(state)
+    assert pixel_rollout(fresh, 200) == expected
+    assert fresh.render(80, 60).shape == (60, 80, 3)
+
+
+def test_pixel_options_are_checked_by_name() -> None:
+    pytest.importorskip("ale_py")
+    with pytest.raises(RuntimeError, match="view='colour' is not valid; valid: raw | pixels"):
+        trustbench_gym.Copy("ALE/Pong-v5", '{"view": "colour"}', 0)
+    with pytest.raises(RuntimeError, match="stack=0 is not valid"):
+        trustbench_gym.Copy("ALE/Pong-v5", '{"view": "pixels", "stack": "0"}', 0)
+    with pytest.raises(RuntimeError, match="view=pixels only"):
+        trustbench_gym.Copy("ALE/Pong-v5", '{"size": "84x84"}', 0)
+    with pytest.raises(RuntimeError, match="not gym:CartPole-v1"):
+        trustbench_gym.Copy("CartPole-v1", '{"view": "pixels"}', 0)
+    small = trustbench_gym.Copy(
+        "ALE/Pong-v5", '{"view": "pixels", "size": "84x84", "stack": "2"}', 0
+    )
+    assert small.observation["shape"] == [84, 84, 2]
+
+
+def test_a_batch_writes_into_the_callers_rows() -> None:
+    batch = trustbench_gym.Batch("CartPole-v1", "{}", [1, 2])
+    obs = np.zeros((2, 4))
+    batch.reset(0, np.array([1, 2], dtype=np.uint64), obs)
+    assert obs.any()
+    rewards, term, trunc = np.zeros(2), np.zeros(2, np.uint8), np.zeros(2, np.uint8)
+    finals = np.zeros((2, 4))
+    for _ in range(100):
+        batch.step(0, np.zeros((2, 1)), obs, rewards, term, trunc, finals)
+        if term.any():
+            break
+    assert term.any() and rewards.tolist() == [1.0, 1.0]
+    ended = int(np.argmax(term))
+    assert finals[ended].any(), "the ended copy's last observation"
