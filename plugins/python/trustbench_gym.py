@@ -412,24 +412,15 @@ class Copy:
             self.bytes = byte_box(self.env.observation_space)
         self.action = space(self.env.action_space, "action")
         self.discrete = self.action["kind"] == "discrete"
-        if not self.discrete:
-            self.low = np.asarray(self.action["low"]).reshape(self.action["shape"])
-            self.high = np.asarray(self.action["high"]).reshape(self.action["shape"])
-            self.action_dtype = self.env.action_space.dtype
         self.seed: int | None = seed
         #: Snapshots are offered only where they are exact (see `save`).
         self.state_spec = mujoco_state_spec(self.env)
         self.snapshots = self.state_spec is not None or ale_env(self.env)
         self.renders = self.pixels is not None or self.env.render_mode == "rgb_array"
 
-    def observe(self, obs: Any) -> np.ndarray:
-        """An observation as the ABI carries it: bytes, or else doubles."""
-        if self.bytes:
-            return np.asarray(obs, dtype=np.uint8).ravel()
-        return np.asarray(obs, dtype=np.float64).ravel()
-
     def reset(self, seed: int | None) -> np.ndarray:
-        """The first observation of a new episode (reseeded when `seed` is given)."""
+        """The first observation of a new episode (reseeded when `seed` is
+        given), as the env gives it."""
         if seed is None:
             seed, self.seed = self.seed, None
         else:
@@ -437,23 +428,20 @@ class Copy:
         obs, _ = self.env.reset(seed=seed)
         if self.pixels is not None:
             obs = self.pixels.start()
-        return self.observe(obs)
+        return obs
 
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, np.ndarray | None]:
-        """obs (of the next episode when this one ended), reward, flags, final obs."""
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, Any]:
+        """obs (of the next episode when this one ended), reward, flags and
+        the ended episode's last obs, as the env gives them. `action` is as
+        the env takes it: an int for a discrete space, else an array of the
+        space's dtype (within its bounds: the caller clips)."""
         if self.pixels is not None:
-            obs, reward, terminated, truncated = self.pixels.act(int(action[0]))
+            obs, reward, terminated, truncated = self.pixels.act(action)
         else:
-            if self.discrete:
-                a: Any = int(action[0])
-            else:
-                a = np.clip(action.reshape(self.low.shape), self.low, self.high).astype(
-                    self.action_dtype
-                )
-            obs, reward, terminated, truncated, _ = self.env.step(a)
-        obs = self.observe(obs)
+            obs, reward, terminated, truncated, _ = self.env.step(action)
         final = None
         if terminated or truncated:
+            # The pipeline's stack is overwritten by the reset.
             final = obs.copy() if self.pixels is not None else obs
             obs = self.reset(None)
         return obs, float(reward), bool(terminated), bool(truncated), final
@@ -467,17 +455,17 @@ class Copy:
         if frame is None or np.asarray(frame).ndim != 3:
             raise RuntimeError("this env draws no RGB frame (render_mode='rgb_array')")
         frame = np.asarray(frame, dtype=np.uint8)
-        # Centre-crop to the asked aspect ratio, so nothing is squashed.
+        # Fitted inside the asked size with its aspect ratio kept (black
+        # bars on the other axis), so nothing is squashed or cut off.
         h, w = frame.shape[:2]
-        if w * height > h * width:
-            keep = h * width // height
-            frame = frame[:, (w - keep) // 2 : (w - keep) // 2 + keep]
-        elif w * height < h * width:
-            keep = w * height // width
-            frame = frame[(h - keep) // 2 : (h - keep) // 2 + keep]
-        rows = np.arange(height) * frame.shape[0] // height
-        cols = np.arange(width) * frame.shape[1] // width
-        return np.ascontiguousarray(frame[rows][:, cols, :3])
+        fit_h = max(1, min(height, h * width // w))
+        fit_w = max(1, min(width, w * height // h))
+        rows = np.arange(fit_h) * h // fit_h
+        cols = np.arange(fit_w) * w // fit_w
+        canvas = np.zeros((height, width, 3), np.uint8)
+        top, left = (height - fit_h) // 2, (width - fit_w) // 2
+        canvas[top : top + fit_h, left : left + fit_w] = frame[rows][:, cols, :3]
+        return canvas
 
     def save(self) -> bytes:
         """The copy's whole future as bytes: the emulator or physics state,
@@ -534,24 +522,29 @@ class Copy:
             wrapper = getattr(wrapper, "env", None)
 
 
-def write(row: np.ndarray, obs: np.ndarray) -> None:
-    """One observation into the harness's row: as is, or bytes as doubles
-    b * SCALE (bit for bit the ABI's conversion)."""
-    if row.dtype == obs.dtype:
-        row[...] = obs
-    else:
+def write(row: np.ndarray, obs: Any) -> None:
+    """One observation into the harness's row (shaped like the space): as
+    is, or bytes into doubles as b * SCALE (bit for bit the ABI's value)."""
+    if row.dtype == np.float64 and getattr(obs, "dtype", None) == np.uint8:
         np.multiply(obs, SCALE, out=row)
+    else:
+        row[...] = obs
 
 
 class Batch:
     """The copies of one `create`: the ABI's batched reset and step, written
-    into NumPy views of the harness's buffers (rows are copies)."""
+    into NumPy views of the harness's buffers (rows are copies, shaped like
+    the observation space)."""
 
     def __init__(self, env_id: str, options_json: str, seeds: list[int]) -> None:
         self.copies = [Copy(env_id, options_json, seed) for seed in seeds]
         first = self.copies[0]
         self.observation, self.action = first.observation, first.action
         self.snapshots, self.bytes, self.renders = first.snapshots, first.bytes, first.renders
+        self.discrete = first.discrete or first.pixels is not None
+        if not self.discrete:
+            self.action_dtype = first.env.action_space.dtype
+            self.action_shape = tuple(first.env.action_space.shape)
 
     def reset(self, first: int, seeds: np.ndarray | None, out: np.ndarray) -> None:
         """Reset copies first.. (one per row of `out`)."""
@@ -569,7 +562,12 @@ class Batch:
         truncated: np.ndarray,
         finals: np.ndarray | None,
     ) -> None:
-        """Step copies first.. with one row of `actions` each."""
+        """Step copies first.. with one row of `actions` each (clipped to
+        the action space's bounds by the caller)."""
+        if self.discrete:
+            actions = actions[:, 0].astype(np.int64).tolist()
+        else:
+            actions = actions.astype(self.action_dtype).reshape(len(actions), *self.action_shape)
         for k, action in enumerate(actions):
             o, rewards[k], terminated[k], truncated[k], final = self.copies[first + k].step(action)
             write(obs[k], o)

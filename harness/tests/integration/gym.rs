@@ -222,3 +222,49 @@ fn an_exception_in_step_fails_the_run_with_its_traceback() {
     let t = read_table(&only_run_dir(dir.path()).join("runs.parquet"));
     assert_eq!(string_at(&t, "status", 0).as_deref(), Some("failed"));
 }
+
+#[test]
+fn trpo_runs_on_the_real_pong_from_pixels_and_draws_its_gif() {
+    if !importable("numpy, gymnasium, ale_py") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--algo",
+        "trpo",
+        "--env",
+        "gym:ALE/Pong-v5",
+        "--env-set",
+        "view=pixels",
+        "--steps",
+        "2000",
+        "--set",
+        "steps_per_iteration=1000",
+        "--eval-every",
+        "0",
+        "--eval-episodes",
+        "1",
+        "--quiet",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ];
+    let o = harness(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run = only_run_dir(dir.path());
+    for file in [
+        "policy.bin",
+        "eval.gif",
+        "metrics.parquet",
+        "episodes.parquet",
+    ] {
+        assert!(run.join(file).exists(), "{file} of {}", run.display());
+    }
+    let t = read_table(&run.join("runs.parquet"));
+    let version = string_at(&t, "env_provider_version", 0).unwrap();
+    assert!(version.contains("ale-py "), "{version}");
+    let config = string_at(&t, "config_json", 0).unwrap();
+    assert!(config.contains("\"view\":\"pixels\""), "{config}");
+    let episodes = read_table(&run.join("episodes.parquet"));
+    assert!(episodes.num_rows() >= 1, "at least the evaluation episode");
+}

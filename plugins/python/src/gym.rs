@@ -29,8 +29,9 @@ use trustbench_plugin::abi::{
 use trustbench_plugin::copy_to_c_buffer;
 use trustbench_plugin::env_abi::{
     TB_ENV_ABI_MAJOR, TB_ENV_ABI_MINOR, TB_ENV_EXT_BYTE_OBSERVATIONS, TB_ENV_EXT_RENDER_RGB,
-    TB_ENV_EXT_SNAPSHOT, TB_ENV_FAMILY, TB_ENV_OPEN_OPTIONS, tb_env_batch, tb_env_byte_observations,
-    tb_env_descriptor, tb_env_provider, tb_env_render_rgb, tb_env_snapshot,
+    TB_ENV_EXT_SNAPSHOT, TB_ENV_FAMILY, TB_ENV_OPEN_OPTIONS, tb_env_batch,
+    tb_env_byte_observations, tb_env_descriptor, tb_env_provider, tb_env_render_rgb,
+    tb_env_snapshot,
 };
 
 /// The Gymnasium side's source, embedded like the protocol module.
@@ -69,7 +70,10 @@ pub fn entry() -> Result<*const tb_env_provider, String> {
         let options = py
             .import("json")?
             .call_method1("dumps", (module.getattr("PIXEL_OPTIONS")?,))?;
-        Ok((module.call_method0("versions")?.extract()?, options.extract()?))
+        Ok((
+            module.call_method0("versions")?.extract()?,
+            options.extract()?,
+        ))
     })
     .map_err(|e| Python::attach(|py| describe(py, &e)))?;
     let statics = STATICS.get_or_init(|| Statics {
@@ -131,7 +135,18 @@ unsafe extern "C" fn env_descriptor(index: u32) -> *const tb_env_descriptor {
 /// One space as the ABI holds it, its bounds owned here.
 struct OwnedSpace {
     space: tb_space,
-    _bounds: Option<(Vec<f64>, Vec<f64>)>,
+    /// A box's (low, high), element by element.
+    bounds: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+impl OwnedSpace {
+    /// The shape of one value (a discrete value is one number).
+    fn shape(&self) -> Vec<usize> {
+        self.space.shape[..self.space.rank as usize]
+            .iter()
+            .map(|&d| d as usize)
+            .collect()
+    }
 }
 
 fn read_space(description: &Bound<'_, PyAny>) -> PyResult<OwnedSpace> {
@@ -153,7 +168,7 @@ fn read_space(description: &Bound<'_, PyAny>) -> PyResult<OwnedSpace> {
         space.n = description.get_item("n")?.extract()?;
         return Ok(OwnedSpace {
             space,
-            _bounds: None,
+            bounds: None,
         });
     }
     let low: Vec<f64> = description.get_item("low")?.extract()?;
@@ -163,7 +178,7 @@ fn read_space(description: &Bound<'_, PyAny>) -> PyResult<OwnedSpace> {
     space.high = high.as_ptr();
     Ok(OwnedSpace {
         space,
-        _bounds: Some((low, high)),
+        bounds: Some((low, high)),
     })
 }
 
@@ -181,7 +196,23 @@ struct GymBatch {
     /// Whether copies draw RGB frames.
     renders: bool,
     last_error: Mutex<String>,
+    /// The last arrays made over the caller's buffers (see [`GymBatch::view`]).
+    views: Mutex<Vec<View>>,
+    /// Box actions clipped to their bounds (reused: the same buffer, the same view).
+    clipped: Mutex<Vec<f64>>,
 }
+
+/// A NumPy array over a caller's buffer, by address, shape and type.
+struct View {
+    address: usize,
+    shape: Vec<usize>,
+    dtype: &'static str,
+    writable: bool,
+    array: Py<PyAny>,
+}
+
+/// How many views a batch keeps: a step's seven and a reset's two, twice over.
+const KEPT_VIEWS: usize = 24;
 
 impl GymBatch {
     fn fail(&self, message: String) -> tb_status {
@@ -194,6 +225,53 @@ impl GymBatch {
             self.observation.space.dim as usize,
             self.action.space.dim as usize,
         )
+    }
+
+    /// `[n, *observation shape]`.
+    fn observation_rows(&self, n: usize) -> Vec<usize> {
+        std::iter::once(n).chain(self.observation.shape()).collect()
+    }
+
+    /// A NumPy array of `shape` over the caller's buffer at `ptr`, made
+    /// once per (address, shape, type) and reused: the harness steps into
+    /// the same buffers every time, and making an array over memory costs
+    /// about as much as a MuJoCo step's own Python overhead.
+    ///
+    /// # Safety
+    /// As [`view`]: `ptr` valid for the shape's elements during the Python
+    /// call the array is passed to, which does not keep it. A kept array
+    /// names only an address and a length, so reusing it for the same
+    /// address and shape is the same as making it again.
+    unsafe fn view<'py, T: Element>(
+        &self,
+        py: Python<'py>,
+        ptr: *const T,
+        shape: &[usize],
+        writable: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut views = self.views.lock().unwrap_or_else(|e| e.into_inner());
+        let found = views.iter().find(|v| {
+            v.address == ptr as usize
+                && v.shape == shape
+                && v.dtype == T::DTYPE
+                && v.writable == writable
+        });
+        if let Some(v) = found {
+            return Ok(v.array.bind(py).clone());
+        }
+        // SAFETY: per this function's contract.
+        let array = unsafe { view(py, ptr, shape, writable)? };
+        if views.len() == KEPT_VIEWS {
+            views.remove(0);
+        }
+        views.push(View {
+            address: ptr as usize,
+            shape: shape.to_vec(),
+            dtype: T::DTYPE,
+            writable,
+            array: array.clone().unbind(),
+        });
+        Ok(array)
     }
 }
 
@@ -239,9 +317,10 @@ unsafe extern "C" fn create(
         let seeds = unsafe { std::slice::from_raw_parts(seeds, num_envs as usize) };
         Python::attach(|py| {
             let made = || -> PyResult<GymBatch> {
-                let batch = module(py)?
-                    .getattr("Batch")?
-                    .call1((gym_id, options, seeds.to_vec()))?;
+                let batch =
+                    module(py)?
+                        .getattr("Batch")?
+                        .call1((gym_id, options, seeds.to_vec()))?;
                 Ok(GymBatch {
                     num_envs: seeds.len(),
                     snapshots: batch.getattr("snapshots")?.extract()?,
@@ -251,6 +330,8 @@ unsafe extern "C" fn create(
                     action: read_space(&batch.getattr("action")?)?,
                     batch: batch.unbind(),
                     last_error: Mutex::new(String::new()),
+                    views: Mutex::new(Vec::new()),
+                    clipped: Mutex::new(Vec::new()),
                 })
             };
             let batch = made().map_err(|e| short_error(py, &e))?;
@@ -402,15 +483,18 @@ fn reset_into<T: Element>(
         let (dim, _) = batch.dims();
         let n = count as usize;
         if obs_out.is_null() || obs_len != n * dim {
-            return Err(misuse(format!("reset: obs_len {obs_len}, expected {}", n * dim)));
+            return Err(misuse(format!(
+                "reset: obs_len {obs_len}, expected {}",
+                n * dim
+            )));
         }
         // SAFETY: obs_len elements per the ABI (checked); seeds NULL or
         // `count` seeds; both outlive this call.
         let (out, seeds) = unsafe {
             (
-                view(py, obs_out as *const T, &[n, dim], true)?,
+                batch.view(py, obs_out as *const T, &batch.observation_rows(n), true)?,
                 (!seeds.is_null())
-                    .then(|| view(py, seeds, &[n], false))
+                    .then(|| batch.view(py, seeds, &[n], false))
                     .transpose()?,
             )
         };
@@ -446,7 +530,7 @@ fn step_into<T: Element>(
 ) -> tb_status {
     guarded(this, |batch, py| {
         check_range(batch, first, count).map_err(misuse)?;
-        let (dim, act) = batch.dims();
+        let act = batch.dims().1;
         let n = count as usize;
         let Some(out) = out.filter(|_| !actions.is_null() && actions_len == n * act) else {
             return Err(misuse(format!(
@@ -461,18 +545,34 @@ fn step_into<T: Element>(
         {
             return Err(misuse("step: NULL output buffers".to_string()));
         }
+        // SAFETY: `actions_len` doubles per the ABI (checked above).
+        let actions = unsafe { std::slice::from_raw_parts(actions, actions_len) };
+        let mut clipped = batch.clipped.lock().unwrap_or_else(|e| e.into_inner());
+        let actions = match &batch.action.bounds {
+            // Within the box, as the env's own checks expect (NaN stays NaN).
+            Some((low, high)) => {
+                clipped.clear();
+                clipped.extend(actions.iter().enumerate().map(|(i, &a)| {
+                    let j = i % act;
+                    a.max(low[j]).min(high[j])
+                }));
+                clipped.as_slice()
+            }
+            None => actions,
+        };
+        let rows = batch.observation_rows(n);
         // SAFETY: the ABI sizes every buffer by `count` rows (actions
         // checked above), and they outlive this call.
         let args = unsafe {
             (
                 first,
-                view(py, actions, &[n, act], false)?,
-                view(py, out.observations as *const T, &[n, dim], true)?,
-                view(py, out.rewards as *const f64, &[n], true)?,
-                view(py, out.terminated as *const u8, &[n], true)?,
-                view(py, out.truncated as *const u8, &[n], true)?,
+                batch.view(py, actions.as_ptr(), &[n, act], false)?,
+                batch.view(py, out.observations as *const T, &rows, true)?,
+                batch.view(py, out.rewards as *const f64, &[n], true)?,
+                batch.view(py, out.terminated as *const u8, &[n], true)?,
+                batch.view(py, out.truncated as *const u8, &[n], true)?,
                 (!out.final_observations.is_null())
-                    .then(|| view(py, out.final_observations as *const T, &[n, dim], true))
+                    .then(|| batch.view(py, out.final_observations as *const T, &rows, true))
                     .transpose()?,
             )
         };
@@ -629,8 +729,11 @@ unsafe extern "C" fn render(
             return Err(misuse(format!("render: copy {env} of {}", batch.num_envs)));
         }
         // SAFETY: `len` writable bytes per the ABI (checked above).
-        let out = unsafe { view(py, rgb_out as *const u8, &[h, w * 3], true)? };
-        batch.batch.bind(py).call_method1("render", (env, width, out))?;
+        let out = unsafe { batch.view(py, rgb_out as *const u8, &[h, w * 3], true)? };
+        batch
+            .batch
+            .bind(py)
+            .call_method1("render", (env, width, out))?;
         Ok(())
     })
 }
