@@ -145,6 +145,7 @@ def make(env_id: str, options_json: str) -> Any:
         close = difflib.get_close_matches(env_id, list(gymnasium.registry), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join('gym:' + c for c in close)}?" if close else ""
         raise RuntimeError(f"unknown Gymnasium env 'gym:{env_id}' (ids are case-sensitive){hint}")
+    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
     if "render_mode" not in kwargs and "rgb_array" in render_modes(gymnasium, env_id):
         kwargs["render_mode"] = "rgb_array"
     try:
@@ -152,7 +153,6 @@ def make(env_id: str, options_json: str) -> Any:
     except gymnasium.error.DependencyNotInstalled as e:
         raise RuntimeError(f"gym:{env_id}: a package is missing ({e}): {PIP_LINE}") from None
     except TypeError as e:
-        shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         raise RuntimeError(f"gym:{env_id} does not take the options given ({shown}): {e}") from None
     return env
 
