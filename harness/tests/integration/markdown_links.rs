@@ -197,7 +197,8 @@ fn the_link_check_finds_missing_files_anchors_and_ignores_code() {
         .into();
     let read = |p: &Path| match p.to_str() {
         Some("benches/README.md") => {
-            "# Benches\n\n## Arcade fidelity\n\n### `harness run`\n```\n## Fenced\n```\n".to_string()
+            "# Benches\n\n## Arcade fidelity\n\n### `harness run`\n```\n## Fenced\n```\n"
+                .to_string()
         }
         _ => String::new(),
     };

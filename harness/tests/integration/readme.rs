@@ -227,7 +227,11 @@ fn every_flag_of_every_command_is_in_the_cli_reference() {
     ] {
         let args: Vec<&str> = command.split(' ').chain(["--help"]).collect();
         let o = harness(&args);
-        assert!(o.status.success(), "harness {command} --help: {}", stderr(&o));
+        assert!(
+            o.status.success(),
+            "harness {command} --help: {}",
+            stderr(&o)
+        );
         let heading = format!("## `harness {command}`");
         let section = cli
             .split_once(&heading)
@@ -248,7 +252,10 @@ fn every_flag_of_every_command_is_in_the_cli_reference() {
     }
     assert!(missing.is_empty(), "not in docs/cli.md: {missing:#?}");
     assert!(cli.contains("`--resolve-only`"));
-    assert!(documented >= 80, "only {documented} flags found in the --help texts");
+    assert!(
+        documented >= 80,
+        "only {documented} flags found in the --help texts"
+    );
 }
 
 #[test]
