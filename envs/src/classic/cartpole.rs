@@ -6,26 +6,26 @@
 //! constants and thresholds are those of Gymnasium's `CartPole-v1`, integrated
 //! with explicit Euler at τ = 0.02 s.
 //!
-//! ## Observation
+//! ## Action Space
+//! `discrete(2)`: 0 pushes the cart left, 1 right, with a force of 10 N.
+//!
+//! ## Observation Space
 //! `box[4]`: cart position x (m), cart velocity ẋ, pole angle θ (rad, 0 =
 //! upright), pole angular velocity θ̇.
 //!
-//! ## Action
-//! `discrete(2)`: 0 pushes the cart left, 1 right, with a force of 10 N.
-//!
-//! ## Reward
+//! ## Rewards
 //! +1 for every step taken, the terminating step included.
 //!
-//! ## Start state
+//! ## Starting State
 //! Each of the four state variables uniform in [−0.05, 0.05].
 //!
-//! ## Episode end
+//! ## Episode End
 //! Terminated when |θ| > 12° or |x| > 2.4; truncated after 500 steps.
 //!
 //! ## Arguments
 //! None.
 //!
-//! ## Version history
+//! ## Version History
 //! - v0: first version (Gymnasium CartPole-v1 dynamics and 500-step limit).
 
 use crate::render::{Canvas, View, palette};

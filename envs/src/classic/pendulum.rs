@@ -5,26 +5,26 @@
 //! too weak to lift it directly. Dynamics and cost are Gymnasium's
 //! `Pendulum-v1` (g = 10, m = 1, l = 1, dt = 0.05 s, semi-implicit Euler).
 //!
-//! ## Observation
-//! `box[3]`: cos θ, sin θ, θ̇ (θ = 0 is upright), with θ̇ in [−8, 8].
-//!
-//! ## Action
+//! ## Action Space
 //! `box[1]`: torque in [−2, 2] N·m; values outside are clipped.
 //!
-//! ## Reward
+//! ## Observation Space
+//! `box[3]`: cos θ, sin θ, θ̇ (θ = 0 is upright), with θ̇ in [−8, 8].
+//!
+//! ## Rewards
 //! −(θ̂² + 0.1 θ̇² + 0.001 u²), where θ̂ is θ wrapped to [−π, π): at most 0
 //! (upright and still), at least about −16.27.
 //!
-//! ## Start state
+//! ## Starting State
 //! θ uniform in [−π, π], θ̇ uniform in [−1, 1].
 //!
-//! ## Episode end
+//! ## Episode End
 //! Never terminates; truncated after 200 steps.
 //!
 //! ## Arguments
 //! None.
 //!
-//! ## Version history
+//! ## Version History
 //! - v0: first version (Gymnasium Pendulum-v1 dynamics and 200-step limit).
 
 use crate::render::{Canvas, View, palette};

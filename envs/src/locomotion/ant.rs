@@ -14,7 +14,11 @@
 //! limbs' own inertia. Simulated on rapier3d at 20 Hz (0.05 s per env step,
 //! as Gymnasium's Ant), one physics step of 2 solver substeps per env step.
 //!
-//! ## Observation
+//! ## Action Space
+//! `box[8]` in [−1, 1] (clipped): hinge torques of 150 N·m per unit, in the
+//! observation's hinge order (not Gymnasium's actuator order).
+//!
+//! ## Observation Space
 //! `box[27]`: torso height z (m, its centre), torso orientation as a unit
 //! quaternion (w, x, y, z), the eight hinge angles (hip then ankle of legs
 //! 1–4: front-left (+x+y), front-right (−x+y), back (−x−y), right-back
@@ -22,22 +26,18 @@
 //! frame) and the eight hinge rates. With `paper_observation` the torso's x
 //! and y come first (29).
 //!
-//! ## Action
-//! `box[8]` in [−1, 1] (clipped): hinge torques of 150 N·m per unit, in the
-//! observation's hinge order (not Gymnasium's actuator order).
-//!
-//! ## Reward
+//! ## Rewards
 //! Δx/Δt of the torso + 1 if the step ends healthy − 0.5‖a‖² (Gymnasium's
 //! coefficients, without its contact cost; see
 //! [`LocomotionConfig`](crate::locomotion::LocomotionConfig)).
 //!
-//! ## Start state
+//! ## Starting State
 //! Torso 0.75 m up, hips straight, ankles at 30° down (the nearest end of
 //! their range: MuJoCo's rest pose has them at 0, outside it), plus uniform
 //! noise in [−0.1, 0.1] on every generalized position (the torso's rotation
 //! as a rotation vector) and velocity.
 //!
-//! ## Episode end
+//! ## Episode End
 //! Terminated when unhealthy: torso height outside [0.2, 1.0] m (Gymnasium's
 //! range) or a non-finite state. Truncated after 1000 steps.
 //!
@@ -45,7 +45,7 @@
 //! None through the registry; `Ant::new(config)` takes a
 //! [`LocomotionConfig`](crate::locomotion::LocomotionConfig).
 //!
-//! ## Version history
+//! ## Version History
 //! - v0: first version.
 
 use super::LocomotionConfig;

@@ -15,7 +15,11 @@
 //! makes the hopper fast (see the module docs of
 //! [`locomotion`](crate::locomotion)).
 //!
-//! ## Observation
+//! ## Action Space
+//! `box[3]` in [−1, 1] (clipped): thigh, leg and foot torques of
+//! 200 N·m per unit.
+//!
+//! ## Observation Space
 //! `box[11]` (`hopper-v0`): torso height z (m, its centre), torso pitch
 //! (rad, > 0 leaning forward), thigh, leg and foot hinge angles (rad), then
 //! the velocities ẋ, ż, pitch rate and the three hinge rates, each clipped to
@@ -23,21 +27,17 @@
 //! paper's size. Hinge angles are 0 standing straight; the thigh and leg
 //! bend backwards (negative angles), as MuJoCo's.
 //!
-//! ## Action
-//! `box[3]` in [−1, 1] (clipped): thigh, leg and foot torques of
-//! 200 N·m per unit.
-//!
-//! ## Reward
+//! ## Rewards
 //! Δx/Δt of the torso + 1 if the step ends healthy − 10⁻³‖a‖² (see
 //! [`LocomotionConfig`](crate::locomotion::LocomotionConfig); the
 //! coefficients are Gymnasium's).
 //!
-//! ## Start state
+//! ## Starting State
 //! Standing straight with the foot 4 cm above the ground, plus uniform
 //! noise in [−0.005, 0.005] on every generalized position and velocity
 //! (torso x, z and pitch, hinge angles).
 //!
-//! ## Episode end
+//! ## Episode End
 //! Terminated when unhealthy: torso height ≤ 0.7 m, |pitch| ≥ 0.2 rad, or
 //! any angle or velocity ≥ 100 in magnitude (Gymnasium's ranges). Truncated
 //! after 1000 steps.
@@ -46,7 +46,7 @@
 //! None through the registry; `Legged::hopper(config)` takes a
 //! [`LocomotionConfig`](crate::locomotion::LocomotionConfig).
 //!
-//! ## Version history
+//! ## Version History
 //! - v0: first version.
 
 use super::LocomotionConfig;

@@ -25,31 +25,31 @@
 //! from the velocities at the start of each 0.01 s physics step) and there
 //! are four physics steps per env step: 25 Hz control, as Gymnasium's.
 //!
-//! ## Observation
+//! ## Action Space
+//! `box[2]` in [−1, 1] (clipped): hinge torques of 150 N·m per unit.
+//!
+//! ## Observation Space
 //! `box[8]` (`swimmer-v0`): the front link's angle (rad, counter-clockwise
 //! from +x), the two hinge angles, then the front link's velocity ẋ, ẏ
 //! (m/s), its angular velocity and the two hinge rates. `swimmer-paper-v0`
 //! puts the front link's x and y first: `box[10]`, the paper's size.
 //!
-//! ## Action
-//! `box[2]` in [−1, 1] (clipped): hinge torques of 150 N·m per unit.
-//!
-//! ## Reward
+//! ## Rewards
 //! Δx/Δt of the front link's centre − 10⁻⁴‖a‖² (Gymnasium's coefficient;
 //! see [`LocomotionConfig`](crate::locomotion::LocomotionConfig)).
 //!
-//! ## Start state
+//! ## Starting State
 //! Straight along +x, plus uniform noise in [−0.1, 0.1] on every
 //! generalized position and velocity.
 //!
-//! ## Episode end
+//! ## Episode End
 //! Never terminates; truncated after 1000 steps (40 s).
 //!
 //! ## Arguments
 //! None through the registry; `Swimmer::new(config)` takes a
 //! [`LocomotionConfig`](crate::locomotion::LocomotionConfig).
 //!
-//! ## Version history
+//! ## Version History
 //! - v0: first version.
 
 use super::LocomotionConfig;

@@ -13,18 +13,18 @@
 //! substeps: the contact forces behind the impact penalty need them more
 //! than the hopper's motion does.
 //!
-//! ## Observation
+//! ## Action Space
+//! `box[6]` in [−1, 1] (clipped): right thigh, leg, foot, left thigh, leg,
+//! foot torques of 100 N·m per unit.
+//!
+//! ## Observation Space
 //! `box[17]` (`walker-v0`): torso height z (m), torso pitch (rad, > 0
 //! leaning forward), the right thigh, leg, foot and left thigh, leg, foot
 //! hinge angles, then the velocities ẋ, ż, pitch rate and the six hinge
 //! rates, each clipped to [−10, 10]. `walker-paper-v0` puts the torso's x
 //! first: `box[18]`, the paper's size.
 //!
-//! ## Action
-//! `box[6]` in [−1, 1] (clipped): right thigh, leg, foot, left thigh, leg,
-//! foot torques of 100 N·m per unit.
-//!
-//! ## Reward
+//! ## Rewards
 //! Δx/Δt of the torso + 1 if the step ends healthy − 10⁻³‖a‖²
 //! − 10⁻²·Σ_feet min(F/(M g), 10)², the last term being the paper's penalty
 //! for strong impacts of the feet (F a foot's normal ground force, M g the
@@ -34,11 +34,11 @@
 //! than MuJoCo's and stop the fall within one step). See
 //! [`LocomotionConfig`](crate::locomotion::LocomotionConfig).
 //!
-//! ## Start state
+//! ## Starting State
 //! Standing straight with both feet 4 cm above the ground, plus uniform
 //! noise in [−0.005, 0.005] on every generalized position and velocity.
 //!
-//! ## Episode end
+//! ## Episode End
 //! Terminated when unhealthy: torso height outside (0.8, 2.0) m or pitch
 //! outside (−1, 1) rad (Gymnasium's ranges). Truncated after 1000 steps.
 //!
@@ -46,7 +46,7 @@
 //! None through the registry; `Legged::walker(config)` takes a
 //! [`LocomotionConfig`](crate::locomotion::LocomotionConfig).
 //!
-//! ## Version history
+//! ## Version History
 //! - v0: first version.
 
 use super::LocomotionConfig;

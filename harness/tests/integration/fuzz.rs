@@ -108,7 +108,7 @@ fn set_values_never_panic_and_errors_name_the_assignment() {
     );
 }
 
-/// The README's sweep file, which random edits start from.
+/// The sweep file of `docs/sweeps.md`, which random edits start from.
 const SWEEP_FILE: &str = r#"algos = ["random", "trpo"]
 envs = ["cartpole", "pendulum"]
 seeds = 5

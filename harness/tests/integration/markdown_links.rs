@@ -23,28 +23,33 @@ fn committed() -> BTreeSet<PathBuf> {
         .collect()
 }
 
-/// The text outside fenced code blocks and inline code spans, line by line
-/// (a `[x](y)` inside code is not a link).
-fn prose(markdown: &str) -> Vec<String> {
+/// The lines outside fenced code blocks.
+fn unfenced(markdown: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut fenced = false;
     for line in markdown.lines() {
         if line.trim_start().starts_with("```") {
             fenced = !fenced;
-            continue;
+        } else if !fenced {
+            out.push(line);
         }
-        if fenced {
-            continue;
-        }
-        let mut text = String::new();
-        for (i, part) in line.split('`').enumerate() {
-            if i % 2 == 0 {
-                text.push_str(part);
-            }
-        }
-        out.push(text);
     }
     out
+}
+
+/// The text outside fenced code blocks and inline code spans, line by line
+/// (a `[x](y)` inside code is not a link).
+fn prose(markdown: &str) -> Vec<String> {
+    unfenced(markdown)
+        .into_iter()
+        .map(|line| {
+            line.split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 0)
+                .map(|(_, part)| part)
+                .collect()
+        })
+        .collect()
 }
 
 /// Link and image targets of a Markdown text: inline `[text](target)`,
@@ -86,10 +91,11 @@ fn slug(heading: &str) -> String {
         .collect()
 }
 
-/// The anchors of a Markdown file's headings.
+/// The anchors of a Markdown file's headings (code in a heading counts:
+/// `` ## `harness run` `` is `#harness-run`).
 fn anchors(markdown: &str) -> BTreeSet<String> {
-    prose(markdown)
-        .iter()
+    unfenced(markdown)
+        .into_iter()
         .filter_map(|l| {
             let t = l.trim_start_matches('#');
             (t.len() < l.len() && t.starts_with(' ')).then(|| slug(t))
@@ -190,19 +196,24 @@ fn the_link_check_finds_missing_files_anchors_and_ignores_code() {
         .map(PathBuf::from)
         .into();
     let read = |p: &Path| match p.to_str() {
-        Some("benches/README.md") => "# Benches\n\n## Arcade fidelity\n".to_string(),
+        Some("benches/README.md") => {
+            "# Benches\n\n## Arcade fidelity\n\n### `harness run`\n```\n## Fenced\n```\n"
+                .to_string()
+        }
         _ => String::new(),
     };
     let text = "![ok](docs/img/a.png) and ![gone](reports/b.png \"title\")\n\
                 [ok](benches/README.md#arcade-fidelity), [bad](benches/README.md#nope),\n\
+                [code](benches/README.md#harness-run) [bad](benches/README.md#fenced)\n\
                 [web](https://example.org/x.png) `[code](missing.md)`\n\
                 ```\n[fenced](missing2.md)\n```\n\
                 [ref]: ../outside.md\n";
     let problems = broken(Path::new("README.md"), text, &files, read);
-    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert_eq!(problems.len(), 4, "{problems:#?}");
     assert!(problems[0].contains("reports/b.png"), "{}", problems[0]);
     assert!(problems[1].contains("#nope"), "{}", problems[1]);
-    assert!(problems[2].contains("outside.md"), "{}", problems[2]);
+    assert!(problems[2].contains("#fenced"), "{}", problems[2]);
+    assert!(problems[3].contains("outside.md"), "{}", problems[3]);
     // A link from a subdirectory resolves against it.
     let sub = broken(
         Path::new("benches/README.md"),

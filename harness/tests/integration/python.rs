@@ -478,15 +478,15 @@ fn without_python_a_py_plugin_gets_one_clear_error() {
 }
 
 #[test]
-fn the_readme_skeleton_runs_and_passes_the_validator() {
+fn the_docs_skeleton_runs_and_passes_the_validator() {
     if !python_ready() {
         return;
     }
-    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
-    let start = readme
+    let plugins = std::fs::read_to_string(workspace().join("docs/plugins.md")).unwrap();
+    let start = plugins
         .find("A skeleton:")
-        .expect("the README has a skeleton");
-    let block = &readme[start..];
+        .expect("docs/plugins.md has a skeleton");
+    let block = &plugins[start..];
     let code = &block[block.find("```python\n").unwrap() + 10..];
     let code = &code[..code.find("```").unwrap()];
     let dir = tempfile::tempdir().unwrap();

@@ -1,14 +1,16 @@
-//! The README's examples cannot rot: every shell command in it is checked
-//! (`harness` commands with `--resolve-only`, which resolves every name,
-//! key, value and file; the C compiler line for real), and its sweep file is
-//! planned. The fixtures the commands name (a config file, a run directory,
-//! a saved policy) are made first, in a scratch directory the commands run in.
+//! The examples of the README and of `docs/` cannot rot: every shell command
+//! in them is checked (`harness` commands with `--resolve-only`, which
+//! resolves every name, key, value and file; the C compiler lines for real),
+//! and the sweep file of `docs/sweeps.md` is planned. The fixtures the
+//! commands name (a config file, a run directory, a saved policy) are made
+//! first, in a scratch directory the commands run in. And every flag of every
+//! command is documented in `docs/cli.md`, one click from the README.
 
 use crate::common::{compile_plugin, harness, stderr, workspace};
 use std::path::Path;
 use std::process::Command;
 
-/// The README's fenced blocks of one language, in order.
+/// A Markdown text's fenced blocks of one language, in order.
 fn blocks(readme: &str, lang: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current: Option<String> = None;
@@ -28,7 +30,7 @@ fn blocks(readme: &str, lang: &str) -> Vec<String> {
 }
 
 /// Split a shell line into words: quotes group, `#` at a word's start
-/// begins a comment. (No variables or substitutions: the README uses none.)
+/// begins a comment. (No variables or substitutions: the docs use none.)
 fn words(line: &str) -> Vec<String> {
     let (mut words, mut word, mut quote, mut in_word) = (Vec::new(), String::new(), None, false);
     for c in line.chars() {
@@ -70,10 +72,10 @@ fn commands(block: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Make what the README's commands refer to, in `dir`.
+/// Make what the documented commands refer to, in `dir`.
 fn fixtures(dir: &Path) {
     std::os::unix::fs::symlink(workspace().join("plugins"), dir.join("plugins")).unwrap();
-    // Used before the README shows how to compile it.
+    // Used before the docs show how to compile it.
     compile_plugin(
         &workspace().join("plugins/c/random_plugin.c"),
         &[],
@@ -84,10 +86,10 @@ fn fixtures(dir: &Path) {
     std::fs::write(dir.join("trpo.toml"), "max_kl = 0.01\n").unwrap();
     std::fs::create_dir_all(dir.join("results/demo")).unwrap();
     std::fs::create_dir_all(dir.join("results/grid")).unwrap();
-    let sweep_file = &blocks(&readme(), "toml")[0];
+    let sweep_file = &blocks(&doc("docs/sweeps.md"), "toml")[0];
     std::fs::create_dir_all(dir.join("sweeps")).unwrap();
     std::fs::write(dir.join("sweeps/my-grid.toml"), sweep_file).unwrap();
-    // A real (short) TRPO run on hopper, under the name the README uses.
+    // A real (short) TRPO run on hopper, under the name the docs use.
     let out = dir.join("runs");
     let o = harness(&[
         "run",
@@ -114,16 +116,39 @@ fn fixtures(dir: &Path) {
     std::fs::rename(run, dir.join("results/trpo-hopper-v0-s0-1a2b3c4d")).unwrap();
 }
 
-fn readme() -> String {
-    std::fs::read_to_string(workspace().join("README.md")).unwrap()
+/// The text of a committed Markdown file, by its path in the repository.
+fn doc(path: &str) -> String {
+    std::fs::read_to_string(workspace().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The README and every page of `docs/`, by path, in a fixed order.
+fn documents() -> Vec<(String, String)> {
+    let mut pages: Vec<String> = std::fs::read_dir(workspace().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    std::iter::once("README.md".to_string())
+        .chain(pages)
+        .map(|path| {
+            let text = doc(&path);
+            (path, text)
+        })
+        .collect()
 }
 
 #[test]
-fn every_readme_command_resolves_and_its_sweep_file_plans() {
+fn every_readme_and_docs_command_resolves_and_the_sweep_file_plans() {
     let dir = tempfile::tempdir().unwrap();
     fixtures(dir.path());
     let (mut checked, mut compiled) = (0, 0);
-    for block in blocks(&readme(), "sh") {
+    let documents = documents();
+    let sh = documents
+        .iter()
+        .flat_map(|(path, text)| blocks(text, "sh").into_iter().map(move |b| (path, b)));
+    for (path, block) in sh {
         for words in commands(&block) {
             let args: Vec<&str> = match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
                 ["harness", ref rest @ ..] => rest.to_vec(),
@@ -138,11 +163,11 @@ fn every_readme_command_resolves_and_its_sweep_file_plans() {
                         .current_dir(dir.path())
                         .output()
                         .unwrap();
-                    assert!(o.status.success(), "{words:?}: {}", stderr(&o));
+                    assert!(o.status.success(), "{path}: {words:?}: {}", stderr(&o));
                     compiled += 1;
                     continue;
                 }
-                _ => panic!("the README runs a command this test does not know: {words:?}"),
+                _ => panic!("{path} runs a command this test does not know: {words:?}"),
             };
             let o = Command::new(env!("CARGO_BIN_EXE_harness"))
                 .args(&args)
@@ -152,7 +177,7 @@ fn every_readme_command_resolves_and_its_sweep_file_plans() {
                 .unwrap();
             assert!(
                 o.status.success(),
-                "README: harness {}\n{}",
+                "{path}: harness {}\n{}",
                 args.join(" "),
                 stderr(&o)
             );
@@ -170,6 +195,74 @@ fn every_readme_command_resolves_and_its_sweep_file_plans() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The long flags a `--help` text offers (`--help` and `--version` aside).
+fn help_flags(help: &str) -> Vec<String> {
+    help.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        // The option's spelling ends where its description starts.
+        .flat_map(|l| l.split("  ").next().unwrap_or("").split([' ', ',']))
+        .filter_map(|w| w.strip_prefix("--"))
+        .filter(|f| !f.is_empty() && !["help", "version"].contains(f))
+        .map(|f| format!("--{f}"))
+        .collect()
+}
+
+#[test]
+fn every_flag_of_every_command_is_in_the_cli_reference() {
+    let cli = doc("docs/cli.md");
+    let (mut documented, mut missing) = (0, Vec::new());
+    for command in [
+        "list",
+        "run",
+        "sweep",
+        "report",
+        "render",
+        "env-stats",
+        "check cg",
+        "check plugin",
+        "reproduce trpo2015",
+    ] {
+        let args: Vec<&str> = command.split(' ').chain(["--help"]).collect();
+        let o = harness(&args);
+        assert!(
+            o.status.success(),
+            "harness {command} --help: {}",
+            stderr(&o)
+        );
+        let heading = format!("## `harness {command}`");
+        let section = cli
+            .split_once(&heading)
+            .unwrap_or_else(|| panic!("docs/cli.md has no section {heading}"))
+            .1;
+        let section = section.split("\n## ").next().unwrap();
+        for flag in help_flags(&String::from_utf8_lossy(&o.stdout)) {
+            // Every command takes it; the page says so once, above.
+            if flag == "--resolve-only" {
+                continue;
+            }
+            if section.contains(&format!("`{flag}")) {
+                documented += 1;
+            } else {
+                missing.push(format!("harness {command} {flag}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in docs/cli.md: {missing:#?}");
+    assert!(cli.contains("`--resolve-only`"));
+    assert!(
+        documented >= 80,
+        "only {documented} flags found in the --help texts"
+    );
+}
+
+#[test]
+fn help_flags_reads_short_and_long_options() {
+    let help = "Usage: harness x [OPTIONS]\n\nOptions:\n  -o, --out <FILE>  The file\n      \
+                --dry-run  Only plan; unlike --slurm\n  -h, --help  Print help\n";
+    assert_eq!(help_flags(help), ["--out", "--dry-run"]);
 }
 
 #[test]
