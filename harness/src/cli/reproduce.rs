@@ -3,6 +3,7 @@
 use super::emit;
 use super::sweep::{SlurmSettings, absolute, job_array};
 use crate::reproduce::grid::Scale;
+use crate::reproduce::suites::Suite;
 use crate::reproduce::{self, Reproduction, Throughputs};
 use crate::sweep;
 use crate::sweep::shard::Shard;
@@ -28,6 +29,13 @@ pub struct Trpo2015Args {
     /// --local-paper-scale).
     #[arg(long, value_enum, default_value_t = Scale::Quick)]
     scale: Scale,
+    /// Which envs: native (our rapier locomotion and arcade games), mujoco
+    /// (MuJoCo v5 Swimmer, Hopper, Walker2d through Gymnasium) or ale (the
+    /// seven Atari ROMs from pixels); the standard suites need Python with
+    /// gymnasium, mujoco and ale-py (docs/envs.md). Suites may share --out:
+    /// the report then covers them all, with a transfer section.
+    #[arg(long, value_enum, default_value_t = Suite::Native)]
+    suite: Suite,
     /// Seeds 0..N [default: smoke 2, quick 4, paper 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     seeds: Option<u64>,
@@ -69,7 +77,7 @@ impl Trpo2015Args {
         if self.local_paper_scale && self.scale != Scale::Paper {
             bail!("--local-paper-scale applies to --scale paper only");
         }
-        reproduce::plan(self.scale, self.seeds, &self.out)
+        reproduce::plan(self.suite, self.scale, self.seeds, &self.out)
     }
 }
 
@@ -101,7 +109,7 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
         emit(&outcome.describe(&repro.plan, jobs));
         emit(
             "shard done; once every shard has finished, the same command without --shard does \
-             the CG check and the report\n",
+             the CG check (native suite) and the report\n",
         );
         if outcome.failed() > 0 {
             bail!("{} runs failed (listed above)", outcome.failed());
@@ -110,11 +118,10 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
     }
     let done = repro.execute(jobs, args.quiet)?;
     emit(&done.sweep);
-    emit(&format!(
-        "cg check: {}\nreport: {}\n",
-        done.check.display(),
-        done.report.display()
-    ));
+    if let Some(check) = &done.check {
+        emit(&format!("cg check: {}\n", check.display()));
+    }
+    emit(&format!("report: {}\n", done.report.display()));
     if done.failures > 0 {
         bail!("{} runs failed (listed above)", done.failures);
     }
@@ -127,7 +134,8 @@ fn job_script(args: &Trpo2015Args, repro: &Reproduction, dry_run: bool) -> Resul
     let options = args.slurm_settings.options();
     let out = absolute(&args.out)?;
     let scale = args.scale.name().to_string();
-    let mut task_args: Vec<String> = ["reproduce", "trpo2015", "--scale", &scale]
+    let suite = args.suite.name();
+    let mut task_args: Vec<String> = ["reproduce", "trpo2015", "--suite", suite, "--scale", &scale]
         .map(String::from)
         .to_vec();
     if let Some(n) = args.seeds {
@@ -143,12 +151,10 @@ fn job_script(args: &Trpo2015Args, repro: &Reproduction, dry_run: bool) -> Resul
     if args.scale == Scale::Paper {
         task_args.push("--local-paper-scale".into());
     }
-    job_array(
-        &format!("reproduce-trpo2015-{scale}"),
-        &out,
-        &repro.plan,
-        &task_args,
-        &options,
-        dry_run,
-    )
+    // The native suite's job keeps its name from before suites existed.
+    let job = match args.suite {
+        Suite::Native => format!("reproduce-trpo2015-{scale}"),
+        _ => format!("reproduce-trpo2015-{suite}-{scale}"),
+    };
+    job_array(&job, &out, &repro.plan, &task_args, &options, dry_run)
 }

@@ -27,6 +27,7 @@ pub mod sections;
 pub mod table1;
 #[cfg(test)]
 mod testutil;
+pub mod transfer;
 pub mod verdict;
 
 use crate::results::write_bytes_atomically;

@@ -8,10 +8,12 @@
 //! one output directory, so rerunning the command skips every finished run.
 
 pub mod grid;
+pub mod suites;
 
 use crate::check::{CgCheckRequest, check_cg};
 use crate::report;
 use crate::report::claims::GAMES;
+use crate::report::transfer::{GAME_PAIRS, LOCOMOTION_PAIRS};
 use crate::results::{POLICY_FILE, RUNS_FILE};
 use crate::sweep::shard::Shard;
 use crate::sweep::{self, Plan, SweepSpec};
@@ -20,6 +22,7 @@ use grid::{Part, Scale};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use suites::Suite;
 
 /// The env whose trained TRPO policy the CG check uses.
 const CG_ENV: &str = "hopper";
@@ -77,6 +80,21 @@ const MEASURED: &[(&str, &str, &str, f64)] = &[
     // Not measured on its own: a vine iteration's branches step the env
     // like single path's rollouts and run the same net.
     ("trpo-vine", ARCADE, "pixels", 1_400.0),
+    // The standard suites, measured on the 2-vCPU AMD EPYC VM (2026-12-06)
+    // from single runs with 8 env copies: trpo on gym:Hopper-v5, 1M steps
+    // in 832 s; random on it, 100k steps in 53.4 s; on gym:ALE/Pong-v5 from
+    // pixels random 40k steps in 44.2 s, trpo 20k steps in 36.1 s. The
+    // Python env step dominates, so npg is given trpo's rate and vpg, cem
+    // and cma random's; the vine trpo's (as for the native pixels).
+    ("random", MUJOCO, RAW, 1_870.0),
+    ("trpo", MUJOCO, RAW, 1_200.0),
+    ("npg", MUJOCO, RAW, 1_200.0),
+    ("vpg", MUJOCO, RAW, 1_870.0),
+    ("cem", MUJOCO, RAW, 1_870.0),
+    ("cma", MUJOCO, RAW, 1_870.0),
+    ("random", ROMS, "pixels", 905.0),
+    ("trpo", ROMS, "pixels", 555.0),
+    ("trpo-vine", ROMS, "pixels", 555.0),
 ];
 /// Subdirectory of the output for the sweep's runs.
 const RUNS_DIR: &str = "runs";
@@ -87,6 +105,8 @@ const REPORT_DIR: &str = "report";
 
 /// A reproduction, planned.
 pub struct Reproduction {
+    /// Its suite.
+    pub suite: Suite,
     /// Its scale.
     pub scale: Scale,
     /// The output directory (runs, checks and report below it).
@@ -97,10 +117,11 @@ pub struct Reproduction {
     pub parts: Vec<(Part, Range<usize>)>,
 }
 
-/// Plan the reproduction: every part's spec, resolved, into one plan.
-pub fn plan(scale: Scale, seeds: Option<u64>, out: &Path) -> Result<Reproduction> {
+/// Plan the reproduction: every part's spec of `suite`, resolved, into one
+/// plan.
+pub fn plan(suite: Suite, scale: Scale, seeds: Option<u64>, out: &Path) -> Result<Reproduction> {
     let seeds = seeds.unwrap_or_else(|| scale.default_seeds());
-    let parts = grid::parts(scale, seeds);
+    let parts = suite.parts(scale, seeds);
     let runs_dir = out.join(RUNS_DIR);
     let mut runs = Vec::new();
     let mut planned = Vec::new();
@@ -112,6 +133,7 @@ pub fn plan(scale: Scale, seeds: Option<u64>, out: &Path) -> Result<Reproduction
         planned.push((part, start..runs.len()));
     }
     Ok(Reproduction {
+        suite,
         scale,
         out: out.to_path_buf(),
         plan: Plan {
@@ -128,8 +150,12 @@ impl Reproduction {
     /// env steps, the notes on what differs from the paper, and the
     /// estimated CPU time.
     pub fn describe(&self, throughputs: &Throughputs) -> String {
+        let suite = match self.suite {
+            Suite::Native => String::new(),
+            other => format!(" --suite {}", other.name()),
+        };
         let mut out = format!(
-            "reproduce trpo2015 --scale {}: {} runs into {}\n",
+            "reproduce trpo2015{suite} --scale {}: {} runs into {}\n",
             self.scale.name(),
             self.plan.runs.len(),
             self.plan.out.display()
@@ -179,7 +205,7 @@ impl Reproduction {
         out += &format!(
             "estimated CPU time: {:.2} CPU-hours (env steps / steps per CPU-second: {} runs at the \
              rate of finished runs of the same algorithm, env and view under the throughput \
-             directory, {} at the rates measured on a 2-core Xeon VM (benches/README.md), \
+             directory, {} at the rates measured on this project's 2-core VMs (benches/README.md), \
              {} at an assumed {} steps/s)\n",
             total_seconds / 3600.0,
             counts[0],
@@ -187,18 +213,30 @@ impl Reproduction {
             counts[2],
             ASSUMED_STEPS_PER_SECOND
         );
-        out += &format!(
-            "then: harness check cg on the trained trpo policy ({CG_ENV}, seed 0), and the \
-             report in {}\n",
-            self.out.join(REPORT_DIR).display()
-        );
+        if self.suite.checks_cg() {
+            out += &format!(
+                "then: harness check cg on the trained trpo policy ({CG_ENV}, seed 0), and the \
+                 report in {}\n",
+                self.out.join(REPORT_DIR).display()
+            );
+        } else {
+            out += &format!(
+                "then: the report in {} (of every run under {}, other suites' included)\n",
+                self.out.join(REPORT_DIR).display(),
+                self.out.display()
+            );
+        }
         out
     }
 
     /// Run the sweep, the CG check and the report.
     pub fn execute(&self, jobs: usize, quiet: bool) -> Result<Finished> {
         let outcome = self.sweep(jobs, quiet, None)?;
-        let check = self.check_cg()?;
+        let check = if self.suite.checks_cg() {
+            Some(self.check_cg()?)
+        } else {
+            None
+        };
         let written = report::write(std::slice::from_ref(&self.out), &self.out.join(REPORT_DIR))?;
         Ok(Finished {
             sweep: outcome.describe(&self.plan, jobs),
@@ -266,8 +304,8 @@ pub struct Finished {
     pub sweep: String,
     /// Failed runs.
     pub failures: usize,
-    /// The CG check's table.
-    pub check: PathBuf,
+    /// The CG check's table (the native suite's only).
+    pub check: Option<PathBuf>,
     /// The report's `index.html`.
     pub report: PathBuf,
 }
@@ -295,10 +333,34 @@ const VIEW_OPTION: &str = "view";
 /// within 2× of each other, close enough for a plan.
 const ARCADE: &str = "arcade";
 
-/// [`MEASURED`]'s rate for `kind` (an arcade game's under [`ARCADE`]).
+/// [`MEASURED`]'s env name for the MuJoCo tasks of the `mujoco` suite
+/// (their costs per step are within 2× of each other, all Python-bound).
+const MUJOCO: &str = "gym:mujoco";
+/// The Gymnasium provider's default view (its envs' observations as
+/// Gymnasium gives them), which runs record.
+const RAW: &str = "raw";
+/// [`MEASURED`]'s env name for every Atari ROM.
+const ROMS: &str = "gym:ALE";
+
+/// [`MEASURED`]'s rate for `kind` (an arcade game's under [`ARCADE`], a
+/// standard suite's under [`MUJOCO`] or [`ROMS`]).
 fn measured(kind: &Kind) -> Option<f64> {
     let (label, env, view) = (&kind.0[..], &kind.1[..], &kind.2[..]);
-    let env = if GAMES.contains(&env) { ARCADE } else { env };
+    let standard = |pairs: &[(&str, &str)]| {
+        pairs.iter().any(|p| {
+            p.1.strip_prefix(env)
+                .is_some_and(|version| version.starts_with("-v"))
+        })
+    };
+    let env = if GAMES.contains(&env) {
+        ARCADE
+    } else if standard(LOCOMOTION_PAIRS) {
+        MUJOCO
+    } else if standard(GAME_PAIRS) {
+        ROMS
+    } else {
+        env
+    };
     MEASURED
         .iter()
         .find(|m| (m.0, m.1, m.2) == (label, env, view))
@@ -353,7 +415,7 @@ mod tests {
     #[test]
     fn every_planned_run_of_every_scale_has_a_measured_rate() {
         for scale in [Scale::Smoke, Scale::Quick, Scale::Paper] {
-            let r = plan(scale, Some(1), Path::new("o")).unwrap();
+            let r = plan(Suite::Native, scale, Some(1), Path::new("o")).unwrap();
             let missing: Vec<Kind> = r
                 .plan
                 .runs
@@ -368,8 +430,36 @@ mod tests {
     }
 
     #[test]
+    fn every_run_of_the_standard_suites_has_a_measured_rate() {
+        // Their plans need Python to resolve the envs: the kinds are read
+        // off the specs (label, env id without its version, view).
+        for suite in [Suite::Mujoco, Suite::Ale] {
+            for scale in [Scale::Smoke, Scale::Quick, Scale::Paper] {
+                for part in suite.parts(scale, 1) {
+                    let view = part
+                        .spec
+                        .env_set
+                        .iter()
+                        .find_map(|s| s.strip_prefix("view="))
+                        .unwrap_or(RAW);
+                    let labels = part.spec.algos.iter().chain(part.spec.variants.keys());
+                    for label in labels {
+                        for env in &part.spec.envs {
+                            let short = env.rsplit_once("-v").unwrap().0;
+                            let kind = (label.clone(), short.to_string(), view.to_string());
+                            assert!(measured(&kind).is_some(), "{kind:?}");
+                        }
+                    }
+                }
+            }
+        }
+        let hopper = ("trpo".to_string(), "gym:Hop".to_string(), String::new());
+        assert_eq!(measured(&hopper), None);
+    }
+
+    #[test]
     fn finished_runs_take_precedence_over_the_measured_table() {
-        let r = plan(Scale::Quick, Some(1), Path::new("o")).unwrap();
+        let r = plan(Suite::Native, Scale::Quick, Some(1), Path::new("o")).unwrap();
         let table = r.describe(&Throughputs::default());
         let fast: BTreeMap<Kind, f64> = r.plan.runs.iter().map(|p| (kind_of(p), 1e9)).collect();
         let text = r.describe(&Throughputs(fast));

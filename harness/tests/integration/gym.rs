@@ -15,7 +15,7 @@ use std::process::Command;
 
 /// Whether `modules` import in the test interpreter; prints why not when
 /// they do not (and fails under `TRUSTBENCH_REQUIRE_PYTHON`).
-fn importable(modules: &str) -> bool {
+pub fn importable(modules: &str) -> bool {
     let python = std::env::var("VIRTUAL_ENV")
         .map(|v| format!("{v}/bin/python"))
         .unwrap_or_else(|_| "python3".into());

@@ -135,3 +135,48 @@ fn paper_scale_prints_its_plan_and_runs_nothing_without_the_flag() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--scale paper only"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_mujoco_suite_runs_at_smoke_scale_and_resumes() {
+    if !crate::gym::importable("gymnasium, mujoco") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("suites");
+    let args = [
+        "reproduce",
+        "trpo2015",
+        "--suite",
+        "mujoco",
+        "--scale",
+        "smoke",
+        "--seeds",
+        "1",
+        "--jobs",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = harness(&args);
+    let text = stdout(&o);
+    assert!(o.status.success(), "{text}\n{}", stderr(&o));
+    // Three MuJoCo tasks × random, trpo, npg, vpg, cem, cma.
+    assert!(
+        text.contains("18 runs: 18 ran now, 0 had finished before; 0 failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("left out of the native grid: trpo-vine"),
+        "{text}"
+    );
+    // The CG check belongs to the native suite.
+    assert!(!out.join("checks").exists());
+    let summary = std::fs::read_to_string(out.join("report/summary.md")).unwrap();
+    for env in ["gym:Swimmer-v5", "gym:Hopper-v5", "gym:Walker2d-v5"] {
+        assert!(summary.contains(env), "no {env} in the report");
+    }
+    let o = harness(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("18 runs: 0 ran now, 18 had finished before"));
+}
