@@ -374,11 +374,22 @@ pub struct Assessment {
 
 /// Check each claim against `runs`.
 pub fn assess(claims: &[Claim], runs: &[Run]) -> Vec<Assessment> {
+    assess_on(claims, runs, &short_name)
+}
+
+/// A claim's env (short name) that an env, as the report names it, stands
+/// for: its own short name, or the native task a standard env is paired
+/// with (`report::transfer`).
+pub type Task<'a> = &'a dyn Fn(&str) -> Option<&'static str>;
+
+/// Check each claim against `runs`, whose envs stand for the claims' envs
+/// as `task` says: so the same claims judge a suite of standard envs.
+pub fn assess_on(claims: &[Claim], runs: &[Run], task: Task) -> Vec<Assessment> {
     claims
         .iter()
         .map(|claim| {
             let (rows, missing) = match claim.evidence {
-                Evidence::Compare(comparisons) => compare_rows(claim.id, comparisons, runs),
+                Evidence::Compare(comparisons) => compare_rows(claim.id, comparisons, runs, task),
                 Evidence::KlBound { algorithm } => (kl_rows(runs, algorithm), Vec::new()),
             };
             let verdict = (!rows.is_empty()).then(|| {
@@ -398,7 +409,7 @@ pub fn assess(claims: &[Claim], runs: &[Run]) -> Vec<Assessment> {
 
 /// The env short name of an env as the report names it
 /// (`breakout-v0 [view=pixels]` → `breakout`).
-fn short_name(env_id: &str) -> Option<&'static str> {
+pub(super) fn short_name(env_id: &str) -> Option<&'static str> {
     let id = env_id.split(" [").next().unwrap_or(env_id);
     trustbench_envs::resolve_spec(id)
         .ok()
@@ -422,19 +433,20 @@ fn compare_rows(
     claim: &str,
     comparisons: &[Comparison],
     runs: &[Run],
+    task: Task,
 ) -> (Vec<EvidenceRow>, Vec<String>) {
     let by_env = finished(runs);
     let (mut rows, mut missing) = (Vec::new(), Vec::new());
     for c in comparisons {
         for &env in c.envs {
             let mut found = false;
-            for (env_id, labels) in by_env.iter().filter(|(e, _)| short_name(e) == Some(env)) {
+            for (env_id, labels) in by_env.iter().filter(|(e, _)| task(e) == Some(env)) {
                 let (Some(a), Some(b)) = (labels.get(c.a), labels.get(c.b)) else {
                     continue;
                 };
                 found = true;
                 let zero = labels.get(RANDOM_ALGORITHM).map(Vec::as_slice);
-                rows.push(compare_row(claim, c, env_id, a, b, zero));
+                rows.push(compare_row(claim, c, env_id, a, b, zero, task));
             }
             if !found {
                 missing.push(format!("{} vs {} on {env}: not run", c.a, c.b));
@@ -453,6 +465,7 @@ fn compare_row(
     a: &[&Run],
     b: &[&Run],
     zero: Option<&[&Run]>,
+    task: Task,
 ) -> EvidenceRow {
     let (xs, ys, measure, iteration) = match c.axis {
         Axis::EqualSamples => {
@@ -489,7 +502,7 @@ fn compare_row(
         }
     };
     let both: Vec<&Run> = a.iter().chain(b).copied().collect();
-    let settings = settings(c, short_name(env_id).unwrap_or(""), &both, iteration);
+    let settings = settings(c, task(env_id).unwrap_or(""), &both, iteration);
     let seed = stable_hash(format!("claim\0{claim}\0{}\0{}\0{env_id}", c.a, c.b).as_bytes());
     let what = format!("{} {} {} on {env_id}", c.a, c.direction.symbol(), c.b);
     let sample = format!("{} vs {} seeds", xs.len(), ys.len());
@@ -976,7 +989,15 @@ mod tests {
             direction: Direction::AtLeast,
             axis: Axis::EqualIterations,
         };
-        let row = compare_row("x", &c, "hopper-v0", &[&vine], &[&single], None);
+        let row = compare_row(
+            "x",
+            &c,
+            "hopper-v0",
+            &[&vine],
+            &[&single],
+            None,
+            &short_name,
+        );
         assert_eq!(row.measure, "evaluation return at iteration 2");
         assert_eq!(row.detail, "means 800.0 vs 1000");
         assert_eq!(row.verdict, Verdict::Inconclusive, "one seed");

@@ -5,13 +5,16 @@
 //!
 //! Pipeline: [`data`] reads the Parquet results → the analyses
 //! ([`curves`], [`finals`], [`aggregate`], [`claims`] judged by
-//! [`verdict`]) → [`claims`], [`table1`], [`sections`] and [`appendix`]
+//! [`verdict`]) → [`claims`], [`table1`], [`anchors`] (published results
+//! beside ours), [`transfer`] (our envs beside the standard ones),
+//! [`sections`] and [`appendix`]
 //! turn them into [`doc`] blocks (tables, figures from [`plots`]) → [`html`]
 //! and [`markdown`] render the blocks. Whatever the data lacks (one run,
 //! one seed, one algorithm, no reference scores), the report still renders
 //! and says what it left out.
 
 pub mod aggregate;
+pub mod anchors;
 pub mod appendix;
 pub mod claims;
 pub mod curves;
@@ -78,6 +81,8 @@ pub fn write(dirs: &[PathBuf], out: &Path) -> Result<Written> {
     let assessed = claims::assess(claims::TRPO_2015, runs);
     blocks.extend(claims::section(&assessed));
     blocks.extend(table1::section(runs)?);
+    blocks.extend(anchors::section(runs));
+    blocks.extend(transfer::section(runs));
     if !runs.is_empty() {
         blocks.extend(sections::envs(&groups, &colors)?);
         blocks.extend(sections::aggregates(runs, &colors)?);

@@ -8,10 +8,13 @@
 //! - [`bootstrap`]: percentile bootstrap intervals, plain and stratified.
 //! - [`rliable`]: the aggregate measures of Agarwal et al. 2021 (IQM,
 //!   performance profiles, probability of improvement).
+//! - [`kendall`]: Kendall's rank correlation τ-b, with a bootstrap interval
+//!   over seeds when the ranked items are means.
 //! - [`special`]: the Student-t distribution through the regularised
 //!   incomplete beta function.
 
 pub mod bootstrap;
+pub mod kendall;
 pub mod rliable;
 pub mod special;
 pub mod welch;

@@ -1,0 +1,437 @@
+//! Published results on the standard benchmarks, as data, and the report
+//! section that puts them beside our runs of the same envs.
+//!
+//! An [`Anchor`] is one published figure with everything that decides
+//! whether it compares with ours: source, env version, budget, γ,
+//! hyperparameter set, seeds and what the number measures. The section
+//! states, per row and from these fields and the runs' own settings, where
+//! the comparison is not like for like — it never hides a difference by
+//! adjusting a number. The games' anchors are the TRPO paper's Table 1
+//! ([`super::table1::PAPER_TABLE_1`]), set beside our ROM runs.
+
+use super::claims::VINE_LABEL;
+use super::data::Run;
+use super::doc::{Block, Cell, Table, num};
+use super::paper;
+use super::table1::PAPER_TABLE_1;
+use super::transfer::{GAME_PAIRS, LOCOMOTION_PAIRS};
+use crate::stats::{mean, sample_variance};
+use std::collections::BTreeMap;
+
+/// What a published number measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// The mean return of the final policy's evaluation episodes, averaged
+    /// over seeds (ours).
+    Final,
+    /// The best evaluation (mean over the seeds' test episodes) reached
+    /// within the budget: higher than the final one whenever learning is
+    /// not monotone.
+    BestWithinBudget,
+}
+
+impl Measure {
+    fn describe(self) -> &'static str {
+        match self {
+            Measure::Final => "final evaluation return",
+            Measure::BestWithinBudget => "best evaluation return within the budget",
+        }
+    }
+}
+
+/// One published result of an algorithm on a standard env.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Anchor {
+    /// Who published it, and with what.
+    pub source: &'static str,
+    /// Where.
+    pub url: &'static str,
+    /// Our label it stands beside.
+    pub label: &'static str,
+    /// Our native task it is paired through (`hopper`: `gym:Hopper-v5`).
+    pub task: &'static str,
+    /// The env as the source ran it.
+    pub env: &'static str,
+    /// Env steps of training.
+    pub steps: u64,
+    /// Discount factor.
+    pub gamma: f64,
+    /// The hyperparameter set.
+    pub hyperparameters: &'static str,
+    /// Seeds behind the figure, when the source says.
+    pub seeds: Option<u32>,
+    /// What the figure measures.
+    pub measure: Measure,
+    /// Mean over seeds.
+    pub mean: f64,
+    /// Its ± (standard deviation over seeds).
+    pub std: f64,
+}
+
+const SB3_SOURCE: &str = "sb3-contrib TRPO (its documentation's results, trained with the RL Zoo)";
+const SB3_URL: &str = "https://sb3-contrib.readthedocs.io/en/master/modules/trpo.html#results";
+const SB3_HYPERPARAMETERS: &str = "RL Zoo's tuned set for the env (hyperparams/trpo.yml: e.g. \
+                                   Hopper 2 envs × 1024 steps, GAE λ 0.95, 25 CG steps, 20 \
+                                   critic updates, observation and reward normalisation)";
+const TIANSHOU_SOURCE: &str = "Tianshou TRPO (its MuJoCo benchmark table)";
+const TIANSHOU_URL: &str = "https://github.com/thu-ml/tianshou/tree/master/examples/mujoco";
+const TIANSHOU_HYPERPARAMETERS: &str = "Tianshou's mujoco_trpo.py defaults, one set for every env (GAE λ 0.95, observation \
+     normalisation, 64 × 64 networks)";
+
+const fn sb3(task: &'static str, env: &'static str, gamma: f64, mean: f64, std: f64) -> Anchor {
+    Anchor {
+        source: SB3_SOURCE,
+        url: SB3_URL,
+        label: "trpo",
+        task,
+        env,
+        steps: 1_000_000,
+        gamma,
+        hyperparameters: SB3_HYPERPARAMETERS,
+        seeds: None,
+        measure: Measure::Final,
+        mean,
+        std,
+    }
+}
+
+const fn tianshou(task: &'static str, env: &'static str, mean: f64, std: f64) -> Anchor {
+    Anchor {
+        source: TIANSHOU_SOURCE,
+        url: TIANSHOU_URL,
+        label: "trpo",
+        task,
+        env,
+        steps: 1_000_000,
+        gamma: 0.99,
+        hyperparameters: TIANSHOU_HYPERPARAMETERS,
+        seeds: Some(10),
+        measure: Measure::BestWithinBudget,
+        mean,
+        std,
+    }
+}
+
+/// TRPO at 1M steps on MuJoCo, as sb3-contrib and Tianshou publish it
+/// (issue 27's figures; MuJoCo v3 envs in both).
+pub const MUJOCO_TRPO: &[Anchor] = &[
+    sb3("swimmer", "Swimmer-v3", 0.9999, 359.0, 2.0),
+    sb3("hopper", "Hopper-v3", 0.99, 3372.0, 215.0),
+    sb3("walker", "Walker2d-v3", 0.99, 4502.0, 234.0),
+    tianshou("swimmer", "Swimmer-v3", 40.9, 19.6),
+    tianshou("hopper", "Hopper-v3", 2046.0, 1038.0),
+    tianshou("walker", "Walker2d-v3", 3827.0, 783.0),
+];
+
+/// The finished runs by (env id without options, label): the standard
+/// envs a report covers.
+fn standard_runs(runs: &[Run]) -> BTreeMap<(&str, &str), Vec<&Run>> {
+    let mut by: BTreeMap<(&str, &str), Vec<&Run>> = BTreeMap::new();
+    for r in runs.iter().filter(|r| r.ok()) {
+        let id = r.row.env_id.split(" [").next().unwrap_or_default();
+        if LOCOMOTION_PAIRS
+            .iter()
+            .chain(GAME_PAIRS)
+            .any(|(_, s)| *s == id)
+        {
+            by.entry((id, &r.label)).or_default().push(r);
+        }
+    }
+    by
+}
+
+/// The runs' final returns.
+fn finals(runs: &[&Run]) -> Vec<f64> {
+    runs.iter().filter_map(|r| r.final_return()).collect()
+}
+
+/// `mean ± std (n seeds)` of some finals, the std over seeds.
+fn mean_std(xs: &[f64]) -> String {
+    match xs.len() {
+        0 => "—".into(),
+        1 => format!("{} (1 seed)", num(xs[0])),
+        n => format!(
+            "{} ± {} ({n} seeds)",
+            num(mean(xs)),
+            num(sample_variance(xs).sqrt())
+        ),
+    }
+}
+
+/// Where our runs and `anchor` differ in what they measure or how they
+/// were trained, in words; `runs` are ours on its env.
+fn differences(anchor: &Anchor, ours_env: &str, runs: &[&Run]) -> Vec<String> {
+    let mut out = vec![format!("env {} vs ours {ours_env}", anchor.env)];
+    let gammas: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.config.algorithm.get("gamma")?.as_f64())
+        .collect();
+    if let Some(&g) = gammas.first()
+        && g != anchor.gamma
+    {
+        out.push(format!("γ {} vs ours {g}", anchor.gamma));
+    }
+    let budget = runs.iter().map(|r| r.row.step_budget).max().unwrap_or(0);
+    if budget != anchor.steps {
+        out.push(format!(
+            "{} steps vs ours {}",
+            paper::steps(anchor.steps),
+            paper::steps(budget)
+        ));
+    }
+    if let Some(n) = anchor.seeds
+        && n as usize != runs.len()
+    {
+        out.push(format!("{n} seeds vs ours {}", runs.len()));
+    }
+    if anchor.seeds.is_none() {
+        out.push("seeds not stated".into());
+    }
+    if anchor.measure != Measure::Final {
+        out.push(format!(
+            "theirs is the {} vs ours the {}",
+            anchor.measure.describe(),
+            Measure::Final.describe()
+        ));
+    }
+    out.push(format!(
+        "hyperparameters: {} vs ours the algorithm's defaults (one set for every env)",
+        anchor.hyperparameters
+    ));
+    out
+}
+
+/// The section, or nothing when the runs cover no standard env.
+pub fn section(runs: &[Run]) -> Vec<Block> {
+    let by = standard_runs(runs);
+    if by.is_empty() {
+        return Vec::new();
+    }
+    let mut blocks = vec![Block::Heading {
+        level: 2,
+        id: "published".into(),
+        text: "Published results beside ours".into(),
+    }];
+    let mut rows = Vec::new();
+    for anchor in MUJOCO_TRPO {
+        let Some((_, env)) = LOCOMOTION_PAIRS.iter().find(|(t, _)| *t == anchor.task) else {
+            continue;
+        };
+        let Some(ours) = by.get(&(*env, anchor.label)) else {
+            continue;
+        };
+        let xs = finals(ours);
+        let reached = !xs.is_empty() && mean(&xs) >= anchor.mean;
+        rows.push(vec![
+            Cell::plain(format!("{} on {env}", anchor.label)),
+            Cell::plain(mean_std(&xs)),
+            Cell::plain(format!("{} ± {}", num(anchor.mean), num(anchor.std))),
+            Cell::marked(if reached { "yes" } else { "no" }, reached),
+            Cell::plain(format!("{} — {}", anchor.source, anchor.url)),
+            Cell::plain(differences(anchor, env, ours).join("; ")),
+        ]);
+    }
+    if !rows.is_empty() {
+        blocks.push(Block::Table(Table {
+            caption: "Our TRPO on MuJoCo beside published TRPO at 1M steps: ours is the mean ± \
+                      standard deviation over seeds of the final evaluation return; \"reaches\" \
+                      says whether our mean is at least the published mean. The last column \
+                      lists, from the anchor's record and our runs' settings, every way the two \
+                      are not like for like."
+                .into(),
+            header: [
+                "ours",
+                "ours: final return",
+                "published",
+                "reaches it",
+                "source",
+                "not like for like",
+            ]
+            .map(String::from)
+            .to_vec(),
+            numeric: vec![false, true, true, false, false, false],
+            rows,
+        }));
+    }
+    let mut games = Vec::new();
+    for (game, rom) in GAME_PAIRS {
+        let labels = ["random", "trpo", VINE_LABEL].map(|l| by.get(&(*rom, l)));
+        let Some(any) = labels.iter().flatten().next() else {
+            continue;
+        };
+        let paper = PAPER_TABLE_1
+            .iter()
+            .find(|p| p.game == *game)
+            .expect("every game has a row of Table 1");
+        let mut row = vec![Cell::plain(*rom)];
+        row.extend(labels.iter().map(|rs| {
+            Cell::plain(rs.map_or("—".to_string(), |rs| {
+                let xs = finals(rs);
+                format!("{} ({})", num(mean(&xs)), xs.len())
+            }))
+        }));
+        row.extend([paper.random, paper.single_path, paper.vine].map(|x| Cell::plain(num(x))));
+        row.push(Cell::plain(game_differences(any)));
+        games.push(row);
+    }
+    if !games.is_empty() {
+        blocks.push(Block::Table(Table {
+            caption: "Our runs on the Atari ROMs from pixels beside the TRPO paper's Table 1 \
+                      (Schulman et al. 2015; one run per game; its random row from Mnih et al. \
+                      2013): mean final evaluation return over seeds (seeds in brackets)."
+                .into(),
+            header: [
+                "ROM (ours)",
+                "random",
+                "TRPO single path",
+                "TRPO vine",
+                "paper: random",
+                "paper: single path",
+                "paper: vine",
+                "not like for like",
+            ]
+            .map(String::from)
+            .to_vec(),
+            numeric: vec![false, true, true, true, true, true, true, false],
+            rows: games,
+        }));
+    }
+    blocks
+}
+
+/// Where our ROM runs differ from the paper's Table 1 runs.
+fn game_differences(runs: &[&Run]) -> String {
+    let budget = runs.iter().map(|r| r.row.step_budget).max().unwrap_or(0);
+    let mut out = Vec::new();
+    if budget < paper::GAME_STEPS {
+        out.push(format!(
+            "{} steps vs the paper's {}",
+            paper::steps(budget),
+            paper::steps(paper::GAME_STEPS)
+        ));
+    }
+    let cap = runs.iter().find_map(|r| {
+        r.config
+            .env
+            .as_ref()?
+            .get("max_num_frames_per_episode")
+            .cloned()
+    });
+    if let Some(frames) = cap {
+        out.push(format!(
+            "episodes capped at {frames} frames (the paper: whole games)"
+        ));
+    }
+    out.push(format!(
+        "{} seed(s) vs the paper's one run; ALE v5 (ale-py) vs the paper's 2015 ALE",
+        runs.len()
+    ));
+    out.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testutil::synthetic_run;
+    use crate::results::{RecordedConfig, RunSettings};
+
+    fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
+        let config = RecordedConfig {
+            algorithm: serde_json::from_str(r#"{"gamma": 0.99}"#).unwrap(),
+            env: None,
+            run: RunSettings {
+                eval_episodes: 1,
+                eval_every: 500,
+                num_envs: 1,
+            },
+        };
+        synthetic_run(
+            label,
+            env,
+            seed,
+            config,
+            vec![(1000.0, final_return)],
+            vec![(4, 1.0)],
+            &[],
+        )
+    }
+
+    #[test]
+    fn every_anchor_names_a_paired_task_and_its_settings() {
+        for a in MUJOCO_TRPO {
+            assert!(LOCOMOTION_PAIRS.iter().any(|(t, _)| *t == a.task), "{a:?}");
+            assert!(a.url.starts_with("https://") && a.steps > 0 && a.std >= 0.0);
+            assert!(a.env.ends_with("-v3"), "both sources ran MuJoCo v3: {a:?}");
+        }
+        let swimmer = MUJOCO_TRPO.iter().find(|a| a.env == "Swimmer-v3").unwrap();
+        assert_eq!(swimmer.gamma, 0.9999);
+    }
+
+    #[test]
+    fn ours_beside_the_anchors_with_every_difference_said() {
+        let runs: Vec<Run> = (0..3)
+            .map(|s| run("trpo", "gym:Hopper-v5", s, 3000.0 + 100.0 * s as f64))
+            .chain([run("trpo", "hopper-v0", 0, 9000.0)])
+            .collect();
+        let blocks = section(&runs);
+        let Block::Table(table) = &blocks[1] else {
+            panic!("{blocks:?}")
+        };
+        // Hopper only: sb3's and Tianshou's rows; native hopper has none.
+        assert_eq!(table.rows.len(), 2);
+        let sb3 = &table.rows[0];
+        assert_eq!(sb3[1].text, "3100 ± 100.0 (3 seeds)");
+        assert_eq!(sb3[2].text, "3372 ± 215.0");
+        assert_eq!(sb3[3].text, "no");
+        assert!(sb3[5].text.contains("env Hopper-v3 vs ours gym:Hopper-v5"));
+        assert!(
+            sb3[5].text.contains("1M steps vs ours 1k"),
+            "{}",
+            sb3[5].text
+        );
+        assert!(sb3[5].text.contains("seeds not stated"));
+        let tianshou = &table.rows[1];
+        assert_eq!(tianshou[3].text, "yes");
+        assert!(tianshou[5].text.contains("10 seeds vs ours 3"));
+        assert!(tianshou[5].text.contains("best evaluation return"));
+        assert!(
+            !tianshou[5].text.contains("γ"),
+            "same γ: {}",
+            tianshou[5].text
+        );
+        assert!(
+            section(&runs[3..]).is_empty(),
+            "no standard env, no section"
+        );
+    }
+
+    #[test]
+    fn rom_runs_stand_beside_table_1() {
+        let runs = vec![
+            run("random", "gym:ALE/Pong-v5 [view=pixels]", 0, -21.0),
+            run("trpo", "gym:ALE/Pong-v5 [view=pixels]", 0, -15.0),
+        ];
+        let blocks = section(&runs);
+        let Block::Table(table) = &blocks[1] else {
+            panic!("{blocks:?}")
+        };
+        let cells: Vec<&str> = table.rows[0].iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            &cells[..7],
+            [
+                "gym:ALE/Pong-v5",
+                "-21.00 (1)",
+                "-15.00 (1)",
+                "—",
+                "-20.40",
+                "20.90",
+                "20.90"
+            ]
+        );
+        assert!(
+            cells[7].contains("1k steps vs the paper's 50M"),
+            "{}",
+            cells[7]
+        );
+    }
+}
