@@ -36,6 +36,11 @@ pub struct Trpo2015Args {
     /// the report then covers them all, with a transfer section.
     #[arg(long, value_enum, default_value_t = Suite::Native)]
     suite: Suite,
+    /// Run only the planned runs with these labels (trpo, random,
+    /// trpo-vine, ...) and envs (as planned, e.g. gym:ALE/Pong-v5, or short
+    /// names), comma-separated; run ids stay those of the whole plan.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    only: Vec<String>,
     /// Seeds 0..N [default: smoke 2, quick 4, paper 5].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     seeds: Option<u64>,
@@ -77,7 +82,9 @@ impl Trpo2015Args {
         if self.local_paper_scale && self.scale != Scale::Paper {
             bail!("--local-paper-scale applies to --scale paper only");
         }
-        reproduce::plan(self.suite, self.scale, self.seeds, &self.out)
+        let mut repro = reproduce::plan(self.suite, self.scale, self.seeds, &self.out)?;
+        repro.restrict(&self.only)?;
+        Ok(repro)
     }
 }
 
@@ -140,6 +147,9 @@ fn job_script(args: &Trpo2015Args, repro: &Reproduction, dry_run: bool) -> Resul
         .to_vec();
     if let Some(n) = args.seeds {
         task_args.extend(["--seeds".into(), n.to_string()]);
+    }
+    if !args.only.is_empty() {
+        task_args.extend(["--only".into(), args.only.join(",")]);
     }
     task_args.extend([
         "--out".into(),

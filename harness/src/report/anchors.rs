@@ -70,13 +70,10 @@ pub struct Anchor {
 
 const SB3_SOURCE: &str = "sb3-contrib TRPO (its documentation's results, trained with the RL Zoo)";
 const SB3_URL: &str = "https://sb3-contrib.readthedocs.io/en/master/modules/trpo.html#results";
-const SB3_HYPERPARAMETERS: &str = "RL Zoo's tuned set for the env (hyperparams/trpo.yml: e.g. \
-                                   Hopper 2 envs × 1024 steps, GAE λ 0.95, 25 CG steps, 20 \
-                                   critic updates, observation and reward normalisation)";
+const SB3_HYPERPARAMETERS: &str = "RL Zoo's tuned set per env (its hyperparams/trpo.yml)";
 const TIANSHOU_SOURCE: &str = "Tianshou TRPO (its MuJoCo benchmark table)";
 const TIANSHOU_URL: &str = "https://github.com/thu-ml/tianshou/tree/master/examples/mujoco";
-const TIANSHOU_HYPERPARAMETERS: &str = "Tianshou's mujoco_trpo.py defaults, one set for every env (GAE λ 0.95, observation \
-     normalisation, 64 × 64 networks)";
+const TIANSHOU_HYPERPARAMETERS: &str = "Tianshou's mujoco_trpo.py defaults, one set for every env";
 
 const fn sb3(task: &'static str, env: &'static str, gamma: f64, mean: f64, std: f64) -> Anchor {
     Anchor {
@@ -225,7 +222,7 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         rows.push(vec![
             Cell::plain(format!("{} on {env}", anchor.label)),
             Cell::plain(mean_std(&xs)),
-            Cell::plain(format!("{} ± {}", num(anchor.mean), num(anchor.std))),
+            Cell::plain(format!("{} ± {}", anchor.mean, anchor.std)),
             Cell::marked(if reached { "yes" } else { "no" }, reached),
             Cell::plain(format!("{} — {}", anchor.source, anchor.url)),
             Cell::plain(differences(anchor, env, ours).join("; ")),
@@ -270,7 +267,10 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
                 format!("{} ({})", num(mean(&xs)), xs.len())
             }))
         }));
-        row.extend([paper.random, paper.single_path, paper.vine].map(|x| Cell::plain(num(x))));
+        // As published, every digit.
+        row.extend(
+            [paper.random, paper.single_path, paper.vine].map(|x| Cell::plain(x.to_string())),
+        );
         row.push(Cell::plain(game_differences(any)));
         games.push(row);
     }
@@ -322,10 +322,13 @@ fn game_differences(runs: &[&Run]) -> String {
             "episodes capped at {frames} frames (the paper: whole games)"
         ));
     }
-    out.push(format!(
-        "{} seed(s) vs the paper's one run; ALE v5 (ale-py) vs the paper's 2015 ALE",
-        runs.len()
-    ));
+    if runs.len() > 1 {
+        out.push(format!(
+            "a mean of {} seeds vs the paper's one run",
+            runs.len()
+        ));
+    }
+    out.push("ALE v5 (ale-py) vs the paper's 2015 ALE".into());
     out.join("; ")
 }
 
@@ -381,7 +384,7 @@ mod tests {
         assert_eq!(table.rows.len(), 2);
         let sb3 = &table.rows[0];
         assert_eq!(sb3[1].text, "3100 ± 100.0 (3 seeds)");
-        assert_eq!(sb3[2].text, "3372 ± 215.0");
+        assert_eq!(sb3[2].text, "3372 ± 215");
         assert_eq!(sb3[3].text, "no");
         assert!(sb3[5].text.contains("env Hopper-v3 vs ours gym:Hopper-v5"));
         assert!(
@@ -423,9 +426,9 @@ mod tests {
                 "-21.00 (1)",
                 "-15.00 (1)",
                 "—",
-                "-20.40",
-                "20.90",
-                "20.90"
+                "-20.4",
+                "20.9",
+                "20.9"
             ]
         );
         assert!(

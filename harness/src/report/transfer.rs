@@ -20,7 +20,7 @@
 use super::claims::{self, Assessment, TRPO_2015};
 use super::data::Run;
 use super::doc::{Block, Cell, Table, num};
-use super::verdict::{Direction, VERDICT_REPS, Verdict, judge};
+use super::verdict::{DECISIVE_SEEDS, Direction, VERDICT_REPS, Verdict, judge};
 use crate::results::stable_hash;
 use crate::stats::bootstrap::Bootstrap;
 use crate::stats::kendall::tau_interval;
@@ -218,7 +218,10 @@ fn ranking(
     }
 }
 
-/// What a τ and its interval say about a ranking carrying over.
+/// What a τ and its interval say about a ranking carrying over: only an
+/// interval above [`TAU_AGREES`] with [`DECISIVE_SEEDS`] seeds of every
+/// algorithm on both sides says it does (fewer seeds make the percentile
+/// bootstrap overconfident, as for the claims).
 fn tau_words(r: &Ranking) -> String {
     let Some((tau, (lo, hi))) = r.tau else {
         return "fewer than two algorithms ran on both sides, so no ranking to compare".into();
@@ -227,7 +230,7 @@ fn tau_words(r: &Ranking) -> String {
     let stat = format!("τ = {tau:.2} [{lo:.2}, {hi:.2}] over {k} algorithms");
     if tau.is_nan() {
         format!("the algorithms tie on one side, so no ranking to compare ({stat})")
-    } else if lo > TAU_AGREES {
+    } else if lo > TAU_AGREES && r.seeds.iter().all(|s| s.0 >= DECISIVE_SEEDS) {
         format!("the algorithms' ranking carries over ({stat})")
     } else if tau > TAU_AGREES {
         format!(
@@ -548,6 +551,12 @@ mod tests {
             "{}",
             said[0]
         );
+
+        // The same order from two seeds a side: not enough to be sure.
+        let mut two = runs("hopper-v0", HOPPER, 2, 1.0, &mut rng);
+        two.extend(runs("gym:Hopper-v5", HOPPER, 2, 1.0, &mut rng));
+        let said = sentences(&section(&two));
+        assert!(said[0].contains("too few seeds to be sure"), "{}", said[0]);
 
         let reversed: Vec<(&str, f64)> = HOPPER.iter().map(|(l, m)| (*l, 3010.0 - m)).collect();
         let mut opposite = runs("hopper-v0", HOPPER, 4, 1.0, &mut rng);

@@ -146,6 +146,55 @@ pub fn plan(suite: Suite, scale: Scale, seeds: Option<u64>, out: &Path) -> Resul
 }
 
 impl Reproduction {
+    /// Keep only the runs whose label or env (id or short name) is named in
+    /// `only` (labels and envs each narrow the plan when given): a part of
+    /// a suite too big to run at once. Run ids are those of the whole plan,
+    /// so a later call without `--only` resumes the rest.
+    pub fn restrict(&mut self, only: &[String]) -> Result<()> {
+        if only.is_empty() {
+            return Ok(());
+        }
+        let envs_of = |r: &sweep::PlannedRun| {
+            let env = &r.request.env;
+            [env.id(), env.spec().short_name()]
+        };
+        let runs = &self.plan.runs;
+        let (mut labels, mut envs): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+        for name in only {
+            if runs.iter().any(|r| r.label == *name) {
+                labels.push(name);
+            } else if runs.iter().any(|r| envs_of(r).contains(&name.as_str())) {
+                envs.push(name);
+            } else {
+                let mut known: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+                known.extend(runs.iter().map(|r| r.request.env.id()));
+                known.sort();
+                known.dedup();
+                bail!(
+                    "--only {name}: no planned run has that label or env; valid: {}",
+                    known.join(", ")
+                );
+            }
+        }
+        let keep = |r: &sweep::PlannedRun| {
+            (labels.is_empty() || labels.contains(&r.label.as_str()))
+                && (envs.is_empty() || envs_of(r).iter().any(|e| envs.contains(e)))
+        };
+        let old = std::mem::take(&mut self.plan.runs);
+        let mut old: Vec<Option<sweep::PlannedRun>> = old.into_iter().map(Some).collect();
+        for (_, range) in &mut self.parts {
+            let start = self.plan.runs.len();
+            for slot in &mut old[range.clone()] {
+                if slot.as_ref().is_some_and(keep) {
+                    self.plan.runs.extend(slot.take());
+                }
+            }
+            *range = start..self.plan.runs.len();
+        }
+        self.parts.retain(|(_, range)| !range.is_empty());
+        Ok(())
+    }
+
     /// The plan as printed before anything runs: per part its runs and
     /// env steps, the notes on what differs from the paper, and the
     /// estimated CPU time.
@@ -213,7 +262,7 @@ impl Reproduction {
             counts[2],
             ASSUMED_STEPS_PER_SECOND
         );
-        if self.suite.checks_cg() {
+        if self.cg_run().is_some() {
             out += &format!(
                 "then: harness check cg on the trained trpo policy ({CG_ENV}, seed 0), and the \
                  report in {}\n",
@@ -232,11 +281,7 @@ impl Reproduction {
     /// Run the sweep, the CG check and the report.
     pub fn execute(&self, jobs: usize, quiet: bool) -> Result<Finished> {
         let outcome = self.sweep(jobs, quiet, None)?;
-        let check = if self.suite.checks_cg() {
-            Some(self.check_cg()?)
-        } else {
-            None
-        };
+        let check = self.check_cg()?;
         let written = report::write(std::slice::from_ref(&self.out), &self.out.join(REPORT_DIR))?;
         Ok(Finished {
             sweep: outcome.describe(&self.plan, jobs),
@@ -266,16 +311,23 @@ impl Reproduction {
         )
     }
 
-    /// `harness check cg` on the policy trained by TRPO single path on
-    /// [`CG_ENV`], seed 0 (or the lowest seed run), with its config.
-    fn check_cg(&self) -> Result<PathBuf> {
-        let trained = self
-            .plan
+    /// The run whose policy the CG check uses: TRPO single path on
+    /// [`CG_ENV`] (native: the standard suites have none), lowest seed.
+    fn cg_run(&self) -> Option<&sweep::PlannedRun> {
+        self.plan
             .runs
             .iter()
             .filter(|r| r.label == "trpo" && r.request.env.spec().short_name() == CG_ENV)
             .min_by_key(|r| r.request.seed)
-            .context("the plan has no trpo run on hopper to check CG with")?;
+    }
+
+    /// `harness check cg` on the policy of [`Reproduction::cg_run`], with
+    /// its config; `None` when the plan has no such run (a standard suite,
+    /// or `--only` left it out).
+    fn check_cg(&self) -> Result<Option<PathBuf>> {
+        let Some(trained) = self.cg_run() else {
+            return Ok(None);
+        };
         let req = &trained.request;
         let dir = req.out_dir.join(req.run_id());
         if !dir.join(RUNS_FILE).is_file() {
@@ -294,7 +346,7 @@ impl Reproduction {
             out_dir: self.out.join(CHECKS_DIR),
             policy: Some(policy),
         })?;
-        Ok(report.path)
+        Ok(Some(report.path))
     }
 }
 
@@ -304,7 +356,7 @@ pub struct Finished {
     pub sweep: String,
     /// Failed runs.
     pub failures: usize,
-    /// The CG check's table (the native suite's only).
+    /// The CG check's table (when the plan has its run: native suite).
     pub check: Option<PathBuf>,
     /// The report's `index.html`.
     pub report: PathBuf,
@@ -455,6 +507,35 @@ mod tests {
         }
         let hopper = ("trpo".to_string(), "gym:Hop".to_string(), String::new());
         assert_eq!(measured(&hopper), None);
+    }
+
+    #[test]
+    fn only_narrows_the_plan_by_label_and_env_and_keeps_run_ids() {
+        let full = plan(Suite::Native, Scale::Smoke, Some(1), Path::new("o")).unwrap();
+        let mut r = plan(Suite::Native, Scale::Smoke, Some(1), Path::new("o")).unwrap();
+        r.restrict(&["trpo".into(), "random".into(), "hopper".into()])
+            .unwrap();
+        assert_eq!(r.plan.runs.len(), 2);
+        assert_eq!(r.parts.len(), 1);
+        assert_eq!(r.parts[0].0.name, "locomotion hopper");
+        assert_eq!(r.parts[0].1, 0..2);
+        for run in &r.plan.runs {
+            let twin = full
+                .plan
+                .runs
+                .iter()
+                .find(|f| f.label == run.label && f.request.env.id() == run.request.env.id());
+            assert_eq!(twin.unwrap().request.run_id(), run.request.run_id());
+        }
+        assert!(r.cg_run().is_some());
+        let mut walker = plan(Suite::Native, Scale::Smoke, Some(1), Path::new("o")).unwrap();
+        walker.restrict(&["walker".into()]).unwrap();
+        assert!(walker.cg_run().is_none(), "no CG check without its run");
+        let err = r.restrict(&["hoper".into()]).unwrap_err().to_string();
+        assert!(
+            err.contains("--only hoper") && err.contains("hopper-v0"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -63,13 +63,6 @@ impl Suite {
             Suite::Ale => vec![ale(scale, seeds)],
         }
     }
-
-    /// Whether the reproduction checks CG on its trained TRPO policy: the
-    /// native suite's check is the one the CG claim reads; the solver does
-    /// not change with the env.
-    pub fn checks_cg(self) -> bool {
-        self == Suite::Native
-    }
 }
 
 /// The native locomotion parts with their env swapped for MuJoCo's, the
