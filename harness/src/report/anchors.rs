@@ -335,28 +335,10 @@ fn game_differences(runs: &[&Run]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testutil::synthetic_run;
-    use crate::results::{RecordedConfig, RunSettings};
+    use crate::report::testutil::finished_run;
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
-        let config = RecordedConfig {
-            algorithm: serde_json::from_str(r#"{"gamma": 0.99}"#).unwrap(),
-            env: None,
-            run: RunSettings {
-                eval_episodes: 1,
-                eval_every: 500,
-                num_envs: 1,
-            },
-        };
-        synthetic_run(
-            label,
-            env,
-            seed,
-            config,
-            vec![(1000.0, final_return)],
-            vec![(4, 1.0)],
-            &[],
-        )
+        finished_run(label, env, seed, r#"{"gamma": 0.99}"#, final_return)
     }
 
     #[test]

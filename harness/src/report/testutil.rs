@@ -1,7 +1,7 @@
 //! Synthetic runs for the report's unit tests.
 
 use super::data::Run;
-use crate::results::{RecordedConfig, RunRow, RunStatus};
+use crate::results::{RecordedConfig, RunRow, RunSettings, RunStatus};
 
 /// A finished run labelled `label` (its algorithm id is the label's part
 /// before any `-`) on `env` with `seed`, recorded with `config`, of 1,000
@@ -49,4 +49,29 @@ pub fn synthetic_run(
         accepted_kl: accepted_kl.to_vec(),
         train: Vec::new(),
     }
+}
+
+/// A finished run of 1,000 steps whose algorithm config is `algorithm`
+/// (JSON) and whose two evaluations, at iterations 2 and 4, return half of
+/// `final_return`, then `final_return`; no env options, one episode per
+/// evaluation.
+pub fn finished_run(label: &str, env: &str, seed: u64, algorithm: &str, final_return: f64) -> Run {
+    let config = RecordedConfig {
+        algorithm: serde_json::from_str(algorithm).expect("JSON of an algorithm config"),
+        env: None,
+        run: RunSettings {
+            eval_episodes: 1,
+            eval_every: 500,
+            num_envs: 1,
+        },
+    };
+    synthetic_run(
+        label,
+        env,
+        seed,
+        config,
+        vec![(500.0, final_return / 2.0), (1000.0, final_return)],
+        vec![(2, 0.5), (4, 1.0)],
+        &[],
+    )
 }

@@ -468,29 +468,11 @@ mod tests {
         assert_eq!(native_of("hopper-v0"), None);
     }
 
-    use crate::report::testutil::synthetic_run;
-    use crate::results::{RecordedConfig, RunSettings};
+    use crate::report::testutil::finished_run;
     use trustbench_plugin::rng::Rng;
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
-        let config = RecordedConfig {
-            algorithm: serde_json::from_str(r#"{"max_kl": 0.01}"#).unwrap(),
-            env: None,
-            run: RunSettings {
-                eval_episodes: 1,
-                eval_every: 500,
-                num_envs: 1,
-            },
-        };
-        synthetic_run(
-            label,
-            env,
-            seed,
-            config,
-            vec![(500.0, final_return / 2.0), (1000.0, final_return)],
-            vec![(2, 0.5), (4, 1.0)],
-            &[],
-        )
+        finished_run(label, env, seed, r#"{"max_kl": 0.01}"#, final_return)
     }
 
     /// `seeds` runs of each (label, mean) on `env`, spread by `noise`.
@@ -527,23 +509,27 @@ mod tests {
     #[test]
     fn the_same_ranking_carries_over_and_a_reversed_one_does_not() {
         let mut rng = Rng::new(1);
-        let mut same = runs("hopper-v0", HOPPER, 4, 1.0, &mut rng);
-        same.extend(runs("gym:Hopper-v5", HOPPER, 4, 1.0, &mut rng));
-        let blocks = section(&same);
+        // Hopper on both sides, `standard` the means on gym:Hopper-v5.
+        let mut hopper = |standard: &[(&str, f64)], seeds: u64| {
+            let mut all = runs("hopper-v0", HOPPER, seeds, 1.0, &mut rng);
+            all.extend(runs("gym:Hopper-v5", standard, seeds, 1.0, &mut rng));
+            section(&all)
+        };
+        let npg_row = |blocks: &[Block]| -> Vec<String> {
+            let claims = table(blocks, "Each claim's verdict");
+            let row = claims.rows.iter().find(|r| r[0].text == "trpo-vs-npg");
+            row.unwrap().iter().map(|c| c.text.clone()).collect()
+        };
+        let blocks = hopper(HOPPER, 4);
         let ranks = table(&blocks, "Rank agreement");
         let row: Vec<&str> = ranks.rows[0].iter().map(|c| c.text.as_str()).collect();
         assert_eq!(row[0], "hopper ↔ gym:Hopper-v5");
         assert_eq!(row[1], "trpo > npg > random");
         assert_eq!(row[3], "4–4 vs 4–4");
         assert_eq!(row[4], "1.00 [1.00, 1.00]");
-        let claims = table(&blocks, "Each claim's verdict");
-        let npg = claims
-            .rows
-            .iter()
-            .find(|r| r[0].text == "trpo-vs-npg")
-            .unwrap();
-        assert_eq!(npg[2].text, "supported below the paper's settings");
-        assert_eq!(npg[4].text, "same");
+        let npg = npg_row(&blocks);
+        assert_eq!(npg[2], "supported below the paper's settings");
+        assert_eq!(npg[4], "same");
         let said = sentences(&blocks);
         assert_eq!(said.len(), 1);
         assert!(
@@ -553,25 +539,15 @@ mod tests {
         );
 
         // The same order from two seeds a side: not enough to be sure.
-        let mut two = runs("hopper-v0", HOPPER, 2, 1.0, &mut rng);
-        two.extend(runs("gym:Hopper-v5", HOPPER, 2, 1.0, &mut rng));
-        let said = sentences(&section(&two));
+        let said = sentences(&hopper(HOPPER, 2));
         assert!(said[0].contains("too few seeds to be sure"), "{}", said[0]);
 
         let reversed: Vec<(&str, f64)> = HOPPER.iter().map(|(l, m)| (*l, 3010.0 - m)).collect();
-        let mut opposite = runs("hopper-v0", HOPPER, 4, 1.0, &mut rng);
-        opposite.extend(runs("gym:Hopper-v5", &reversed, 4, 1.0, &mut rng));
-        let blocks = section(&opposite);
+        let blocks = hopper(&reversed, 4);
         let row = &table(&blocks, "Rank agreement").rows[0];
         assert_eq!(row[2].text, "random > npg > trpo");
         assert_eq!(row[4].text, "-1.00 [-1.00, -1.00]");
-        let claims = table(&blocks, "Each claim's verdict");
-        let npg = claims
-            .rows
-            .iter()
-            .find(|r| r[0].text == "trpo-vs-npg")
-            .unwrap();
-        assert_eq!(npg[4].text, "opposite");
+        assert_eq!(npg_row(&blocks)[4], "opposite");
         let said = sentences(&blocks);
         assert!(said[0].contains("does not carry over"), "{}", said[0]);
         assert!(said[0].contains("the opposite one"), "{}", said[0]);

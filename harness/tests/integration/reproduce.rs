@@ -179,4 +179,15 @@ fn the_mujoco_suite_runs_at_smoke_scale_and_resumes() {
     let o = harness(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("18 runs: 0 ran now, 18 had finished before"));
+    // Slurm-ready like the native suite: each task runs a shard of this
+    // very suite (--only included), under its own job name.
+    let mut slurm: Vec<&str> = args.to_vec();
+    slurm.extend(["--only", "trpo,random", "--slurm", "--dry-run"]);
+    let o = harness(&slurm);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script =
+        std::fs::read_to_string(out.join("slurm/reproduce-trpo2015-mujoco-smoke.sbatch")).unwrap();
+    assert!(script.contains("'--suite' \\\n  'mujoco'"), "{script}");
+    assert!(script.contains("'--only' \\\n  'trpo,random'"), "{script}");
+    assert!(script.contains("#SBATCH --array=0-5\n"), "6 runs: {script}");
 }
