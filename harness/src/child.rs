@@ -8,7 +8,9 @@
 //! signals go to the whole group, so nothing it started outlives it; should
 //! the parent itself be killed, the child gets SIGTERM (`PR_SET_PDEATHSIG`).
 //! The child's stderr is kept (its tail, and apart from it the last
-//! progress line), for the record of a run that did not end well.
+//! [`Report`] of each kind: how far it got, its result), for the record of
+//! a run that did not end well. [`Report`] is the one channel from a child
+//! to its parent, for sweep runs and validator checks alike.
 //!
 //! A [`MemLimit`] caps the child's address space (`RLIMIT_AS`, set in the
 //! child before `exec`): past it, allocations fail, so a leaking plugin
@@ -17,6 +19,7 @@
 //! (`VmPeak`) while it runs, to tell a child that died at the cap.
 
 use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -210,15 +213,56 @@ pub enum Exit {
     Stopped,
 }
 
+impl Exit {
+    /// How the child ended, in the words every record of a child uses
+    /// (sweeps and the validator): `killed by SIGSEGV`, `exited with code
+    /// 3`, `timed out (limit 1m30s)` (its limit: `timeout`), `interrupted by
+    /// SIGINT`.
+    pub fn describe(self, timeout: Option<Duration>) -> String {
+        match self {
+            Exit::Code(code) => format!("exited with code {code}"),
+            Exit::Signal(sig) => format!("killed by {}", signal_name(sig)),
+            Exit::TimedOut => match timeout {
+                Some(t) => format!("timed out (limit {})", format_duration(t)),
+                None => "timed out".into(),
+            },
+            Exit::Stopped => format!(
+                "interrupted by {}",
+                crate::signals::requested().map_or("a signal".into(), signal_name)
+            ),
+        }
+    }
+}
+
+/// A duration as people write it and `sweep::parse_duration` reads it back
+/// (`1h30m`, `90s` → `1m30s`; `500ms`, and `1s500ms` for a fraction).
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let ms = d.subsec_millis();
+    let parts = [(s / 3600, "h"), (s % 3600 / 60, "m"), (s % 60, "s")];
+    let text: String = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect();
+    if text.is_empty() || ms > 0 {
+        format!("{text}{ms}ms")
+    } else {
+        text
+    }
+}
+
 /// A finished child.
 #[derive(Debug, Clone)]
 pub struct Finished {
     /// How it ended.
     pub exit: Exit,
-    /// The last bytes of its stderr (lossy UTF-8), progress lines left out.
+    /// The last bytes of its stderr (lossy UTF-8), report lines left out.
     pub stderr_tail: String,
-    /// The last progress line it reported ([`report_progress`]), if any.
-    pub progress: Option<String>,
+    /// The last progress it reported ([`Report::Progress`]), if any.
+    pub progress: Option<Progress>,
+    /// The result it reported ([`Report::Result`]), if any.
+    pub result: Option<serde_json::Value>,
     /// Its wall-clock time.
     pub wall: Duration,
     /// Its peak address space in bytes, estimated (see
@@ -226,33 +270,60 @@ pub struct Finished {
     pub peak_address_space: Option<u64>,
 }
 
-/// Marks a progress line on a child's stderr: the parent keeps the last one
+/// What a child tells its parent: one line on stderr, after
+/// [`REPORT_PREFIX`], as JSON. The parent keeps the last report of each kind
 /// apart from the stderr tail, so a chatty plugin cannot push it out.
-const PROGRESS_PREFIX: &str = "\u{1}trustbench-progress ";
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Report {
+    /// How far a run got (sent after every iteration).
+    Progress(Progress),
+    /// What the child was asked to find out (a validator check's outcome).
+    Result(serde_json::Value),
+}
 
-/// Whether this process is a child that reports progress.
+/// How far a run got: the numbers a record of a dead child states.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Env steps used.
+    pub env_steps: u64,
+    /// Iterations begun.
+    pub iterations: u64,
+}
+
+/// Marks a [`Report`] line on a child's stderr.
+const REPORT_PREFIX: &str = "\u{1}trustbench-report ";
+
+/// Whether this process is a child that reports to its parent.
 static REPORTING: AtomicBool = AtomicBool::new(false);
 
-/// In a child: make [`report_progress`] write progress lines from now on.
-pub fn enable_progress_reports() {
+/// In a child: make [`report`] write report lines from now on.
+pub fn enable_reports() {
     REPORTING.store(true, Ordering::SeqCst);
 }
 
-/// In a child that enabled reports: tell the parent how far it got (one
-/// short line on stderr; the parent reads it as [`Finished::progress`]).
-/// Elsewhere a no-op.
-pub fn report_progress(what: impl std::fmt::Display) {
+/// In a child that enabled reports: tell the parent `what` (one line on
+/// stderr; the parent reads it as [`Finished::progress`] or
+/// [`Finished::result`]). Elsewhere a no-op.
+pub fn report(what: &Report) {
     if REPORTING.load(Ordering::Relaxed) {
-        eprintln!("{PROGRESS_PREFIX}{what}");
+        eprintln!("{}", report_line(what));
     }
 }
 
-/// What the parent keeps of a child's stderr: the last progress line and
-/// the tail of everything else.
+/// The line [`report`] writes.
+fn report_line(what: &Report) -> String {
+    let json = serde_json::to_string(what).expect("a report serialises");
+    format!("{REPORT_PREFIX}{json}")
+}
+
+/// What the parent keeps of a child's stderr: its last reports and the
+/// tail of everything else.
 #[derive(Default)]
 struct StderrRecord {
     tail: Vec<u8>,
-    progress: Option<String>,
+    progress: Option<Progress>,
+    result: Option<serde_json::Value>,
     partial: Vec<u8>,
 }
 
@@ -271,11 +342,14 @@ impl StderrRecord {
     }
 
     fn line(&mut self, line: &[u8]) {
-        match line.strip_prefix(PROGRESS_PREFIX.as_bytes()) {
-            Some(rest) => {
-                self.progress = Some(String::from_utf8_lossy(rest).trim_end().to_string());
-            }
-            None => self.push_tail(line),
+        let Some(rest) = line.strip_prefix(REPORT_PREFIX.as_bytes()) else {
+            return self.push_tail(line);
+        };
+        // A report line cut short (the child died mid-write) is dropped.
+        match serde_json::from_slice(rest) {
+            Ok(Report::Progress(p)) => self.progress = Some(p),
+            Ok(Report::Result(r)) => self.result = Some(r),
+            Err(_) => {}
         }
     }
 
@@ -286,13 +360,15 @@ impl StderrRecord {
         }
     }
 
-    fn finish(mut self) -> (String, Option<String>) {
+    /// The stderr tail, the last progress and the result.
+    fn finish(mut self) -> (String, Option<Progress>, Option<serde_json::Value>) {
         let rest = std::mem::take(&mut self.partial);
         self.line(&rest);
         let tail = &self.tail[self.tail.len().saturating_sub(STDERR_TAIL)..];
         (
             String::from_utf8_lossy(tail).trim().to_string(),
             self.progress,
+            self.result,
         )
     }
 }
@@ -422,7 +498,7 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
     // The pipe closes when the last process holding it is gone; a holder
     // that escaped the group must not keep us waiting.
     let _ = eof.recv_timeout(Duration::from_secs(1));
-    let (stderr_tail, progress) =
+    let (stderr_tail, progress, result) =
         std::mem::take(&mut *record.lock().unwrap_or_else(|e| e.into_inner())).finish();
     let exit = match (reason, status.code(), status.signal()) {
         (Some((why, _)), _, _) => why,
@@ -434,6 +510,7 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
         exit,
         stderr_tail,
         progress,
+        result,
         wall: started.elapsed(),
         peak_address_space: memory.map(|m| m.at_exit(max_resident)),
     })
@@ -468,16 +545,26 @@ mod tests {
     #[test]
     fn stderr_tail_and_progress_are_kept_apart() {
         let go = AtomicBool::new(false);
+        let line = |r: Report| report_line(&r).replace('\u{1}', "\\001");
+        let at = |env_steps| {
+            Report::Progress(Progress {
+                env_steps,
+                iterations: 1,
+            })
+        };
         let script = format!(
-            "printf '{p}1\\nfirst\\n{p}2\\n' >&2; i=0; while [ $i -lt 500 ]; do echo noise-$i >&2; i=$((i+1)); done; echo last words >&2",
-            p = PROGRESS_PREFIX.replace('\u{1}', "\\001")
+            "printf '{}\\nfirst\\n{}\\n{}\\n' >&2; i=0; while [ $i -lt 500 ]; do echo noise-$i >&2; i=$((i+1)); done; echo last words >&2",
+            line(at(1)),
+            line(Report::Result(serde_json::json!({"a": [1]}))),
+            line(at(2)),
         );
         let f = sh(&script, None, &go);
-        assert_eq!(f.progress.as_deref(), Some("2"));
+        assert_eq!(f.progress.map(|p| p.env_steps), Some(2));
+        assert_eq!(f.result, Some(serde_json::json!({"a": [1]})));
         assert!(f.stderr_tail.ends_with("last words"), "{}", f.stderr_tail);
         assert!(!f.stderr_tail.contains("first"), "only the tail is kept");
         assert!(f.stderr_tail.len() <= STDERR_TAIL);
-        assert!(!f.stderr_tail.contains("trustbench-progress"));
+        assert!(!f.stderr_tail.contains("trustbench-report"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 use trustbench_envs::EnvConfig;
+use trustbench_plugin::metrics;
 /// Train episodes averaged for the "recent return" shown while running.
 const RECENT_EPISODES: usize = 20;
 /// Env copies stepped together, unless told otherwise.
@@ -426,8 +427,8 @@ fn train(
             .map(|e| e.episode_return)
             .collect();
         if !returns.is_empty() {
-            w.log_metric("train/episode_return_mean", mean(&returns));
-            w.log_metric("train/episodes", returns.len() as f64);
+            w.log_metric(metrics::EPISODE_RETURN_MEAN, mean(&returns));
+            w.log_metric(metrics::EPISODES, returns.len() as f64);
         }
         let train: Vec<f64> = w
             .log
@@ -445,7 +446,10 @@ fn train(
                 next_eval += req.eval_every;
             }
         }
-        child::report_progress(format_args!("{used} {iteration}"));
+        child::report(&child::Report::Progress(child::Progress {
+            env_steps: used,
+            iterations: iteration,
+        }));
         progress.update(used, (!train.is_empty()).then(|| mean(&train)), eval_return);
     }
     evaluate(req, host, instance)?;

@@ -144,7 +144,7 @@ pub fn execute(args: &PluginCheckArgs) -> Result<()> {
     Ok(())
 }
 
-/// Run one check here and print its outcome line.
+/// Run one check here and report its outcome to the parent.
 pub fn execute_one(args: &PluginOneArgs) -> Result<()> {
     let check = args.resolve()?;
     let (outcome, ids) = validate::run_in_child(
@@ -153,7 +153,7 @@ pub fn execute_one(args: &PluginOneArgs) -> Result<()> {
         check,
         args.env.as_deref(),
     );
-    eprintln!("{}", validate::marker_line(&outcome, &ids));
+    validate::report(&outcome, &ids);
     Ok(())
 }
 

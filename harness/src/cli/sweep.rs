@@ -265,7 +265,7 @@ impl SweepArgs {
             flag("threads", t.to_string());
         }
         if let Some(t) = self.timeout {
-            flag("timeout", sweep::format_duration(t));
+            flag("timeout", crate::child::format_duration(t));
         }
         if let Some(m) = self.mem_limit {
             flag("mem-limit", m.to_string());

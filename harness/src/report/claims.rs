@@ -25,21 +25,12 @@ use super::verdict::{
 use crate::results::stable_hash;
 use crate::stats::mean;
 use std::collections::BTreeMap;
+use trustbench_envs::arcade::GAMES;
 
 /// Label of TRPO with vine sampling in the reproduction's grid.
 pub const VINE_LABEL: &str = "trpo-vine";
 /// Labels of TRPO with 20 and 50 CG iterations (the paper's: 10).
 pub const CG_LABELS: [&str; 2] = ["trpo-cg20", "trpo-cg50"];
-/// The arcade games of the paper's Table 1.
-pub const GAMES: &[&str] = &[
-    "beamrider",
-    "breakout",
-    "enduro",
-    "pong",
-    "qbert",
-    "seaquest",
-    "spaceinvaders",
-];
 
 /// One claim of a paper.
 #[derive(Debug, Clone, Copy)]

@@ -8,13 +8,14 @@
 //! episodes (`env_stats::play`, common random numbers), as many episodes as
 //! one evaluation has.
 
-use super::claims::{GAMES, VINE_LABEL};
+use super::claims::VINE_LABEL;
 use super::data::Run;
 use super::doc::{Block, Cell, Table, num};
 use crate::env_stats::{Policy, play};
 use crate::stats::mean;
 use anyhow::{Result, anyhow};
 use std::collections::BTreeMap;
+use trustbench_envs::arcade::GAMES;
 use trustbench_envs::{EnvConfig, resolve_spec};
 
 /// One game's row of the paper's Table 1.

@@ -20,11 +20,12 @@
 //! paper's vine also took less computation time), so at the `paper` scale
 //! it is its own part with a budget of exactly 200 iterations.
 
-use crate::report::claims::{CG_LABELS, GAMES, VINE_LABEL};
+use crate::report::claims::{CG_LABELS, VINE_LABEL};
 use crate::report::paper::{self, ITERATIONS as PAPER_ITERATIONS, VINE_ACTIONS, VINE_TRUNK_TOTAL};
 use crate::sweep::{Seeds, SweepSpec, Variant};
 use std::collections::BTreeMap;
 use toml::{Table, Value};
+use trustbench_envs::arcade::GAMES;
 
 /// How big a reproduction is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -11,7 +11,6 @@ pub mod grid;
 
 use crate::check::{CgCheckRequest, check_cg};
 use crate::report;
-use crate::report::claims::GAMES;
 use crate::results::{POLICY_FILE, RUNS_FILE};
 use crate::sweep::shard::Shard;
 use crate::sweep::{self, Plan, SweepSpec};
@@ -20,6 +19,7 @@ use grid::{Part, Scale};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use trustbench_envs::arcade::GAMES;
 
 /// The env whose trained TRPO policy the CG check uses.
 const CG_ENV: &str = "hopper";

@@ -479,28 +479,9 @@ fn verdict(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
             RunStatus::Oom,
             out_of_memory(finished, limits).unwrap_or_default(),
         ),
-        Exit::Signal(sig) => (
-            RunStatus::Crashed,
-            format!("killed by {}", child::signal_name(sig)),
-        ),
-        Exit::Code(code) => (
-            RunStatus::Crashed,
-            format!("exited with code {code} without writing results"),
-        ),
-        Exit::TimedOut => (
-            RunStatus::Timeout,
-            format!(
-                "exceeded --timeout {}",
-                limits.timeout.map_or("?".into(), format_duration)
-            ),
-        ),
-        Exit::Stopped => (
-            RunStatus::Interrupted,
-            format!(
-                "interrupted by {}",
-                signals::requested().map_or("a signal".into(), child::signal_name)
-            ),
-        ),
+        Exit::Signal(_) | Exit::Code(_) => (RunStatus::Crashed, died(finished.exit)),
+        Exit::TimedOut => (RunStatus::Timeout, finished.exit.describe(limits.timeout)),
+        Exit::Stopped => (RunStatus::Interrupted, finished.exit.describe(None)),
     };
     let (steps, iterations) = reached(finished);
     let mut error = format!("{what} after {steps} env steps ({iterations} iterations)");
@@ -520,8 +501,7 @@ fn verdict(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
 /// (`Exit::Stopped`), so a SIGKILL out of the blue there is the cgroup's.
 fn out_of_memory(finished: &Finished, limits: &Limits) -> Option<String> {
     let how = match finished.exit {
-        Exit::Signal(sig) => format!("killed by {}", child::signal_name(sig)),
-        Exit::Code(code) => format!("exited with code {code} without writing results"),
+        Exit::Signal(_) | Exit::Code(_) => died(finished.exit),
         Exit::TimedOut | Exit::Stopped => return None,
     };
     if let Some(limit) = limits.mem_limit {
@@ -545,11 +525,19 @@ fn out_of_memory(finished: &Finished, limits: &Limits) -> Option<String> {
     }
 }
 
+/// How a child that ended by itself (a signal or an exit) without a `runs`
+/// row died.
+fn died(exit: Exit) -> String {
+    match exit {
+        Exit::Code(_) => format!("{} without writing results", exit.describe(None)),
+        _ => exit.describe(None),
+    }
+}
+
 /// `(env steps, iterations)` of the child's last progress report.
 fn reached(finished: &Finished) -> (u64, u64) {
-    let mut words = finished.progress.as_deref().unwrap_or("").split(' ');
-    let mut next = || words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    (next(), next())
+    let p = finished.progress.unwrap_or_default();
+    (p.env_steps, p.iterations)
 }
 
 /// Remove the temp files of writes a dead child left half done.
@@ -595,25 +583,10 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     Ok(Duration::from_secs(total))
 }
 
-/// A duration as `parse_duration` reads it back (`1h30m`, `90s` → `1m30s`).
-pub fn format_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    let parts = [(s / 3600, "h"), (s % 3600 / 60, "m"), (s % 60, "s")];
-    let text: String = parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, u)| format!("{n}{u}"))
-        .collect();
-    if text.is_empty() {
-        format!("{}ms", d.as_millis())
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::child::format_duration;
 
     #[test]
     fn durations_parse_and_print() {
@@ -644,7 +617,11 @@ mod tests {
         let f = Finished {
             exit: Exit::Signal(libc::SIGSEGV),
             stderr_tail: "last words".into(),
-            progress: Some("1500 3".into()),
+            progress: Some(child::Progress {
+                env_steps: 1500,
+                iterations: 3,
+            }),
+            result: None,
             wall: Duration::from_secs(1),
             peak_address_space: None,
         };
@@ -666,7 +643,7 @@ mod tests {
         let (status, error) = verdict(&f, &limits);
         assert_eq!(status, RunStatus::Timeout);
         assert!(
-            error.starts_with("exceeded --timeout 1m30s after 0 env steps"),
+            error.starts_with("timed out (limit 1m30s) after 0 env steps"),
             "{error}"
         );
     }
@@ -681,7 +658,11 @@ mod tests {
         let died = |exit, stderr: &str, peak: Option<u64>| Finished {
             exit,
             stderr_tail: stderr.into(),
-            progress: Some("40 2".into()),
+            progress: Some(child::Progress {
+                env_steps: 40,
+                iterations: 2,
+            }),
+            result: None,
             wall: Duration::from_secs(1),
             peak_address_space: peak,
         };

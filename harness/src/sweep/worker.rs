@@ -114,7 +114,7 @@ impl RunFile {
 /// whenever this process could still write it.
 pub fn execute(run_file: &Path, threads: usize) -> Result<RunSummary> {
     signals::install();
-    child::enable_progress_reports();
+    child::enable_reports();
     let request = RunFile::read(run_file)?.request(threads)?;
     run_recorded(&request)
 }

@@ -83,9 +83,9 @@ fn broken_c_plugins_are_each_caught_by_the_right_check() {
     assert_eq!(rows[&("*".into(), "entry".into())].0, "PASS");
 
     assert_eq!(failures(&rows, "crash"), TRAINING);
-    assert!(reason(&rows, "crash", "determinism").starts_with("crashed with SIGSEGV"));
+    assert!(reason(&rows, "crash", "determinism").starts_with("killed by SIGSEGV"));
     assert_eq!(failures(&rows, "hang"), TRAINING);
-    assert_eq!(reason(&rows, "hang", "budget"), "timed out after 3 s");
+    assert_eq!(reason(&rows, "hang", "budget"), "timed out (limit 3s)");
     assert_eq!(failures(&rows, "global-state"), ["threads"]);
     assert_eq!(
         failures(&rows, "nondeterministic"),
@@ -117,7 +117,7 @@ fn broken_sdk_plugins_are_each_caught_by_the_right_check() {
     let (code, rows) = check_plugin(&["--plugin", lib.to_str().unwrap(), "--timeout", "3s"]);
     assert_eq!(code, Some(1));
     assert_eq!(failures(&rows, "sdk-crash"), TRAINING);
-    assert!(reason(&rows, "sdk-crash", "threads").starts_with("crashed with SIGABRT"));
+    assert!(reason(&rows, "sdk-crash", "threads").starts_with("killed by SIGABRT"));
     assert_eq!(failures(&rows, "sdk-hang"), TRAINING);
     assert!(reason(&rows, "sdk-hang", "speed").starts_with("timed out"));
     // A shared RNG: deterministic alone, not beside another instance (and

@@ -180,7 +180,7 @@ fn a_hanging_plugin_is_stopped_at_the_timeout() {
         "FAULT_HANG",
         &["--timeout", "2s"],
         "timeout",
-        "exceeded --timeout 2s",
+        "timed out (limit 2s)",
     );
     // Two hung runs on two workers: 2 s, then the 10 s grace before SIGKILL.
     assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());

@@ -114,7 +114,7 @@ fn breakout_vine_rows(sets: &[&str], out: &std::path::Path) -> Vec<f64> {
         .downcast_ref::<arrow_array::Float64Array>()
         .unwrap();
     (0..metrics.num_rows())
-        .filter(|&i| name.value(i) == "train/vine_rows")
+        .filter(|&i| name.value(i) == trustbench_plugin::metrics::VINE_ROWS)
         .map(|i| value.value(i))
         .collect()
 }
