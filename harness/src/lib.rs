@@ -30,4 +30,3 @@ pub mod signals;
 pub mod stats;
 pub use trustbench_envs::streams;
 pub mod sweep;
-pub mod validate;

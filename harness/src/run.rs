@@ -7,8 +7,8 @@
 
 use crate::child;
 use crate::episode::play_in_lockstep;
-use crate::host::{HostBox, World};
-use crate::plugin::{AlgorithmRef, Instance, Source};
+use crate::host::World;
+use crate::plugin::{AlgorithmRef, Source};
 use crate::progress::Progress;
 use crate::results::{
     self, EnvProviderRecord, EpisodeRow, POLICY_FILE, Phase, RecordedConfig, RunRow, RunSettings,
@@ -311,9 +311,8 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
         req.steps,
         req.quiet,
     );
-    let (host, instance) = session.parts();
-    let outcome = train(req, host, instance, &mut progress)
-        .and_then(|iterations| Ok((iterations, instance.save()?)));
+    let outcome = train(req, &mut session, &mut progress)
+        .and_then(|iterations| Ok((iterations, session.instance().save()?)));
     progress.finish();
 
     let world = session.host().world();
@@ -384,43 +383,32 @@ fn last_eval(episodes: &[EpisodeRow]) -> Vec<&EpisodeRow> {
 }
 
 /// The training loop; returns the number of iterations.
-fn train(
-    req: &RunRequest,
-    host: &HostBox,
-    instance: &mut Instance,
-    progress: &mut Progress,
-) -> Result<u64> {
-    let culprit = format!(
-        "plugin '{}' ({})",
-        req.algorithm.info.id, req.algorithm.library.source
-    );
+fn train(req: &RunRequest, session: &mut Session, progress: &mut Progress) -> Result<u64> {
     let mut iteration = 0u64;
     let mut next_eval = req.eval_every;
     let mut eval_return = None;
-    while !host.world().budget_spent() {
+    while !session.host().world().budget_spent() {
         if let Some(signal) = signals::requested() {
-            let used = host.world().steps_used();
+            let used = session.host().world().steps_used();
             return Err(anyhow::Error::new(Interrupted { signal })
                 .context(format!("stopped at {used} of {} env steps", req.steps)));
         }
         iteration += 1;
         let (steps_before, episodes_before) = {
-            let mut w = host.world();
+            let mut w = session.host().world();
             w.begin_iteration(iteration);
             (w.steps_used(), w.log.episodes.len())
         };
-        let result = instance.train_iteration();
-        if let Some(fault) = host.take_fault() {
-            if let Some(failure) = crate::host::env_failure(&fault) {
-                bail!("{failure}");
-            }
-            bail!("{culprit} misused the host: {fault}");
-        }
+        let result = session.instance().train_iteration();
+        session.check_host("")?;
         result?;
-        let mut w = host.world();
+        let mut w = session.host().world();
         let used = w.steps_used();
         if used == steps_before && signals::requested().is_none() {
-            bail!("{culprit} made no progress: iteration {iteration} took no env step");
+            bail!(
+                "{} made no progress: iteration {iteration} took no env step",
+                session.plugin()
+            );
         }
         let returns: Vec<f64> = w.log.episodes[episodes_before..]
             .iter()
@@ -441,7 +429,7 @@ fn train(
             .collect();
         drop(w);
         if req.eval_every > 0 && used >= next_eval && used < req.steps {
-            eval_return = Some(evaluate(req, host, instance)?);
+            eval_return = Some(evaluate(req, session)?);
             while next_eval <= used {
                 next_eval += req.eval_every;
             }
@@ -452,7 +440,7 @@ fn train(
         }));
         progress.update(used, (!train.is_empty()).then(|| mean(&train)), eval_return);
     }
-    evaluate(req, host, instance)?;
+    evaluate(req, session)?;
     Ok(iteration)
 }
 
@@ -469,21 +457,16 @@ fn train(
 /// `harness check plugin` checks it, and the built-in kernels sum in a
 /// fixed order), so episode `i` is a function of the policy and its start
 /// state only, which is what lets `harness render --run` replay it exactly.
-fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
+fn evaluate(req: &RunRequest, session: &mut Session) -> Result<f64> {
     let envs = (0..req.eval_episodes).map(|_| req.env.make()).collect();
     let seeds: Vec<u64> = (0..req.eval_episodes)
         .map(|i| eval_episode_seed(req.seed, i))
         .collect();
     let played = play_in_lockstep(envs, &seeds, req.threads, |obs, actions| {
-        instance.act(obs, true, actions)
+        session.instance().act(obs, true, actions)
     })?;
-    if let Some(fault) = host.take_fault() {
-        bail!(
-            "plugin '{}' misused the host during act: {fault}",
-            req.algorithm.info.id
-        );
-    }
-    let mut w = host.world();
+    session.check_host(" during act")?;
+    let mut w = session.host().world();
     let (env_steps, wall_seconds) = (w.steps_used(), w.wall_seconds());
     let returns: Vec<f64> = played.iter().map(|p| p.ret).collect();
     let lengths: Vec<f64> = played.iter().map(|p| p.length as f64).collect();

@@ -5,7 +5,6 @@
 
 mod args;
 mod check;
-mod check_plugin;
 mod env_stats;
 mod list;
 mod render;
@@ -91,8 +90,8 @@ impl Cli {
             Command::SweepWorker(args) => sweep::execute_worker(args),
             Command::Report(args) => report::execute(args),
             Command::Check(check::CheckCommand::Cg(args)) => check::execute_cg(args),
-            Command::Check(check::CheckCommand::Plugin(args)) => check_plugin::execute(args),
-            Command::Check(check::CheckCommand::PluginOne(args)) => check_plugin::execute_one(args),
+            Command::Check(check::CheckCommand::Plugin(args)) => check::execute_plugin(args),
+            Command::Check(check::CheckCommand::PluginOne(args)) => check::execute_plugin_one(args),
             Command::Render(args) => render::execute(args),
             Command::EnvStats(args) => env_stats::execute(args),
             Command::Reproduce(reproduce::ReproduceCommand::Trpo2015(args)) => {

@@ -9,7 +9,7 @@
 
 pub mod grid;
 
-use crate::check::{CgCheckRequest, check_cg};
+use crate::check::cg::{CgCheckRequest, check_cg};
 use crate::report;
 use crate::results::{POLICY_FILE, RUNS_FILE};
 use crate::sweep::shard::Shard;
@@ -209,11 +209,11 @@ impl Reproduction {
     }
 
     /// Run only `shard`'s runs of the grid (a Slurm task's share).
-    pub fn execute_shard(&self, jobs: usize, quiet: bool, shard: Shard) -> Result<sweep::Outcome> {
+    pub fn execute_shard(&self, jobs: usize, quiet: bool, shard: Shard) -> Result<sweep::Summary> {
         self.sweep(jobs, quiet, Some(shard))
     }
 
-    fn sweep(&self, jobs: usize, quiet: bool, shard: Option<Shard>) -> Result<sweep::Outcome> {
+    fn sweep(&self, jobs: usize, quiet: bool, shard: Option<Shard>) -> Result<sweep::Summary> {
         sweep::execute(
             &self.plan,
             sweep::Options {

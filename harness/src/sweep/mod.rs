@@ -5,7 +5,7 @@
 //!   re-running itself as `harness sweep-worker`, see [`worker`]). A plugin
 //!   that segfaults, aborts, exits or hangs takes down only its own child;
 //!   the parent records how it ended (`crashed`, `timeout`, `interrupted`:
-//!   [`verdict`]) with the signal or limit, the env steps reached and the
+//!   [`ending`]) with the signal or limit, the env steps reached and the
 //!   tail of the child's stderr, and the sweep goes on.
 //! - **Parallel, yet independent of `--jobs`**: each worker thread takes the
 //!   next run from a shared queue and waits for its child; a run is
@@ -101,7 +101,7 @@ impl Failure {
 
 /// What a sweep did.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct Summary {
     /// Runs in the plan (in the shard, for one shard).
     pub total: usize,
     /// The shard it ran.
@@ -131,7 +131,7 @@ pub fn default_threads(jobs: usize) -> usize {
     if jobs > 1 { 1 } else { run::default_threads() }
 }
 
-impl Outcome {
+impl Summary {
     /// Runs that ended for good without success (not the interrupted ones).
     pub fn failed(&self) -> usize {
         self.failures.iter().filter(|f| f.status.is_final()).count()
@@ -183,7 +183,7 @@ impl Outcome {
 /// Execute `plan`: skip finished runs, claim each of the others and run
 /// it in a child process on `options.jobs` workers; a run claimed by
 /// another live runner is skipped and reported as running elsewhere.
-pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
+pub fn execute(plan: &Plan, options: Options) -> Result<Summary> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("creating {}", plan.out.display()))?;
@@ -299,7 +299,7 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
     });
     progress.finish();
     elsewhere.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Outcome {
+    Ok(Summary {
         total: mine.len(),
         shard: options.shard,
         ran: started.into_inner(),
@@ -383,7 +383,7 @@ fn finished_row(planned: &PlannedRun) -> Option<RunRow> {
 
 /// Run `planned` (claimed by this process; its algorithm looked up in
 /// `plugins`) in a child process from a clean directory, and return its
-/// `runs` row: the child's own, or the parent's [`verdict`] when the child
+/// `runs` row: the child's own, or the parent's [`ending`] when the child
 /// could not write one.
 fn run_isolated(plugins: &[PathBuf], planned: &PlannedRun, options: &Options) -> Result<RunRow> {
     let req = &planned.request;
@@ -415,13 +415,13 @@ fn run_isolated(plugins: &[PathBuf], planned: &PlannedRun, options: &Options) ->
         // Stopped for its time limit, the child saw only a SIGTERM.
         if finished.exit == Exit::TimedOut && row.status == RunStatus::Interrupted {
             row.status = RunStatus::Timeout;
-            row.error = Some(verdict(&finished, &Limits::of(options)).1);
+            row.error = Some(ending(&finished, &Limits::of(options)).1);
             results::write_runs(&dir, &row)?;
         }
         return Ok(row);
     }
     remove_temp_files(&dir);
-    let (status, error) = verdict(&finished, &Limits::of(options));
+    let (status, error) = ending(&finished, &Limits::of(options));
     run::record_ending(
         req,
         status,
@@ -451,7 +451,7 @@ fn clear_except_claim(dir: &Path) -> Result<()> {
     clear().with_context(|| format!("clearing {}", dir.display()))
 }
 
-/// The limits a child ran under, as a verdict names them.
+/// The limits a child ran under, as [`ending`] names them.
 struct Limits {
     timeout: Option<Duration>,
     mem_limit: Option<MemLimit>,
@@ -473,7 +473,7 @@ impl Limits {
 
 /// How a child that left no `runs` row ended, as a status and an error
 /// naming the signal or limit, the env steps reached, and its stderr tail.
-fn verdict(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
+fn ending(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
     let (status, what) = match finished.exit {
         _ if out_of_memory(finished, limits).is_some() => (
             RunStatus::Oom,
@@ -608,7 +608,7 @@ mod tests {
     }
 
     #[test]
-    fn a_verdict_names_the_signal_the_steps_and_the_stderr() {
+    fn an_ending_names_the_signal_the_steps_and_the_stderr() {
         let none = Limits {
             timeout: None,
             mem_limit: None,
@@ -625,7 +625,7 @@ mod tests {
             wall: Duration::from_secs(1),
             peak_address_space: None,
         };
-        let (status, error) = verdict(&f, &none);
+        let (status, error) = ending(&f, &none);
         assert_eq!(status, RunStatus::Crashed);
         assert_eq!(
             error,
@@ -640,7 +640,7 @@ mod tests {
             timeout: Some(Duration::from_secs(90)),
             ..none
         };
-        let (status, error) = verdict(&f, &limits);
+        let (status, error) = ending(&f, &limits);
         assert_eq!(status, RunStatus::Timeout);
         assert!(
             error.starts_with("timed out (limit 1m30s) after 0 env steps"),
@@ -672,7 +672,7 @@ mod tests {
             "memory allocation of 1048576 bytes failed",
             Some(100 << 20),
         );
-        let (status, error) = verdict(&f, &capped);
+        let (status, error) = ending(&f, &capped);
         assert_eq!(status, RunStatus::Oom);
         assert!(
             error.starts_with(
@@ -683,30 +683,30 @@ mod tests {
         );
         // A silent death at the cap.
         let f = died(Exit::Signal(libc::SIGSEGV), "", Some(250 << 20));
-        assert_eq!(verdict(&f, &capped).0, RunStatus::Oom);
+        assert_eq!(ending(&f, &capped).0, RunStatus::Oom);
         // A segfault far below it is a crash; so is anything without a cap.
         let f = died(Exit::Signal(libc::SIGSEGV), "", Some(100 << 20));
-        assert_eq!(verdict(&f, &capped).0, RunStatus::Crashed);
+        assert_eq!(ending(&f, &capped).0, RunStatus::Crashed);
         let f = died(Exit::Code(2), "xrealloc: cannot allocate 5 bytes", None);
-        assert_eq!(verdict(&f, &capped).0, RunStatus::Oom);
+        assert_eq!(ending(&f, &capped).0, RunStatus::Oom);
         let uncapped = Limits {
             mem_limit: None,
             ..capped
         };
-        assert_eq!(verdict(&f, &uncapped).0, RunStatus::Crashed);
+        assert_eq!(ending(&f, &uncapped).0, RunStatus::Crashed);
         // Under Slurm's --mem, the cgroup's SIGKILL.
         let slurm = Limits {
             slurm_mem: Some("SLURM_MEM_PER_NODE=4096".into()),
             ..uncapped
         };
         let f = died(Exit::Signal(libc::SIGKILL), "", None);
-        let (status, error) = verdict(&f, &slurm);
+        let (status, error) = ending(&f, &slurm);
         assert_eq!(status, RunStatus::Oom);
         assert!(
             error.contains("Slurm's --mem (SLURM_MEM_PER_NODE=4096)"),
             "{error}"
         );
         let f = died(Exit::Signal(libc::SIGSEGV), "", None);
-        assert_eq!(verdict(&f, &slurm).0, RunStatus::Crashed);
+        assert_eq!(ending(&f, &slurm).0, RunStatus::Crashed);
     }
 }

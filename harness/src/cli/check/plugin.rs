@@ -1,8 +1,8 @@
 //! `harness check plugin`: the conformance validator's command line, and
 //! the hidden `harness check plugin-one` that runs one check in a child.
 
-use super::{emit, table};
-use crate::validate::{self, Check, Request, Row, Status};
+use crate::check::plugin::{self as validate, Check, Request, Row, Status};
+use crate::cli::{emit, table};
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
