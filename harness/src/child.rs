@@ -18,6 +18,7 @@
 //! process it picks. The parent samples the child's peak address space
 //! (`VmPeak`) while it runs, to tell a child that died at the cap.
 
+use crate::signals;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
@@ -221,14 +222,14 @@ impl Exit {
     pub fn describe(self, timeout: Option<Duration>) -> String {
         match self {
             Exit::Code(code) => format!("exited with code {code}"),
-            Exit::Signal(sig) => format!("killed by {}", signal_name(sig)),
+            Exit::Signal(sig) => format!("killed by {}", signals::signal_name(sig)),
             Exit::TimedOut => match timeout {
                 Some(t) => format!("timed out (limit {})", format_duration(t)),
                 None => "timed out".into(),
             },
             Exit::Stopped => format!(
                 "interrupted by {}",
-                crate::signals::requested().map_or("a signal".into(), signal_name)
+                signals::requested().map_or("a signal".into(), signals::signal_name)
             ),
         }
     }
@@ -371,25 +372,6 @@ impl StderrRecord {
             self.result,
         )
     }
-}
-
-/// The name of signal `sig` (`SIGSEGV`), or its number.
-pub fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGILL => "SIGILL",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGXCPU => "SIGXCPU",
-        _ => return format!("signal {sig}"),
-    };
-    name.to_string()
 }
 
 /// Send `sig` to the process group led by our child `pid`.
@@ -538,8 +520,8 @@ mod tests {
             sh("kill -SEGV $$", None, &go).exit,
             Exit::Signal(libc::SIGSEGV)
         );
-        assert_eq!(signal_name(libc::SIGSEGV), "SIGSEGV");
-        assert_eq!(signal_name(77), "signal 77");
+        assert_eq!(signals::signal_name(libc::SIGSEGV), "SIGSEGV");
+        assert_eq!(signals::signal_name(77), "signal 77");
     }
 
     #[test]

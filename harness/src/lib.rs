@@ -30,3 +30,4 @@ pub mod signals;
 pub mod stats;
 pub use trustbench_envs::streams;
 pub mod sweep;
+pub mod text;

@@ -97,10 +97,7 @@ impl Session {
                 host.action_space(),
             )
         }?;
-        let plugin = format!(
-            "plugin '{}' ({})",
-            spec.algorithm.info.id, spec.algorithm.library.source
-        );
+        let plugin = spec.algorithm.culprit();
         Ok(Session {
             instance,
             host,

@@ -1,8 +1,9 @@
 //! `harness env-stats`: a uniform-random and a scripted policy's returns.
 
 use super::args::{EnvSetArgs, PluginArgs};
-use super::{emit, table};
+use super::emit;
 use crate::env_stats::{Policy, play};
+use crate::text::table;
 use anyhow::Result;
 use clap::Args;
 use trustbench_envs::{EnvConfig, EnvSpec, resolve_spec};

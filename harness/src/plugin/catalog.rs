@@ -15,6 +15,13 @@ pub struct AlgorithmRef {
     pub info: AlgorithmInfo,
 }
 
+impl AlgorithmRef {
+    /// How errors name the plugin: `plugin 'c-random' (./librandom.so)`.
+    pub fn culprit(&self) -> String {
+        format!("plugin '{}' ({})", self.info.id, self.library.source)
+    }
+}
+
 /// The libraries in search order: `--plugin` files first (an explicit
 /// choice wins over a built-in of the same id), then the built-ins.
 pub struct Catalog {

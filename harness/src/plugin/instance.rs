@@ -50,7 +50,7 @@ impl Instance {
                 err.len(),
             )
         };
-        let culprit = culprit(algorithm);
+        let culprit = algorithm.culprit();
         if status != abi::TB_OK {
             *err.last_mut().expect("non-empty") = 0;
             // SAFETY: NUL-terminated above.
@@ -117,7 +117,7 @@ impl Instance {
             // SAFETY: NUL-terminated above.
             unsafe { plugin_str(buf.as_ptr(), "error text") }.unwrap_or_else(|e| e.to_string())
         };
-        anyhow!("{} failed in {operation}: {text}", culprit(&self.algorithm))
+        anyhow!("{} failed in {operation}: {text}", self.algorithm.culprit())
     }
 
     /// One iteration of learning.
@@ -155,7 +155,7 @@ impl Instance {
         if status != abi::TB_OK {
             return Err(self.failure("act", status));
         }
-        let culprit = culprit(&self.algorithm);
+        let culprit = self.algorithm.culprit();
         if written != actions.len() {
             bail!(
                 "{culprit} returned {written} action values for {count} observations; expected {} ({count} × {act_dim})",
@@ -189,7 +189,7 @@ impl Instance {
         if len2 != len {
             bail!(
                 "{} changed its saved size between calls ({len} then {len2} bytes)",
-                culprit(&self.algorithm)
+                self.algorithm.culprit()
             );
         }
         Ok(buf)
@@ -208,7 +208,7 @@ impl Instance {
         }
         // SAFETY: non-null; the size is read before any other field and lives as long as the instance.
         let vtable = unsafe { &*ptr };
-        let culprit = culprit(&self.algorithm);
+        let culprit = self.algorithm.culprit();
         if (vtable.struct_size as usize) < std::mem::size_of::<tb_ext_natural_gradient>()
             || vtable.dim.is_none()
             || vtable.prepare.is_none()
@@ -287,7 +287,7 @@ impl NaturalGradient<'_> {
             (self.vtable.gradient.expect("checked"))(self.instance.raw, g.as_mut_ptr(), g.len())
         };
         self.status("natural-gradient gradient", status)?;
-        all_finite(&g, "gradient", &culprit(&self.instance.algorithm))?;
+        all_finite(&g, "gradient", &self.instance.algorithm.culprit())?;
         Ok(g)
     }
 
@@ -307,7 +307,7 @@ impl NaturalGradient<'_> {
         all_finite(
             out,
             "Fisher-vector product",
-            &culprit(&self.instance.algorithm),
+            &self.instance.algorithm.culprit(),
         )
     }
 
@@ -330,7 +330,7 @@ impl NaturalGradient<'_> {
             )
         };
         self.status("natural-gradient conjugate_gradient", status)?;
-        let culprit = culprit(&self.instance.algorithm);
+        let culprit = self.instance.algorithm.culprit();
         let done = done as usize;
         if done > iterations {
             bail!("{culprit} reported {done} CG iterations when at most {iterations} were asked");
@@ -356,9 +356,4 @@ impl Drop for Instance {
             unsafe { destroy(self.raw) }
         }
     }
-}
-
-/// How errors name a plugin: `plugin 'c-random' (./librandom.so)`.
-fn culprit(a: &AlgorithmRef) -> String {
-    format!("plugin '{}' ({})", a.info.id, a.library.source)
 }

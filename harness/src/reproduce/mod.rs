@@ -168,7 +168,7 @@ impl Reproduction {
                 format!("{:.2}", seconds / 3600.0),
             ]);
         }
-        out += &crate::cli::table(&["PART", "RUNS", "ENV STEPS", "CPU-HOURS (EST.)"], &rows);
+        out += &crate::text::table(&["PART", "RUNS", "ENV STEPS", "CPU-HOURS (EST.)"], &rows);
         let mut printed: Vec<&String> = Vec::new();
         for note in self.parts.iter().flat_map(|(p, _)| &p.notes) {
             if !printed.contains(&note) {

@@ -169,7 +169,7 @@ impl Summary {
         if let Some(signal) = self.interrupted {
             out += &format!(
                 "interrupted by {}: runs not finished are redone by the same command\n",
-                child::signal_name(signal)
+                signals::signal_name(signal)
             );
         }
         out += &format!(

@@ -3,8 +3,9 @@
 mod plugin;
 
 use super::args::{AlgoArgs, EnvArgs};
-use super::{emit, table};
+use super::emit;
 use crate::check::cg::{self, CgCheckRequest};
+use crate::text::table;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 pub use plugin::{execute as execute_plugin, execute_one as execute_plugin_one};

@@ -2,7 +2,8 @@
 //! the hidden `harness check plugin-one` that runs one check in a child.
 
 use crate::check::plugin::{self as validate, Check, Request, Row, Status};
-use crate::cli::{emit, table};
+use crate::cli::emit;
+use crate::text::table;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
