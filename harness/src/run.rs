@@ -323,7 +323,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
         }
         Err(e) => (
             stopped_status(e),
-            world.log.metrics.last().map_or(0, |m| m.iteration),
+            world.log().metrics.last().map_or(0, |m| m.iteration),
             Some(format!("{e:#}")),
         ),
     };
@@ -340,7 +340,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     if let Err(error) = outcome {
         return Err(RunFailed { dir, error }.into());
     }
-    let finals: Vec<f64> = last_eval(&world.log.episodes)
+    let finals: Vec<f64> = last_eval(&world.log().episodes)
         .iter()
         .map(|e| e.episode_return)
         .collect();
@@ -367,8 +367,8 @@ fn stopped_status(error: &anyhow::Error) -> RunStatus {
 /// `metrics` and `episodes` first, `runs` last: its presence marks the run
 /// as finished.
 fn write_tables(dir: &Path, row: &RunRow, world: &World) -> Result<()> {
-    results::write_metrics(dir, &row.run_id, &world.log.metrics)?;
-    results::write_episodes(dir, &row.run_id, &world.log.episodes)?;
+    results::write_metrics(dir, &row.run_id, &world.log().metrics)?;
+    results::write_episodes(dir, &row.run_id, &world.log().episodes)?;
     results::write_runs(dir, row)
 }
 
@@ -397,7 +397,7 @@ fn train(req: &RunRequest, session: &mut Session, progress: &mut Progress) -> Re
         let (steps_before, episodes_before) = {
             let mut w = session.host().world();
             w.begin_iteration(iteration);
-            (w.steps_used(), w.log.episodes.len())
+            (w.steps_used(), w.log().episodes.len())
         };
         let result = session.instance().train_iteration();
         session.check_host("")?;
@@ -410,7 +410,7 @@ fn train(req: &RunRequest, session: &mut Session, progress: &mut Progress) -> Re
                 session.plugin()
             );
         }
-        let returns: Vec<f64> = w.log.episodes[episodes_before..]
+        let returns: Vec<f64> = w.log().episodes[episodes_before..]
             .iter()
             .map(|e| e.episode_return)
             .collect();
@@ -419,7 +419,7 @@ fn train(req: &RunRequest, session: &mut Session, progress: &mut Progress) -> Re
             w.log_metric(metrics::EPISODES, returns.len() as f64);
         }
         let train: Vec<f64> = w
-            .log
+            .log()
             .episodes
             .iter()
             .rev()
@@ -467,20 +467,9 @@ fn evaluate(req: &RunRequest, session: &mut Session) -> Result<f64> {
     })?;
     session.check_host(" during act")?;
     let mut w = session.host().world();
-    let (env_steps, wall_seconds) = (w.steps_used(), w.wall_seconds());
+    w.record_evaluation(&played);
     let returns: Vec<f64> = played.iter().map(|p| p.ret).collect();
     let lengths: Vec<f64> = played.iter().map(|p| p.length as f64).collect();
-    for episode in played {
-        w.log.episodes.push(EpisodeRow {
-            phase: Phase::Eval,
-            env_steps,
-            wall_seconds,
-            episode_return: episode.ret,
-            length: episode.length,
-            terminated: episode.last.terminated,
-            truncated: episode.last.truncated,
-        });
-    }
     let (return_mean, return_std) = mean_std(&returns);
     w.log_metric(results::EVAL_RETURN_MEAN, return_mean);
     w.log_metric(results::EVAL_RETURN_STD, return_std);
