@@ -392,6 +392,38 @@ pub fn run_harness(spec: &ChildSpec, stop: &AtomicBool) -> Result<Finished> {
 /// Run `program` with `spec.args` as a child (see [`run_harness`]).
 pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finished> {
     let started = Instant::now();
+    let mut child = spawn(program, spec)?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (record, eof) = read_stderr(stderr);
+    let pid = child.id() as libc::pid_t;
+    let watched = watch(pid, spec, stop, started)?;
+    // Whatever the child started and left behind goes with it.
+    signal_group(pid, libc::SIGKILL);
+    // The pipe closes when the last process holding it is gone; a holder
+    // that escaped the group must not keep us waiting.
+    let _ = eof.recv_timeout(Duration::from_secs(1));
+    let (stderr_tail, progress, result) =
+        std::mem::take(&mut *record.lock().unwrap_or_else(|e| e.into_inner())).finish();
+    let status = watched.status;
+    let exit = match (watched.reason, status.code(), status.signal()) {
+        (Some(why), _, _) => why,
+        (None, Some(code), _) => Exit::Code(code),
+        (None, None, Some(sig)) => Exit::Signal(sig),
+        (None, None, None) => Exit::Code(-1),
+    };
+    Ok(Finished {
+        exit,
+        stderr_tail,
+        progress,
+        result,
+        wall: started.elapsed(),
+        peak_address_space: watched.memory.map(|m| m.at_exit(watched.max_resident)),
+    })
+}
+
+/// Start `program` in a process group of its own, stderr piped, with the
+/// parent-death signal and the memory cap set before `exec`.
+fn spawn(program: &Path, spec: &ChildSpec) -> Result<std::process::Child> {
     let mut command = Command::new(program);
     command
         .args(&spec.args)
@@ -420,32 +452,56 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
             Ok(())
         });
     }
-    let mut child = command
+    command
         .spawn()
-        .with_context(|| format!("starting {}", program.display()))?;
-    let mut stderr = child.stderr.take().expect("stderr is piped");
+        .with_context(|| format!("starting {}", program.display()))
+}
+
+/// Read the child's stderr on a thread of its own into a record; the
+/// receiver hears when the pipe closes.
+fn read_stderr(
+    mut stderr: std::process::ChildStderr,
+) -> (Arc<Mutex<StderrRecord>>, mpsc::Receiver<()>) {
     let record = Arc::new(Mutex::new(StderrRecord::default()));
     let (done, eof) = mpsc::channel();
-    {
-        let record = Arc::clone(&record);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                record
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .feed(&buf[..n]);
+    let writer = Arc::clone(&record);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
             }
-            let _ = done.send(());
-        });
-    }
-    let pid = child.id() as libc::pid_t;
+            writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .feed(&buf[..n]);
+        }
+        let _ = done.send(());
+    });
+    (record, eof)
+}
+
+/// What watching a child until it ended saw.
+struct Watched {
+    status: ExitStatus,
+    max_resident: u64,
+    /// Why we stopped it, if we did.
+    reason: Option<Exit>,
+    /// Its last memory sample (under a memory cap).
+    memory: Option<MemorySample>,
+}
+
+/// Poll child `pid` until it ends: past its time limit, or when `stop`
+/// is raised, send SIGTERM, then SIGKILL after the grace period. Reaped
+/// here rather than by `Child::try_wait`, for `wait4`'s usage.
+fn watch(
+    pid: libc::pid_t,
+    spec: &ChildSpec,
+    stop: &AtomicBool,
+    started: Instant,
+) -> Result<Watched> {
     let mut reason: Option<(Exit, Instant)> = None;
     let mut memory: Option<MemorySample> = None;
-    // Reaped here rather than by `child.try_wait()`, for `wait4`'s usage.
     let (status, max_resident) = loop {
         if spec.mem_limit.is_some() {
             memory = MemorySample::of(pid).or(memory);
@@ -475,26 +531,11 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
         }
         std::thread::sleep(POLL);
     };
-    // Whatever the child started and left behind goes with it.
-    signal_group(pid, libc::SIGKILL);
-    // The pipe closes when the last process holding it is gone; a holder
-    // that escaped the group must not keep us waiting.
-    let _ = eof.recv_timeout(Duration::from_secs(1));
-    let (stderr_tail, progress, result) =
-        std::mem::take(&mut *record.lock().unwrap_or_else(|e| e.into_inner())).finish();
-    let exit = match (reason, status.code(), status.signal()) {
-        (Some((why, _)), _, _) => why,
-        (None, Some(code), _) => Exit::Code(code),
-        (None, None, Some(sig)) => Exit::Signal(sig),
-        (None, None, None) => Exit::Code(-1),
-    };
-    Ok(Finished {
-        exit,
-        stderr_tail,
-        progress,
-        result,
-        wall: started.elapsed(),
-        peak_address_space: memory.map(|m| m.at_exit(max_resident)),
+    Ok(Watched {
+        status,
+        max_resident,
+        reason: reason.map(|(why, _)| why),
+        memory,
     })
 }
 

@@ -124,24 +124,15 @@ pub fn section(runs: &[Run]) -> Result<Vec<Block>> {
         );
         rows.push(row);
     }
-    let header = [
-        "game (ours)",
-        OURS[0].0,
-        "scripted",
-        OURS[1].0,
-        OURS[2].0,
-        "paper: random",
-        "paper: single path",
-        "paper: vine",
-    ];
     Ok(vec![
         Block::Heading {
             level: 2,
             id: "table-1".into(),
             text: "Table 1 on our games".into(),
         },
-        Block::Table(Table {
-            caption: "Final evaluation return per game: mean over seeds (seeds in brackets) of \
+        Block::Table(
+            Table::new(
+                "Final evaluation return per game: mean over seeds (seeds in brackets) of \
                       the last evaluation, for our random policy, TRPO single path and vine; \
                       the scripted player (a hand-written policy reading the game's state) \
                       played by the report from the same evaluation start states. The last \
@@ -149,12 +140,13 @@ pub fn section(runs: &[Run]) -> Result<Vec<Block>> {
                       Trust Region Policy Optimization, Table 1: scores on the original Atari \
                       2600 games (ALE, raw pixels, one run per game, 500 iterations), not on \
                       our games — they share the rules, not the emulator, so compare \
-                      orderings, not values. The paper's random row is Mnih et al. (2013)'s."
-                .into(),
-            numeric: vec![false, true, true, true, true, true, true, true],
-            header: header.map(String::from).to_vec(),
-            rows,
-        }),
+                      orderings, not values. The paper's random row is Mnih et al. (2013)'s.",
+            )
+            .text("game (ours)")
+            .nums(&[OURS[0].0, "scripted", OURS[1].0, OURS[2].0])
+            .nums(&["paper: random", "paper: single path", "paper: vine"])
+            .rows(rows),
+        ),
     ])
 }
 

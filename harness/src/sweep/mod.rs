@@ -188,8 +188,39 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Summary> {
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("creating {}", plan.out.display()))?;
     signals::install();
-    // Every shard records the whole plan: status views see every run from
-    // the start, and shards merging at once cannot lose one another's.
+    record_manifest(plan)?;
+    let mine: Vec<usize> = (0..plan.runs.len())
+        .filter(|&i| options.shard.is_none_or(|s| s.owns(i)))
+        .collect();
+    let (todo, failures) = triage(plan, &mine, &options);
+    let mut tally = Tally {
+        progress: SweepProgress::new(todo.len(), options.quiet),
+        failures,
+        elsewhere: Vec::new(),
+        skipped: mine.len() - todo.len(),
+    };
+    let started = AtomicUsize::new(0);
+    run_workers(plan, &options, &todo, &started, |i, result| {
+        tally.record(&plan.runs[i], result);
+    });
+    tally.progress.finish();
+    tally.elsewhere.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Summary {
+        total: mine.len(),
+        shard: options.shard,
+        ran: started.into_inner(),
+        skipped: tally.skipped,
+        elsewhere: tally.elsewhere,
+        failures: tally.failures,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        interrupted: signals::requested(),
+    })
+}
+
+/// Record the whole plan in the manifest. Every shard does: status views
+/// see every run from the start, and shards merging at once cannot lose
+/// one another's.
+fn record_manifest(plan: &Plan) -> Result<()> {
     let manifest: Vec<ManifestRun> = plan
         .runs
         .iter()
@@ -199,17 +230,22 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Summary> {
             env_id: r.request.env.id().to_string(),
         })
         .collect();
-    results::record_runs(&plan.out, &manifest)?;
-    drop(manifest);
-    let mine: Vec<usize> = (0..plan.runs.len())
-        .filter(|&i| options.shard.is_none_or(|s| s.owns(i)))
-        .collect();
+    results::record_runs(&plan.out, &manifest)
+}
+
+/// Of the runs `mine`, those still to run (with the end time of the row a
+/// redone run had, if any), and the failures recorded by those left alone.
+fn triage(
+    plan: &Plan,
+    mine: &[usize],
+    options: &Options,
+) -> (Vec<(usize, Option<i64>)>, Vec<Failure>) {
     let mut failures = Vec::new();
     let mut todo = Vec::new();
-    for &i in &mine {
+    for &i in mine {
         let row = finished_row(&plan.runs[i]);
         match row {
-            Some(row) if is_done(&row, &options) => {
+            Some(row) if is_done(&row, options) => {
                 if row.status != RunStatus::Ok {
                     failures.push(Failure::of(row));
                 }
@@ -217,21 +253,31 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Summary> {
             row => todo.push((i, row.map(|r| r.end_time_us))),
         }
     }
-    let mut skipped = mine.len() - todo.len();
-    let mut progress = SweepProgress::new(todo.len(), options.quiet);
+    (todo, failures)
+}
+
+/// Run `todo` on `options.jobs` worker threads (each claims the next run
+/// and runs it, until none is left or a stop is requested), handing every
+/// result to `on_result` on this thread as it comes back; `started` counts
+/// the runs executed.
+fn run_workers(
+    plan: &Plan,
+    options: &Options,
+    todo: &[(usize, Option<i64>)],
+    started: &AtomicUsize,
+    mut on_result: impl FnMut(usize, Result<Turn>),
+) {
     let next = AtomicUsize::new(0);
-    let started = AtomicUsize::new(0);
-    let mut elsewhere = Vec::new();
     let (sender, results) = mpsc::channel();
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1).min(todo.len()) {
-            let (sender, next, started, todo) = (sender.clone(), &next, &started, &todo);
+            let (sender, next) = (sender.clone(), &next);
             scope.spawn(move || {
                 while signals::requested().is_none() {
                     let Some(&(i, seen)) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         break;
                     };
-                    let result = claim_and_run(plan, i, seen, &options, started);
+                    let result = claim_and_run(plan, i, seen, options, started);
                     if sender.send((i, result)).is_err() {
                         break;
                     }
@@ -240,75 +286,79 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Summary> {
         }
         drop(sender);
         for (i, result) in results {
-            let planned = &plan.runs[i];
-            let q = &planned.request;
-            let what = format!("{} {} s{}", planned.label, q.env.id(), q.seed);
-            let row = match result {
-                Ok(Turn::Ran(row)) => row,
-                Ok(Turn::Elsewhere(holder)) => {
-                    progress.finished(
-                        &format!("{what}: running elsewhere ({})", holder.describe()),
-                        false,
-                    );
-                    elsewhere.push((q.run_id(), holder));
-                    continue;
-                }
-                Ok(Turn::DoneMeanwhile(row)) => {
-                    progress.finished(&format!("{what}: finished elsewhere meanwhile"), false);
-                    skipped += 1;
-                    if row.status.is_final() && row.status != RunStatus::Ok {
-                        failures.push(Failure::of(row));
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    let error = format!("{e:#}");
-                    progress.finished(&format!("{what}: FAILED: {error}"), true);
-                    failures.push(Failure {
-                        status: RunStatus::Failed,
-                        run_id: q.run_id(),
-                        error,
-                    });
-                    continue;
-                }
-            };
-            if row.status == RunStatus::Ok {
-                let dir = q.out_dir.join(&row.run_id);
-                progress.finished(
-                    &format!(
-                        "{what}: ok, {} steps in {:.1} s{}",
-                        row.env_steps,
-                        row.wall_seconds,
-                        final_eval_note(&dir)
-                    ),
-                    false,
-                );
-            } else {
-                let error = row.error.clone().unwrap_or_default();
-                let first_line = error.lines().next().unwrap_or("");
-                progress.finished(
-                    &format!(
-                        "{what}: {}: {first_line}",
-                        row.status.as_str().to_uppercase()
-                    ),
-                    true,
-                );
-                failures.push(Failure::of(row));
-            }
+            on_result(i, result);
         }
     });
-    progress.finish();
-    elsewhere.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Summary {
-        total: mine.len(),
-        shard: options.shard,
-        ran: started.into_inner(),
-        skipped,
-        elsewhere,
-        failures,
-        wall_seconds: t0.elapsed().as_secs_f64(),
-        interrupted: signals::requested(),
-    })
+}
+
+/// What the parent learns as runs come back, and the progress it shows.
+struct Tally {
+    progress: SweepProgress,
+    failures: Vec<Failure>,
+    elsewhere: Vec<(String, claim::Holder)>,
+    skipped: usize,
+}
+
+impl Tally {
+    /// Count what became of `planned`, and show it.
+    fn record(&mut self, planned: &PlannedRun, result: Result<Turn>) {
+        let q = &planned.request;
+        let what = format!("{} {} s{}", planned.label, q.env.id(), q.seed);
+        let row = match result {
+            Ok(Turn::Ran(row)) => row,
+            Ok(Turn::Elsewhere(holder)) => {
+                self.progress.finished(
+                    &format!("{what}: running elsewhere ({})", holder.describe()),
+                    false,
+                );
+                self.elsewhere.push((q.run_id(), holder));
+                return;
+            }
+            Ok(Turn::DoneMeanwhile(row)) => {
+                self.progress
+                    .finished(&format!("{what}: finished elsewhere meanwhile"), false);
+                self.skipped += 1;
+                if row.status.is_final() && row.status != RunStatus::Ok {
+                    self.failures.push(Failure::of(row));
+                }
+                return;
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                self.progress
+                    .finished(&format!("{what}: FAILED: {error}"), true);
+                self.failures.push(Failure {
+                    status: RunStatus::Failed,
+                    run_id: q.run_id(),
+                    error,
+                });
+                return;
+            }
+        };
+        if row.status == RunStatus::Ok {
+            let dir = q.out_dir.join(&row.run_id);
+            self.progress.finished(
+                &format!(
+                    "{what}: ok, {} steps in {:.1} s{}",
+                    row.env_steps,
+                    row.wall_seconds,
+                    final_eval_note(&dir)
+                ),
+                false,
+            );
+        } else {
+            let error = row.error.clone().unwrap_or_default();
+            let first_line = error.lines().next().unwrap_or("");
+            self.progress.finished(
+                &format!(
+                    "{what}: {}: {first_line}",
+                    row.status.as_str().to_uppercase()
+                ),
+                true,
+            );
+            self.failures.push(Failure::of(row));
+        }
+    }
 }
 
 /// Whether a recorded run is left alone: it ended for good, and either
