@@ -15,6 +15,54 @@ pub struct Instance {
     action_space: Space,
 }
 
+/// What the library's `create` returned, unchecked.
+pub(crate) struct RawCreate {
+    /// Its status.
+    pub status: abi::tb_status,
+    /// The instance (NULL unless it succeeded, if the plugin keeps to the ABI).
+    pub out: *const tb_instance,
+    /// Its error text buffer, NUL-terminated (its last byte forced to 0).
+    pub err: Vec<c_char>,
+}
+
+/// Call `algorithm`'s `create` with `config_json`, as it is: the one place
+/// the harness calls it ([`Instance::create`] checks the answer; the
+/// validator's probe looks at it raw).
+///
+/// # Safety
+/// `spaces` and `host` must be valid for the call, and for the life of the
+/// instance it may return.
+pub(crate) unsafe fn raw_create(
+    algorithm: &AlgorithmRef,
+    config_json: &str,
+    spaces: *const tb_spaces,
+    host: *const tb_host,
+) -> std::result::Result<RawCreate, std::ffi::NulError> {
+    let id = CString::new(algorithm.info.id.as_str())?;
+    let config = CString::new(config_json)?;
+    let mut out: *const tb_instance = std::ptr::null();
+    let mut err = vec![0 as c_char; 1024];
+    let create = algorithm
+        .library
+        .entry()
+        .create
+        .expect("checked when loaded");
+    // SAFETY: every pointer is valid for the call (spaces/host per the caller).
+    let status = unsafe {
+        create(
+            id.as_ptr(),
+            config.as_ptr(),
+            spaces,
+            host,
+            &mut out,
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    *err.last_mut().expect("non-empty") = 0;
+    Ok(RawCreate { status, out, err })
+}
+
 impl Instance {
     /// Create an instance of `algorithm`.
     ///
@@ -29,31 +77,12 @@ impl Instance {
         observation: &Space,
         action: &Space,
     ) -> Result<Instance> {
-        let id = CString::new(algorithm.info.id.as_str())?;
-        let config = CString::new(config_json)?;
-        let mut out: *const tb_instance = std::ptr::null();
-        let mut err = vec![0 as c_char; 1024];
-        let create = algorithm
-            .library
-            .entry()
-            .create
-            .expect("checked when loaded");
-        // SAFETY: all pointers valid for the call; spaces/host outlive the instance per the caller.
-        let status = unsafe {
-            create(
-                id.as_ptr(),
-                config.as_ptr(),
-                spaces,
-                host,
-                &mut out,
-                err.as_mut_ptr(),
-                err.len(),
-            )
-        };
+        // SAFETY: spaces/host outlive the instance per the caller.
+        let RawCreate { status, out, err } =
+            unsafe { raw_create(algorithm, config_json, spaces, host) }?;
         let culprit = algorithm.culprit();
         if status != abi::TB_OK {
-            *err.last_mut().expect("non-empty") = 0;
-            // SAFETY: NUL-terminated above.
+            // SAFETY: `raw_create` NUL-terminates it.
             let text = unsafe { plugin_str(err.as_ptr(), "error") }.unwrap_or_default();
             bail!(
                 "{culprit} refused to start: {}",

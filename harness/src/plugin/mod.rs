@@ -12,6 +12,7 @@ mod python;
 
 pub use catalog::{AlgorithmRef, Catalog};
 pub use instance::{Instance, NaturalGradient};
+pub(crate) use instance::{RawCreate, raw_create};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};
 pub(crate) use library::{load_library, plugin_str, symbol_name};
 pub use python::{gym_provider, is_python, job_environment};

@@ -810,19 +810,11 @@ fn not_tested(assessed: &[Assessment]) -> Vec<Block> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testutil::synthetic_run;
-    use crate::results::{RecordedConfig, RunSettings};
+    use crate::report::testutil::{recorded_config, synthetic_run};
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64, accepted_kl: &[f64]) -> Run {
-        let config = RecordedConfig {
-            algorithm: serde_json::from_str(r#"{"max_kl": 0.01}"#).unwrap(),
-            env: None,
-            run: RunSettings {
-                eval_episodes: 1,
-                eval_every: 500,
-                num_envs: 1,
-            },
-        };
+        let max_kl = serde_json::from_str(r#"{"max_kl": 0.01}"#).unwrap();
+        let config = recorded_config(max_kl, None, 1);
         synthetic_run(
             label,
             env,

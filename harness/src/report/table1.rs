@@ -176,22 +176,14 @@ fn scripted(run: &Run) -> Result<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testutil::synthetic_run;
-    use crate::results::{RecordedConfig, RunSettings};
+    use crate::report::testutil::{recorded_config, synthetic_run};
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
-        let config = RecordedConfig {
-            algorithm: Default::default(),
-            env: Some(BTreeMap::from([
-                ("max_frames".to_string(), "400".to_string()),
-                ("preset".to_string(), "2015".to_string()),
-            ])),
-            run: RunSettings {
-                eval_episodes: 2,
-                eval_every: 500,
-                num_envs: 1,
-            },
-        };
+        let options = BTreeMap::from([
+            ("max_frames".to_string(), "400".to_string()),
+            ("preset".to_string(), "2015".to_string()),
+        ]);
+        let config = recorded_config(Default::default(), Some(options), 2);
         synthetic_run(
             label,
             env,

@@ -83,6 +83,75 @@ pub fn harness_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
         .expect("harness runs")
 }
 
+/// Text of stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The faulty fixture (`fixtures/faulty_plugin.c`) compiled into `dir`
+/// with `-D<define>`: a plugin that breaks one rule; its path.
+pub fn faulty(dir: &Path, define: &str) -> String {
+    let lib = compile_plugin(
+        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
+        &[define],
+        dir,
+        &format!("faulty_{define}"),
+    );
+    lib.to_str().unwrap().to_string()
+}
+
+/// The env arguments of a short run on breakout's pixels: `options`
+/// (more `--env-set`s) after `view=pixels`, 200-frame episodes so some end,
+/// 256 steps in batches of 128.
+pub fn short_pixel_breakout(options: &[&'static str]) -> Vec<&'static str> {
+    let mut args = vec!["--env", "breakout", "--env-set", "view=pixels"];
+    args.extend(options);
+    args.extend([
+        "--env-set",
+        "max_frames=200",
+        "--steps",
+        "256",
+        "--set",
+        "steps_per_iteration=128",
+    ]);
+    args
+}
+
+/// A run's `runs` row, as the tests look at it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// `ok`, `failed`, `crashed`, …
+    pub status: String,
+    /// Why it did not end `ok`.
+    pub error: Option<String>,
+    /// Training env steps it took.
+    pub env_steps: u64,
+}
+
+/// Every finished run under `out` (a directory with `runs.parquet`), by
+/// directory name.
+pub fn run_records(out: &Path) -> std::collections::BTreeMap<String, RunRecord> {
+    use arrow_array::{Array, UInt64Array};
+    std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("runs.parquet").is_file())
+        .map(|p| {
+            let t = read_table(&p.join("runs.parquet"));
+            let steps = t.column_by_name("env_steps").unwrap();
+            let steps = steps.as_any().downcast_ref::<UInt64Array>().unwrap();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                RunRecord {
+                    status: string_at(&t, "status", 0).unwrap(),
+                    error: string_at(&t, "error", 0),
+                    env_steps: steps.value(0),
+                },
+            )
+        })
+        .collect()
+}
+
 /// Text of stderr.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

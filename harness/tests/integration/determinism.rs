@@ -123,16 +123,5 @@ fn threads_do_not_change_a_locomotion_run() {
 
 #[test]
 fn threads_do_not_change_a_pixel_arcade_run() {
-    assert_threads_do_not_change_results(&[
-        "--env",
-        "breakout",
-        "--env-set",
-        "view=pixels",
-        "--env-set",
-        "max_frames=200",
-        "--steps",
-        "256",
-        "--set",
-        "steps_per_iteration=128",
-    ]);
+    assert_threads_do_not_change_results(&short_pixel_breakout(&[]));
 }

@@ -22,16 +22,6 @@ fn fails(args: &[&str], out: &Path) -> String {
     lines[0].to_string()
 }
 
-fn faulty(dir: &Path, define: &str) -> String {
-    let lib = compile_plugin(
-        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
-        &[define],
-        dir,
-        define,
-    );
-    lib.to_str().unwrap().to_string()
-}
-
 #[test]
 fn unknown_algorithm_and_env_name_the_valid_ones() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,56 +5,9 @@
 //! `integrity.rs`).
 
 use crate::common::*;
-use arrow_array::{Array, UInt64Array};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The faulty fixture compiled with `-D<define>`.
-fn faulty(dir: &Path, define: &str) -> String {
-    let lib = compile_plugin(
-        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
-        &[define],
-        dir,
-        &format!("faulty_{define}"),
-    );
-    lib.to_str().unwrap().to_string()
-}
-
-/// A run's `runs` row: (status, error, env steps).
-#[derive(Debug)]
-struct Row {
-    status: String,
-    error: Option<String>,
-    env_steps: u64,
-}
-
-/// Every run under `out` by directory name.
-fn rows(out: &Path) -> BTreeMap<String, Row> {
-    std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("runs.parquet").is_file())
-        .map(|p| {
-            let t = read_table(&p.join("runs.parquet"));
-            let steps = t.column_by_name("env_steps").unwrap();
-            let steps = steps.as_any().downcast_ref::<UInt64Array>().unwrap();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                Row {
-                    status: string_at(&t, "status", 0).unwrap(),
-                    error: string_at(&t, "error", 0),
-                    env_steps: steps.value(0),
-                },
-            )
-        })
-        .collect()
-}
 
 /// No file of a half-done write anywhere below `dir`.
 fn assert_no_temp_files(dir: &Path) {
@@ -105,7 +58,7 @@ fn check_fault(define: &str, extra: &[&str], status: &str, what: &str) {
         stdout(&o)
     );
     let out = dir.path().join("out");
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 4, "{rows:?}");
     for (id, row) in &rows {
         if id.starts_with("random-") {
@@ -246,7 +199,7 @@ fn sigterm_to_a_sweep_records_runs_in_flight_as_interrupted() {
         "{}",
         stdout(&o)
     );
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 2, "the third run never started: {rows:?}");
     for (id, row) in &rows {
         assert_eq!(row.status, "interrupted", "{id}: {row:?}");
@@ -295,7 +248,7 @@ fn sigterm_to_a_run_writes_its_tables_as_interrupted() {
     sigterm(&child);
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
-    let rows = rows(&out);
+    let rows = run_records(&out);
     let row = rows.values().next().expect("a runs row");
     assert_eq!(row.status, "interrupted", "{row:?}");
     assert!(row.env_steps > 0);
@@ -343,7 +296,7 @@ fn shards_run_every_run_exactly_once() {
         ran += n;
     }
     assert_eq!(ran, 6);
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 6);
     assert!(rows.values().all(|r| r.status == "ok"));
     // The whole sweep finds nothing left to do.
@@ -461,7 +414,7 @@ fn the_job_script_passes_every_value_through_unchanged() {
         assert!(stdout(&o).contains("(shard "), "{}", stdout(&o));
     }
     assert!(!canary.exists(), "the shell executed part of a value");
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 2, "{rows:?}");
     for id in rows.keys() {
         let t = read_table(&out.join(id).join("runs.parquet"));
@@ -478,7 +431,7 @@ fn status_counts_runs_per_algorithm_and_env() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = dir.path().join("out");
     // One run's results lost: it is pending again.
-    let lost = rows(&out)
+    let lost = run_records(&out)
         .into_keys()
         .find(|k| k.starts_with("random-"))
         .unwrap();

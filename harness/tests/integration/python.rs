@@ -8,11 +8,16 @@
 //! `.ci/run`), where a missing Python is a failure.
 
 use crate::common::*;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// A temporary directory for a Python test, or `None` when they cannot run
+/// here (see [`python_ready`]).
+fn python_tempdir() -> Option<tempfile::TempDir> {
+    python_ready().then(|| tempfile::tempdir().unwrap())
+}
 
 /// Whether the Python tests can run here; prints why not once.
 fn python_ready() -> bool {
@@ -64,10 +69,6 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// Run a Python algorithm quietly into `out`, no GIF, one final evaluation.
 fn run(plugin: &str, algo: &str, env: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
@@ -102,40 +103,46 @@ fn final_eval(run_dir: &Path) -> f64 {
     finals.iter().sum::<f64>() / finals.len() as f64
 }
 
-#[test]
-fn reinforce_in_numpy_learns_cartpole() {
-    if !python_ready() {
+/// A seed-0 run of example `script`'s `algo` on `env` for `steps` env
+/// steps, evaluated only at the end over `episodes`, scores at least
+/// `floor` (when Python can run here).
+fn assert_learns(script: &str, algo: &str, env: &str, (steps, episodes): (&str, &str), floor: f64) {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let o = run(
-        &example("reinforce.py"),
-        "reinforce-py",
-        "cartpole",
+        &example(script),
+        algo,
+        env,
         dir.path(),
         &[
             "--steps",
-            "60000",
+            steps,
             "--seed",
             "0",
             "--eval-every",
             "0",
             "--eval-episodes",
-            "10",
+            episodes,
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let score = final_eval(&only_run_dir(dir.path()));
+    assert!(score >= floor, "final evaluation {score}");
+}
+
+#[test]
+fn reinforce_in_numpy_learns_cartpole() {
     // Random play scores about 22 on CartPole-v1; the cap is 500.
-    assert!(score >= 150.0, "final evaluation {score}");
+    let budget = ("60000", "10");
+    assert_learns("reinforce.py", "reinforce-py", "cartpole", budget, 150.0);
 }
 
 #[test]
 fn same_seed_same_rows_another_seed_other_rows() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let go = |seed: &str, name: &str| {
         let out = dir.path().join(name);
         let o = run(
@@ -193,57 +200,15 @@ fn the_examples_pass_the_validator() {
 
 #[test]
 fn cem_in_numpy_improves_on_swimmer() {
-    if !python_ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let o = run(
-        &example("cem.py"),
-        "cem-py",
-        "swimmer",
-        dir.path(),
-        &[
-            "--steps",
-            "200000",
-            "--seed",
-            "0",
-            "--eval-every",
-            "0",
-            "--eval-episodes",
-            "2",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let score = final_eval(&only_run_dir(dir.path()));
     // A random policy scores about 0 on swimmer (it drifts, it does not swim).
-    assert!(score >= 15.0, "final evaluation {score}");
-}
-
-/// The runs under `out`: directory name → (status, error).
-fn statuses(out: &Path) -> BTreeMap<String, (String, String)> {
-    std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("runs.parquet").is_file())
-        .map(|p| {
-            let t = read_table(&p.join("runs.parquet"));
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                (
-                    string_at(&t, "status", 0).unwrap(),
-                    string_at(&t, "error", 0).unwrap_or_default(),
-                ),
-            )
-        })
-        .collect()
+    assert_learns("cem.py", "cem-py", "swimmer", ("200000", "2"), 15.0);
 }
 
 #[test]
 fn python_failures_are_run_statuses_and_the_others_finish() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
     let faulty = fixture("faulty.py");
     let o = harness(&[
@@ -264,12 +229,12 @@ fn python_failures_are_run_statuses_and_the_others_finish() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let runs = statuses(&out);
+    let runs = run_records(&out);
     assert_eq!(runs.len(), 4, "{runs:?}");
     let by_algo = |algo: &str| {
         runs.iter()
             .find(|(id, _)| id.starts_with(&format!("{algo}-")))
-            .map(|(_, v)| v.clone())
+            .map(|(_, r)| (r.status.clone(), r.error.clone().unwrap_or_default()))
             .unwrap_or_else(|| panic!("no {algo} run: {runs:?}"))
     };
     let (status, error) = by_algo("py-raise");
@@ -294,10 +259,9 @@ fn python_failures_are_run_statuses_and_the_others_finish() {
 
 #[test]
 fn an_import_error_names_the_file_and_line() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let script = fixture("broken_import.py");
     let o = run(
         &script,
@@ -328,10 +292,9 @@ fn an_import_error_names_the_file_and_line() {
 
 #[test]
 fn a_sweep_and_report_compare_a_python_algorithm_with_the_builtins() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
     let o = harness(&[
         "sweep",
@@ -355,9 +318,9 @@ fn a_sweep_and_report_compare_a_python_algorithm_with_the_builtins() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-    let runs = statuses(&out);
+    let runs = run_records(&out);
     assert_eq!(runs.len(), 12, "{runs:?}");
-    assert!(runs.values().all(|(s, _)| s == "ok"), "{runs:?}");
+    assert!(runs.values().all(|r| r.status == "ok"), "{runs:?}");
     let report = dir.path().join("report");
     let o = harness(&[
         "report",
@@ -374,10 +337,9 @@ fn a_sweep_and_report_compare_a_python_algorithm_with_the_builtins() {
 
 #[test]
 fn runs_record_the_interpreter_and_the_script_hash() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let script = example("uniform_random.py");
     let o = run(
         &script,
@@ -406,10 +368,9 @@ fn runs_record_the_interpreter_and_the_script_hash() {
 
 #[test]
 fn sigterm_during_a_python_iteration_is_recorded_interrupted() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
     // One iteration would take the whole (huge) budget: the stop must come
     // from inside it.
@@ -438,9 +399,9 @@ fn sigterm_during_a_python_iteration_is_recorded_interrupted() {
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
-    let runs = statuses(&out);
-    let (status, _) = runs.values().next().expect("a runs row");
-    assert_eq!(status, "interrupted");
+    let runs = run_records(&out);
+    let run = runs.values().next().expect("a runs row");
+    assert_eq!(run.status, "interrupted");
 }
 
 #[test]
@@ -530,34 +491,21 @@ fn reinforce_in_jax_learns_cartpole() {
         eprintln!("skipping the JAX example: {python} -m pip install jax==0.10.2");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let o = run(
-        &example("reinforce_jax.py"),
+    let budget = ("80000", "10");
+    assert_learns(
+        "reinforce_jax.py",
         "reinforce-jax",
         "cartpole",
-        dir.path(),
-        &[
-            "--steps",
-            "80000",
-            "--seed",
-            "0",
-            "--eval-every",
-            "0",
-            "--eval-episodes",
-            "10",
-        ],
+        budget,
+        150.0,
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let score = final_eval(&only_run_dir(dir.path()));
-    assert!(score >= 150.0, "final evaluation {score}");
 }
 
 #[test]
 fn slurm_job_scripts_carry_the_interpreter_and_virtual_environment() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
     let o = harness(&[
         "sweep",
@@ -600,10 +548,9 @@ fn slurm_job_scripts_carry_the_interpreter_and_virtual_environment() {
 
 #[test]
 fn check_cg_checks_a_python_natural_gradient_against_the_exact_solve() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let fixture = fixture("natural.py");
     let o = harness(&[
         "check",

@@ -8,10 +8,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// Submit the sweep (`args` after `harness sweep`) with `--slurm`; the job id.
 fn submit(args: &[&str]) -> String {
     let mut all = vec!["sweep"];

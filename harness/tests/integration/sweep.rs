@@ -2,7 +2,6 @@
 //! results independent of `--jobs`, failures recorded without stopping.
 
 use crate::common::*;
-use arrow_array::RecordBatch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -26,10 +25,6 @@ fn small_sweep(out: &Path, jobs: &str) -> std::process::Output {
         "--out",
         out.to_str().unwrap(),
     ])
-}
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Run directories under `out`, by name.
@@ -136,14 +131,6 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
     );
 }
 
-/// The columns of a table that must be reproducible (wall clock left out).
-fn reproducible(batch: &RecordBatch) -> RecordBatch {
-    let keep: Vec<usize> = (0..batch.num_columns())
-        .filter(|&i| batch.schema().field(i).name() != "wall_seconds")
-        .collect();
-    batch.project(&keep).unwrap()
-}
-
 #[test]
 fn results_do_not_depend_on_jobs() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,8 +143,8 @@ fn results_do_not_depend_on_jobs() {
     assert_eq!(ra.keys().collect::<Vec<_>>(), rb.keys().collect::<Vec<_>>());
     for (id, da) in &ra {
         for table in ["metrics.parquet", "episodes.parquet"] {
-            let x = reproducible(&read_table(&da.join(table)));
-            let y = reproducible(&read_table(&rb[id].join(table)));
+            let x = without_wall_clock(read_table(&da.join(table)));
+            let y = without_wall_clock(read_table(&rb[id].join(table)));
             assert!(x.num_rows() > 0);
             assert_eq!(x, y, "{id}/{table} differs between --jobs 1 and --jobs 2");
         }
