@@ -152,6 +152,43 @@ pub fn run_records(out: &Path) -> std::collections::BTreeMap<String, RunRecord> 
         .collect()
 }
 
+/// Run `harness args --out out` in the background until `runs` run
+/// directories exist under `out`, let it work for `settle` more, then send
+/// it SIGTERM; its output, once it exited with 128 + SIGTERM as it must.
+pub fn harness_stopped_by_sigterm(
+    args: &[&str],
+    out: &Path,
+    runs: usize,
+    settle: std::time::Duration,
+) -> Output {
+    use std::time::{Duration, Instant};
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        let dirs = std::fs::read_dir(out)
+            .map(|d| d.filter(|e| e.as_ref().unwrap().path().is_dir()).count())
+            .unwrap_or(0);
+        if dirs >= runs {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "no run started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(settle);
+    // SAFETY: signalling our own child, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+    o
+}
+
 /// Text of stderr.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -6,7 +6,7 @@
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// No file of a half-done write anywhere below `dir`.
@@ -149,46 +149,25 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
         .collect()
 }
 
-/// Wait until `n` run directories exist under `out`.
-fn wait_for_runs(out: &Path, n: usize) {
-    let t0 = Instant::now();
-    loop {
-        let dirs = std::fs::read_dir(out)
-            .map(|d| d.filter(|e| e.as_ref().unwrap().path().is_dir()).count())
-            .unwrap_or(0);
-        if dirs >= n {
-            return;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60), "no run started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn sigterm(child: &std::process::Child) {
-    // SAFETY: signalling our own child, which has not been waited for.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-}
-
 #[test]
 fn sigterm_to_a_sweep_records_runs_in_flight_as_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     // Budgets far beyond what the test waits for.
-    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args([
-            "sweep", "--algos", "random", "--envs", "pendulum", "--seeds", "3",
-        ])
-        .args(["--steps", "1000000000", "--jobs", "2", "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_runs(&out, 2);
-    std::thread::sleep(Duration::from_millis(500));
-    sigterm(&child);
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+    let args = [
+        "sweep",
+        "--algos",
+        "random",
+        "--envs",
+        "pendulum",
+        "--seeds",
+        "3",
+        "--steps",
+        "1000000000",
+        "--jobs",
+        "2",
+    ];
+    let o = harness_stopped_by_sigterm(&args, &out, 2, Duration::from_millis(500));
     assert!(
         stderr(&o).contains("error: interrupted by SIGTERM"),
         "{}",
@@ -235,19 +214,17 @@ fn sigterm_to_a_sweep_records_runs_in_flight_as_interrupted() {
 fn sigterm_to_a_run_writes_its_tables_as_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "--algo", "random", "--env", "pendulum", "--quiet"])
-        .args(["--steps", "1000000000", "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_runs(&out, 1);
-    std::thread::sleep(Duration::from_millis(300));
-    sigterm(&child);
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+    let args = [
+        "run",
+        "--algo",
+        "random",
+        "--env",
+        "pendulum",
+        "--quiet",
+        "--steps",
+        "1000000000",
+    ];
+    harness_stopped_by_sigterm(&args, &out, 1, Duration::from_millis(300));
     let rows = run_records(&out);
     let row = rows.values().next().expect("a runs row");
     assert_eq!(row.status, "interrupted", "{row:?}");

@@ -9,9 +9,9 @@
 
 use crate::common::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A temporary directory for a Python test, or `None` when they cannot run
 /// here (see [`python_ready`]).
@@ -374,31 +374,22 @@ fn sigterm_during_a_python_iteration_is_recorded_interrupted() {
     let out = dir.path().join("out");
     // One iteration would take the whole (huge) budget: the stop must come
     // from inside it.
-    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args([
-            "run",
-            "--plugin",
-            &example("uniform_random.py"),
-            "--algo",
-            "random-py",
-        ])
-        .args(["--env", "pendulum", "--quiet", "--steps", "1000000000"])
-        .args(["--set", "steps_per_iteration=1000000000", "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while !std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some()) {
-        assert!(t0.elapsed() < Duration::from_secs(60), "no run started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: signalling our own child, which has not been waited for.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+    let script = example("uniform_random.py");
+    let args = [
+        "run",
+        "--plugin",
+        &script,
+        "--algo",
+        "random-py",
+        "--env",
+        "pendulum",
+        "--quiet",
+        "--steps",
+        "1000000000",
+        "--set",
+        "steps_per_iteration=1000000000",
+    ];
+    harness_stopped_by_sigterm(&args, &out, 1, Duration::from_millis(500));
     let runs = run_records(&out);
     let run = runs.values().next().expect("a runs row");
     assert_eq!(run.status, "interrupted");
