@@ -3,36 +3,7 @@
 //! the check for the rule it breaks.
 
 use crate::common::*;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// `(algorithm, check)` → `(status, reason)` of a `--json` run, and its exit code.
-type Rows = BTreeMap<(String, String), (String, String)>;
-
-fn check_plugin(args: &[&str]) -> (Option<i32>, Rows) {
-    let mut all = vec!["check", "plugin", "--json"];
-    all.extend(args);
-    let o = harness(&all);
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            stderr(&o)
-        )
-    });
-    let rows = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap().to_string();
-            ((s("algorithm"), s("check")), (s("status"), s("reason")))
-        })
-        .collect::<Rows>();
-    let failed = rows.values().filter(|(s, _)| s == "FAIL").count();
-    assert_eq!(doc["summary"]["fail"], failed, "{doc}");
-    (o.status.code(), rows)
-}
 
 fn assert_all_pass(rows: &Rows, algorithms: usize) {
     assert_eq!(rows.len(), 1 + 10 * algorithms, "{rows:#?}");

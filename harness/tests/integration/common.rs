@@ -189,6 +189,63 @@ pub fn harness_stopped_by_sigterm(
     o
 }
 
+/// `harness run --algo ALGO --env ENV --steps STEPS EXTRA… --out OUT`,
+/// which must succeed; its output.
+pub fn run_ok(algo: &str, env: &str, steps: &str, extra: &[&str], out: &Path) -> Output {
+    let mut args = vec!["run", "--algo", algo, "--env", env, "--steps", steps];
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let o = harness(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+/// `(algorithm, check)` → `(status, reason)` of a `check plugin --json` run.
+pub type Rows = std::collections::BTreeMap<(String, String), (String, String)>;
+
+/// `harness check plugin --json ARGS`: its exit code and its rows (the
+/// summary's FAIL count checked against them).
+pub fn check_plugin(args: &[&str]) -> (Option<i32>, Rows) {
+    let mut all = vec!["check", "plugin", "--json"];
+    all.extend(args);
+    let o = harness(&all);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            stderr(&o)
+        )
+    });
+    let rows = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_string();
+            ((s("algorithm"), s("check")), (s("status"), s("reason")))
+        })
+        .collect::<Rows>();
+    let failed = rows.values().filter(|(s, _)| s == "FAIL").count();
+    assert_eq!(doc["summary"]["fail"], failed, "{doc}");
+    (o.status.code(), rows)
+}
+
+/// The relative error of CG against the dense solve that `harness check
+/// cg` printed last in `text`.
+pub fn cg_relative_error(text: &str) -> f64 {
+    text.rsplit("relative error ")
+        .next()
+        .and_then(|t| t.split(|c: char| c == ',' || c.is_whitespace()).next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no relative error in {text}"))
+}
+
+/// `o`'s stdout contains `text` (shown whole when it does not).
+pub fn assert_stdout_contains(o: &Output, text: &str) {
+    let out = stdout(o);
+    assert!(out.contains(text), "{out}");
+}
+
 /// Text of stderr.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

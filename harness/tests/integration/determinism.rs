@@ -4,21 +4,13 @@ use crate::common::*;
 use std::path::Path;
 
 fn run_into(out: &Path, seed: &str) {
-    let o = harness(&[
-        "run",
-        "--algo",
+    run_ok(
         "random",
-        "--env",
         "cartpole",
-        "--steps",
         "5000",
-        "--seed",
-        seed,
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--seed", seed, "--quiet"],
+        out,
+    );
 }
 
 #[test]

@@ -125,20 +125,23 @@ fn two_sweeps_from_two_process_groups_run_every_run_exactly_once() {
 
 /// `harness run` of a long random run on pendulum into `out`: the same run
 /// as `--seeds 1` of [`long_sweep`].
+/// A budget far beyond what a test waits for, evaluated once, at its end.
+const LONG: [&str; 6] = [
+    "--steps",
+    "1000000000",
+    "--eval-every",
+    "0",
+    "--eval-episodes",
+    "1",
+];
+
 fn long_run(out: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_harness"))
         .args([
             "run", "--algo", "random", "--env", "pendulum", "--quiet", "--no-gif",
         ])
-        .args([
-            "--steps",
-            "1000000000",
-            "--eval-every",
-            "0",
-            "--eval-episodes",
-            "1",
-            "--out",
-        ])
+        .args(LONG)
+        .arg("--out")
         .arg(out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -150,14 +153,7 @@ fn long_sweep(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "sweep", "--algos", "random", "--envs", "pendulum", "--seeds", "1",
     ];
-    args.extend([
-        "--steps",
-        "1000000000",
-        "--eval-every",
-        "0",
-        "--eval-episodes",
-        "1",
-    ]);
+    args.extend(LONG);
     args.extend(["--quiet", "--out", out.to_str().unwrap()]);
     args.extend(extra);
     harness(&args)
@@ -199,11 +195,7 @@ fn a_run_in_flight_is_skipped_as_running_elsewhere_and_a_dead_runners_claim_take
         "{text}"
     );
     let o = harness(&["sweep", "--status", out.to_str().unwrap()]);
-    assert!(
-        stdout(&o).contains("total: 0 finished, 0 failed, 1 running, 0 pending"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "total: 0 finished, 0 failed, 1 running, 0 pending");
     assert!(stdout(&o).contains(&pid), "{}", stdout(&o));
     let again = long_run(&out).wait_with_output().unwrap();
     assert_eq!(again.status.code(), Some(1));

@@ -52,11 +52,7 @@ fn check_fault(define: &str, extra: &[&str], status: &str, what: &str) {
     let dir = tempfile::tempdir().unwrap();
     let o = sweep_with_fault(dir.path(), define, extra);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("4 runs: 4 ran now, 0 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "4 runs: 4 ran now, 0 had finished before; 2 failed");
     let out = dir.path().join("out");
     let rows = run_records(&out);
     assert_eq!(rows.len(), 4, "{rows:?}");
@@ -99,11 +95,7 @@ fn check_fault(define: &str, extra: &[&str], status: &str, what: &str) {
     );
     assert_eq!(failed.matches(what).count(), 2, "{failed}");
     let o = sweep_with_fault(dir.path(), define, extra);
-    assert!(
-        stdout(&o).contains("0 ran now, 4 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "0 ran now, 4 had finished before; 2 failed");
 }
 
 #[test]
@@ -173,10 +165,9 @@ fn sigterm_to_a_sweep_records_runs_in_flight_as_interrupted() {
         "{}",
         stderr(&o)
     );
-    assert!(
-        stdout(&o).contains("3 runs: 2 ran now, 0 had finished before; 0 failed, 2 interrupted"),
-        "{}",
-        stdout(&o)
+    assert_stdout_contains(
+        &o,
+        "3 runs: 2 ran now, 0 had finished before; 0 failed, 2 interrupted",
     );
     let rows = run_records(&out);
     assert_eq!(rows.len(), 2, "the third run never started: {rows:?}");
@@ -203,11 +194,7 @@ fn sigterm_to_a_sweep_records_runs_in_flight_as_interrupted() {
     assert!(claims.is_empty(), "claims were released: {claims:?}");
     // Interrupted runs are not finished: the status view counts them pending.
     let o = harness(&["sweep", "--status", out.to_str().unwrap()]);
-    assert!(
-        stdout(&o).contains("total: 0 finished, 0 failed, 0 running, 3 pending"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "total: 0 finished, 0 failed, 0 running, 3 pending");
 }
 
 #[test]
@@ -278,11 +265,7 @@ fn shards_run_every_run_exactly_once() {
     assert!(rows.values().all(|r| r.status == "ok"));
     // The whole sweep finds nothing left to do.
     let o = sweep(&[]);
-    assert!(
-        stdout(&o).contains("6 runs: 0 ran now, 6 had finished before"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "6 runs: 0 ran now, 6 had finished before");
     let o = sweep(&["--shard", "4/4"]);
     assert_eq!(o.status.code(), Some(2), "clap refuses a bad shard");
     assert!(stderr(&o).contains("'4/4'"), "{}", stderr(&o));

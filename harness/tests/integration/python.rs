@@ -560,11 +560,6 @@ fn check_cg_checks_a_python_natural_gradient_against_the_exact_solve() {
     let text = stdout(&o);
     assert!(o.status.success(), "{text}\n{}", stderr(&o));
     // 4 observations × 2 actions = 8 parameters: CG is exact after 8 steps.
-    let error: f64 = text
-        .rsplit("relative error ")
-        .next()
-        .and_then(|t| t.split(|c: char| c == ',' || c.is_whitespace()).next())
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no relative error in {text}"));
+    let error = cg_relative_error(&text);
     assert!(error < 1e-6, "relative error {error}\n{text}");
 }

@@ -57,11 +57,7 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
     let out = dir.path().join("sweep");
     let o = small_sweep(&out, "2");
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("4 runs: 4 ran now, 0 had finished before; 0 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "4 runs: 4 ran now, 0 had finished before; 0 failed");
     // Not a terminal: one line per finished run, with its final evaluation.
     let err = stderr(&o);
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
@@ -106,11 +102,7 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
 
     let o = small_sweep(&out, "2");
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("4 runs: 2 ran now, 2 had finished before; 0 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "4 runs: 2 ran now, 2 had finished before; 0 failed");
     for d in [&crashed, &begun] {
         assert!(d.join("runs.parquet").is_file());
         let temps: Vec<_> = all_files(d)
@@ -124,11 +116,7 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
 
     // Nothing left to do.
     let o = small_sweep(&out, "2");
-    assert!(
-        stdout(&o).contains("0 ran now, 4 had finished before"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "0 ran now, 4 had finished before");
 }
 
 #[test]
@@ -224,17 +212,9 @@ fn failures_are_recorded_listed_and_retried_on_request() {
 
     // Rerun: failures count as finished (still listed); --retry-failed redoes them.
     let o = sweep(&[]);
-    assert!(
-        stdout(&o).contains("0 ran now, 3 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "0 ran now, 3 had finished before; 2 failed");
     let o = sweep(&["--retry-failed"]);
-    assert!(
-        stdout(&o).contains("2 ran now, 1 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "2 ran now, 1 had finished before; 2 failed");
 }
 
 #[test]
