@@ -246,6 +246,22 @@ pub fn assert_stdout_contains(o: &Output, text: &str) {
     assert!(out.contains(text), "{out}");
 }
 
+/// The arguments of a small sweep: `algos` on `envs`, `seeds` seeds of
+/// 2,000 env steps each, on `jobs` workers, into `out` (callers add the
+/// rest: plugins, config, limits).
+pub fn small_sweep_args<'a>(
+    algos: &'a str,
+    envs: &'a str,
+    seeds: &'a str,
+    jobs: &'a str,
+    out: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "sweep", "--algos", algos, "--envs", envs, "--seeds", seeds, "--steps", "2000", "--jobs",
+        jobs, "--out", out,
+    ]
+}
+
 /// Text of stderr.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -23,25 +23,8 @@ fn assert_no_temp_files(dir: &Path) {
 fn sweep_with_fault(dir: &Path, define: &str, extra: &[&str]) -> Output {
     let lib = faulty(dir, define);
     let out = dir.join("out");
-    let mut args = vec![
-        "sweep",
-        "--algos",
-        "random,faulty",
-        "--plugin",
-        &lib,
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "2",
-        "--steps",
-        "2000",
-        "--set",
-        "steps_per_iteration=500",
-        "--jobs",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = small_sweep_args("random,faulty", "cartpole", "2", "2", out.to_str().unwrap());
+    args.extend(["--plugin", &lib, "--set", "steps_per_iteration=500"]);
     args.extend(extra);
     harness(&args)
 }

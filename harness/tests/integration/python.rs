@@ -69,6 +69,30 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
+/// `harness sweep` of example `script`'s `algos` on cartpole with `seeds`
+/// seeds of `steps` env steps into `out`, and `extra`.
+fn example_sweep(
+    (script, algos): (&str, &str),
+    (seeds, steps): (&str, &str),
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let plugin = example(script);
+    let mut args = vec![
+        "sweep", "--plugin", &plugin, "--algos", algos, "--envs", "cartpole",
+    ];
+    args.extend([
+        "--seeds",
+        seeds,
+        "--steps",
+        steps,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    args.extend(extra);
+    harness(&args)
+}
+
 /// Run a Python algorithm quietly into `out`, no GIF, one final evaluation.
 fn run(plugin: &str, algo: &str, env: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
@@ -211,23 +235,10 @@ fn python_failures_are_run_statuses_and_the_others_finish() {
     };
     let out = dir.path().join("out");
     let faulty = fixture("faulty.py");
-    let o = harness(&[
-        "sweep",
-        "--plugin",
-        &faulty,
-        "--algos",
-        "py-raise,py-exit,py-abort,random",
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "1",
-        "--steps",
-        "2000",
-        "--jobs",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let algos = "py-raise,py-exit,py-abort,random";
+    let mut args = small_sweep_args(algos, "cartpole", "1", "2", out.to_str().unwrap());
+    args.extend(["--plugin", &faulty]);
+    let o = harness(&args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let runs = run_records(&out);
     assert_eq!(runs.len(), 4, "{runs:?}");
@@ -262,14 +273,8 @@ fn an_import_error_names_the_file_and_line() {
     let Some(dir) = python_tempdir() else {
         return;
     };
-    let script = fixture("broken_import.py");
-    let o = run(
-        &script,
-        "anything",
-        "cartpole",
-        dir.path(),
-        &["--steps", "100"],
-    );
+    let (script, steps) = (fixture("broken_import.py"), ["--steps", "100"]);
+    let o = run(&script, "anything", "cartpole", dir.path(), &steps);
     assert!(!o.status.success());
     let text = stderr(&o);
     assert!(
@@ -296,27 +301,20 @@ fn a_sweep_and_report_compare_a_python_algorithm_with_the_builtins() {
         return;
     };
     let out = dir.path().join("out");
-    let o = harness(&[
-        "sweep",
-        "--plugin",
-        &example("reinforce.py"),
-        "--algos",
-        "reinforce-py,vpg,random",
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "4",
-        "--steps",
-        "4000",
+    let evaluations = [
         "--eval-every",
         "2000",
         "--eval-episodes",
         "2",
         "--jobs",
         "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    ];
+    let o = example_sweep(
+        ("reinforce.py", "reinforce-py,vpg,random"),
+        ("4", "4000"),
+        &out,
+        &evaluations,
+    );
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let runs = run_records(&out);
     assert_eq!(runs.len(), 12, "{runs:?}");
@@ -340,14 +338,8 @@ fn runs_record_the_interpreter_and_the_script_hash() {
     let Some(dir) = python_tempdir() else {
         return;
     };
-    let script = example("uniform_random.py");
-    let o = run(
-        &script,
-        "random-py",
-        "cartpole",
-        dir.path(),
-        &["--steps", "1000"],
-    );
+    let (script, steps) = (example("uniform_random.py"), ["--steps", "1000"]);
+    let o = run(&script, "random-py", "cartpole", dir.path(), &steps);
     assert!(o.status.success(), "{}", stderr(&o));
     let t = read_table(&only_run_dir(dir.path()).join("runs.parquet"));
     assert_eq!(
@@ -498,23 +490,13 @@ fn slurm_job_scripts_carry_the_interpreter_and_virtual_environment() {
         return;
     };
     let out = dir.path().join("out");
-    let o = harness(&[
-        "sweep",
-        "--plugin",
-        &example("uniform_random.py"),
-        "--algos",
-        "random-py",
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "2",
-        "--steps",
-        "1000",
-        "--out",
-        out.to_str().unwrap(),
-        "--slurm",
-        "--dry-run",
-    ]);
+    let slurm = ["--slurm", "--dry-run"];
+    let o = example_sweep(
+        ("uniform_random.py", "random-py"),
+        ("2", "1000"),
+        &out,
+        &slurm,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let script = std::fs::read_dir(out.join("slurm"))
         .unwrap()

@@ -8,23 +8,15 @@ use std::path::{Path, PathBuf};
 /// `harness sweep --algos random --envs cartpole,pendulum --seeds 2` with a
 /// tiny budget, into `out`.
 fn small_sweep(out: &Path, jobs: &str) -> std::process::Output {
-    harness(&[
-        "sweep",
-        "--algos",
+    let mut args = small_sweep_args(
         "random",
-        "--envs",
         "cartpole,pendulum",
-        "--seeds",
         "2",
-        "--steps",
-        "2000",
-        "--set",
-        "steps_per_iteration=500",
-        "--jobs",
         jobs,
-        "--out",
         out.to_str().unwrap(),
-    ])
+    );
+    args.extend(["--set", "steps_per_iteration=500"]);
+    harness(&args)
 }
 
 /// Run directories under `out`, by name.
