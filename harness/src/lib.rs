@@ -9,6 +9,7 @@
 //! every test. Only this crate knows about files, Parquet and the terminal.
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod check;
 pub mod child;
 pub mod cli;

@@ -233,7 +233,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::Catalog;
+    use crate::catalog::Catalog;
 
     fn request(out: PathBuf, episodes: u32, max_frames: usize) -> RenderRequest {
         let algorithm = Catalog::new(&[]).unwrap().find("random").unwrap();

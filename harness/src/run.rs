@@ -489,7 +489,7 @@ mod tests {
             assert_eq!(slurm_cpus(Some(bad)), None, "{bad:?}");
         }
     }
-    use crate::plugin::Catalog;
+    use crate::catalog::Catalog;
     use trustbench_envs::{resolve, resolve_spec};
 
     fn request(env: EnvConfig) -> RunRequest {

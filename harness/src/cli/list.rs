@@ -3,7 +3,7 @@
 
 use super::args::PluginArgs;
 use super::emit;
-use crate::plugin::Catalog;
+use crate::catalog::Catalog;
 use crate::text::table;
 use anyhow::Result;
 use clap::Args;

@@ -5,12 +5,12 @@
 //! JSON, lengths and finiteness are all checked here, and every failure
 //! becomes an error that names the plugin.
 
-mod catalog;
+mod algorithm;
 mod instance;
 mod library;
 mod python;
 
-pub use catalog::{AlgorithmRef, Catalog};
+pub use algorithm::AlgorithmRef;
 pub use instance::{Instance, NaturalGradient};
 pub(crate) use instance::{RawCreate, raw_create};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};

@@ -6,8 +6,8 @@
 //! rebuilds the request from them and refuses to run unless it gets the
 //! same run id, the hash of everything that can change the results.
 
+use crate::catalog::Catalog;
 use crate::child;
-use crate::plugin::Catalog;
 use crate::results::write_bytes_atomically;
 use crate::run::{self, RunFailed, RunRequest, RunSummary};
 use crate::signals;

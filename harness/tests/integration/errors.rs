@@ -2,7 +2,8 @@
 //! a non-zero exit, and no half-written file.
 
 use crate::common::*;
-use harness::plugin::{Catalog, PluginLibrary};
+use harness::catalog::Catalog;
+use harness::plugin::PluginLibrary;
 use harness::run::{self, RunRequest};
 use std::path::Path;
 use trustbench_plugin::{Actor, Algorithm, AlgorithmInfo, Host, Learner, Spaces, kinds};

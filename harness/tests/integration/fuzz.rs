@@ -64,7 +64,7 @@ fn never_panics<T: std::fmt::Debug>(
 
 #[test]
 fn set_values_never_panic_and_errors_name_the_assignment() {
-    let catalog = harness::plugin::Catalog::new(&[]).unwrap();
+    let catalog = harness::catalog::Catalog::new(&[]).unwrap();
     let algos: Vec<_> = ["trpo", "ppo", "cem", "random"]
         .iter()
         .map(|id| catalog.find(id).unwrap())

@@ -6,8 +6,8 @@
 
 use crate::common::*;
 use arrow_array::{Array, Float64Array, StringArray};
+use harness::catalog::Catalog;
 use harness::config;
-use harness::plugin::Catalog;
 use harness::run::{self, RunRequest, RunSummary};
 use std::path::Path;
 
