@@ -271,8 +271,8 @@ pub struct Finished {
     pub peak_address_space: Option<u64>,
 }
 
-/// What a child tells its parent: one line on stderr, after
-/// [`REPORT_PREFIX`], as JSON. The parent keeps the last report of each kind
+/// What a child tells its parent: one line on stderr, after a marker
+/// (`REPORT_PREFIX`), as JSON. The parent keeps the last report of each kind
 /// apart from the stderr tail, so a chatty plugin cannot push it out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
