@@ -1,7 +1,27 @@
 //! Synthetic runs for the report's unit tests.
 
 use super::data::Run;
-use crate::results::{RecordedConfig, RunRow, RunStatus};
+use crate::results::{RecordedConfig, RunRow, RunSettings, RunStatus};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A run's recorded config: `algorithm`'s keys, `env`'s options, one env
+/// copy, evaluated every 500 steps over `eval_episodes` episodes.
+pub fn recorded_config(
+    algorithm: Map<String, Value>,
+    env: Option<BTreeMap<String, String>>,
+    eval_episodes: u32,
+) -> RecordedConfig {
+    RecordedConfig {
+        algorithm,
+        env,
+        run: RunSettings {
+            eval_episodes,
+            eval_every: 500,
+            num_envs: 1,
+        },
+    }
+}
 
 /// A finished run labelled `label` (its algorithm id is the label's part
 /// before any `-`) on `env` with `seed`, recorded with `config`, of 1,000

@@ -14,8 +14,9 @@
 //! refused before anything is built, naming the product that made it
 //! large, so a typo such as `--seeds 100000000` costs nothing.
 
+use crate::catalog::Catalog;
 use crate::config;
-use crate::plugin::{AlgorithmRef, Catalog};
+use crate::plugin::AlgorithmRef;
 use crate::run::{self, RunRequest};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;

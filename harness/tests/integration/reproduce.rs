@@ -4,10 +4,6 @@
 
 use crate::common::*;
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 #[test]
 fn smoke_scale_runs_every_piece_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
