@@ -62,8 +62,8 @@ impl Cli {
     /// The second stage without the work (`--resolve-only`): every name,
     /// key, value and file the command refers to is resolved, and for `run`
     /// and `sweep` the plugin is created once per configuration, so it
-    /// checks its ranges too. The README's examples are checked this way in
-    /// a test.
+    /// checks its ranges too. The examples of the README and docs/ are checked this way
+    /// in a test.
     fn resolve(&self) -> Result<()> {
         match &self.command {
             Command::List(args) => args.resolve().map(drop),

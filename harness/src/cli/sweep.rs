@@ -19,7 +19,7 @@ use std::time::Duration;
 /// cannot express (per-env budgets, per-algorithm configs, named variants).
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Sweep file (TOML; see the README) instead of the grid flags.
+    /// Sweep file (TOML; see docs/sweeps.md) instead of the grid flags.
     #[arg(value_name = "FILE.toml")]
     file: Option<PathBuf>,
     /// Algorithm ids, comma-separated.

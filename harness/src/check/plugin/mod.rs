@@ -204,7 +204,7 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row as JSON (the schema is in the README).
+    /// The row as JSON (the schema is in docs/plugins.md).
     pub fn to_json(&self) -> Value {
         json!({
             "algorithm": self.algorithm,

@@ -23,7 +23,7 @@ pub struct PluginCheckArgs {
     /// library that offers envs, check only this one of them.
     #[arg(long)]
     env: Option<String>,
-    /// Print JSON (schema in the README) instead of a table.
+    /// Print JSON (schema in docs/plugins.md) instead of a table.
     #[arg(long)]
     json: bool,
     /// Wall-clock limit of each check, e.g. `60s`, `2m`, `500ms`.
