@@ -314,7 +314,7 @@ macro_rules! plain {
 
 /// An arcade game behind the shared ALE wrapper, with the arcade options.
 macro_rules! arcade {
-    ($id:literal, $game:ty, $summary:literal) => {
+    ($id:expr, $game:ty, $summary:literal) => {
         EnvSpec {
             id: $id,
             summary: $summary,
@@ -340,7 +340,7 @@ const LOCOMOTION_STEPS: u64 = 1_000_000;
 /// 1M steps.
 const ARCADE_STEPS: u64 = 1_000_000;
 
-static REGISTRY: &[EnvSpec] = &[
+const PLAIN: [EnvSpec; 9] = [
     plain!(
         "cartpole-v0",
         "Balance a pole on a cart (Barto et al. 1983); Gymnasium CartPole-v1 dynamics",
@@ -404,46 +404,88 @@ static REGISTRY: &[EnvSpec] = &[
         LOCOMOTION_STEPS,
         Ant::new(Config::ant())
     ),
-    arcade!(
-        "beamrider-v1",
+];
+
+/// The arcade suite, one line per game: its short name, version, game
+/// and summary. [`GAMES`] and the games' registry entries are both made from
+/// this one list, so a game renamed or added here is renamed or added
+/// everywhere the harness lists the games (reports, the reproduction grid,
+/// `env-stats arcade`).
+macro_rules! arcade_games {
+    ($(($name:literal, $version:literal, $game:ty, $summary:literal)),* $(,)?) => {
+        /// The arcade games (the TRPO paper's Table 1) by short name, in
+        /// registry order.
+        pub const GAMES: &[&str] = &[$($name),*];
+        const ARCADE: [EnvSpec; GAMES.len()] =
+            [$(arcade!(concat!($name, "-v", $version), $game, $summary)),*];
+    };
+}
+
+arcade_games!(
+    (
+        "beamrider",
+        1,
         arcade::BeamRider,
         "Arcade (ALE): Beam Rider — shoot saucers on five beams, torpedo the sector sentinel"
     ),
-    arcade!(
-        "breakout-v1",
+    (
+        "breakout",
+        1,
         arcade::Breakout,
         "Arcade (ALE): Breakout — bounce the ball off the paddle into six rows of bricks"
     ),
-    arcade!(
-        "enduro-v2",
+    (
+        "enduro",
+        2,
         arcade::Enduro,
         "Arcade (ALE): Enduro — overtake cars on a day's endurance race"
     ),
-    arcade!(
-        "pong-v1",
+    (
+        "pong",
+        1,
         arcade::Pong,
         "Arcade (ALE): Pong — paddle duel against a scripted opponent, first to 21"
     ),
-    arcade!(
-        "qbert-v1",
+    (
+        "qbert",
+        1,
         arcade::Qbert,
         "Arcade (ALE): Q*bert — hop a pyramid of cubes to recolour them, dodge the enemies"
     ),
-    arcade!(
-        "seaquest-v1",
+    (
+        "seaquest",
+        1,
         arcade::Seaquest,
         "Arcade (ALE): Seaquest — submarine, sharks, divers and oxygen"
     ),
-    arcade!(
-        "spaceinvaders-v1",
+    (
+        "spaceinvaders",
+        1,
         arcade::SpaceInvaders,
         "Arcade (ALE): Space Invaders — a marching, descending, shooting formation; shields"
     ),
-];
+);
+
+/// `a` then `b`, in a constant (`N` must be their total length).
+const fn join<const A: usize, const B: usize, const N: usize>(
+    a: [EnvSpec; A],
+    b: [EnvSpec; B],
+) -> [EnvSpec; N] {
+    assert!(A + B == N && A > 0);
+    let mut out = [a[0]; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
+
+static REGISTRY: [EnvSpec; PLAIN.len() + GAMES.len()] = join(PLAIN, ARCADE);
 
 /// Every registered environment, in a stable order.
 pub fn registry() -> &'static [EnvSpec] {
-    REGISTRY
+    &REGISTRY
 }
 
 /// Find an env by exact id (`cartpole-v0`) or by short name (`cartpole`,

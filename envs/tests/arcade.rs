@@ -3,18 +3,8 @@
 //! that each game's scripted policy beats random. (Each game's scoring rules
 //! are tested in its own module.)
 
-use trustbench_envs::arcade::{Action, Arcade, Breakout, Game, Preprocess, Settings, View};
+use trustbench_envs::arcade::{Action, Arcade, Breakout, GAMES, Game, Preprocess, Settings, View};
 use trustbench_envs::{Env, EnvConfig, Rng, resolve, resolve_spec};
-
-const GAMES: [&str; 7] = [
-    "beamrider",
-    "breakout",
-    "enduro",
-    "pong",
-    "qbert",
-    "seaquest",
-    "spaceinvaders",
-];
 
 fn env(id: &str, options: &[(&str, &str)]) -> Box<dyn Env> {
     let options: Vec<(String, String)> = options

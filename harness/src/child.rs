@@ -8,7 +8,9 @@
 //! signals go to the whole group, so nothing it started outlives it; should
 //! the parent itself be killed, the child gets SIGTERM (`PR_SET_PDEATHSIG`).
 //! The child's stderr is kept (its tail, and apart from it the last
-//! progress line), for the record of a run that did not end well.
+//! [`Report`] of each kind: how far it got, its result), for the record of
+//! a run that did not end well. [`Report`] is the one channel from a child
+//! to its parent, for sweep runs and validator checks alike.
 //!
 //! A [`MemLimit`] caps the child's address space (`RLIMIT_AS`, set in the
 //! child before `exec`): past it, allocations fail, so a leaking plugin
@@ -16,7 +18,9 @@
 //! process it picks. The parent samples the child's peak address space
 //! (`VmPeak`) while it runs, to tell a child that died at the cap.
 
+use crate::signals;
 use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -210,15 +214,56 @@ pub enum Exit {
     Stopped,
 }
 
+impl Exit {
+    /// How the child ended, in the words every record of a child uses
+    /// (sweeps and the validator): `killed by SIGSEGV`, `exited with code
+    /// 3`, `timed out (limit 1m30s)` (its limit: `timeout`), `interrupted by
+    /// SIGINT`.
+    pub fn describe(self, timeout: Option<Duration>) -> String {
+        match self {
+            Exit::Code(code) => format!("exited with code {code}"),
+            Exit::Signal(sig) => format!("killed by {}", signals::signal_name(sig)),
+            Exit::TimedOut => match timeout {
+                Some(t) => format!("timed out (limit {})", format_duration(t)),
+                None => "timed out".into(),
+            },
+            Exit::Stopped => format!(
+                "interrupted by {}",
+                signals::requested().map_or("a signal".into(), signals::signal_name)
+            ),
+        }
+    }
+}
+
+/// A duration as people write it and `sweep::parse_duration` reads it back
+/// (`1h30m`, `90s` → `1m30s`; `500ms`, and `1s500ms` for a fraction).
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let ms = d.subsec_millis();
+    let parts = [(s / 3600, "h"), (s % 3600 / 60, "m"), (s % 60, "s")];
+    let text: String = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect();
+    if text.is_empty() || ms > 0 {
+        format!("{text}{ms}ms")
+    } else {
+        text
+    }
+}
+
 /// A finished child.
 #[derive(Debug, Clone)]
 pub struct Finished {
     /// How it ended.
     pub exit: Exit,
-    /// The last bytes of its stderr (lossy UTF-8), progress lines left out.
+    /// The last bytes of its stderr (lossy UTF-8), report lines left out.
     pub stderr_tail: String,
-    /// The last progress line it reported ([`report_progress`]), if any.
-    pub progress: Option<String>,
+    /// The last progress it reported ([`Report::Progress`]), if any.
+    pub progress: Option<Progress>,
+    /// The result it reported ([`Report::Result`]), if any.
+    pub result: Option<serde_json::Value>,
     /// Its wall-clock time.
     pub wall: Duration,
     /// Its peak address space in bytes, estimated (see
@@ -226,33 +271,60 @@ pub struct Finished {
     pub peak_address_space: Option<u64>,
 }
 
-/// Marks a progress line on a child's stderr: the parent keeps the last one
+/// What a child tells its parent: one line on stderr, after a marker
+/// (`REPORT_PREFIX`), as JSON. The parent keeps the last report of each kind
 /// apart from the stderr tail, so a chatty plugin cannot push it out.
-const PROGRESS_PREFIX: &str = "\u{1}trustbench-progress ";
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Report {
+    /// How far a run got (sent after every iteration).
+    Progress(Progress),
+    /// What the child was asked to find out (a validator check's outcome).
+    Result(serde_json::Value),
+}
 
-/// Whether this process is a child that reports progress.
+/// How far a run got: the numbers a record of a dead child states.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Env steps used.
+    pub env_steps: u64,
+    /// Iterations begun.
+    pub iterations: u64,
+}
+
+/// Marks a [`Report`] line on a child's stderr.
+const REPORT_PREFIX: &str = "\u{1}trustbench-report ";
+
+/// Whether this process is a child that reports to its parent.
 static REPORTING: AtomicBool = AtomicBool::new(false);
 
-/// In a child: make [`report_progress`] write progress lines from now on.
-pub fn enable_progress_reports() {
+/// In a child: make [`report`] write report lines from now on.
+pub fn enable_reports() {
     REPORTING.store(true, Ordering::SeqCst);
 }
 
-/// In a child that enabled reports: tell the parent how far it got (one
-/// short line on stderr; the parent reads it as [`Finished::progress`]).
-/// Elsewhere a no-op.
-pub fn report_progress(what: impl std::fmt::Display) {
+/// In a child that enabled reports: tell the parent `what` (one line on
+/// stderr; the parent reads it as [`Finished::progress`] or
+/// [`Finished::result`]). Elsewhere a no-op.
+pub fn report(what: &Report) {
     if REPORTING.load(Ordering::Relaxed) {
-        eprintln!("{PROGRESS_PREFIX}{what}");
+        eprintln!("{}", report_line(what));
     }
 }
 
-/// What the parent keeps of a child's stderr: the last progress line and
-/// the tail of everything else.
+/// The line [`report`] writes.
+fn report_line(what: &Report) -> String {
+    let json = serde_json::to_string(what).expect("a report serialises");
+    format!("{REPORT_PREFIX}{json}")
+}
+
+/// What the parent keeps of a child's stderr: its last reports and the
+/// tail of everything else.
 #[derive(Default)]
 struct StderrRecord {
     tail: Vec<u8>,
-    progress: Option<String>,
+    progress: Option<Progress>,
+    result: Option<serde_json::Value>,
     partial: Vec<u8>,
 }
 
@@ -271,11 +343,14 @@ impl StderrRecord {
     }
 
     fn line(&mut self, line: &[u8]) {
-        match line.strip_prefix(PROGRESS_PREFIX.as_bytes()) {
-            Some(rest) => {
-                self.progress = Some(String::from_utf8_lossy(rest).trim_end().to_string());
-            }
-            None => self.push_tail(line),
+        let Some(rest) = line.strip_prefix(REPORT_PREFIX.as_bytes()) else {
+            return self.push_tail(line);
+        };
+        // A report line cut short (the child died mid-write) is dropped.
+        match serde_json::from_slice(rest) {
+            Ok(Report::Progress(p)) => self.progress = Some(p),
+            Ok(Report::Result(r)) => self.result = Some(r),
+            Err(_) => {}
         }
     }
 
@@ -286,34 +361,17 @@ impl StderrRecord {
         }
     }
 
-    fn finish(mut self) -> (String, Option<String>) {
+    /// The stderr tail, the last progress and the result.
+    fn finish(mut self) -> (String, Option<Progress>, Option<serde_json::Value>) {
         let rest = std::mem::take(&mut self.partial);
         self.line(&rest);
         let tail = &self.tail[self.tail.len().saturating_sub(STDERR_TAIL)..];
         (
             String::from_utf8_lossy(tail).trim().to_string(),
             self.progress,
+            self.result,
         )
     }
-}
-
-/// The name of signal `sig` (`SIGSEGV`), or its number.
-pub fn signal_name(sig: i32) -> String {
-    let name = match sig {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGILL => "SIGILL",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGXCPU => "SIGXCPU",
-        _ => return format!("signal {sig}"),
-    };
-    name.to_string()
 }
 
 /// Send `sig` to the process group led by our child `pid`.
@@ -334,6 +392,38 @@ pub fn run_harness(spec: &ChildSpec, stop: &AtomicBool) -> Result<Finished> {
 /// Run `program` with `spec.args` as a child (see [`run_harness`]).
 pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finished> {
     let started = Instant::now();
+    let mut child = spawn(program, spec)?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (record, eof) = read_stderr(stderr);
+    let pid = child.id() as libc::pid_t;
+    let watched = watch(pid, spec, stop, started)?;
+    // Whatever the child started and left behind goes with it.
+    signal_group(pid, libc::SIGKILL);
+    // The pipe closes when the last process holding it is gone; a holder
+    // that escaped the group must not keep us waiting.
+    let _ = eof.recv_timeout(Duration::from_secs(1));
+    let (stderr_tail, progress, result) =
+        std::mem::take(&mut *record.lock().unwrap_or_else(|e| e.into_inner())).finish();
+    let status = watched.status;
+    let exit = match (watched.reason, status.code(), status.signal()) {
+        (Some(why), _, _) => why,
+        (None, Some(code), _) => Exit::Code(code),
+        (None, None, Some(sig)) => Exit::Signal(sig),
+        (None, None, None) => Exit::Code(-1),
+    };
+    Ok(Finished {
+        exit,
+        stderr_tail,
+        progress,
+        result,
+        wall: started.elapsed(),
+        peak_address_space: watched.memory.map(|m| m.at_exit(watched.max_resident)),
+    })
+}
+
+/// Start `program` in a process group of its own, stderr piped, with the
+/// parent-death signal and the memory cap set before `exec`.
+fn spawn(program: &Path, spec: &ChildSpec) -> Result<std::process::Child> {
     let mut command = Command::new(program);
     command
         .args(&spec.args)
@@ -362,32 +452,56 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
             Ok(())
         });
     }
-    let mut child = command
+    command
         .spawn()
-        .with_context(|| format!("starting {}", program.display()))?;
-    let mut stderr = child.stderr.take().expect("stderr is piped");
+        .with_context(|| format!("starting {}", program.display()))
+}
+
+/// Read the child's stderr on a thread of its own into a record; the
+/// receiver hears when the pipe closes.
+fn read_stderr(
+    mut stderr: std::process::ChildStderr,
+) -> (Arc<Mutex<StderrRecord>>, mpsc::Receiver<()>) {
     let record = Arc::new(Mutex::new(StderrRecord::default()));
     let (done, eof) = mpsc::channel();
-    {
-        let record = Arc::clone(&record);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                record
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .feed(&buf[..n]);
+    let writer = Arc::clone(&record);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
             }
-            let _ = done.send(());
-        });
-    }
-    let pid = child.id() as libc::pid_t;
+            writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .feed(&buf[..n]);
+        }
+        let _ = done.send(());
+    });
+    (record, eof)
+}
+
+/// What watching a child until it ended saw.
+struct Watched {
+    status: ExitStatus,
+    max_resident: u64,
+    /// Why we stopped it, if we did.
+    reason: Option<Exit>,
+    /// Its last memory sample (under a memory cap).
+    memory: Option<MemorySample>,
+}
+
+/// Poll child `pid` until it ends: past its time limit, or when `stop`
+/// is raised, send SIGTERM, then SIGKILL after the grace period. Reaped
+/// here rather than by `Child::try_wait`, for `wait4`'s usage.
+fn watch(
+    pid: libc::pid_t,
+    spec: &ChildSpec,
+    stop: &AtomicBool,
+    started: Instant,
+) -> Result<Watched> {
     let mut reason: Option<(Exit, Instant)> = None;
     let mut memory: Option<MemorySample> = None;
-    // Reaped here rather than by `child.try_wait()`, for `wait4`'s usage.
     let (status, max_resident) = loop {
         if spec.mem_limit.is_some() {
             memory = MemorySample::of(pid).or(memory);
@@ -417,25 +531,11 @@ pub fn run(program: &Path, spec: &ChildSpec, stop: &AtomicBool) -> Result<Finish
         }
         std::thread::sleep(POLL);
     };
-    // Whatever the child started and left behind goes with it.
-    signal_group(pid, libc::SIGKILL);
-    // The pipe closes when the last process holding it is gone; a holder
-    // that escaped the group must not keep us waiting.
-    let _ = eof.recv_timeout(Duration::from_secs(1));
-    let (stderr_tail, progress) =
-        std::mem::take(&mut *record.lock().unwrap_or_else(|e| e.into_inner())).finish();
-    let exit = match (reason, status.code(), status.signal()) {
-        (Some((why, _)), _, _) => why,
-        (None, Some(code), _) => Exit::Code(code),
-        (None, None, Some(sig)) => Exit::Signal(sig),
-        (None, None, None) => Exit::Code(-1),
-    };
-    Ok(Finished {
-        exit,
-        stderr_tail,
-        progress,
-        wall: started.elapsed(),
-        peak_address_space: memory.map(|m| m.at_exit(max_resident)),
+    Ok(Watched {
+        status,
+        max_resident,
+        reason: reason.map(|(why, _)| why),
+        memory,
     })
 }
 
@@ -461,23 +561,33 @@ mod tests {
             sh("kill -SEGV $$", None, &go).exit,
             Exit::Signal(libc::SIGSEGV)
         );
-        assert_eq!(signal_name(libc::SIGSEGV), "SIGSEGV");
-        assert_eq!(signal_name(77), "signal 77");
+        assert_eq!(signals::signal_name(libc::SIGSEGV), "SIGSEGV");
+        assert_eq!(signals::signal_name(77), "signal 77");
     }
 
     #[test]
     fn stderr_tail_and_progress_are_kept_apart() {
         let go = AtomicBool::new(false);
+        let line = |r: Report| report_line(&r).replace('\u{1}', "\\001");
+        let at = |env_steps| {
+            Report::Progress(Progress {
+                env_steps,
+                iterations: 1,
+            })
+        };
         let script = format!(
-            "printf '{p}1\\nfirst\\n{p}2\\n' >&2; i=0; while [ $i -lt 500 ]; do echo noise-$i >&2; i=$((i+1)); done; echo last words >&2",
-            p = PROGRESS_PREFIX.replace('\u{1}', "\\001")
+            "printf '{}\\nfirst\\n{}\\n{}\\n' >&2; i=0; while [ $i -lt 500 ]; do echo noise-$i >&2; i=$((i+1)); done; echo last words >&2",
+            line(at(1)),
+            line(Report::Result(serde_json::json!({"a": [1]}))),
+            line(at(2)),
         );
         let f = sh(&script, None, &go);
-        assert_eq!(f.progress.as_deref(), Some("2"));
+        assert_eq!(f.progress.map(|p| p.env_steps), Some(2));
+        assert_eq!(f.result, Some(serde_json::json!({"a": [1]})));
         assert!(f.stderr_tail.ends_with("last words"), "{}", f.stderr_tail);
         assert!(!f.stderr_tail.contains("first"), "only the tail is kept");
         assert!(f.stderr_tail.len() <= STDERR_TAIL);
-        assert!(!f.stderr_tail.contains("trustbench-progress"));
+        assert!(!f.stderr_tail.contains("trustbench-report"));
     }
 
     #[test]

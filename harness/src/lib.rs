@@ -9,6 +9,7 @@
 //! every test. Only this crate knows about files, Parquet and the terminal.
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod check;
 pub mod child;
 pub mod cli;
@@ -30,4 +31,4 @@ pub mod signals;
 pub mod stats;
 pub use trustbench_envs::streams;
 pub mod sweep;
-pub mod validate;
+pub mod text;

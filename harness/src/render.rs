@@ -171,7 +171,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         },
         Instant::now(),
     )?;
-    let (host, instance) = session.parts();
+    let instance = session.instance();
     if let Some(policy) = &req.policy {
         instance.load(policy)?;
     }
@@ -217,12 +217,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
                 .map(|(a, b)| b.position - a.position),
         });
     }
-    if let Some(fault) = host.take_fault() {
-        bail!(
-            "plugin '{}' misused the host: {fault}",
-            req.algorithm.info.id
-        );
-    }
+    session.check_host("")?;
     let frames = gif.frames;
     let bytes = gif.finish()?;
     results::write_bytes_atomically(&req.out, &bytes)
@@ -238,7 +233,7 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::Catalog;
+    use crate::catalog::Catalog;
 
     fn request(out: PathBuf, episodes: u32, max_frames: usize) -> RenderRequest {
         let algorithm = Catalog::new(&[]).unwrap().find("random").unwrap();

@@ -7,8 +7,8 @@
 
 use crate::child;
 use crate::episode::play_in_lockstep;
-use crate::host::{HostBox, World};
-use crate::plugin::{AlgorithmRef, Instance, Source};
+use crate::host::World;
+use crate::plugin::{AlgorithmRef, Source};
 use crate::progress::Progress;
 use crate::results::{
     self, EnvProviderRecord, EpisodeRow, POLICY_FILE, Phase, RecordedConfig, RunRow, RunSettings,
@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 use trustbench_envs::EnvConfig;
+use trustbench_plugin::metrics;
 /// Train episodes averaged for the "recent return" shown while running.
 const RECENT_EPISODES: usize = 20;
 /// Env copies stepped together, unless told otherwise.
@@ -310,9 +311,8 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
         req.steps,
         req.quiet,
     );
-    let (host, instance) = session.parts();
-    let outcome = train(req, host, instance, &mut progress)
-        .and_then(|iterations| Ok((iterations, instance.save()?)));
+    let outcome = train(req, &mut session, &mut progress)
+        .and_then(|iterations| Ok((iterations, session.instance().save()?)));
     progress.finish();
 
     let world = session.host().world();
@@ -323,7 +323,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
         }
         Err(e) => (
             stopped_status(e),
-            world.log.metrics.last().map_or(0, |m| m.iteration),
+            world.log().metrics.last().map_or(0, |m| m.iteration),
             Some(format!("{e:#}")),
         ),
     };
@@ -340,7 +340,7 @@ pub fn execute(req: &RunRequest) -> Result<RunSummary> {
     if let Err(error) = outcome {
         return Err(RunFailed { dir, error }.into());
     }
-    let finals: Vec<f64> = last_eval(&world.log.episodes)
+    let finals: Vec<f64> = last_eval(&world.log().episodes)
         .iter()
         .map(|e| e.episode_return)
         .collect();
@@ -367,8 +367,8 @@ fn stopped_status(error: &anyhow::Error) -> RunStatus {
 /// `metrics` and `episodes` first, `runs` last: its presence marks the run
 /// as finished.
 fn write_tables(dir: &Path, row: &RunRow, world: &World) -> Result<()> {
-    results::write_metrics(dir, &row.run_id, &world.log.metrics)?;
-    results::write_episodes(dir, &row.run_id, &world.log.episodes)?;
+    results::write_metrics(dir, &row.run_id, &world.log().metrics)?;
+    results::write_episodes(dir, &row.run_id, &world.log().episodes)?;
     results::write_runs(dir, row)
 }
 
@@ -383,54 +383,43 @@ fn last_eval(episodes: &[EpisodeRow]) -> Vec<&EpisodeRow> {
 }
 
 /// The training loop; returns the number of iterations.
-fn train(
-    req: &RunRequest,
-    host: &HostBox,
-    instance: &mut Instance,
-    progress: &mut Progress,
-) -> Result<u64> {
-    let culprit = format!(
-        "plugin '{}' ({})",
-        req.algorithm.info.id, req.algorithm.library.source
-    );
+fn train(req: &RunRequest, session: &mut Session, progress: &mut Progress) -> Result<u64> {
     let mut iteration = 0u64;
     let mut next_eval = req.eval_every;
     let mut eval_return = None;
-    while !host.world().budget_spent() {
+    while !session.host().world().budget_spent() {
         if let Some(signal) = signals::requested() {
-            let used = host.world().steps_used();
+            let used = session.host().world().steps_used();
             return Err(anyhow::Error::new(Interrupted { signal })
                 .context(format!("stopped at {used} of {} env steps", req.steps)));
         }
         iteration += 1;
         let (steps_before, episodes_before) = {
-            let mut w = host.world();
+            let mut w = session.host().world();
             w.begin_iteration(iteration);
-            (w.steps_used(), w.log.episodes.len())
+            (w.steps_used(), w.log().episodes.len())
         };
-        let result = instance.train_iteration();
-        if let Some(fault) = host.take_fault() {
-            if let Some(failure) = crate::host::env_failure(&fault) {
-                bail!("{failure}");
-            }
-            bail!("{culprit} misused the host: {fault}");
-        }
+        let result = session.instance().train_iteration();
+        session.check_host("")?;
         result?;
-        let mut w = host.world();
+        let mut w = session.host().world();
         let used = w.steps_used();
         if used == steps_before && signals::requested().is_none() {
-            bail!("{culprit} made no progress: iteration {iteration} took no env step");
+            bail!(
+                "{} made no progress: iteration {iteration} took no env step",
+                session.plugin()
+            );
         }
-        let returns: Vec<f64> = w.log.episodes[episodes_before..]
+        let returns: Vec<f64> = w.log().episodes[episodes_before..]
             .iter()
             .map(|e| e.episode_return)
             .collect();
         if !returns.is_empty() {
-            w.log_metric("train/episode_return_mean", mean(&returns));
-            w.log_metric("train/episodes", returns.len() as f64);
+            w.log_metric(metrics::EPISODE_RETURN_MEAN, mean(&returns));
+            w.log_metric(metrics::EPISODES, returns.len() as f64);
         }
         let train: Vec<f64> = w
-            .log
+            .log()
             .episodes
             .iter()
             .rev()
@@ -440,15 +429,18 @@ fn train(
             .collect();
         drop(w);
         if req.eval_every > 0 && used >= next_eval && used < req.steps {
-            eval_return = Some(evaluate(req, host, instance)?);
+            eval_return = Some(evaluate(req, session)?);
             while next_eval <= used {
                 next_eval += req.eval_every;
             }
         }
-        child::report_progress(format_args!("{used} {iteration}"));
+        child::report(&child::Report::Progress(child::Progress {
+            env_steps: used,
+            iterations: iteration,
+        }));
         progress.update(used, (!train.is_empty()).then(|| mean(&train)), eval_return);
     }
-    evaluate(req, host, instance)?;
+    evaluate(req, session)?;
     Ok(iteration)
 }
 
@@ -465,35 +457,19 @@ fn train(
 /// `harness check plugin` checks it, and the built-in kernels sum in a
 /// fixed order), so episode `i` is a function of the policy and its start
 /// state only, which is what lets `harness render --run` replay it exactly.
-fn evaluate(req: &RunRequest, host: &HostBox, instance: &mut Instance) -> Result<f64> {
+fn evaluate(req: &RunRequest, session: &mut Session) -> Result<f64> {
     let envs = (0..req.eval_episodes).map(|_| req.env.make()).collect();
     let seeds: Vec<u64> = (0..req.eval_episodes)
         .map(|i| eval_episode_seed(req.seed, i))
         .collect();
     let played = play_in_lockstep(envs, &seeds, req.threads, |obs, actions| {
-        instance.act(obs, true, actions)
+        session.instance().act(obs, true, actions)
     })?;
-    if let Some(fault) = host.take_fault() {
-        bail!(
-            "plugin '{}' misused the host during act: {fault}",
-            req.algorithm.info.id
-        );
-    }
-    let mut w = host.world();
-    let (env_steps, wall_seconds) = (w.steps_used(), w.wall_seconds());
+    session.check_host(" during act")?;
+    let mut w = session.host().world();
+    w.record_evaluation(&played);
     let returns: Vec<f64> = played.iter().map(|p| p.ret).collect();
     let lengths: Vec<f64> = played.iter().map(|p| p.length as f64).collect();
-    for episode in played {
-        w.log.episodes.push(EpisodeRow {
-            phase: Phase::Eval,
-            env_steps,
-            wall_seconds,
-            episode_return: episode.ret,
-            length: episode.length,
-            terminated: episode.last.terminated,
-            truncated: episode.last.truncated,
-        });
-    }
     let (return_mean, return_std) = mean_std(&returns);
     w.log_metric(results::EVAL_RETURN_MEAN, return_mean);
     w.log_metric(results::EVAL_RETURN_STD, return_std);
@@ -513,7 +489,7 @@ mod tests {
             assert_eq!(slurm_cpus(Some(bad)), None, "{bad:?}");
         }
     }
-    use crate::plugin::Catalog;
+    use crate::catalog::Catalog;
     use trustbench_envs::{resolve, resolve_spec};
 
     fn request(env: EnvConfig) -> RunRequest {

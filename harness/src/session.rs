@@ -5,7 +5,7 @@
 use crate::host::{HostBox, World};
 use crate::plugin::{AlgorithmRef, Instance};
 use crate::streams;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 use std::time::Instant;
 use trustbench_envs::{EnvConfig, VecEnv};
@@ -18,6 +18,39 @@ use trustbench_envs::{EnvConfig, VecEnv};
 pub struct Session {
     instance: Instance,
     host: Box<HostBox>,
+    /// `plugin 'trpo' (built-in)`: how errors name the plugin.
+    plugin: String,
+}
+
+/// A session's host while its instance is lent out ([`Session::parts`]):
+/// the [`HostBox`], and the plugin's name for its faults.
+pub struct SessionHost<'a> {
+    host: &'a HostBox,
+    plugin: &'a str,
+}
+
+impl SessionHost<'_> {
+    /// Fail if the plugin misused the host since the last look (a fault the
+    /// host callbacks recorded), naming the plugin and `when` it happened
+    /// (`" during act"`, or `""`). An env provider's failure is no misuse:
+    /// it is reported as itself.
+    pub fn check(&self, when: &str) -> Result<()> {
+        let Some(fault) = self.host.take_fault() else {
+            return Ok(());
+        };
+        if let Some(failure) = crate::host::env_failure(&fault) {
+            bail!("{failure}");
+        }
+        bail!("{} misused the host{when}: {fault}", self.plugin)
+    }
+}
+
+impl std::ops::Deref for SessionHost<'_> {
+    type Target = HostBox;
+
+    fn deref(&self) -> &HostBox {
+        self.host
+    }
 }
 
 /// What a session samples from: `num_envs` copies of `env`, seeded from the
@@ -64,12 +97,39 @@ impl Session {
                 host.action_space(),
             )
         }?;
-        Ok(Session { instance, host })
+        let plugin = spec.algorithm.culprit();
+        Ok(Session {
+            instance,
+            host,
+            plugin,
+        })
+    }
+
+    /// `plugin 'trpo' (built-in)`: the plugin, as errors name it.
+    pub fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// Fail if the plugin misused the host since the last look (see
+    /// [`SessionHost::check`]).
+    pub fn check_host(&self, when: &str) -> Result<()> {
+        self.host_view().check(when)
+    }
+
+    fn host_view(&self) -> SessionHost<'_> {
+        SessionHost {
+            host: &self.host,
+            plugin: &self.plugin,
+        }
     }
 
     /// The host, and the instance to call.
-    pub fn parts(&mut self) -> (&HostBox, &mut Instance) {
-        (&self.host, &mut self.instance)
+    pub fn parts(&mut self) -> (SessionHost<'_>, &mut Instance) {
+        let host = SessionHost {
+            host: &self.host,
+            plugin: &self.plugin,
+        };
+        (host, &mut self.instance)
     }
 
     /// The host (its world, faults and spaces).

@@ -13,7 +13,7 @@
 
 use crate::{ActorCritic, Rollout};
 use serde::{Deserialize, Serialize};
-use trustbench_plugin::{Error, Host, NaturalGradient, Result, check_range};
+use trustbench_plugin::{Error, Host, NaturalGradient, Result, check_range, metrics};
 use trustbench_policy::vector::norm;
 use trustbench_policy::{
     CgScratch, FisherVectorProduct, LineSearch, NaturalStep, ObservationBuffer, PolicyWorkspace,
@@ -194,7 +194,7 @@ pub fn natural_update(
                     0.0
                 }
             });
-            host.log("train/step_accepted", accepted as u8 as f64);
+            host.log(metrics::STEP_ACCEPTED, accepted as u8 as f64);
             (
                 report.after,
                 expected,
@@ -210,7 +210,7 @@ pub fn natural_update(
             )
         }
     };
-    host.log("train/mean_kl", after.mean_kl);
+    host.log(metrics::MEAN_KL, after.mean_kl);
     host.log("train/entropy", problem.entropy);
     host.log("train/surrogate_expected_improvement", expected);
     host.log(

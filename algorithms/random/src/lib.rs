@@ -159,7 +159,10 @@ impl Learner for UniformRandom {
             reward_sum += self.buffers.rewards.iter().sum::<f64>();
         }
         if steps > 0 {
-            host.log("train/mean_reward_per_step", reward_sum / steps as f64);
+            host.log(
+                trustbench_plugin::metrics::MEAN_REWARD_PER_STEP,
+                reward_sum / steps as f64,
+            );
         }
         Ok(())
     }

@@ -128,7 +128,10 @@ impl Learner for Trpo {
         else {
             return Ok(());
         };
-        host.log("train/vine_rows", batch.advantages.len() as f64);
+        host.log(
+            trustbench_plugin::metrics::VINE_ROWS,
+            batch.advantages.len() as f64,
+        );
         self.learner
             .update(batch.obs, batch.actions, batch.advantages, host)
     }

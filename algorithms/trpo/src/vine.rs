@@ -271,14 +271,54 @@ fn branch(
     iteration: u64,
     choice: &mut Rng,
 ) -> Result<Option<VineBatch>> {
-    let (n, d) = (host.num_envs(), agent.obs_len());
-    let a = agent.policy.distribution().action_len();
     let discrete = match agent.policy.distribution() {
         trustbench_policy::ActionDistribution::Categorical { actions } => Some(actions),
         trustbench_policy::ActionDistribution::DiagGaussian { .. } => None,
     };
     let k = discrete.map_or(config.vine_actions, |m| m.min(config.vine_actions));
-    // The branch actions of every root.
+    let branched = Branched {
+        actions: branch_actions(agent, &roots, k, discrete, choice),
+        k,
+    };
+    let rollout = BranchRollout {
+        length: config.vine_rollout_length,
+        gamma,
+        iteration,
+    };
+    let q = rollouts(host, agent, &roots, &branched, &rollout)?;
+    for root in &roots {
+        host.release_snapshot(root.snapshot)?;
+    }
+    Ok(rows(agent, &roots, &branched, &q, discrete.is_some()))
+}
+
+/// The K actions branched from each root, root after root (`k · a` values
+/// each).
+struct Branched {
+    actions: Vec<f64>,
+    k: usize,
+}
+
+/// How a branch is rolled out: its length, the discount, and the
+/// iteration (part of each branch's seed).
+struct BranchRollout {
+    length: usize,
+    gamma: f64,
+    iteration: u64,
+}
+
+/// The branch actions of every root: for `discrete` actions (`m` of them)
+/// every action in order when `k == m`, else `k` distinct ones drawn
+/// uniformly by `choice` (a partial Fisher–Yates shuffle); for continuous
+/// actions `k` samples of the policy.
+fn branch_actions(
+    agent: &mut Agent,
+    roots: &[Root],
+    k: usize,
+    discrete: Option<usize>,
+    choice: &mut Rng,
+) -> Vec<f64> {
+    let a = agent.policy.distribution().action_len();
     let mut branch_actions = vec![0.0; roots.len() * k * a];
     let mut all: Vec<usize> = (0..discrete.unwrap_or(0)).collect();
     for (r, root) in roots.iter().enumerate() {
@@ -301,7 +341,22 @@ fn branch(
             }
         }
     }
-    // Branch rollouts, up to n at a time (one env copy each).
+    branch_actions
+}
+
+/// Q̂ of every branch (root-major), rolled out up to `n` at a time (one
+/// env copy each) with common random numbers; NaN for the branches the
+/// budget left unfinished.
+fn rollouts(
+    host: &mut Host,
+    agent: &mut Agent,
+    roots: &[Root],
+    branched: &Branched,
+    rollout: &BranchRollout,
+) -> Result<Vec<f64>> {
+    let (n, d) = (host.num_envs(), agent.obs_len());
+    let a = agent.policy.distribution().action_len();
+    let k = branched.k;
     let branches: Vec<(usize, usize)> = (0..roots.len())
         .flat_map(|r| (0..k).map(move |j| (r, j)))
         .collect();
@@ -309,22 +364,22 @@ fn branch(
     let (mut obs, mut rewards, mut term, mut trunc) =
         (vec![0.0; n * d], vec![0.0; n], vec![0u8; n], vec![0u8; n]);
     let mut actions = vec![0.0; n * a];
-    'chunks: for (c, chunk) in branches.chunks(n).enumerate() {
+    for (c, chunk) in branches.chunks(n).enumerate() {
         let m = chunk.len();
         let mut rngs = Vec::with_capacity(m);
         for (i, &(r, j)) in chunk.iter().enumerate() {
             host.restore(i, roots[r].snapshot)?;
             obs[i * d..(i + 1) * d].copy_from_slice(&roots[r].obs);
             actions[i * a..(i + 1) * a]
-                .copy_from_slice(&branch_actions[(r * k + j) * a..(r * k + j + 1) * a]);
+                .copy_from_slice(&branched.actions[(r * k + j) * a..(r * k + j + 1) * a]);
             rngs.push(Rng::new(derive_seed(
                 host.seed(),
                 streams::VINE_BRANCH,
-                iteration << 32 | r as u64,
+                rollout.iteration << 32 | r as u64,
             )));
         }
         let (mut ret, mut discount, mut live) = (vec![0.0; m], 1.0, vec![true; m]);
-        for t in 0..config.vine_rollout_length {
+        for t in 0..rollout.length {
             if t > 0 {
                 agent.normalize(&mut obs[..m * d]);
                 agent.sample_with(&obs[..m * d], &mut rngs, &mut actions[..m * a]);
@@ -337,7 +392,7 @@ fn branch(
                 &mut term[..m],
                 &mut trunc[..m],
             )? {
-                break 'chunks;
+                return Ok(q);
             }
             for i in 0..m {
                 if live[i] {
@@ -345,14 +400,25 @@ fn branch(
                     live[i] = term[i] == 0 && trunc[i] == 0;
                 }
             }
-            discount *= gamma;
+            discount *= rollout.gamma;
         }
         q[c * n..c * n + m].copy_from_slice(&ret);
     }
-    for root in &roots {
-        host.release_snapshot(root.snapshot)?;
-    }
-    // Keep roots whose K branches all finished; build the estimator's rows.
+    Ok(q)
+}
+
+/// The estimator's rows: each root whose K branches all finished, its K
+/// actions and their advantages (the self-normalised estimator for
+/// `discrete` actions, Q̂ minus the mean Q̂ for continuous ones).
+fn rows(
+    agent: &mut Agent,
+    roots: &[Root],
+    branched: &Branched,
+    q: &[f64],
+    discrete: bool,
+) -> Option<VineBatch> {
+    let a = agent.policy.distribution().action_len();
+    let k = branched.k;
     let mut batch = VineBatch {
         obs: Vec::new(),
         actions: Vec::new(),
@@ -364,23 +430,20 @@ fn branch(
         if qs.iter().any(|v| v.is_nan()) {
             continue;
         }
-        let acts = &branch_actions[r * k * a..(r + 1) * k * a];
+        let acts = &branched.actions[r * k * a..(r + 1) * k * a];
         let repeated: Vec<f64> = (0..k).flat_map(|_| root.obs.iter().copied()).collect();
-        match discrete {
-            Some(_) => {
-                agent.log_prob(&repeated, acts, &mut old_p);
-                old_p.iter_mut().for_each(|l| *l = libm::exp(*l));
-                batch.advantages.extend(discrete_advantages(&old_p, qs));
-            }
-            None => {
-                let mean = qs.iter().sum::<f64>() / k as f64;
-                batch.advantages.extend(qs.iter().map(|q| q - mean));
-            }
+        if discrete {
+            agent.log_prob(&repeated, acts, &mut old_p);
+            old_p.iter_mut().for_each(|l| *l = libm::exp(*l));
+            batch.advantages.extend(discrete_advantages(&old_p, qs));
+        } else {
+            let mean = qs.iter().sum::<f64>() / k as f64;
+            batch.advantages.extend(qs.iter().map(|q| q - mean));
         }
         batch.obs.extend_from_slice(&repeated);
         batch.actions.extend_from_slice(acts);
     }
-    Ok((!batch.advantages.is_empty()).then_some(batch))
+    (!batch.advantages.is_empty()).then_some(batch)
 }
 
 /// The discrete estimator's advantages (module docs, step 3) for one state:

@@ -53,6 +53,7 @@ mod screen;
 mod seaquest;
 mod spaceinvaders;
 
+pub use crate::registry::GAMES;
 pub use ale::{Arcade, FRAME_SKIP, GRID, MAX_FRAMES, OPTIONS, STICKY, Settings, View};
 pub use beamrider::BeamRider;
 pub use breakout::Breakout;

@@ -1,8 +1,9 @@
 //! Flag groups shared by several commands (`#[command(flatten)]`), each
 //! declared once with its help text and its resolution.
 
+use crate::catalog::Catalog;
 use crate::config;
-use crate::plugin::{AlgorithmRef, Catalog};
+use crate::plugin::AlgorithmRef;
 use crate::run;
 use anyhow::{Result, anyhow};
 use clap::Args;

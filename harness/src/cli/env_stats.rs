@@ -1,11 +1,12 @@
 //! `harness env-stats`: a uniform-random and a scripted policy's returns.
 
 use super::args::{EnvSetArgs, PluginArgs};
-use super::{emit, table};
+use super::emit;
 use crate::env_stats::{Policy, play};
+use crate::text::table;
 use anyhow::Result;
 use clap::Args;
-use trustbench_envs::{EnvConfig, EnvSpec, registry, resolve_spec};
+use trustbench_envs::{EnvConfig, EnvSpec, resolve_spec};
 
 /// `harness env-stats`.
 #[derive(Debug, Args)]
@@ -44,10 +45,10 @@ fn expand_envs(names: &[String]) -> Result<Vec<&'static EnvSpec>> {
     let mut specs: Vec<&'static EnvSpec> = Vec::new();
     for name in names {
         let found: Vec<&'static EnvSpec> = if name.trim() == "arcade" {
-            registry()
+            trustbench_envs::arcade::GAMES
                 .iter()
-                .filter(|s| s.options == trustbench_envs::arcade::OPTIONS)
-                .collect()
+                .map(|game| resolve_spec(game).map_err(anyhow::Error::msg))
+                .collect::<Result<_>>()?
         } else {
             vec![resolve_spec(name).map_err(anyhow::Error::msg)?]
         };

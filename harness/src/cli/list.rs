@@ -2,8 +2,9 @@
 //! the env options.
 
 use super::args::PluginArgs;
-use super::{emit, table};
-use crate::plugin::Catalog;
+use super::emit;
+use crate::catalog::Catalog;
+use crate::text::table;
 use anyhow::Result;
 use clap::Args;
 use trustbench_envs::{EnvSpec, Space, external, registry};

@@ -5,7 +5,6 @@
 
 mod args;
 mod check;
-mod check_plugin;
 mod env_stats;
 mod list;
 mod render;
@@ -63,8 +62,8 @@ impl Cli {
     /// The second stage without the work (`--resolve-only`): every name,
     /// key, value and file the command refers to is resolved, and for `run`
     /// and `sweep` the plugin is created once per configuration, so it
-    /// checks its ranges too. The README's examples are checked this way in
-    /// a test.
+    /// checks its ranges too. The examples of the README and docs/ are checked this way
+    /// in a test.
     fn resolve(&self) -> Result<()> {
         match &self.command {
             Command::List(args) => args.resolve().map(drop),
@@ -91,8 +90,8 @@ impl Cli {
             Command::SweepWorker(args) => sweep::execute_worker(args),
             Command::Report(args) => report::execute(args),
             Command::Check(check::CheckCommand::Cg(args)) => check::execute_cg(args),
-            Command::Check(check::CheckCommand::Plugin(args)) => check_plugin::execute(args),
-            Command::Check(check::CheckCommand::PluginOne(args)) => check_plugin::execute_one(args),
+            Command::Check(check::CheckCommand::Plugin(args)) => check::execute_plugin(args),
+            Command::Check(check::CheckCommand::PluginOne(args)) => check::execute_plugin_one(args),
             Command::Render(args) => render::execute(args),
             Command::EnvStats(args) => env_stats::execute(args),
             Command::Reproduce(reproduce::ReproduceCommand::Trpo2015(args)) => {
@@ -136,27 +135,4 @@ fn interrupted(e: &anyhow::Error) -> Option<Interrupted> {
 fn emit(text: &str) {
     use std::io::Write;
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
-
-/// Left-aligned columns, two spaces apart, indented by two.
-pub(crate) fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
-    let mut widths = header.map(str::len);
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        format!("  {}\n", padded.join("  ").trim_end())
-    };
-    let mut out = line(header.to_vec());
-    for row in rows {
-        out += &line(row.iter().map(String::as_str).collect());
-    }
-    out
 }

@@ -71,7 +71,11 @@ impl RenderArgs {
                 let recorded = RecordedConfig::parse(&row.config_json)
                     .with_context(|| format!("the run in {}", dir.display()))?;
                 plugins.extend(row.plugin_path.map(PathBuf::from));
-                plugins.extend(row.env_provider.map(|p| PathBuf::from(p.path)));
+                // `gym:` envs load their provider on demand (it needs libpython
+                // first), so only other providers are loaded from their path.
+                if !row.env_id.starts_with(crate::provider::GYM_PREFIX) {
+                    plugins.extend(row.env_provider.map(|p| PathBuf::from(p.path)));
+                }
                 let algorithm = PluginArgs { plugins }.catalog()?.find(&row.algorithm_id)?;
                 // The run's env with its recorded options, unless --env names another.
                 let env = match &self.env {

@@ -1,7 +1,7 @@
 //! `harness sweep`: a grid of runs, from flags or from a file.
 
 use super::args::{BudgetArgs, EnvSetArgs, PluginArgs};
-use super::{emit, table as table_text};
+use super::emit;
 use crate::child::MemLimit;
 use crate::results;
 use crate::run;
@@ -9,6 +9,7 @@ use crate::signals::Interrupted;
 use crate::sweep::shard::Shard;
 use crate::sweep::slurm::{self, SlurmOptions};
 use crate::sweep::{self, Plan, Seeds, SweepSpec};
+use crate::text::table as table_text;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use std::time::Duration;
 /// cannot express (per-env budgets, per-algorithm configs, named variants).
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Sweep file (TOML; see the README) instead of the grid flags.
+    /// Sweep file (TOML; see docs/sweeps.md) instead of the grid flags.
     #[arg(value_name = "FILE.toml")]
     file: Option<PathBuf>,
     /// Algorithm ids, comma-separated.
@@ -265,7 +266,7 @@ impl SweepArgs {
             flag("threads", t.to_string());
         }
         if let Some(t) = self.timeout {
-            flag("timeout", sweep::format_duration(t));
+            flag("timeout", crate::child::format_duration(t));
         }
         if let Some(m) = self.mem_limit {
             flag("mem-limit", m.to_string());

@@ -15,6 +15,54 @@ pub struct Instance {
     action_space: Space,
 }
 
+/// What the library's `create` returned, unchecked.
+pub(crate) struct RawCreate {
+    /// Its status.
+    pub status: abi::tb_status,
+    /// The instance (NULL unless it succeeded, if the plugin keeps to the ABI).
+    pub out: *const tb_instance,
+    /// Its error text buffer, NUL-terminated (its last byte forced to 0).
+    pub err: Vec<c_char>,
+}
+
+/// Call `algorithm`'s `create` with `config_json`, as it is: the one place
+/// the harness calls it ([`Instance::create`] checks the answer; the
+/// validator's probe looks at it raw).
+///
+/// # Safety
+/// `spaces` and `host` must be valid for the call, and for the life of the
+/// instance it may return.
+pub(crate) unsafe fn raw_create(
+    algorithm: &AlgorithmRef,
+    config_json: &str,
+    spaces: *const tb_spaces,
+    host: *const tb_host,
+) -> std::result::Result<RawCreate, std::ffi::NulError> {
+    let id = CString::new(algorithm.info.id.as_str())?;
+    let config = CString::new(config_json)?;
+    let mut out: *const tb_instance = std::ptr::null();
+    let mut err = vec![0 as c_char; 1024];
+    let create = algorithm
+        .library
+        .entry()
+        .create
+        .expect("checked when loaded");
+    // SAFETY: every pointer is valid for the call (spaces/host per the caller).
+    let status = unsafe {
+        create(
+            id.as_ptr(),
+            config.as_ptr(),
+            spaces,
+            host,
+            &mut out,
+            err.as_mut_ptr(),
+            err.len(),
+        )
+    };
+    *err.last_mut().expect("non-empty") = 0;
+    Ok(RawCreate { status, out, err })
+}
+
 impl Instance {
     /// Create an instance of `algorithm`.
     ///
@@ -29,31 +77,12 @@ impl Instance {
         observation: &Space,
         action: &Space,
     ) -> Result<Instance> {
-        let id = CString::new(algorithm.info.id.as_str())?;
-        let config = CString::new(config_json)?;
-        let mut out: *const tb_instance = std::ptr::null();
-        let mut err = vec![0 as c_char; 1024];
-        let create = algorithm
-            .library
-            .entry()
-            .create
-            .expect("checked when loaded");
-        // SAFETY: all pointers valid for the call; spaces/host outlive the instance per the caller.
-        let status = unsafe {
-            create(
-                id.as_ptr(),
-                config.as_ptr(),
-                spaces,
-                host,
-                &mut out,
-                err.as_mut_ptr(),
-                err.len(),
-            )
-        };
-        let culprit = culprit(algorithm);
+        // SAFETY: spaces/host outlive the instance per the caller.
+        let RawCreate { status, out, err } =
+            unsafe { raw_create(algorithm, config_json, spaces, host) }?;
+        let culprit = algorithm.culprit();
         if status != abi::TB_OK {
-            *err.last_mut().expect("non-empty") = 0;
-            // SAFETY: NUL-terminated above.
+            // SAFETY: `raw_create` NUL-terminates it.
             let text = unsafe { plugin_str(err.as_ptr(), "error") }.unwrap_or_default();
             bail!(
                 "{culprit} refused to start: {}",
@@ -117,7 +146,7 @@ impl Instance {
             // SAFETY: NUL-terminated above.
             unsafe { plugin_str(buf.as_ptr(), "error text") }.unwrap_or_else(|e| e.to_string())
         };
-        anyhow!("{} failed in {operation}: {text}", culprit(&self.algorithm))
+        anyhow!("{} failed in {operation}: {text}", self.algorithm.culprit())
     }
 
     /// One iteration of learning.
@@ -155,7 +184,7 @@ impl Instance {
         if status != abi::TB_OK {
             return Err(self.failure("act", status));
         }
-        let culprit = culprit(&self.algorithm);
+        let culprit = self.algorithm.culprit();
         if written != actions.len() {
             bail!(
                 "{culprit} returned {written} action values for {count} observations; expected {} ({count} × {act_dim})",
@@ -189,7 +218,7 @@ impl Instance {
         if len2 != len {
             bail!(
                 "{} changed its saved size between calls ({len} then {len2} bytes)",
-                culprit(&self.algorithm)
+                self.algorithm.culprit()
             );
         }
         Ok(buf)
@@ -208,7 +237,7 @@ impl Instance {
         }
         // SAFETY: non-null; the size is read before any other field and lives as long as the instance.
         let vtable = unsafe { &*ptr };
-        let culprit = culprit(&self.algorithm);
+        let culprit = self.algorithm.culprit();
         if (vtable.struct_size as usize) < std::mem::size_of::<tb_ext_natural_gradient>()
             || vtable.dim.is_none()
             || vtable.prepare.is_none()
@@ -287,7 +316,7 @@ impl NaturalGradient<'_> {
             (self.vtable.gradient.expect("checked"))(self.instance.raw, g.as_mut_ptr(), g.len())
         };
         self.status("natural-gradient gradient", status)?;
-        all_finite(&g, "gradient", &culprit(&self.instance.algorithm))?;
+        all_finite(&g, "gradient", &self.instance.algorithm.culprit())?;
         Ok(g)
     }
 
@@ -307,7 +336,7 @@ impl NaturalGradient<'_> {
         all_finite(
             out,
             "Fisher-vector product",
-            &culprit(&self.instance.algorithm),
+            &self.instance.algorithm.culprit(),
         )
     }
 
@@ -330,7 +359,7 @@ impl NaturalGradient<'_> {
             )
         };
         self.status("natural-gradient conjugate_gradient", status)?;
-        let culprit = culprit(&self.instance.algorithm);
+        let culprit = self.instance.algorithm.culprit();
         let done = done as usize;
         if done > iterations {
             bail!("{culprit} reported {done} CG iterations when at most {iterations} were asked");
@@ -356,9 +385,4 @@ impl Drop for Instance {
             unsafe { destroy(self.raw) }
         }
     }
-}
-
-/// How errors name a plugin: `plugin 'c-random' (./librandom.so)`.
-fn culprit(a: &AlgorithmRef) -> String {
-    format!("plugin '{}' ({})", a.info.id, a.library.source)
 }

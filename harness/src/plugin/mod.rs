@@ -5,13 +5,14 @@
 //! JSON, lengths and finiteness are all checked here, and every failure
 //! becomes an error that names the plugin.
 
-mod catalog;
+mod algorithm;
 mod instance;
 mod library;
 mod python;
 
-pub use catalog::{AlgorithmRef, Catalog};
+pub use algorithm::AlgorithmRef;
 pub use instance::{Instance, NaturalGradient};
+pub(crate) use instance::{RawCreate, raw_create};
 pub use library::{AlgorithmInfo, PluginLibrary, Source};
 pub(crate) use library::{load_library, plugin_str, symbol_name};
 pub use python::{gym_provider, is_python, job_environment};

@@ -229,26 +229,19 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         ]);
     }
     if !rows.is_empty() {
-        blocks.push(Block::Table(Table {
-            caption: "Our TRPO on MuJoCo beside published TRPO at 1M steps: ours is the mean ± \
-                      standard deviation over seeds of the final evaluation return; \"reaches\" \
-                      says whether our mean is at least the published mean. The last column \
-                      lists, from the anchor's record and our runs' settings, every way the two \
-                      are not like for like."
-                .into(),
-            header: [
-                "ours",
-                "ours: final return",
-                "published",
-                "reaches it",
-                "source",
-                "not like for like",
-            ]
-            .map(String::from)
-            .to_vec(),
-            numeric: vec![false, true, true, false, false, false],
-            rows,
-        }));
+        blocks.push(Block::Table(
+            Table::new(
+                "Our TRPO on MuJoCo beside published TRPO at 1M steps: ours is the mean ± \
+                 standard deviation over seeds of the final evaluation return; \"reaches\" says \
+                 whether our mean is at least the published mean. The last column lists, from \
+                 the anchor's record and our runs' settings, every way the two are not like for \
+                 like.",
+            )
+            .text("ours")
+            .nums(&["ours: final return", "published"])
+            .texts(&["reaches it", "source", "not like for like"])
+            .rows(rows),
+        ));
     }
     let mut games = Vec::new();
     for (game, rom) in GAME_PAIRS {
@@ -275,26 +268,24 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         games.push(row);
     }
     if !games.is_empty() {
-        blocks.push(Block::Table(Table {
-            caption: "Our runs on the Atari ROMs from pixels beside the TRPO paper's Table 1 \
-                      (Schulman et al. 2015; one run per game; its random row from Mnih et al. \
-                      2013): mean final evaluation return over seeds (seeds in brackets)."
-                .into(),
-            header: [
-                "ROM (ours)",
+        blocks.push(Block::Table(
+            Table::new(
+                "Our runs on the Atari ROMs from pixels beside the TRPO paper's Table 1 \
+                 (Schulman et al. 2015; one run per game; its random row from Mnih et al. 2013): \
+                 mean final evaluation return over seeds (seeds in brackets).",
+            )
+            .text("ROM (ours)")
+            .nums(&[
                 "random",
                 "TRPO single path",
                 "TRPO vine",
                 "paper: random",
                 "paper: single path",
                 "paper: vine",
-                "not like for like",
-            ]
-            .map(String::from)
-            .to_vec(),
-            numeric: vec![false, true, true, true, true, true, true, false],
-            rows: games,
-        }));
+            ])
+            .text("not like for like")
+            .rows(games),
+        ));
     }
     blocks
 }
@@ -338,7 +329,7 @@ mod tests {
     use crate::report::testutil::finished_run;
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
-        finished_run(label, env, seed, r#"{"gamma": 0.99}"#, final_return)
+        finished_run(label, env, seed, r#"{"gamma": 0.99}"#, final_return, &[])
     }
 
     #[test]

@@ -11,8 +11,31 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Wall clock and throughput per (algorithm, env), every run folded
 /// beneath, and the failures with their errors.
 pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
-    let throughput = |r: &Run| r.row.env_steps as f64 / r.row.wall_seconds.max(1e-9);
-    let summary_rows = groups
+    let mut blocks = vec![
+        Block::Heading {
+            level: 2,
+            id: "runs".into(),
+            text: "Runs: wall clock and throughput".into(),
+        },
+        Block::Table(throughput_table(groups)),
+        Block::Folded {
+            summary: format!("Every run ({})", runs.len()),
+            blocks: vec![Block::Table(every_run_table(runs))],
+        },
+    ];
+    blocks.extend(failures_table(runs).map(Block::Table));
+    blocks
+}
+
+/// Env steps per wall-clock second of a run.
+fn throughput(r: &Run) -> f64 {
+    r.row.env_steps as f64 / r.row.wall_seconds.max(1e-9)
+}
+
+/// Per (algorithm, env): finished and failed runs, mean wall clock and
+/// throughput of the finished ones.
+fn throughput_table(groups: &ByEnv) -> Table {
+    let rows = groups
         .iter()
         .flat_map(|(env, labels)| labels.iter().map(move |(l, rs)| (*env, *l, rs)))
         .map(|(env, label, rs)| {
@@ -33,7 +56,20 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
             ]
         })
         .collect();
-    let per_run = runs
+    Table::new(
+        "Per algorithm and env, over finished runs: wall-clock seconds per run \
+         (training and evaluation) and training env steps per wall-clock second. \
+         Runs of a sweep share the machine, so compare throughputs within one \
+         sweep.",
+    )
+    .texts(&["algorithm", "env"])
+    .nums(&["runs", "failed", "wall s", "steps/s"])
+    .rows(rows)
+}
+
+/// One row per run.
+fn every_run_table(runs: &[Run]) -> Table {
+    let rows = runs
         .iter()
         .map(|r| {
             vec![
@@ -50,49 +86,17 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
             ]
         })
         .collect();
-    let mut blocks = vec![
-        Block::Heading {
-            level: 2,
-            id: "runs".into(),
-            text: "Runs: wall clock and throughput".into(),
-        },
-        Block::Table(Table {
-            caption: "Per algorithm and env, over finished runs: wall-clock seconds per run \
-                      (training and evaluation) and training env steps per wall-clock second. \
-                      Runs of a sweep share the machine, so compare throughputs within one \
-                      sweep."
-                .into(),
-            header: ["algorithm", "env", "runs", "failed", "wall s", "steps/s"]
-                .map(String::from)
-                .to_vec(),
-            numeric: vec![false, false, true, true, true, true],
-            rows: summary_rows,
-        }),
-        Block::Folded {
-            summary: format!("Every run ({})", runs.len()),
-            blocks: vec![Block::Table(Table {
-                caption: "Every run.".into(),
-                header: [
-                    "run id",
-                    "algorithm",
-                    "env",
-                    "seed",
-                    "status",
-                    "env steps",
-                    "iterations",
-                    "wall s",
-                    "steps/s",
-                    "final return",
-                ]
-                .map(String::from)
-                .to_vec(),
-                numeric: vec![
-                    false, false, false, true, false, true, true, true, true, true,
-                ],
-                rows: per_run,
-            })],
-        },
-    ];
+    Table::new("Every run.")
+        .texts(&["run id", "algorithm", "env"])
+        .num("seed")
+        .text("status")
+        .nums(&["env steps", "iterations", "wall s", "steps/s"])
+        .num("final return")
+        .rows(rows)
+}
+
+/// The runs that did not end `ok`, with their errors; `None` when all did.
+fn failures_table(runs: &[Run]) -> Option<Table> {
     let failures: Vec<Vec<Cell>> = runs
         .iter()
         .filter(|r| r.row.status != RunStatus::Ok)
@@ -104,18 +108,14 @@ pub fn runs(groups: &ByEnv, runs: &[Run]) -> Vec<Block> {
             ]
         })
         .collect();
-    if !failures.is_empty() {
-        blocks.push(Block::Table(Table {
-            caption: format!(
-                "Failed runs ({}), left out of every statistic.",
-                failures.len()
-            ),
-            header: ["run id", "status", "error"].map(String::from).to_vec(),
-            numeric: vec![false, false, false],
-            rows: failures,
-        }));
-    }
-    blocks
+    (!failures.is_empty()).then(|| {
+        Table::new(format!(
+            "Failed runs ({}), left out of every statistic.",
+            failures.len()
+        ))
+        .texts(&["run id", "status", "error"])
+        .rows(failures)
+    })
 }
 
 /// Per label: the algorithm, its version and library, its resolved config,
@@ -165,23 +165,17 @@ pub fn configs(runs: &[Run]) -> Vec<Block> {
                 ]
             })
             .collect();
-        blocks.push(Block::Table(Table {
-            caption: format!("Run settings of {label}."),
-            header: [
-                "env",
-                "step budget",
-                "env copies",
-                "eval every",
-                "eval episodes",
-            ]
-            .map(String::from)
-            .to_vec(),
-            numeric: vec![false, true, true, true, true],
-            rows: settings
-                .into_iter()
-                .map(|row| row.into_iter().map(Cell::plain).collect())
-                .collect(),
-        }));
+        blocks.push(Block::Table(
+            Table::new(format!("Run settings of {label}."))
+                .text("env")
+                .nums(&["step budget", "env copies", "eval every", "eval episodes"])
+                .rows(
+                    settings
+                        .into_iter()
+                        .map(|row| row.into_iter().map(Cell::plain).collect())
+                        .collect(),
+                ),
+        ));
     }
     let harnesses: BTreeSet<&str> = runs
         .iter()

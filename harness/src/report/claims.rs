@@ -25,21 +25,12 @@ use super::verdict::{
 use crate::results::stable_hash;
 use crate::stats::mean;
 use std::collections::BTreeMap;
+use trustbench_envs::arcade::GAMES;
 
 /// Label of TRPO with vine sampling in the reproduction's grid.
 pub const VINE_LABEL: &str = "trpo-vine";
 /// Labels of TRPO with 20 and 50 CG iterations (the paper's: 10).
 pub const CG_LABELS: [&str; 2] = ["trpo-cg20", "trpo-cg50"];
-/// The arcade games of the paper's Table 1.
-pub const GAMES: &[&str] = &[
-    "beamrider",
-    "breakout",
-    "enduro",
-    "pong",
-    "qbert",
-    "seaquest",
-    "spaceinvaders",
-];
 
 /// One claim of a paper.
 #[derive(Debug, Clone, Copy)]
@@ -684,28 +675,41 @@ pub fn section(assessed: &[Assessment]) -> Vec<Block> {
             id: "claims".into(),
             text: "Claims of the TRPO paper (Schulman et al. 2015)".into(),
         },
-        Block::Paragraph(format!(
-            "Each claim, then its verdict from the runs below. Comparisons use the probability \
-             of improvement P(A > B) (a random run of A beats a random run of B; ties half) per \
-             env, with a 95 % percentile-bootstrap interval ({VERDICT_REPS} resamples of each \
-             side's seeds). \"A > B\" is supported when the interval lies above 0.5 and \
-             contradicted when it lies below; \"A ≥ B\" and \"A ≈ B\" are judged with a margin \
-             of {MARGIN} (P(A > B) above {} for ≥; within [{}, {}] for ≈). \"A ≳ B\" (A does \
-             well next to B) is judged on the gain ratio (Ā − R̄) / (B̄ − R̄), the share of B's \
-             gain over the random policy R that A reaches, with a bootstrap interval over all \
-             three sides' seeds: supported when it lies at or above {CLOSE_FRACTION}, \
-             contradicted when below (P(A > B) cannot say this: two nearly deterministic \
-             learners 5 % apart have P = 0). A claim is supported when every part is, \
-             contradicted when any part is. An inconclusive part says about how many seeds per \
-             side would decide it, extrapolating the interval's width as 1/√n.",
-            0.5 - MARGIN,
-            0.5 - MARGIN,
-            0.5 + MARGIN
-        )),
+        Block::Paragraph(method()),
+        Block::Paragraph(headline(assessed)),
+        Block::Table(summary_table(assessed)),
+        evidence_block(assessed),
     ];
-    blocks.push(Block::Paragraph(headline(assessed)));
-    // Only claims with data are listed; the others are folded below, so a
-    // report of one experiment opens with what it tested.
+    blocks.extend(not_tested(assessed));
+    blocks
+}
+
+/// How verdicts are reached, for the section's opening paragraph.
+fn method() -> String {
+    format!(
+        "Each claim, then its verdict from the runs below. Comparisons use the probability \
+         of improvement P(A > B) (a random run of A beats a random run of B; ties half) per \
+         env, with a 95 % percentile-bootstrap interval ({VERDICT_REPS} resamples of each \
+         side's seeds). \"A > B\" is supported when the interval lies above 0.5 and \
+         contradicted when it lies below; \"A ≥ B\" and \"A ≈ B\" are judged with a margin \
+         of {MARGIN} (P(A > B) above {} for ≥; within [{}, {}] for ≈). \"A ≳ B\" (A does \
+         well next to B) is judged on the gain ratio (Ā − R̄) / (B̄ − R̄), the share of B's \
+         gain over the random policy R that A reaches, with a bootstrap interval over all \
+         three sides' seeds: supported when it lies at or above {CLOSE_FRACTION}, \
+         contradicted when below (P(A > B) cannot say this: two nearly deterministic \
+         learners 5 % apart have P = 0). A claim is supported when every part is, \
+         contradicted when any part is. An inconclusive part says about how many seeds per \
+         side would decide it, extrapolating the interval's width as 1/√n.",
+        0.5 - MARGIN,
+        0.5 - MARGIN,
+        0.5 + MARGIN
+    )
+}
+
+/// One row per claim with data, and its verdict. Only claims with data are
+/// listed; the others are folded below, so a report of one experiment
+/// opens with what it tested.
+fn summary_table(assessed: &[Assessment]) -> Table {
     let summary = assessed
         .iter()
         .filter_map(|a| Some((a, a.verdict?)))
@@ -734,14 +738,14 @@ pub fn section(assessed: &[Assessment]) -> Vec<Block> {
             ]
         })
         .collect();
-    blocks.push(Block::Table(Table {
-        caption: "The paper's claims and their verdicts (evidence below).".into(),
-        header: ["claim", "verdict", "judged at (paper's)", "evidence"]
-            .map(String::from)
-            .to_vec(),
-        numeric: vec![false; 4],
-        rows: summary,
-    }));
+    Table::new("The paper's claims and their verdicts (evidence below).")
+        .texts(&["claim", "verdict", "judged at (paper's)", "evidence"])
+        .rows(summary)
+}
+
+/// Every row of every claim, folded in HTML: with every env and label it
+/// runs to dozens of rows, which would push the rest of the report far down.
+fn evidence_block(assessed: &[Assessment]) -> Block {
     let evidence: Vec<Vec<Cell>> = assessed
         .iter()
         .flat_map(|a| {
@@ -760,33 +764,33 @@ pub fn section(assessed: &[Assessment]) -> Vec<Block> {
             })
         })
         .collect();
-    // Folded in HTML: with every env and label it runs to dozens of rows,
-    // which would push the rest of the report far down.
     let rows = evidence.len();
-    let table = Block::Table(Table {
-        caption: "Evidence per claim: one row per comparison and env, or per TRPO label and \
-                  env, with the settings it was judged at beside the paper's."
-            .into(),
-        header: [
-            "claim",
-            "comparison",
-            "sample",
-            "measure",
-            "effect [95 % CI]",
-            "numbers",
-            "verdict",
-            "settings",
-            "to decide",
-        ]
-        .map(String::from)
-        .to_vec(),
-        numeric: vec![false; 9],
-        rows: evidence,
-    });
-    blocks.push(Block::Folded {
+    let table = Table::new(
+        "Evidence per claim: one row per comparison and env, or per TRPO label and \
+         env, with the settings it was judged at beside the paper's.",
+    )
+    .texts(&[
+        "claim",
+        "comparison",
+        "sample",
+        "measure",
+        "effect [95 % CI]",
+        "numbers",
+        "verdict",
+        "settings",
+        "to decide",
+    ])
+    .rows(evidence);
+    Block::Folded {
         summary: format!("Evidence per claim ({rows} rows)"),
-        blocks: vec![table],
-    });
+        blocks: vec![Block::Table(table)],
+    }
+}
+
+/// Folded lists of what the runs leave open: the claims they do not test,
+/// and the parts not run of those they do.
+fn not_tested(assessed: &[Assessment]) -> Vec<Block> {
+    let mut blocks = Vec::new();
     let untested: Vec<String> = assessed
         .iter()
         .filter(|a| a.verdict.is_none())
@@ -819,28 +823,11 @@ pub fn section(assessed: &[Assessment]) -> Vec<Block> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testutil::synthetic_run;
-    use crate::results::{RecordedConfig, RunSettings};
+    use crate::report::testutil::finished_run;
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64, accepted_kl: &[f64]) -> Run {
-        let config = RecordedConfig {
-            algorithm: serde_json::from_str(r#"{"max_kl": 0.01}"#).unwrap(),
-            env: None,
-            run: RunSettings {
-                eval_episodes: 1,
-                eval_every: 500,
-                num_envs: 1,
-            },
-        };
-        synthetic_run(
-            label,
-            env,
-            seed,
-            config,
-            vec![(500.0, final_return / 2.0), (1000.0, final_return)],
-            vec![(2, 0.5), (4, 1.0)],
-            accepted_kl,
-        )
+        let max_kl = r#"{"max_kl": 0.01}"#;
+        finished_run(label, env, seed, max_kl, final_return, accepted_kl)
     }
 
     fn by_id<'a>(assessed: &'a [Assessment], id: &str) -> &'a Assessment {

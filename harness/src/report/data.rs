@@ -10,14 +10,15 @@ use crate::results::{
 use anyhow::{Result, bail};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use trustbench_plugin::metrics;
 
 /// The metric a learning curve plots.
 pub const EVAL_METRIC: &str = results::EVAL_RETURN_MEAN;
 /// The mean KL(π_old ‖ π_new) of an update, as the natural-gradient
 /// plugins (TRPO, NPG) log it.
-pub const KL_METRIC: &str = "train/mean_kl";
+pub const KL_METRIC: &str = metrics::MEAN_KL;
 /// 1 when TRPO's line search accepted the step, 0 when it kept θ_old.
-pub const ACCEPTED_METRIC: &str = "train/step_accepted";
+pub const ACCEPTED_METRIC: &str = metrics::STEP_ACCEPTED;
 
 /// One run as the report sees it.
 #[derive(Debug, Clone)]

@@ -53,6 +53,50 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
+impl Table {
+    /// A table with `caption` and no columns yet; add them with
+    /// [`Table::text`] and [`Table::num`], so a column's name and alignment
+    /// are written together.
+    pub fn new(caption: impl Into<String>) -> Table {
+        Table {
+            caption: caption.into(),
+            ..Table::default()
+        }
+    }
+
+    /// Add a column of text (left-aligned).
+    pub fn text(self, name: &str) -> Table {
+        self.column(name, false)
+    }
+
+    /// Add a column of numbers (right-aligned).
+    pub fn num(self, name: &str) -> Table {
+        self.column(name, true)
+    }
+
+    /// Add text columns named `names`, in order.
+    pub fn texts(self, names: &[&str]) -> Table {
+        names.iter().fold(self, |t, name| t.text(name))
+    }
+
+    /// Add number columns named `names`, in order.
+    pub fn nums(self, names: &[&str]) -> Table {
+        names.iter().fold(self, |t, name| t.num(name))
+    }
+
+    /// The table with these rows (one cell per column).
+    pub fn rows(mut self, rows: Vec<Vec<Cell>>) -> Table {
+        self.rows = rows;
+        self
+    }
+
+    fn column(mut self, name: &str, numeric: bool) -> Table {
+        self.header.push(name.to_string());
+        self.numeric.push(numeric);
+        self
+    }
+}
+
 /// A table cell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {

@@ -216,28 +216,17 @@ fn finals(env: &str, ok: &[(&str, Vec<&Run>)]) -> Table {
             ]
         })
         .collect();
-    Table {
-        caption: format!(
-            "Final performance on {env}: the last evaluation's mean return, averaged over \
-             seeds; 95 % Student-t interval of the mean. Bold: the best mean and those not \
-             significantly different from it (Welch's t-test, p ≥ {ALPHA}; no test with one \
-             seed). Training return: the mean return of the training episodes that ended in the \
-             last {:.0} % of each run's budget, averaged over seeds.",
-            TRAIN_WINDOW * 100.0
-        ),
-        header: [
-            "algorithm",
-            "seeds",
-            "mean",
-            "95 % CI",
-            "p vs best",
-            "training return",
-        ]
-        .map(String::from)
-        .to_vec(),
-        numeric: vec![false, true, true, true, true, true],
-        rows,
-    }
+    Table::new(format!(
+        "Final performance on {env}: the last evaluation's mean return, averaged over \
+         seeds; 95 % Student-t interval of the mean. Bold: the best mean and those not \
+         significantly different from it (Welch's t-test, p ≥ {ALPHA}; no test with one \
+         seed). Training return: the mean return of the training episodes that ended in the \
+         last {:.0} % of each run's budget, averaged over seeds.",
+        TRAIN_WINDOW * 100.0
+    ))
+    .text("algorithm")
+    .nums(&["seeds", "mean", "95 % CI", "p vs best", "training return"])
+    .rows(rows)
 }
 
 /// The aggregate section (or why there is none).
@@ -294,41 +283,38 @@ pub fn aggregates(runs: &[Run], colors: &Colors) -> Result<Vec<Block>> {
 }
 
 fn normalisation(a: &Aggregates) -> Table {
-    Table {
-        caption: "Normalisation per env.".into(),
-        header: ["env", "random (0)", "from", "reference (1)", "from"]
-            .map(String::from)
-            .to_vec(),
-        numeric: vec![false, true, false, true, false],
-        rows: a
-            .tasks
-            .iter()
-            .map(|t| {
-                vec![
-                    Cell::plain(&t.env_id),
-                    Cell::plain(num(t.random)),
-                    Cell::plain(&t.random_source),
-                    Cell::plain(num(t.reference)),
-                    Cell::plain(&t.reference_source),
-                ]
-            })
-            .collect(),
-    }
+    Table::new("Normalisation per env.")
+        .text("env")
+        .num("random (0)")
+        .text("from")
+        .num("reference (1)")
+        .text("from")
+        .rows(
+            a.tasks
+                .iter()
+                .map(|t| {
+                    vec![
+                        Cell::plain(&t.env_id),
+                        Cell::plain(num(t.random)),
+                        Cell::plain(&t.random_source),
+                        Cell::plain(num(t.reference)),
+                        Cell::plain(&t.reference_source),
+                    ]
+                })
+                .collect(),
+        )
 }
 
 fn iqm_table(a: &Aggregates) -> Table {
-    Table {
-        caption: format!(
-            "Interquartile mean (IQM) of normalised final scores over all runs of {} env(s): \
-             the mean of the middle 50 % of runs.",
-            a.tasks.len()
-        ),
-        header: ["algorithm", "runs", "IQM", "95 % CI"]
-            .map(String::from)
-            .to_vec(),
-        numeric: vec![false, true, true, true],
-        rows: a
-            .labels
+    Table::new(format!(
+        "Interquartile mean (IQM) of normalised final scores over all runs of {} env(s): \
+         the mean of the middle 50 % of runs.",
+        a.tasks.len()
+    ))
+    .text("algorithm")
+    .nums(&["runs", "IQM", "95 % CI"])
+    .rows(
+        a.labels
             .iter()
             .zip(&a.iqm)
             .zip(&a.runs)
@@ -341,7 +327,7 @@ fn iqm_table(a: &Aggregates) -> Table {
                 ]
             })
             .collect(),
-    }
+    )
 }
 
 fn profile_figure(a: &Aggregates, colors: &Colors) -> Result<Block> {
@@ -380,8 +366,6 @@ fn profile_figure(a: &Aggregates, colors: &Colors) -> Result<Block> {
 }
 
 fn improvement_table(a: &Aggregates) -> Table {
-    let mut header = vec!["P(row > column)".to_string()];
-    header.extend(a.labels.iter().cloned());
     let rows = a
         .labels
         .iter()
@@ -398,18 +382,16 @@ fn improvement_table(a: &Aggregates) -> Table {
             cells
         })
         .collect();
-    let mut numeric = vec![false];
-    numeric.extend(a.labels.iter().map(|_| true));
-    Table {
-        caption: "Probability of improvement: the chance that a random run of the row's \
-                  algorithm scores higher than a random run of the column's on the same env \
-                  (ties count half), averaged over envs, with its 95 % interval. Bold: the \
-                  interval lies above 0.5."
-            .into(),
-        header,
-        numeric,
-        rows,
-    }
+    let labels: Vec<&str> = a.labels.iter().map(String::as_str).collect();
+    Table::new(
+        "Probability of improvement: the chance that a random run of the row's \
+         algorithm scores higher than a random run of the column's on the same env \
+         (ties count half), averaged over envs, with its 95 % interval. Bold: the \
+         interval lies above 0.5.",
+    )
+    .text("P(row > column)")
+    .nums(&labels)
+    .rows(rows)
 }
 
 /// The CG-check section, when there are checks: per env, relative error
@@ -481,19 +463,10 @@ fn cg_table(env: &str, labels: &BTreeMap<&str, Vec<&LabelledCgTable>>) -> Table 
             ])
         })
         .collect();
-    Table {
-        caption: format!("CG check on {env}: the last iteration of each check."),
-        header: [
-            "algorithm",
-            "seed",
-            "iteration",
-            "relative error",
-            "cosine",
-            "residual",
-        ]
-        .map(String::from)
-        .to_vec(),
-        numeric: vec![false, true, true, true, true, true],
-        rows,
-    }
+    Table::new(format!(
+        "CG check on {env}: the last iteration of each check."
+    ))
+    .text("algorithm")
+    .nums(&["seed", "iteration", "relative error", "cosine", "residual"])
+    .rows(rows)
 }

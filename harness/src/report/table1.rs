@@ -8,13 +8,14 @@
 //! episodes (`env_stats::play`, common random numbers), as many episodes as
 //! one evaluation has.
 
-use super::claims::{GAMES, VINE_LABEL};
+use super::claims::VINE_LABEL;
 use super::data::Run;
 use super::doc::{Block, Cell, Table, num};
 use crate::env_stats::{Policy, play};
 use crate::stats::mean;
 use anyhow::{Result, anyhow};
 use std::collections::BTreeMap;
+use trustbench_envs::arcade::GAMES;
 use trustbench_envs::{EnvConfig, resolve_spec};
 
 /// One game's row of the paper's Table 1.
@@ -123,24 +124,15 @@ pub fn section(runs: &[Run]) -> Result<Vec<Block>> {
         );
         rows.push(row);
     }
-    let header = [
-        "game (ours)",
-        OURS[0].0,
-        "scripted",
-        OURS[1].0,
-        OURS[2].0,
-        "paper: random",
-        "paper: single path",
-        "paper: vine",
-    ];
     Ok(vec![
         Block::Heading {
             level: 2,
             id: "table-1".into(),
             text: "Table 1 on our games".into(),
         },
-        Block::Table(Table {
-            caption: "Final evaluation return per game: mean over seeds (seeds in brackets) of \
+        Block::Table(
+            Table::new(
+                "Final evaluation return per game: mean over seeds (seeds in brackets) of \
                       the last evaluation, for our random policy, TRPO single path and vine; \
                       the scripted player (a hand-written policy reading the game's state) \
                       played by the report from the same evaluation start states. The last \
@@ -148,12 +140,13 @@ pub fn section(runs: &[Run]) -> Result<Vec<Block>> {
                       Trust Region Policy Optimization, Table 1: scores on the original Atari \
                       2600 games (ALE, raw pixels, one run per game, 500 iterations), not on \
                       our games — they share the rules, not the emulator, so compare \
-                      orderings, not values. The paper's random row is Mnih et al. (2013)'s."
-                .into(),
-            numeric: vec![false, true, true, true, true, true, true, true],
-            header: header.map(String::from).to_vec(),
-            rows,
-        }),
+                      orderings, not values. The paper's random row is Mnih et al. (2013)'s.",
+            )
+            .text("game (ours)")
+            .nums(&[OURS[0].0, "scripted", OURS[1].0, OURS[2].0])
+            .nums(&["paper: random", "paper: single path", "paper: vine"])
+            .rows(rows),
+        ),
     ])
 }
 
@@ -183,22 +176,14 @@ fn scripted(run: &Run) -> Result<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::testutil::synthetic_run;
-    use crate::results::{RecordedConfig, RunSettings};
+    use crate::report::testutil::{recorded_config, synthetic_run};
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
-        let config = RecordedConfig {
-            algorithm: Default::default(),
-            env: Some(BTreeMap::from([
-                ("max_frames".to_string(), "400".to_string()),
-                ("preset".to_string(), "2015".to_string()),
-            ])),
-            run: RunSettings {
-                eval_episodes: 2,
-                eval_every: 500,
-                num_envs: 1,
-            },
-        };
+        let options = BTreeMap::from([
+            ("max_frames".to_string(), "400".to_string()),
+            ("preset".to_string(), "2015".to_string()),
+        ]);
+        let config = recorded_config(Default::default(), Some(options), 2);
         synthetic_run(
             label,
             env,

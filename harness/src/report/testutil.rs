@@ -2,6 +2,26 @@
 
 use super::data::Run;
 use crate::results::{RecordedConfig, RunRow, RunSettings, RunStatus};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A run's recorded config: `algorithm`'s keys, `env`'s options, one env
+/// copy, evaluated every 500 steps over `eval_episodes` episodes.
+pub fn recorded_config(
+    algorithm: Map<String, Value>,
+    env: Option<BTreeMap<String, String>>,
+    eval_episodes: u32,
+) -> RecordedConfig {
+    RecordedConfig {
+        algorithm,
+        env,
+        run: RunSettings {
+            eval_episodes,
+            eval_every: 500,
+            num_envs: 1,
+        },
+    }
+}
 
 /// A finished run labelled `label` (its algorithm id is the label's part
 /// before any `-`) on `env` with `seed`, recorded with `config`, of 1,000
@@ -52,26 +72,25 @@ pub fn synthetic_run(
 }
 
 /// A finished run of 1,000 steps whose algorithm config is `algorithm`
-/// (JSON) and whose two evaluations, at iterations 2 and 4, return half of
-/// `final_return`, then `final_return`; no env options, one episode per
-/// evaluation.
-pub fn finished_run(label: &str, env: &str, seed: u64, algorithm: &str, final_return: f64) -> Run {
-    let config = RecordedConfig {
-        algorithm: serde_json::from_str(algorithm).expect("JSON of an algorithm config"),
-        env: None,
-        run: RunSettings {
-            eval_episodes: 1,
-            eval_every: 500,
-            num_envs: 1,
-        },
-    };
+/// (JSON), with no env options and one episode per evaluation, whose two
+/// evaluations, at iterations 2 and 4, return half of `final_return`, then
+/// `final_return`, and whose accepted steps had `accepted_kl`.
+pub fn finished_run(
+    label: &str,
+    env: &str,
+    seed: u64,
+    algorithm: &str,
+    final_return: f64,
+    accepted_kl: &[f64],
+) -> Run {
+    let algorithm = serde_json::from_str(algorithm).expect("JSON of an algorithm config");
     synthetic_run(
         label,
         env,
         seed,
-        config,
+        recorded_config(algorithm, None, 1),
         vec![(500.0, final_return / 2.0), (1000.0, final_return)],
         vec![(2, 0.5), (4, 1.0)],
-        &[],
+        accepted_kl,
     )
 }

@@ -34,7 +34,7 @@ pub const LOCOMOTION_PAIRS: &[(&str, &str)] = &[
     ("walker", "gym:Walker2d-v5"),
 ];
 
-/// Native arcade game (short name, as in [`super::claims::GAMES`]) ↔ its
+/// Native arcade game (short name, as in [`trustbench_envs::arcade::GAMES`]) ↔ its
 /// ROM in ALE through Gymnasium.
 pub const GAME_PAIRS: &[(&str, &str)] = &[
     ("beamrider", "gym:ALE/BeamRider-v5"),
@@ -318,21 +318,17 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         })
         .collect();
     if !claim_rows.is_empty() {
-        blocks.push(Block::Table(Table {
-            caption: "Each claim's verdict on our envs beside its verdict on the standard ones."
-                .into(),
-            header: [
-                "claim",
-                "sentence",
-                "our envs",
-                "standard envs",
-                "agreement",
-            ]
-            .map(String::from)
-            .to_vec(),
-            numeric: vec![false; 5],
-            rows: claim_rows,
-        }));
+        blocks.push(Block::Table(
+            Table::new("Each claim's verdict on our envs beside its verdict on the standard ones.")
+                .texts(&[
+                    "claim",
+                    "sentence",
+                    "our envs",
+                    "standard envs",
+                    "agreement",
+                ])
+                .rows(claim_rows),
+        ));
     }
     let mut rank_rows = Vec::new();
     let mut sentences = Vec::new();
@@ -358,46 +354,29 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         );
         sentences.push(format!("{task} → {std_id}: {}; {claims}.", tau_words(&r)));
     }
-    blocks.push(Block::Table(Table {
-        caption: "Rank agreement per task pair: the algorithms run on both sides, ordered by \
-                  mean final evaluation return (best first), seeds per algorithm (fewest–most) \
-                  on ours vs the standard env, and Kendall's τ-b with its 95 % bootstrap \
-                  interval."
-            .into(),
-        header: [
-            "task pair",
-            "order on ours",
-            "order on standard",
-            "seeds",
-            "τ [95 % CI]",
-        ]
-        .map(String::from)
-        .to_vec(),
-        numeric: vec![false, false, false, false, true],
-        rows: rank_rows,
-    }));
+    blocks.push(Block::Table(
+        Table::new(
+            "Rank agreement per task pair: the algorithms run on both sides, ordered by mean \
+             final evaluation return (best first), seeds per algorithm (fewest–most) on ours vs \
+             the standard env, and Kendall's τ-b with its 95 % bootstrap interval.",
+        )
+        .texts(&["task pair", "order on ours", "order on standard", "seeds"])
+        .num("τ [95 % CI]")
+        .rows(rank_rows),
+    ));
     let games = games_table(&native, &standard, &tasks);
     if !games.is_empty() {
-        blocks.push(Block::Table(Table {
-            caption: "Per game, our game beside its ROM: mean final evaluation return (seeds in \
-                      brackets) of random and TRPO single path, and whether TRPO beats random \
-                      on each (P(TRPO > random) with its bootstrap interval, as the claims are \
-                      judged)."
-                .into(),
-            header: [
-                "game ↔ ROM",
-                "random: ours",
-                "random: ROM",
-                "TRPO: ours",
-                "TRPO: ROM",
-                "TRPO > random: ours",
-                "TRPO > random: ROM",
-            ]
-            .map(String::from)
-            .to_vec(),
-            numeric: vec![false, true, true, true, true, false, false],
-            rows: games,
-        }));
+        blocks.push(Block::Table(
+            Table::new(
+                "Per game, our game beside its ROM: mean final evaluation return (seeds in \
+                 brackets) of random and TRPO single path, and whether TRPO beats random on each \
+                 (P(TRPO > random) with its bootstrap interval, as the claims are judged).",
+            )
+            .text("game ↔ ROM")
+            .nums(&["random: ours", "random: ROM", "TRPO: ours", "TRPO: ROM"])
+            .texts(&["TRPO > random: ours", "TRPO > random: ROM"])
+            .rows(games),
+        ));
     }
     blocks.push(Block::Paragraph(
         "How far conclusions drawn on our fast envs carry over, per task:".into(),
@@ -454,7 +433,7 @@ fn games_table(native: &ByTask, standard: &ByTask, tasks: &BTreeSet<&str>) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::claims::GAMES;
+    use trustbench_envs::arcade::GAMES;
 
     #[test]
     fn every_game_and_locomotion_task_has_one_standard_counterpart() {
@@ -472,7 +451,7 @@ mod tests {
     use trustbench_plugin::rng::Rng;
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
-        finished_run(label, env, seed, r#"{"max_kl": 0.01}"#, final_return)
+        finished_run(label, env, seed, r#"{"max_kl": 0.01}"#, final_return, &[])
     }
 
     /// `seeds` runs of each (label, mean) on `env`, spread by `noise`.

@@ -20,11 +20,12 @@
 //! paper's vine also took less computation time), so at the `paper` scale
 //! it is its own part with a budget of exactly 200 iterations.
 
-use crate::report::claims::{CG_LABELS, GAMES, VINE_LABEL};
+use crate::report::claims::{CG_LABELS, VINE_LABEL};
 use crate::report::paper::{self, ITERATIONS as PAPER_ITERATIONS, VINE_ACTIONS, VINE_TRUNK_TOTAL};
 use crate::sweep::{Seeds, SweepSpec, Variant};
 use std::collections::BTreeMap;
 use toml::{Table, Value};
+use trustbench_envs::arcade::GAMES;
 
 /// How big a reproduction is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -150,7 +151,48 @@ fn paper_vine(env: &str) -> Table {
 
 fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
     let mut notes = Vec::new();
-    let (steps, batch, vine): (u64, Option<u64>, Table) = match scale {
+    let (steps, batch, vine) = locomotion_budget(scale, env, &mut notes);
+    let algos = locomotion_algos(scale, &mut notes);
+    let mut s = spec(&algos, env, seeds, steps);
+    scale_settings(scale, env, batch, &mut s, &mut notes);
+    for (label, iterations) in CG_VARIANTS {
+        s.variants.insert(
+            label.to_string(),
+            Variant {
+                algo: "trpo".into(),
+                config: table(&[("cg_iterations", int(*iterations))]),
+            },
+        );
+    }
+    let name = format!("locomotion {env}");
+    if scale != Scale::Paper {
+        s.variants
+            .insert(VINE_LABEL.to_string(), vine_variant(vine));
+        return vec![Part {
+            name,
+            spec: s,
+            notes,
+        }];
+    }
+    let vine = paper_vine_part(env, seeds, &s);
+    vec![
+        Part {
+            name,
+            spec: s,
+            notes,
+        },
+        vine,
+    ]
+}
+
+/// A locomotion env's budget at `scale`: its env steps, the batch of the
+/// batched algorithms (`None`: their defaults) and the vine's keys.
+fn locomotion_budget(
+    scale: Scale,
+    env: &str,
+    notes: &mut Vec<String>,
+) -> (u64, Option<u64>, Table) {
+    match scale {
         Scale::Smoke => (
             3_000,
             Some(1_000),
@@ -182,8 +224,12 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
             ));
             (PAPER_ITERATIONS * batch, Some(batch), Table::new())
         }
-    };
-    let algos: Vec<&str> = match scale {
+    }
+}
+
+/// The locomotion algorithms run at `scale`.
+fn locomotion_algos(scale: Scale, notes: &mut Vec<String>) -> Vec<&'static str> {
+    match scale {
         Scale::Quick => {
             notes.push(format!(
                 "locomotion: {} left out at this scale (context only, no claim reads them; \
@@ -197,8 +243,20 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
                 .collect()
         }
         _ => LOCOMOTION_ALGOS.to_vec(),
-    };
-    let mut s = spec(&algos, env, seeds, steps);
+    }
+}
+
+/// The settings of a locomotion spec that depend on the scale: evaluation
+/// cadence, the batched algorithms' `batch`, the paper's swimmer network,
+/// the smoke test's small populations.
+fn scale_settings(
+    scale: Scale,
+    env: &str,
+    batch: Option<u64>,
+    s: &mut SweepSpec,
+    notes: &mut Vec<String>,
+) {
+    let steps = s.steps.expect("a locomotion spec has its budget");
     if scale == Scale::Quick {
         s.eval_every = Some(steps / QUICK_EVALUATIONS);
     }
@@ -228,38 +286,28 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
         s.eval_episodes = 2;
         s.eval_every = Some(steps / 2);
     }
-    for (label, iterations) in CG_VARIANTS {
-        s.variants.insert(
-            label.to_string(),
-            Variant {
-                algo: "trpo".into(),
-                config: table(&[("cg_iterations", int(*iterations))]),
-            },
-        );
-    }
-    let name = format!("locomotion {env}");
-    if scale != Scale::Paper {
-        s.variants
-            .insert(VINE_LABEL.to_string(), vine_variant(vine));
-        return vec![Part {
-            name,
-            spec: s,
-            notes,
-        }];
-    }
-    // The paper's vine iteration costs fewer steps than its single-path
-    // one: it gets a part of its own whose budget is exactly the paper's
-    // 200 iterations, and the claim compares the two per iteration.
+}
+
+/// The paper scale's vine part of a locomotion env. The paper's vine
+/// iteration costs fewer steps than its single-path one: it gets a part of
+/// its own whose budget is exactly the paper's 200 iterations, and the
+/// claim compares the two per iteration. It keeps the single-path spec
+/// `single`'s TRPO network.
+fn paper_vine_part(env: &str, seeds: u64, single: &SweepSpec) -> Part {
     let sizes = paper::Locomotion::of(env).expect("a locomotion env");
     let per_iteration = sizes.vine_steps_per_iteration();
     let mut v = spec(&[], env, seeds, PAPER_ITERATIONS * per_iteration);
     let mut keys = paper_vine(env);
-    if let Some(hidden) = s.config.get("trpo").and_then(|t| t.get("hidden_sizes")) {
+    if let Some(hidden) = single
+        .config
+        .get("trpo")
+        .and_then(|t| t.get("hidden_sizes"))
+    {
         keys.insert("hidden_sizes".into(), hidden.clone());
     }
     v.variants
         .insert(VINE_LABEL.to_string(), vine_variant(keys));
-    let vine_notes = vec![format!(
+    let notes = vec![format!(
         "{env} vine: {} Q-values ({} states × {VINE_ACTIONS} actions) with {}-step branches, \
          trunks of {VINE_TRUNK_TOTAL} steps (16 × 1000, continued across iterations): \
          {per_iteration} steps × {PAPER_ITERATIONS} iterations (Appendix E, Table 2); \
@@ -268,18 +316,11 @@ fn locomotion(scale: Scale, seeds: u64, env: &str) -> Vec<Part> {
         sizes.vine_states(),
         sizes.vine_rollout
     )];
-    vec![
-        Part {
-            name,
-            spec: s,
-            notes,
-        },
-        Part {
-            name: format!("locomotion {env} vine"),
-            spec: v,
-            notes: vine_notes,
-        },
-    ]
+    Part {
+        name: format!("locomotion {env} vine"),
+        spec: v,
+        notes,
+    }
 }
 
 /// The vine variant of TRPO with `keys` over its defaults.

@@ -10,9 +10,8 @@
 pub mod grid;
 pub mod suites;
 
-use crate::check::{CgCheckRequest, check_cg};
+use crate::check::cg::{CgCheckRequest, check_cg};
 use crate::report;
-use crate::report::claims::GAMES;
 use crate::report::transfer::{GAME_PAIRS, LOCOMOTION_PAIRS};
 use crate::results::{POLICY_FILE, RUNS_FILE};
 use crate::sweep::shard::Shard;
@@ -23,6 +22,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use suites::Suite;
+use trustbench_envs::arcade::GAMES;
 
 /// The env whose trained TRPO policy the CG check uses.
 const CG_ENV: &str = "hopper";
@@ -243,7 +243,7 @@ impl Reproduction {
                 format!("{:.2}", seconds / 3600.0),
             ]);
         }
-        out += &crate::cli::table(&["PART", "RUNS", "ENV STEPS", "CPU-HOURS (EST.)"], &rows);
+        out += &crate::text::table(&["PART", "RUNS", "ENV STEPS", "CPU-HOURS (EST.)"], &rows);
         let mut printed: Vec<&String> = Vec::new();
         for note in self.parts.iter().flat_map(|(p, _)| &p.notes) {
             if !printed.contains(&note) {
@@ -292,11 +292,11 @@ impl Reproduction {
     }
 
     /// Run only `shard`'s runs of the grid (a Slurm task's share).
-    pub fn execute_shard(&self, jobs: usize, quiet: bool, shard: Shard) -> Result<sweep::Outcome> {
+    pub fn execute_shard(&self, jobs: usize, quiet: bool, shard: Shard) -> Result<sweep::Summary> {
         self.sweep(jobs, quiet, Some(shard))
     }
 
-    fn sweep(&self, jobs: usize, quiet: bool, shard: Option<Shard>) -> Result<sweep::Outcome> {
+    fn sweep(&self, jobs: usize, quiet: bool, shard: Option<Shard>) -> Result<sweep::Summary> {
         sweep::execute(
             &self.plan,
             sweep::Options {

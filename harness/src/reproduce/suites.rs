@@ -18,9 +18,10 @@
 //! resuming, `--shard` and `--slurm` work as for the native suite.
 
 use super::grid::{self, LOCOMOTION, Part, Scale};
-use crate::report::claims::{CG_LABELS, GAMES, VINE_LABEL};
+use crate::report::claims::{CG_LABELS, VINE_LABEL};
 use crate::report::paper::{self, VINE_ACTIONS};
 use crate::report::transfer::{GAME_PAIRS, standard_of};
+use trustbench_envs::arcade::GAMES;
 
 /// Which envs a reproduction runs the paper's experiments on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -5,7 +5,7 @@
 //!   re-running itself as `harness sweep-worker`, see [`worker`]). A plugin
 //!   that segfaults, aborts, exits or hangs takes down only its own child;
 //!   the parent records how it ended (`crashed`, `timeout`, `interrupted`:
-//!   [`verdict`]) with the signal or limit, the env steps reached and the
+//!   [`ending`]) with the signal or limit, the env steps reached and the
 //!   tail of the child's stderr, and the sweep goes on.
 //! - **Parallel, yet independent of `--jobs`**: each worker thread takes the
 //!   next run from a shared queue and waits for its child; a run is
@@ -101,7 +101,7 @@ impl Failure {
 
 /// What a sweep did.
 #[derive(Debug)]
-pub struct Outcome {
+pub struct Summary {
     /// Runs in the plan (in the shard, for one shard).
     pub total: usize,
     /// The shard it ran.
@@ -131,7 +131,7 @@ pub fn default_threads(jobs: usize) -> usize {
     if jobs > 1 { 1 } else { run::default_threads() }
 }
 
-impl Outcome {
+impl Summary {
     /// Runs that ended for good without success (not the interrupted ones).
     pub fn failed(&self) -> usize {
         self.failures.iter().filter(|f| f.status.is_final()).count()
@@ -169,7 +169,7 @@ impl Outcome {
         if let Some(signal) = self.interrupted {
             out += &format!(
                 "interrupted by {}: runs not finished are redone by the same command\n",
-                child::signal_name(signal)
+                signals::signal_name(signal)
             );
         }
         out += &format!(
@@ -183,13 +183,44 @@ impl Outcome {
 /// Execute `plan`: skip finished runs, claim each of the others and run
 /// it in a child process on `options.jobs` workers; a run claimed by
 /// another live runner is skipped and reported as running elsewhere.
-pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
+pub fn execute(plan: &Plan, options: Options) -> Result<Summary> {
     let t0 = Instant::now();
     std::fs::create_dir_all(&plan.out)
         .with_context(|| format!("creating {}", plan.out.display()))?;
     signals::install();
-    // Every shard records the whole plan: status views see every run from
-    // the start, and shards merging at once cannot lose one another's.
+    record_manifest(plan)?;
+    let mine: Vec<usize> = (0..plan.runs.len())
+        .filter(|&i| options.shard.is_none_or(|s| s.owns(i)))
+        .collect();
+    let (todo, failures) = triage(plan, &mine, &options);
+    let mut tally = Tally {
+        progress: SweepProgress::new(todo.len(), options.quiet),
+        failures,
+        elsewhere: Vec::new(),
+        skipped: mine.len() - todo.len(),
+    };
+    let started = AtomicUsize::new(0);
+    run_workers(plan, &options, &todo, &started, |i, result| {
+        tally.record(&plan.runs[i], result);
+    });
+    tally.progress.finish();
+    tally.elsewhere.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Summary {
+        total: mine.len(),
+        shard: options.shard,
+        ran: started.into_inner(),
+        skipped: tally.skipped,
+        elsewhere: tally.elsewhere,
+        failures: tally.failures,
+        wall_seconds: t0.elapsed().as_secs_f64(),
+        interrupted: signals::requested(),
+    })
+}
+
+/// Record the whole plan in the manifest. Every shard does: status views
+/// see every run from the start, and shards merging at once cannot lose
+/// one another's.
+fn record_manifest(plan: &Plan) -> Result<()> {
     let manifest: Vec<ManifestRun> = plan
         .runs
         .iter()
@@ -199,17 +230,22 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
             env_id: r.request.env.id().to_string(),
         })
         .collect();
-    results::record_runs(&plan.out, &manifest)?;
-    drop(manifest);
-    let mine: Vec<usize> = (0..plan.runs.len())
-        .filter(|&i| options.shard.is_none_or(|s| s.owns(i)))
-        .collect();
+    results::record_runs(&plan.out, &manifest)
+}
+
+/// Of the runs `mine`, those still to run (with the end time of the row a
+/// redone run had, if any), and the failures recorded by those left alone.
+fn triage(
+    plan: &Plan,
+    mine: &[usize],
+    options: &Options,
+) -> (Vec<(usize, Option<i64>)>, Vec<Failure>) {
     let mut failures = Vec::new();
     let mut todo = Vec::new();
-    for &i in &mine {
+    for &i in mine {
         let row = finished_row(&plan.runs[i]);
         match row {
-            Some(row) if is_done(&row, &options) => {
+            Some(row) if is_done(&row, options) => {
                 if row.status != RunStatus::Ok {
                     failures.push(Failure::of(row));
                 }
@@ -217,21 +253,31 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
             row => todo.push((i, row.map(|r| r.end_time_us))),
         }
     }
-    let mut skipped = mine.len() - todo.len();
-    let mut progress = SweepProgress::new(todo.len(), options.quiet);
+    (todo, failures)
+}
+
+/// Run `todo` on `options.jobs` worker threads (each claims the next run
+/// and runs it, until none is left or a stop is requested), handing every
+/// result to `on_result` on this thread as it comes back; `started` counts
+/// the runs executed.
+fn run_workers(
+    plan: &Plan,
+    options: &Options,
+    todo: &[(usize, Option<i64>)],
+    started: &AtomicUsize,
+    mut on_result: impl FnMut(usize, Result<Turn>),
+) {
     let next = AtomicUsize::new(0);
-    let started = AtomicUsize::new(0);
-    let mut elsewhere = Vec::new();
     let (sender, results) = mpsc::channel();
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1).min(todo.len()) {
-            let (sender, next, started, todo) = (sender.clone(), &next, &started, &todo);
+            let (sender, next) = (sender.clone(), &next);
             scope.spawn(move || {
                 while signals::requested().is_none() {
                     let Some(&(i, seen)) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         break;
                     };
-                    let result = claim_and_run(plan, i, seen, &options, started);
+                    let result = claim_and_run(plan, i, seen, options, started);
                     if sender.send((i, result)).is_err() {
                         break;
                     }
@@ -240,75 +286,79 @@ pub fn execute(plan: &Plan, options: Options) -> Result<Outcome> {
         }
         drop(sender);
         for (i, result) in results {
-            let planned = &plan.runs[i];
-            let q = &planned.request;
-            let what = format!("{} {} s{}", planned.label, q.env.id(), q.seed);
-            let row = match result {
-                Ok(Turn::Ran(row)) => row,
-                Ok(Turn::Elsewhere(holder)) => {
-                    progress.finished(
-                        &format!("{what}: running elsewhere ({})", holder.describe()),
-                        false,
-                    );
-                    elsewhere.push((q.run_id(), holder));
-                    continue;
-                }
-                Ok(Turn::DoneMeanwhile(row)) => {
-                    progress.finished(&format!("{what}: finished elsewhere meanwhile"), false);
-                    skipped += 1;
-                    if row.status.is_final() && row.status != RunStatus::Ok {
-                        failures.push(Failure::of(row));
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    let error = format!("{e:#}");
-                    progress.finished(&format!("{what}: FAILED: {error}"), true);
-                    failures.push(Failure {
-                        status: RunStatus::Failed,
-                        run_id: q.run_id(),
-                        error,
-                    });
-                    continue;
-                }
-            };
-            if row.status == RunStatus::Ok {
-                let dir = q.out_dir.join(&row.run_id);
-                progress.finished(
-                    &format!(
-                        "{what}: ok, {} steps in {:.1} s{}",
-                        row.env_steps,
-                        row.wall_seconds,
-                        final_eval_note(&dir)
-                    ),
-                    false,
-                );
-            } else {
-                let error = row.error.clone().unwrap_or_default();
-                let first_line = error.lines().next().unwrap_or("");
-                progress.finished(
-                    &format!(
-                        "{what}: {}: {first_line}",
-                        row.status.as_str().to_uppercase()
-                    ),
-                    true,
-                );
-                failures.push(Failure::of(row));
-            }
+            on_result(i, result);
         }
     });
-    progress.finish();
-    elsewhere.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(Outcome {
-        total: mine.len(),
-        shard: options.shard,
-        ran: started.into_inner(),
-        skipped,
-        elsewhere,
-        failures,
-        wall_seconds: t0.elapsed().as_secs_f64(),
-        interrupted: signals::requested(),
-    })
+}
+
+/// What the parent learns as runs come back, and the progress it shows.
+struct Tally {
+    progress: SweepProgress,
+    failures: Vec<Failure>,
+    elsewhere: Vec<(String, claim::Holder)>,
+    skipped: usize,
+}
+
+impl Tally {
+    /// Count what became of `planned`, and show it.
+    fn record(&mut self, planned: &PlannedRun, result: Result<Turn>) {
+        let q = &planned.request;
+        let what = format!("{} {} s{}", planned.label, q.env.id(), q.seed);
+        let row = match result {
+            Ok(Turn::Ran(row)) => row,
+            Ok(Turn::Elsewhere(holder)) => {
+                self.progress.finished(
+                    &format!("{what}: running elsewhere ({})", holder.describe()),
+                    false,
+                );
+                self.elsewhere.push((q.run_id(), holder));
+                return;
+            }
+            Ok(Turn::DoneMeanwhile(row)) => {
+                self.progress
+                    .finished(&format!("{what}: finished elsewhere meanwhile"), false);
+                self.skipped += 1;
+                if row.status.is_final() && row.status != RunStatus::Ok {
+                    self.failures.push(Failure::of(row));
+                }
+                return;
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                self.progress
+                    .finished(&format!("{what}: FAILED: {error}"), true);
+                self.failures.push(Failure {
+                    status: RunStatus::Failed,
+                    run_id: q.run_id(),
+                    error,
+                });
+                return;
+            }
+        };
+        if row.status == RunStatus::Ok {
+            let dir = q.out_dir.join(&row.run_id);
+            self.progress.finished(
+                &format!(
+                    "{what}: ok, {} steps in {:.1} s{}",
+                    row.env_steps,
+                    row.wall_seconds,
+                    final_eval_note(&dir)
+                ),
+                false,
+            );
+        } else {
+            let error = row.error.clone().unwrap_or_default();
+            let first_line = error.lines().next().unwrap_or("");
+            self.progress.finished(
+                &format!(
+                    "{what}: {}: {first_line}",
+                    row.status.as_str().to_uppercase()
+                ),
+                true,
+            );
+            self.failures.push(Failure::of(row));
+        }
+    }
 }
 
 /// Whether a recorded run is left alone: it ended for good, and either
@@ -383,7 +433,7 @@ fn finished_row(planned: &PlannedRun) -> Option<RunRow> {
 
 /// Run `planned` (claimed by this process; its algorithm looked up in
 /// `plugins`) in a child process from a clean directory, and return its
-/// `runs` row: the child's own, or the parent's [`verdict`] when the child
+/// `runs` row: the child's own, or the parent's [`ending`] when the child
 /// could not write one.
 fn run_isolated(plugins: &[PathBuf], planned: &PlannedRun, options: &Options) -> Result<RunRow> {
     let req = &planned.request;
@@ -415,13 +465,13 @@ fn run_isolated(plugins: &[PathBuf], planned: &PlannedRun, options: &Options) ->
         // Stopped for its time limit, the child saw only a SIGTERM.
         if finished.exit == Exit::TimedOut && row.status == RunStatus::Interrupted {
             row.status = RunStatus::Timeout;
-            row.error = Some(verdict(&finished, &Limits::of(options)).1);
+            row.error = Some(ending(&finished, &Limits::of(options)).1);
             results::write_runs(&dir, &row)?;
         }
         return Ok(row);
     }
     remove_temp_files(&dir);
-    let (status, error) = verdict(&finished, &Limits::of(options));
+    let (status, error) = ending(&finished, &Limits::of(options));
     run::record_ending(
         req,
         status,
@@ -451,7 +501,7 @@ fn clear_except_claim(dir: &Path) -> Result<()> {
     clear().with_context(|| format!("clearing {}", dir.display()))
 }
 
-/// The limits a child ran under, as a verdict names them.
+/// The limits a child ran under, as [`ending`] names them.
 struct Limits {
     timeout: Option<Duration>,
     mem_limit: Option<MemLimit>,
@@ -473,34 +523,15 @@ impl Limits {
 
 /// How a child that left no `runs` row ended, as a status and an error
 /// naming the signal or limit, the env steps reached, and its stderr tail.
-fn verdict(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
+fn ending(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
     let (status, what) = match finished.exit {
         _ if out_of_memory(finished, limits).is_some() => (
             RunStatus::Oom,
             out_of_memory(finished, limits).unwrap_or_default(),
         ),
-        Exit::Signal(sig) => (
-            RunStatus::Crashed,
-            format!("killed by {}", child::signal_name(sig)),
-        ),
-        Exit::Code(code) => (
-            RunStatus::Crashed,
-            format!("exited with code {code} without writing results"),
-        ),
-        Exit::TimedOut => (
-            RunStatus::Timeout,
-            format!(
-                "exceeded --timeout {}",
-                limits.timeout.map_or("?".into(), format_duration)
-            ),
-        ),
-        Exit::Stopped => (
-            RunStatus::Interrupted,
-            format!(
-                "interrupted by {}",
-                signals::requested().map_or("a signal".into(), child::signal_name)
-            ),
-        ),
+        Exit::Signal(_) | Exit::Code(_) => (RunStatus::Crashed, died(finished.exit)),
+        Exit::TimedOut => (RunStatus::Timeout, finished.exit.describe(limits.timeout)),
+        Exit::Stopped => (RunStatus::Interrupted, finished.exit.describe(None)),
     };
     let (steps, iterations) = reached(finished);
     let mut error = format!("{what} after {steps} env steps ({iterations} iterations)");
@@ -520,8 +551,7 @@ fn verdict(finished: &Finished, limits: &Limits) -> (RunStatus, String) {
 /// (`Exit::Stopped`), so a SIGKILL out of the blue there is the cgroup's.
 fn out_of_memory(finished: &Finished, limits: &Limits) -> Option<String> {
     let how = match finished.exit {
-        Exit::Signal(sig) => format!("killed by {}", child::signal_name(sig)),
-        Exit::Code(code) => format!("exited with code {code} without writing results"),
+        Exit::Signal(_) | Exit::Code(_) => died(finished.exit),
         Exit::TimedOut | Exit::Stopped => return None,
     };
     if let Some(limit) = limits.mem_limit {
@@ -545,11 +575,19 @@ fn out_of_memory(finished: &Finished, limits: &Limits) -> Option<String> {
     }
 }
 
+/// How a child that ended by itself (a signal or an exit) without a `runs`
+/// row died.
+fn died(exit: Exit) -> String {
+    match exit {
+        Exit::Code(_) => format!("{} without writing results", exit.describe(None)),
+        _ => exit.describe(None),
+    }
+}
+
 /// `(env steps, iterations)` of the child's last progress report.
 fn reached(finished: &Finished) -> (u64, u64) {
-    let mut words = finished.progress.as_deref().unwrap_or("").split(' ');
-    let mut next = || words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    (next(), next())
+    let p = finished.progress.unwrap_or_default();
+    (p.env_steps, p.iterations)
 }
 
 /// Remove the temp files of writes a dead child left half done.
@@ -595,25 +633,10 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
     Ok(Duration::from_secs(total))
 }
 
-/// A duration as `parse_duration` reads it back (`1h30m`, `90s` → `1m30s`).
-pub fn format_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    let parts = [(s / 3600, "h"), (s % 3600 / 60, "m"), (s % 60, "s")];
-    let text: String = parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, u)| format!("{n}{u}"))
-        .collect();
-    if text.is_empty() {
-        format!("{}ms", d.as_millis())
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::child::format_duration;
 
     #[test]
     fn durations_parse_and_print() {
@@ -635,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn a_verdict_names_the_signal_the_steps_and_the_stderr() {
+    fn an_ending_names_the_signal_the_steps_and_the_stderr() {
         let none = Limits {
             timeout: None,
             mem_limit: None,
@@ -644,11 +667,15 @@ mod tests {
         let f = Finished {
             exit: Exit::Signal(libc::SIGSEGV),
             stderr_tail: "last words".into(),
-            progress: Some("1500 3".into()),
+            progress: Some(child::Progress {
+                env_steps: 1500,
+                iterations: 3,
+            }),
+            result: None,
             wall: Duration::from_secs(1),
             peak_address_space: None,
         };
-        let (status, error) = verdict(&f, &none);
+        let (status, error) = ending(&f, &none);
         assert_eq!(status, RunStatus::Crashed);
         assert_eq!(
             error,
@@ -663,10 +690,10 @@ mod tests {
             timeout: Some(Duration::from_secs(90)),
             ..none
         };
-        let (status, error) = verdict(&f, &limits);
+        let (status, error) = ending(&f, &limits);
         assert_eq!(status, RunStatus::Timeout);
         assert!(
-            error.starts_with("exceeded --timeout 1m30s after 0 env steps"),
+            error.starts_with("timed out (limit 1m30s) after 0 env steps"),
             "{error}"
         );
     }
@@ -681,7 +708,11 @@ mod tests {
         let died = |exit, stderr: &str, peak: Option<u64>| Finished {
             exit,
             stderr_tail: stderr.into(),
-            progress: Some("40 2".into()),
+            progress: Some(child::Progress {
+                env_steps: 40,
+                iterations: 2,
+            }),
+            result: None,
             wall: Duration::from_secs(1),
             peak_address_space: peak,
         };
@@ -691,7 +722,7 @@ mod tests {
             "memory allocation of 1048576 bytes failed",
             Some(100 << 20),
         );
-        let (status, error) = verdict(&f, &capped);
+        let (status, error) = ending(&f, &capped);
         assert_eq!(status, RunStatus::Oom);
         assert!(
             error.starts_with(
@@ -702,30 +733,30 @@ mod tests {
         );
         // A silent death at the cap.
         let f = died(Exit::Signal(libc::SIGSEGV), "", Some(250 << 20));
-        assert_eq!(verdict(&f, &capped).0, RunStatus::Oom);
+        assert_eq!(ending(&f, &capped).0, RunStatus::Oom);
         // A segfault far below it is a crash; so is anything without a cap.
         let f = died(Exit::Signal(libc::SIGSEGV), "", Some(100 << 20));
-        assert_eq!(verdict(&f, &capped).0, RunStatus::Crashed);
+        assert_eq!(ending(&f, &capped).0, RunStatus::Crashed);
         let f = died(Exit::Code(2), "xrealloc: cannot allocate 5 bytes", None);
-        assert_eq!(verdict(&f, &capped).0, RunStatus::Oom);
+        assert_eq!(ending(&f, &capped).0, RunStatus::Oom);
         let uncapped = Limits {
             mem_limit: None,
             ..capped
         };
-        assert_eq!(verdict(&f, &uncapped).0, RunStatus::Crashed);
+        assert_eq!(ending(&f, &uncapped).0, RunStatus::Crashed);
         // Under Slurm's --mem, the cgroup's SIGKILL.
         let slurm = Limits {
             slurm_mem: Some("SLURM_MEM_PER_NODE=4096".into()),
             ..uncapped
         };
         let f = died(Exit::Signal(libc::SIGKILL), "", None);
-        let (status, error) = verdict(&f, &slurm);
+        let (status, error) = ending(&f, &slurm);
         assert_eq!(status, RunStatus::Oom);
         assert!(
             error.contains("Slurm's --mem (SLURM_MEM_PER_NODE=4096)"),
             "{error}"
         );
         let f = died(Exit::Signal(libc::SIGSEGV), "", None);
-        assert_eq!(verdict(&f, &slurm).0, RunStatus::Crashed);
+        assert_eq!(ending(&f, &slurm).0, RunStatus::Crashed);
     }
 }

@@ -4,8 +4,8 @@
 //! sweep before any run starts, and the run ids (hence resumption) are fixed.
 //!
 //! The file form, for grids flags cannot express (per-env budgets,
-//! per-algorithm configs, named variants), is [`SweepSpec`]; the README's
-//! "Sweeps and reports" section shows a complete file, and a test plans
+//! per-algorithm configs, named variants), is [`SweepSpec`]; `docs/sweeps.md`
+//! shows a complete file, and a test plans
 //! that very example, so it cannot go stale.
 //!
 //! Paths in the file are relative to the current directory, as flags are.
@@ -14,8 +14,9 @@
 //! refused before anything is built, naming the product that made it
 //! large, so a typo such as `--seeds 100000000` costs nothing.
 
+use crate::catalog::Catalog;
 use crate::config;
-use crate::plugin::{AlgorithmRef, Catalog};
+use crate::plugin::AlgorithmRef;
 use crate::run::{self, RunRequest};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;

@@ -6,8 +6,8 @@
 //! rebuilds the request from them and refuses to run unless it gets the
 //! same run id, the hash of everything that can change the results.
 
+use crate::catalog::Catalog;
 use crate::child;
-use crate::plugin::Catalog;
 use crate::results::write_bytes_atomically;
 use crate::run::{self, RunFailed, RunRequest, RunSummary};
 use crate::signals;
@@ -114,7 +114,7 @@ impl RunFile {
 /// whenever this process could still write it.
 pub fn execute(run_file: &Path, threads: usize) -> Result<RunSummary> {
     signals::install();
-    child::enable_progress_reports();
+    child::enable_reports();
     let request = RunFile::read(run_file)?.request(threads)?;
     run_recorded(&request)
 }

@@ -12,20 +12,7 @@ const HIDE: &str = "TRUSTBENCH_HIDE_HOST_EXTENSIONS";
 /// A short TRPO run on breakout pixels (the paper's 50 × 38 frames, short
 /// episodes so some end) into `out`, with environment variables `vars`.
 fn trpo_on_pixels(out: &Path, vars: &[(&str, &str)]) -> PathBuf {
-    let extra = [
-        "--env",
-        "breakout",
-        "--env-set",
-        "view=pixels",
-        "--env-set",
-        "preset=2015",
-        "--env-set",
-        "max_frames=200",
-        "--steps",
-        "256",
-        "--set",
-        "steps_per_iteration=128",
-    ];
+    let extra = short_pixel_breakout(&["--env-set", "preset=2015"]);
     let o = harness_with_env(&short_trpo_args("2", out.to_str().unwrap(), &extra), vars);
     assert!(o.status.success(), "{}", stderr(&o));
     only_run_dir(out)

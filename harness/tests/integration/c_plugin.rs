@@ -66,7 +66,8 @@ fn c_plugin_runs_end_to_end_and_writes_three_tables() {
         .downcast_ref::<arrow_array::StringArray>()
         .unwrap();
     assert!(
-        (0..names.len()).any(|i| names.value(i) == "train/mean_reward_per_step"),
+        (0..names.len())
+            .any(|i| names.value(i) == trustbench_plugin::metrics::MEAN_REWARD_PER_STEP),
         "the C plugin's own metric"
     );
     assert!(run.join("policy.bin").exists());

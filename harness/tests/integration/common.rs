@@ -83,6 +83,185 @@ pub fn harness_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
         .expect("harness runs")
 }
 
+/// Text of stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The faulty fixture (`fixtures/faulty_plugin.c`) compiled into `dir`
+/// with `-D<define>`: a plugin that breaks one rule; its path.
+pub fn faulty(dir: &Path, define: &str) -> String {
+    let lib = compile_plugin(
+        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
+        &[define],
+        dir,
+        &format!("faulty_{define}"),
+    );
+    lib.to_str().unwrap().to_string()
+}
+
+/// The env arguments of a short run on breakout's pixels: `options`
+/// (more `--env-set`s) after `view=pixels`, 200-frame episodes so some end,
+/// 256 steps in batches of 128.
+pub fn short_pixel_breakout(options: &[&'static str]) -> Vec<&'static str> {
+    let mut args = vec!["--env", "breakout", "--env-set", "view=pixels"];
+    args.extend(options);
+    args.extend([
+        "--env-set",
+        "max_frames=200",
+        "--steps",
+        "256",
+        "--set",
+        "steps_per_iteration=128",
+    ]);
+    args
+}
+
+/// A run's `runs` row, as the tests look at it.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// `ok`, `failed`, `crashed`, …
+    pub status: String,
+    /// Why it did not end `ok`.
+    pub error: Option<String>,
+    /// Training env steps it took.
+    pub env_steps: u64,
+}
+
+/// Every finished run under `out` (a directory with `runs.parquet`), by
+/// directory name.
+pub fn run_records(out: &Path) -> std::collections::BTreeMap<String, RunRecord> {
+    use arrow_array::{Array, UInt64Array};
+    std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("runs.parquet").is_file())
+        .map(|p| {
+            let t = read_table(&p.join("runs.parquet"));
+            let steps = t.column_by_name("env_steps").unwrap();
+            let steps = steps.as_any().downcast_ref::<UInt64Array>().unwrap();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                RunRecord {
+                    status: string_at(&t, "status", 0).unwrap(),
+                    error: string_at(&t, "error", 0),
+                    env_steps: steps.value(0),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Run `harness args --out out` in the background until `runs` run
+/// directories exist under `out`, let it work for `settle` more, then send
+/// it SIGTERM; its output, once it exited with 128 + SIGTERM as it must.
+pub fn harness_stopped_by_sigterm(
+    args: &[&str],
+    out: &Path,
+    runs: usize,
+    settle: std::time::Duration,
+) -> Output {
+    use std::time::{Duration, Instant};
+    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        let dirs = std::fs::read_dir(out)
+            .map(|d| d.filter(|e| e.as_ref().unwrap().path().is_dir()).count())
+            .unwrap_or(0);
+        if dirs >= runs {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "no run started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(settle);
+    // SAFETY: signalling our own child, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+    o
+}
+
+/// `harness run --algo ALGO --env ENV --steps STEPS EXTRA… --out OUT`,
+/// which must succeed; its output.
+pub fn run_ok(algo: &str, env: &str, steps: &str, extra: &[&str], out: &Path) -> Output {
+    let mut args = vec!["run", "--algo", algo, "--env", env, "--steps", steps];
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let o = harness(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+/// `(algorithm, check)` → `(status, reason)` of a `check plugin --json` run.
+pub type Rows = std::collections::BTreeMap<(String, String), (String, String)>;
+
+/// `harness check plugin --json ARGS`: its exit code and its rows (the
+/// summary's FAIL count checked against them).
+pub fn check_plugin(args: &[&str]) -> (Option<i32>, Rows) {
+    let mut all = vec!["check", "plugin", "--json"];
+    all.extend(args);
+    let o = harness(&all);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            stderr(&o)
+        )
+    });
+    let rows = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap().to_string();
+            ((s("algorithm"), s("check")), (s("status"), s("reason")))
+        })
+        .collect::<Rows>();
+    let failed = rows.values().filter(|(s, _)| s == "FAIL").count();
+    assert_eq!(doc["summary"]["fail"], failed, "{doc}");
+    (o.status.code(), rows)
+}
+
+/// The relative error of CG against the dense solve that `harness check
+/// cg` printed last in `text`.
+pub fn cg_relative_error(text: &str) -> f64 {
+    text.rsplit("relative error ")
+        .next()
+        .and_then(|t| t.split(|c: char| c == ',' || c.is_whitespace()).next())
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no relative error in {text}"))
+}
+
+/// `o`'s stdout contains `text` (shown whole when it does not).
+pub fn assert_stdout_contains(o: &Output, text: &str) {
+    let out = stdout(o);
+    assert!(out.contains(text), "{out}");
+}
+
+/// The arguments of a small sweep: `algos` on `envs`, `seeds` seeds of
+/// 2,000 env steps each, on `jobs` workers, into `out` (callers add the
+/// rest: plugins, config, limits).
+pub fn small_sweep_args<'a>(
+    algos: &'a str,
+    envs: &'a str,
+    seeds: &'a str,
+    jobs: &'a str,
+    out: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "sweep", "--algos", algos, "--envs", envs, "--seeds", seeds, "--steps", "2000", "--jobs",
+        jobs, "--out", out,
+    ]
+}
+
 /// Text of stderr.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -4,21 +4,13 @@ use crate::common::*;
 use std::path::Path;
 
 fn run_into(out: &Path, seed: &str) {
-    let o = harness(&[
-        "run",
-        "--algo",
+    run_ok(
         "random",
-        "--env",
         "cartpole",
-        "--steps",
         "5000",
-        "--seed",
-        seed,
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--seed", seed, "--quiet"],
+        out,
+    );
 }
 
 #[test]
@@ -123,16 +115,5 @@ fn threads_do_not_change_a_locomotion_run() {
 
 #[test]
 fn threads_do_not_change_a_pixel_arcade_run() {
-    assert_threads_do_not_change_results(&[
-        "--env",
-        "breakout",
-        "--env-set",
-        "view=pixels",
-        "--env-set",
-        "max_frames=200",
-        "--steps",
-        "256",
-        "--set",
-        "steps_per_iteration=128",
-    ]);
+    assert_threads_do_not_change_results(&short_pixel_breakout(&[]));
 }

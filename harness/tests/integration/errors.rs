@@ -2,7 +2,8 @@
 //! a non-zero exit, and no half-written file.
 
 use crate::common::*;
-use harness::plugin::{Catalog, PluginLibrary};
+use harness::catalog::Catalog;
+use harness::plugin::PluginLibrary;
 use harness::run::{self, RunRequest};
 use std::path::Path;
 use trustbench_plugin::{Actor, Algorithm, AlgorithmInfo, Host, Learner, Spaces, kinds};
@@ -20,16 +21,6 @@ fn fails(args: &[&str], out: &Path) -> String {
         .collect();
     assert!(stray.is_empty(), "temp files left: {stray:?}");
     lines[0].to_string()
-}
-
-fn faulty(dir: &Path, define: &str) -> String {
-    let lib = compile_plugin(
-        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
-        &[define],
-        dir,
-        define,
-    );
-    lib.to_str().unwrap().to_string()
 }
 
 #[test]

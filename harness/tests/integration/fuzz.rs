@@ -64,7 +64,7 @@ fn never_panics<T: std::fmt::Debug>(
 
 #[test]
 fn set_values_never_panic_and_errors_name_the_assignment() {
-    let catalog = harness::plugin::Catalog::new(&[]).unwrap();
+    let catalog = harness::catalog::Catalog::new(&[]).unwrap();
     let algos: Vec<_> = ["trpo", "ppo", "cem", "random"]
         .iter()
         .map(|id| catalog.find(id).unwrap())
@@ -219,7 +219,7 @@ fn durations_sizes_and_shards_never_panic() {
         |g| g.text(10),
         |text| {
             if let Ok(d) = parse_duration(text) {
-                let again = harness::sweep::format_duration(d);
+                let again = harness::child::format_duration(d);
                 assert_eq!(parse_duration(&again).unwrap(), d, "{text:?} -> {again}");
             } else {
                 let e = parse_duration(text).unwrap_err().to_string();

@@ -267,4 +267,19 @@ fn trpo_runs_on_the_real_pong_from_pixels_and_draws_its_gif() {
     assert!(config.contains("\"view\":\"pixels\""), "{config}");
     let episodes = read_table(&run.join("episodes.parquet"));
     assert!(episodes.num_rows() >= 1, "at least the evaluation episode");
+    let gif = dir.path().join("again.gif");
+    let again = [
+        "render",
+        "--run",
+        run.to_str().unwrap(),
+        "--episodes",
+        "1",
+        "--max-frames",
+        "10",
+        "-o",
+        gif.to_str().unwrap(),
+    ];
+    let o = harness(&again);
+    assert!(o.status.success(), "render --run: {}", stderr(&o));
+    assert!(gif.exists());
 }

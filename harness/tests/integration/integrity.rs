@@ -125,20 +125,39 @@ fn two_sweeps_from_two_process_groups_run_every_run_exactly_once() {
 
 /// `harness run` of a long random run on pendulum into `out`: the same run
 /// as `--seeds 1` of [`long_sweep`].
+/// `harness sweep` of random on cartpole with `seeds` seeds, as a Slurm
+/// job array's dry run.
+fn slurm_dry_run(seeds: &str) -> [&str; 9] {
+    [
+        "sweep",
+        "--algos",
+        "random",
+        "--envs",
+        "cartpole",
+        "--seeds",
+        seeds,
+        "--slurm",
+        "--dry-run",
+    ]
+}
+
+/// A budget far beyond what a test waits for, evaluated once, at its end.
+const LONG: [&str; 6] = [
+    "--steps",
+    "1000000000",
+    "--eval-every",
+    "0",
+    "--eval-episodes",
+    "1",
+];
+
 fn long_run(out: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_harness"))
         .args([
             "run", "--algo", "random", "--env", "pendulum", "--quiet", "--no-gif",
         ])
-        .args([
-            "--steps",
-            "1000000000",
-            "--eval-every",
-            "0",
-            "--eval-episodes",
-            "1",
-            "--out",
-        ])
+        .args(LONG)
+        .arg("--out")
         .arg(out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -150,14 +169,7 @@ fn long_sweep(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "sweep", "--algos", "random", "--envs", "pendulum", "--seeds", "1",
     ];
-    args.extend([
-        "--steps",
-        "1000000000",
-        "--eval-every",
-        "0",
-        "--eval-episodes",
-        "1",
-    ]);
+    args.extend(LONG);
     args.extend(["--quiet", "--out", out.to_str().unwrap()]);
     args.extend(extra);
     harness(&args)
@@ -199,11 +211,7 @@ fn a_run_in_flight_is_skipped_as_running_elsewhere_and_a_dead_runners_claim_take
         "{text}"
     );
     let o = harness(&["sweep", "--status", out.to_str().unwrap()]);
-    assert!(
-        stdout(&o).contains("total: 0 finished, 0 failed, 1 running, 0 pending"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "total: 0 finished, 0 failed, 1 running, 0 pending");
     assert!(stdout(&o).contains(&pid), "{}", stdout(&o));
     let again = long_run(&out).wait_with_output().unwrap();
     assert_eq!(again.status.code(), Some(1));
@@ -238,16 +246,8 @@ fn a_huge_grid_is_refused_at_once_and_small() {
     };
     let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
     command
-        .args([
-            "sweep",
-            "--algos",
-            "random",
-            "--envs",
-            "cartpole",
-            "--seeds",
-            "100000000",
-        ])
-        .args(["--slurm", "--dry-run", "--out"])
+        .args(slurm_dry_run("100000000"))
+        .arg("--out")
         .arg(&out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -316,19 +316,9 @@ fn a_huge_grid_names_its_factors_and_arrays_fit_max_array_size() {
     assert!(e.contains("--max-runs"), "{e}");
     // Past MaxArraySize (Slurm's default 1001 here, or the cluster's), the
     // runs per task are raised so the array fits.
-    let o = harness(&[
-        "sweep",
-        "--algos",
-        "random",
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "5000",
-        "--out",
-        out.to_str().unwrap(),
-        "--slurm",
-        "--dry-run",
-    ]);
+    let mut args = slurm_dry_run("5000").to_vec();
+    args.extend(["--out", out.to_str().unwrap()]);
+    let o = harness(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let max: usize = text
@@ -367,28 +357,16 @@ fn a_run_over_its_mem_limit_is_recorded_oom_and_its_sibling_finishes() {
         "leaky",
     );
     let out = dir.path().join("out");
-    let o = harness(&[
-        "sweep",
-        "--algos",
-        "random,faulty",
-        "--plugin",
-        lib.to_str().unwrap(),
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "1",
-        "--steps",
-        "2000",
+    let mut args = small_sweep_args("random,faulty", "cartpole", "1", "2", out.to_str().unwrap());
+    args.extend(["--plugin", lib.to_str().unwrap()]);
+    args.extend([
         "--set",
         "steps_per_iteration=500",
-        "--jobs",
-        "2",
         "--mem-limit",
         "512M",
         "--quiet",
-        "--out",
-        out.to_str().unwrap(),
     ]);
+    let o = harness(&args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(

@@ -5,56 +5,9 @@
 //! `integrity.rs`).
 
 use crate::common::*;
-use arrow_array::{Array, UInt64Array};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The faulty fixture compiled with `-D<define>`.
-fn faulty(dir: &Path, define: &str) -> String {
-    let lib = compile_plugin(
-        &workspace().join("harness/tests/fixtures/faulty_plugin.c"),
-        &[define],
-        dir,
-        &format!("faulty_{define}"),
-    );
-    lib.to_str().unwrap().to_string()
-}
-
-/// A run's `runs` row: (status, error, env steps).
-#[derive(Debug)]
-struct Row {
-    status: String,
-    error: Option<String>,
-    env_steps: u64,
-}
-
-/// Every run under `out` by directory name.
-fn rows(out: &Path) -> BTreeMap<String, Row> {
-    std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("runs.parquet").is_file())
-        .map(|p| {
-            let t = read_table(&p.join("runs.parquet"));
-            let steps = t.column_by_name("env_steps").unwrap();
-            let steps = steps.as_any().downcast_ref::<UInt64Array>().unwrap();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                Row {
-                    status: string_at(&t, "status", 0).unwrap(),
-                    error: string_at(&t, "error", 0),
-                    env_steps: steps.value(0),
-                },
-            )
-        })
-        .collect()
-}
 
 /// No file of a half-done write anywhere below `dir`.
 fn assert_no_temp_files(dir: &Path) {
@@ -70,25 +23,8 @@ fn assert_no_temp_files(dir: &Path) {
 fn sweep_with_fault(dir: &Path, define: &str, extra: &[&str]) -> Output {
     let lib = faulty(dir, define);
     let out = dir.join("out");
-    let mut args = vec![
-        "sweep",
-        "--algos",
-        "random,faulty",
-        "--plugin",
-        &lib,
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "2",
-        "--steps",
-        "2000",
-        "--set",
-        "steps_per_iteration=500",
-        "--jobs",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = small_sweep_args("random,faulty", "cartpole", "2", "2", out.to_str().unwrap());
+    args.extend(["--plugin", &lib, "--set", "steps_per_iteration=500"]);
     args.extend(extra);
     harness(&args)
 }
@@ -99,13 +35,9 @@ fn check_fault(define: &str, extra: &[&str], status: &str, what: &str) {
     let dir = tempfile::tempdir().unwrap();
     let o = sweep_with_fault(dir.path(), define, extra);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("4 runs: 4 ran now, 0 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "4 runs: 4 ran now, 0 had finished before; 2 failed");
     let out = dir.path().join("out");
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 4, "{rows:?}");
     for (id, row) in &rows {
         if id.starts_with("random-") {
@@ -146,11 +78,7 @@ fn check_fault(define: &str, extra: &[&str], status: &str, what: &str) {
     );
     assert_eq!(failed.matches(what).count(), 2, "{failed}");
     let o = sweep_with_fault(dir.path(), define, extra);
-    assert!(
-        stdout(&o).contains("0 ran now, 4 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "0 ran now, 4 had finished before; 2 failed");
 }
 
 #[test]
@@ -180,7 +108,7 @@ fn a_hanging_plugin_is_stopped_at_the_timeout() {
         "FAULT_HANG",
         &["--timeout", "2s"],
         "timeout",
-        "exceeded --timeout 2s",
+        "timed out (limit 2s)",
     );
     // Two hung runs on two workers: 2 s, then the 10 s grace before SIGKILL.
     assert!(t0.elapsed() < Duration::from_secs(60), "{:?}", t0.elapsed());
@@ -196,57 +124,35 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
         .collect()
 }
 
-/// Wait until `n` run directories exist under `out`.
-fn wait_for_runs(out: &Path, n: usize) {
-    let t0 = Instant::now();
-    loop {
-        let dirs = std::fs::read_dir(out)
-            .map(|d| d.filter(|e| e.as_ref().unwrap().path().is_dir()).count())
-            .unwrap_or(0);
-        if dirs >= n {
-            return;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60), "no run started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn sigterm(child: &std::process::Child) {
-    // SAFETY: signalling our own child, which has not been waited for.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-}
-
 #[test]
 fn sigterm_to_a_sweep_records_runs_in_flight_as_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     // Budgets far beyond what the test waits for.
-    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args([
-            "sweep", "--algos", "random", "--envs", "pendulum", "--seeds", "3",
-        ])
-        .args(["--steps", "1000000000", "--jobs", "2", "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_runs(&out, 2);
-    std::thread::sleep(Duration::from_millis(500));
-    sigterm(&child);
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
+    let args = [
+        "sweep",
+        "--algos",
+        "random",
+        "--envs",
+        "pendulum",
+        "--seeds",
+        "3",
+        "--steps",
+        "1000000000",
+        "--jobs",
+        "2",
+    ];
+    let o = harness_stopped_by_sigterm(&args, &out, 2, Duration::from_millis(500));
     assert!(
         stderr(&o).contains("error: interrupted by SIGTERM"),
         "{}",
         stderr(&o)
     );
-    assert!(
-        stdout(&o).contains("3 runs: 2 ran now, 0 had finished before; 0 failed, 2 interrupted"),
-        "{}",
-        stdout(&o)
+    assert_stdout_contains(
+        &o,
+        "3 runs: 2 ran now, 0 had finished before; 0 failed, 2 interrupted",
     );
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 2, "the third run never started: {rows:?}");
     for (id, row) in &rows {
         assert_eq!(row.status, "interrupted", "{id}: {row:?}");
@@ -271,31 +177,25 @@ fn sigterm_to_a_sweep_records_runs_in_flight_as_interrupted() {
     assert!(claims.is_empty(), "claims were released: {claims:?}");
     // Interrupted runs are not finished: the status view counts them pending.
     let o = harness(&["sweep", "--status", out.to_str().unwrap()]);
-    assert!(
-        stdout(&o).contains("total: 0 finished, 0 failed, 0 running, 3 pending"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "total: 0 finished, 0 failed, 0 running, 3 pending");
 }
 
 #[test]
 fn sigterm_to_a_run_writes_its_tables_as_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["run", "--algo", "random", "--env", "pendulum", "--quiet"])
-        .args(["--steps", "1000000000", "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_runs(&out, 1);
-    std::thread::sleep(Duration::from_millis(300));
-    sigterm(&child);
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
-    let rows = rows(&out);
+    let args = [
+        "run",
+        "--algo",
+        "random",
+        "--env",
+        "pendulum",
+        "--quiet",
+        "--steps",
+        "1000000000",
+    ];
+    harness_stopped_by_sigterm(&args, &out, 1, Duration::from_millis(300));
+    let rows = run_records(&out);
     let row = rows.values().next().expect("a runs row");
     assert_eq!(row.status, "interrupted", "{row:?}");
     assert!(row.env_steps > 0);
@@ -343,16 +243,12 @@ fn shards_run_every_run_exactly_once() {
         ran += n;
     }
     assert_eq!(ran, 6);
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 6);
     assert!(rows.values().all(|r| r.status == "ok"));
     // The whole sweep finds nothing left to do.
     let o = sweep(&[]);
-    assert!(
-        stdout(&o).contains("6 runs: 0 ran now, 6 had finished before"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "6 runs: 0 ran now, 6 had finished before");
     let o = sweep(&["--shard", "4/4"]);
     assert_eq!(o.status.code(), Some(2), "clap refuses a bad shard");
     assert!(stderr(&o).contains("'4/4'"), "{}", stderr(&o));
@@ -461,7 +357,7 @@ fn the_job_script_passes_every_value_through_unchanged() {
         assert!(stdout(&o).contains("(shard "), "{}", stdout(&o));
     }
     assert!(!canary.exists(), "the shell executed part of a value");
-    let rows = rows(&out);
+    let rows = run_records(&out);
     assert_eq!(rows.len(), 2, "{rows:?}");
     for id in rows.keys() {
         let t = read_table(&out.join(id).join("runs.parquet"));
@@ -478,7 +374,7 @@ fn status_counts_runs_per_algorithm_and_env() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = dir.path().join("out");
     // One run's results lost: it is pending again.
-    let lost = rows(&out)
+    let lost = run_records(&out)
         .into_keys()
         .find(|k| k.starts_with("random-"))
         .unwrap();

@@ -6,8 +6,8 @@
 
 use crate::common::*;
 use arrow_array::{Array, Float64Array, StringArray};
+use harness::catalog::Catalog;
 use harness::config;
-use harness::plugin::Catalog;
 use harness::run::{self, RunRequest, RunSummary};
 use std::path::Path;
 
@@ -124,7 +124,7 @@ fn trpo_never_accepts_a_step_beyond_the_trust_region() {
             .unwrap()
             .clone();
         let kls: Vec<f64> = (0..names.len())
-            .filter(|&i| names.value(i) == "train/mean_kl")
+            .filter(|&i| names.value(i) == trustbench_plugin::metrics::MEAN_KL)
             .map(|i| values.value(i))
             .collect();
         assert!(kls.len() >= 5, "one KL per iteration");

@@ -4,7 +4,6 @@
 //! checks, fail runs naming themselves, and cost a sweep only their runs.
 
 use crate::common::*;
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
@@ -151,32 +150,10 @@ fn the_c_provider_runs_through_the_host_paths_deterministically() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-type Rows = BTreeMap<(String, String), (String, String)>;
-
-/// `harness check plugin --json` with `args`: the exit code and each row's
-/// status and reason by (subject, check).
-fn check(args: &[&str]) -> (Option<i32>, Rows) {
-    let mut all = vec!["check", "plugin", "--json"];
-    all.extend(args);
-    let o = harness(&all);
-    let doc: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
-    let rows = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().unwrap().to_string();
-            ((s("algorithm"), s("check")), (s("status"), s("reason")))
-        })
-        .collect();
-    (o.status.code(), rows)
-}
-
 #[test]
 fn the_c_provider_passes_the_validator_and_broken_ones_fail_the_right_check() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, rows) = check(&["--plugin", &pointmass(dir.path())]);
+    let (code, rows) = check_plugin(&["--plugin", &pointmass(dir.path())]);
     assert_eq!(code, Some(0), "{rows:?}");
     let env = format!("env {ID}");
     for c in [
@@ -202,7 +179,8 @@ fn the_c_provider_passes_the_validator_and_broken_ones_fail_the_right_check() {
     );
 
     let failing = |define: &str| {
-        let (code, rows) = check(&["--plugin", &broken(dir.path(), define), "--timeout", "5s"]);
+        let (code, rows) =
+            check_plugin(&["--plugin", &broken(dir.path(), define), "--timeout", "5s"]);
         assert_eq!(code, Some(1), "{define}: {rows:?}");
         let fail: Vec<(String, String)> = rows
             .iter()
@@ -215,13 +193,13 @@ fn the_c_provider_passes_the_validator_and_broken_ones_fail_the_right_check() {
     assert!(
         crash
             .iter()
-            .any(|(c, r)| c == "env-determinism" && r.starts_with("crashed with SIGSEGV")),
+            .any(|(c, r)| c == "env-determinism" && r.starts_with("killed by SIGSEGV")),
         "{crash:?}"
     );
     let hang = failing("FAULT_HANG");
     assert!(
         hang.iter()
-            .any(|(c, r)| c == "env-determinism" && r == "timed out after 5 s"),
+            .any(|(c, r)| c == "env-determinism" && r == "timed out (limit 5s)"),
         "{hang:?}"
     );
     let nan = failing("FAULT_NAN");

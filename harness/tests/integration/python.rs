@@ -8,11 +8,16 @@
 //! `.ci/run`), where a missing Python is a failure.
 
 use crate::common::*;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// A temporary directory for a Python test, or `None` when they cannot run
+/// here (see [`python_ready`]).
+fn python_tempdir() -> Option<tempfile::TempDir> {
+    python_ready().then(|| tempfile::tempdir().unwrap())
+}
 
 /// Whether the Python tests can run here; prints why not once.
 fn python_ready() -> bool {
@@ -64,8 +69,28 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+/// `harness sweep` of example `script`'s `algos` on cartpole with `seeds`
+/// seeds of `steps` env steps into `out`, and `extra`.
+fn example_sweep(
+    (script, algos): (&str, &str),
+    (seeds, steps): (&str, &str),
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let plugin = example(script);
+    let mut args = vec![
+        "sweep", "--plugin", &plugin, "--algos", algos, "--envs", "cartpole",
+    ];
+    args.extend([
+        "--seeds",
+        seeds,
+        "--steps",
+        steps,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    args.extend(extra);
+    harness(&args)
 }
 
 /// Run a Python algorithm quietly into `out`, no GIF, one final evaluation.
@@ -102,40 +127,46 @@ fn final_eval(run_dir: &Path) -> f64 {
     finals.iter().sum::<f64>() / finals.len() as f64
 }
 
-#[test]
-fn reinforce_in_numpy_learns_cartpole() {
-    if !python_ready() {
+/// A seed-0 run of example `script`'s `algo` on `env` for `steps` env
+/// steps, evaluated only at the end over `episodes`, scores at least
+/// `floor` (when Python can run here).
+fn assert_learns(script: &str, algo: &str, env: &str, (steps, episodes): (&str, &str), floor: f64) {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let o = run(
-        &example("reinforce.py"),
-        "reinforce-py",
-        "cartpole",
+        &example(script),
+        algo,
+        env,
         dir.path(),
         &[
             "--steps",
-            "60000",
+            steps,
             "--seed",
             "0",
             "--eval-every",
             "0",
             "--eval-episodes",
-            "10",
+            episodes,
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let score = final_eval(&only_run_dir(dir.path()));
+    assert!(score >= floor, "final evaluation {score}");
+}
+
+#[test]
+fn reinforce_in_numpy_learns_cartpole() {
     // Random play scores about 22 on CartPole-v1; the cap is 500.
-    assert!(score >= 150.0, "final evaluation {score}");
+    let budget = ("60000", "10");
+    assert_learns("reinforce.py", "reinforce-py", "cartpole", budget, 150.0);
 }
 
 #[test]
 fn same_seed_same_rows_another_seed_other_rows() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let go = |seed: &str, name: &str| {
         let out = dir.path().join(name);
         let o = run(
@@ -193,83 +224,28 @@ fn the_examples_pass_the_validator() {
 
 #[test]
 fn cem_in_numpy_improves_on_swimmer() {
-    if !python_ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let o = run(
-        &example("cem.py"),
-        "cem-py",
-        "swimmer",
-        dir.path(),
-        &[
-            "--steps",
-            "200000",
-            "--seed",
-            "0",
-            "--eval-every",
-            "0",
-            "--eval-episodes",
-            "2",
-        ],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let score = final_eval(&only_run_dir(dir.path()));
     // A random policy scores about 0 on swimmer (it drifts, it does not swim).
-    assert!(score >= 15.0, "final evaluation {score}");
-}
-
-/// The runs under `out`: directory name → (status, error).
-fn statuses(out: &Path) -> BTreeMap<String, (String, String)> {
-    std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("runs.parquet").is_file())
-        .map(|p| {
-            let t = read_table(&p.join("runs.parquet"));
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                (
-                    string_at(&t, "status", 0).unwrap(),
-                    string_at(&t, "error", 0).unwrap_or_default(),
-                ),
-            )
-        })
-        .collect()
+    assert_learns("cem.py", "cem-py", "swimmer", ("200000", "2"), 15.0);
 }
 
 #[test]
 fn python_failures_are_run_statuses_and_the_others_finish() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
     let faulty = fixture("faulty.py");
-    let o = harness(&[
-        "sweep",
-        "--plugin",
-        &faulty,
-        "--algos",
-        "py-raise,py-exit,py-abort,random",
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "1",
-        "--steps",
-        "2000",
-        "--jobs",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let algos = "py-raise,py-exit,py-abort,random";
+    let mut args = small_sweep_args(algos, "cartpole", "1", "2", out.to_str().unwrap());
+    args.extend(["--plugin", &faulty]);
+    let o = harness(&args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let runs = statuses(&out);
+    let runs = run_records(&out);
     assert_eq!(runs.len(), 4, "{runs:?}");
     let by_algo = |algo: &str| {
         runs.iter()
             .find(|(id, _)| id.starts_with(&format!("{algo}-")))
-            .map(|(_, v)| v.clone())
+            .map(|(_, r)| (r.status.clone(), r.error.clone().unwrap_or_default()))
             .unwrap_or_else(|| panic!("no {algo} run: {runs:?}"))
     };
     let (status, error) = by_algo("py-raise");
@@ -294,18 +270,11 @@ fn python_failures_are_run_statuses_and_the_others_finish() {
 
 #[test]
 fn an_import_error_names_the_file_and_line() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let script = fixture("broken_import.py");
-    let o = run(
-        &script,
-        "anything",
-        "cartpole",
-        dir.path(),
-        &["--steps", "100"],
-    );
+    };
+    let (script, steps) = (fixture("broken_import.py"), ["--steps", "100"]);
+    let o = run(&script, "anything", "cartpole", dir.path(), &steps);
     assert!(!o.status.success());
     let text = stderr(&o);
     assert!(
@@ -328,36 +297,28 @@ fn an_import_error_names_the_file_and_line() {
 
 #[test]
 fn a_sweep_and_report_compare_a_python_algorithm_with_the_builtins() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
-    let o = harness(&[
-        "sweep",
-        "--plugin",
-        &example("reinforce.py"),
-        "--algos",
-        "reinforce-py,vpg,random",
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "4",
-        "--steps",
-        "4000",
+    let evaluations = [
         "--eval-every",
         "2000",
         "--eval-episodes",
         "2",
         "--jobs",
         "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    ];
+    let o = example_sweep(
+        ("reinforce.py", "reinforce-py,vpg,random"),
+        ("4", "4000"),
+        &out,
+        &evaluations,
+    );
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-    let runs = statuses(&out);
+    let runs = run_records(&out);
     assert_eq!(runs.len(), 12, "{runs:?}");
-    assert!(runs.values().all(|(s, _)| s == "ok"), "{runs:?}");
+    assert!(runs.values().all(|r| r.status == "ok"), "{runs:?}");
     let report = dir.path().join("report");
     let o = harness(&[
         "report",
@@ -374,18 +335,11 @@ fn a_sweep_and_report_compare_a_python_algorithm_with_the_builtins() {
 
 #[test]
 fn runs_record_the_interpreter_and_the_script_hash() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let script = example("uniform_random.py");
-    let o = run(
-        &script,
-        "random-py",
-        "cartpole",
-        dir.path(),
-        &["--steps", "1000"],
-    );
+    };
+    let (script, steps) = (example("uniform_random.py"), ["--steps", "1000"]);
+    let o = run(&script, "random-py", "cartpole", dir.path(), &steps);
     assert!(o.status.success(), "{}", stderr(&o));
     let t = read_table(&only_run_dir(dir.path()).join("runs.parquet"));
     assert_eq!(
@@ -406,41 +360,31 @@ fn runs_record_the_interpreter_and_the_script_hash() {
 
 #[test]
 fn sigterm_during_a_python_iteration_is_recorded_interrupted() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
     // One iteration would take the whole (huge) budget: the stop must come
     // from inside it.
-    let child = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args([
-            "run",
-            "--plugin",
-            &example("uniform_random.py"),
-            "--algo",
-            "random-py",
-        ])
-        .args(["--env", "pendulum", "--quiet", "--steps", "1000000000"])
-        .args(["--set", "steps_per_iteration=1000000000", "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while !std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some()) {
-        assert!(t0.elapsed() < Duration::from_secs(60), "no run started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: signalling our own child, which has not been waited for.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(128 + 15), "{}", stderr(&o));
-    let runs = statuses(&out);
-    let (status, _) = runs.values().next().expect("a runs row");
-    assert_eq!(status, "interrupted");
+    let script = example("uniform_random.py");
+    let args = [
+        "run",
+        "--plugin",
+        &script,
+        "--algo",
+        "random-py",
+        "--env",
+        "pendulum",
+        "--quiet",
+        "--steps",
+        "1000000000",
+        "--set",
+        "steps_per_iteration=1000000000",
+    ];
+    harness_stopped_by_sigterm(&args, &out, 1, Duration::from_millis(500));
+    let runs = run_records(&out);
+    let run = runs.values().next().expect("a runs row");
+    assert_eq!(run.status, "interrupted");
 }
 
 #[test]
@@ -530,52 +474,29 @@ fn reinforce_in_jax_learns_cartpole() {
         eprintln!("skipping the JAX example: {python} -m pip install jax==0.10.2");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let o = run(
-        &example("reinforce_jax.py"),
+    let budget = ("80000", "10");
+    assert_learns(
+        "reinforce_jax.py",
         "reinforce-jax",
         "cartpole",
-        dir.path(),
-        &[
-            "--steps",
-            "80000",
-            "--seed",
-            "0",
-            "--eval-every",
-            "0",
-            "--eval-episodes",
-            "10",
-        ],
+        budget,
+        150.0,
     );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let score = final_eval(&only_run_dir(dir.path()));
-    assert!(score >= 150.0, "final evaluation {score}");
 }
 
 #[test]
 fn slurm_job_scripts_carry_the_interpreter_and_virtual_environment() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let out = dir.path().join("out");
-    let o = harness(&[
-        "sweep",
-        "--plugin",
-        &example("uniform_random.py"),
-        "--algos",
-        "random-py",
-        "--envs",
-        "cartpole",
-        "--seeds",
-        "2",
-        "--steps",
-        "1000",
-        "--out",
-        out.to_str().unwrap(),
-        "--slurm",
-        "--dry-run",
-    ]);
+    let slurm = ["--slurm", "--dry-run"];
+    let o = example_sweep(
+        ("uniform_random.py", "random-py"),
+        ("2", "1000"),
+        &out,
+        &slurm,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let script = std::fs::read_dir(out.join("slurm"))
         .unwrap()
@@ -600,10 +521,9 @@ fn slurm_job_scripts_carry_the_interpreter_and_virtual_environment() {
 
 #[test]
 fn check_cg_checks_a_python_natural_gradient_against_the_exact_solve() {
-    if !python_ready() {
+    let Some(dir) = python_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let fixture = fixture("natural.py");
     let o = harness(&[
         "check",
@@ -622,11 +542,6 @@ fn check_cg_checks_a_python_natural_gradient_against_the_exact_solve() {
     let text = stdout(&o);
     assert!(o.status.success(), "{text}\n{}", stderr(&o));
     // 4 observations × 2 actions = 8 parameters: CG is exact after 8 steps.
-    let error: f64 = text
-        .rsplit("relative error ")
-        .next()
-        .and_then(|t| t.split(|c: char| c == ',' || c.is_whitespace()).next())
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no relative error in {text}"));
+    let error = cg_relative_error(&text);
     assert!(error < 1e-6, "relative error {error}\n{text}");
 }

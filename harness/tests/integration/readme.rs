@@ -6,7 +6,7 @@
 //! first, in a scratch directory the commands run in. And every flag of every
 //! command is documented in `docs/cli.md`, one click from the README.
 
-use crate::common::{compile_plugin, harness, stderr, workspace};
+use crate::common::{compile_plugin, harness, run_ok, stderr, workspace};
 use std::path::Path;
 use std::process::Command;
 
@@ -91,21 +91,8 @@ fn fixtures(dir: &Path) {
     std::fs::write(dir.join("sweeps/my-grid.toml"), sweep_file).unwrap();
     // A real (short) TRPO run on hopper, under the name the docs use.
     let out = dir.join("runs");
-    let o = harness(&[
-        "run",
-        "--algo",
-        "trpo",
-        "--env",
-        "hopper",
-        "--steps",
-        "1000",
-        "--eval-episodes",
-        "1",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let extra = ["--eval-episodes", "1", "--quiet"];
+    run_ok("trpo", "hopper", "1000", &extra, &out);
     let run = std::fs::read_dir(&out)
         .unwrap()
         .next()

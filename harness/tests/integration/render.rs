@@ -22,21 +22,13 @@ fn column<'a, T: 'static>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'
 fn render_of_a_run_replays_its_final_evaluation() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("runs");
-    let o = harness(&[
-        "run",
-        "--algo",
+    let o = run_ok(
         "trpo",
-        "--env",
         "hopper",
-        "--steps",
         "30000",
-        "--eval-episodes",
-        "6",
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--eval-episodes", "6", "--quiet"],
+        &out,
+    );
     let summary = String::from_utf8_lossy(&o.stdout).into_owned();
     let run = only_run_dir(&out);
     let episodes = read_table(&run.join("episodes.parquet"));
@@ -99,20 +91,7 @@ fn render_of_a_run_replays_its_final_evaluation() {
 fn no_gif_writes_none() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("runs");
-    let o = harness(&[
-        "run",
-        "--algo",
-        "random",
-        "--env",
-        "cartpole",
-        "--steps",
-        "800",
-        "--quiet",
-        "--no-gif",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run_ok("random", "cartpole", "800", &["--quiet", "--no-gif"], &out);
     let run = only_run_dir(&out);
     assert!(run.join("policy.bin").exists() && !run.join("eval.gif").exists());
     assert!(!String::from_utf8_lossy(&o.stdout).contains("picture:"));

@@ -3,16 +3,13 @@
 //! resumes; the paper scale only plans unless told to run here.
 
 use crate::common::*;
+use std::path::Path;
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-#[test]
-fn smoke_scale_runs_every_piece_and_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("trpo2015");
-    let args = [
+/// `harness reproduce trpo2015 --scale smoke` with `extra` flags into `out`,
+/// called twice: the first call runs all `runs` runs, the second finds
+/// every one finished. The first call's stdout.
+fn smoke_twice(out: &Path, extra: &[&str], runs: usize) -> String {
+    let mut args = vec![
         "reproduce",
         "trpo2015",
         "--scale",
@@ -20,16 +17,26 @@ fn smoke_scale_runs_every_piece_and_resumes() {
         "--jobs",
         "2",
         "--quiet",
-        "--out",
-        out.to_str().unwrap(),
     ];
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
     let o = harness(&args);
     let text = stdout(&o);
     assert!(o.status.success(), "{text}\n{}", stderr(&o));
-    assert!(
-        text.contains("102 runs: 102 ran now, 0 had finished before; 0 failed"),
-        "{text}"
-    );
+    let ran = format!("{runs} runs: {runs} ran now, 0 had finished before; 0 failed");
+    assert!(text.contains(&ran), "{text}");
+    let again = harness(&args);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let skipped = format!("{runs} runs: 0 ran now, {runs} had finished before");
+    assert!(stdout(&again).contains(&skipped), "{}", stdout(&again));
+    text
+}
+
+#[test]
+fn smoke_scale_runs_every_piece_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("trpo2015");
+    smoke_twice(&out, &[], 102);
     assert!(
         out.join("checks/check-cg-trpo-hopper-v0-s0/check_cg.parquet")
             .is_file()
@@ -64,10 +71,6 @@ fn smoke_scale_runs_every_piece_and_resumes() {
     // Every comparison has its runs: no claim is left "not run".
     assert!(!summary.contains(": not run"), "{summary}");
     assert!(!summary.contains("| not run |"), "{summary}");
-    // Finished runs are skipped on a second call.
-    let o = harness(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("102 runs: 0 ran now, 102 had finished before"));
 }
 
 #[test]
@@ -143,29 +146,8 @@ fn the_mujoco_suite_runs_at_smoke_scale_and_resumes() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("suites");
-    let args = [
-        "reproduce",
-        "trpo2015",
-        "--suite",
-        "mujoco",
-        "--scale",
-        "smoke",
-        "--seeds",
-        "1",
-        "--jobs",
-        "2",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    let o = harness(&args);
-    let text = stdout(&o);
-    assert!(o.status.success(), "{text}\n{}", stderr(&o));
     // Three MuJoCo tasks × random, trpo, npg, vpg, cem, cma.
-    assert!(
-        text.contains("18 runs: 18 ran now, 0 had finished before; 0 failed"),
-        "{text}"
-    );
+    let text = smoke_twice(&out, &["--suite", "mujoco", "--seeds", "1"], 18);
     assert!(
         text.contains("left out of the native grid: trpo-vine"),
         "{text}"
@@ -176,14 +158,24 @@ fn the_mujoco_suite_runs_at_smoke_scale_and_resumes() {
     for env in ["gym:Swimmer-v5", "gym:Hopper-v5", "gym:Walker2d-v5"] {
         assert!(summary.contains(env), "no {env} in the report");
     }
-    let o = harness(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("18 runs: 0 ran now, 18 had finished before"));
     // Slurm-ready like the native suite: each task runs a shard of this
     // very suite (--only included), under its own job name.
-    let mut slurm: Vec<&str> = args.to_vec();
-    slurm.extend(["--only", "trpo,random", "--slurm", "--dry-run"]);
-    let o = harness(&slurm);
+    let o = harness(&[
+        "reproduce",
+        "trpo2015",
+        "--suite",
+        "mujoco",
+        "--scale",
+        "smoke",
+        "--seeds",
+        "1",
+        "--only",
+        "trpo,random",
+        "--slurm",
+        "--dry-run",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let script =
         std::fs::read_to_string(out.join("slurm/reproduce-trpo2015-mujoco-smoke.sbatch")).unwrap();

@@ -8,10 +8,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 /// Submit the sweep (`args` after `harness sweep`) with `--slurm`; the job id.
 fn submit(args: &[&str]) -> String {
     let mut all = vec!["sweep"];
@@ -118,11 +114,7 @@ fn slurm_job_arrays_finish_every_run_and_resubmission_redoes_only_unfinished() {
     assert!(interrupted[0].starts_with("random-pendulum-v0-s0-"));
     assert_eq!(first.iter().filter(|(_, s, _)| s == "ok").count(), 3);
     let o = harness(&["sweep", "--status", out_s]);
-    assert!(
-        stdout(&o).contains("total: 3 finished, 0 failed, 0 running, 1 pending"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "total: 3 finished, 0 failed, 0 running, 1 pending");
 
     // The same command again: only the interrupted run is redone.
     let job = submit(&sweep);
@@ -136,11 +128,7 @@ fn slurm_job_arrays_finish_every_run_and_resubmission_redoes_only_unfinished() {
         }
     }
     let o = harness(&["sweep", "--status", out_s]);
-    assert!(
-        stdout(&o).contains("total: 4 finished, 0 failed, 0 running, 0 pending"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "total: 4 finished, 0 failed, 0 running, 0 pending");
 }
 
 #[test]
@@ -211,9 +199,5 @@ fn a_task_resubmitted_while_its_first_attempt_runs_does_not_run_it_twice() {
         .collect();
     assert!(logs.contains("1 running elsewhere"), "{logs}");
     let o = harness(&["sweep", "--status", out_s]);
-    assert!(
-        stdout(&o).contains("total: 1 finished, 0 failed, 0 running, 1 pending"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "total: 1 finished, 0 failed, 0 running, 1 pending");
 }

@@ -2,7 +2,8 @@
 //! replays bit for bit — the same branch action gives the identical rollout,
 //! in the same copy or in another one.
 
-use harness::plugin::{Catalog, PluginLibrary};
+use harness::catalog::Catalog;
+use harness::plugin::PluginLibrary;
 use harness::run::{self, RunRequest};
 use trustbench_plugin::{
     Actor, Algorithm, AlgorithmInfo, Error, Host, Learner, Result, Spaces, StepBuffers, kinds,

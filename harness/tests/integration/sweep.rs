@@ -2,34 +2,21 @@
 //! results independent of `--jobs`, failures recorded without stopping.
 
 use crate::common::*;
-use arrow_array::RecordBatch;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// `harness sweep --algos random --envs cartpole,pendulum --seeds 2` with a
 /// tiny budget, into `out`.
 fn small_sweep(out: &Path, jobs: &str) -> std::process::Output {
-    harness(&[
-        "sweep",
-        "--algos",
+    let mut args = small_sweep_args(
         "random",
-        "--envs",
         "cartpole,pendulum",
-        "--seeds",
         "2",
-        "--steps",
-        "2000",
-        "--set",
-        "steps_per_iteration=500",
-        "--jobs",
         jobs,
-        "--out",
         out.to_str().unwrap(),
-    ])
-}
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    );
+    args.extend(["--set", "steps_per_iteration=500"]);
+    harness(&args)
 }
 
 /// Run directories under `out`, by name.
@@ -62,11 +49,7 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
     let out = dir.path().join("sweep");
     let o = small_sweep(&out, "2");
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("4 runs: 4 ran now, 0 had finished before; 0 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "4 runs: 4 ran now, 0 had finished before; 0 failed");
     // Not a terminal: one line per finished run, with its final evaluation.
     let err = stderr(&o);
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with('[')).collect();
@@ -111,11 +94,7 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
 
     let o = small_sweep(&out, "2");
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stdout(&o).contains("4 runs: 2 ran now, 2 had finished before; 0 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "4 runs: 2 ran now, 2 had finished before; 0 failed");
     for d in [&crashed, &begun] {
         assert!(d.join("runs.parquet").is_file());
         let temps: Vec<_> = all_files(d)
@@ -129,19 +108,7 @@ fn sweep_resumes_after_a_crash_redoing_only_unfinished_runs() {
 
     // Nothing left to do.
     let o = small_sweep(&out, "2");
-    assert!(
-        stdout(&o).contains("0 ran now, 4 had finished before"),
-        "{}",
-        stdout(&o)
-    );
-}
-
-/// The columns of a table that must be reproducible (wall clock left out).
-fn reproducible(batch: &RecordBatch) -> RecordBatch {
-    let keep: Vec<usize> = (0..batch.num_columns())
-        .filter(|&i| batch.schema().field(i).name() != "wall_seconds")
-        .collect();
-    batch.project(&keep).unwrap()
+    assert_stdout_contains(&o, "0 ran now, 4 had finished before");
 }
 
 #[test]
@@ -156,8 +123,8 @@ fn results_do_not_depend_on_jobs() {
     assert_eq!(ra.keys().collect::<Vec<_>>(), rb.keys().collect::<Vec<_>>());
     for (id, da) in &ra {
         for table in ["metrics.parquet", "episodes.parquet"] {
-            let x = reproducible(&read_table(&da.join(table)));
-            let y = reproducible(&read_table(&rb[id].join(table)));
+            let x = without_wall_clock(read_table(&da.join(table)));
+            let y = without_wall_clock(read_table(&rb[id].join(table)));
             assert!(x.num_rows() > 0);
             assert_eq!(x, y, "{id}/{table} differs between --jobs 1 and --jobs 2");
         }
@@ -237,17 +204,9 @@ fn failures_are_recorded_listed_and_retried_on_request() {
 
     // Rerun: failures count as finished (still listed); --retry-failed redoes them.
     let o = sweep(&[]);
-    assert!(
-        stdout(&o).contains("0 ran now, 3 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "0 ran now, 3 had finished before; 2 failed");
     let o = sweep(&["--retry-failed"]);
-    assert!(
-        stdout(&o).contains("2 ran now, 1 had finished before; 2 failed"),
-        "{}",
-        stdout(&o)
-    );
+    assert_stdout_contains(&o, "2 ran now, 1 had finished before; 2 failed");
 }
 
 #[test]

@@ -56,12 +56,7 @@ fn check_cg_solves_on_the_vine_batch() {
     assert!(o.status.success(), "{text}\n{}", stderr(&o));
     // The last summary line: CG's relative error against the dense solve
     // (a rank-deficient Fisher of few states converges in fewer steps).
-    let error: f64 = text
-        .rsplit("relative error ")
-        .next()
-        .and_then(|t| t.split(|c: char| c == ',' || c.is_whitespace()).next())
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no relative error in {text}"));
+    let error = cg_relative_error(&text);
     assert!(
         error < 1e-2,
         "CG on the vine's rows: relative error {error}\n{text}"
@@ -114,7 +109,7 @@ fn breakout_vine_rows(sets: &[&str], out: &std::path::Path) -> Vec<f64> {
         .downcast_ref::<arrow_array::Float64Array>()
         .unwrap();
     (0..metrics.num_rows())
-        .filter(|&i| name.value(i) == "train/vine_rows")
+        .filter(|&i| name.value(i) == trustbench_plugin::metrics::VINE_ROWS)
         .map(|i| value.value(i))
         .collect()
 }

@@ -342,8 +342,8 @@ unsafe extern "C" fn create(
                 provider_data: Box::into_raw(Box::new(batch)) as *mut c_void,
                 observation,
                 action,
-                reset: Some(reset),
-                step: Some(step),
+                reset: Some(reset::<f64>),
+                step: Some(step::<tb_step_out>),
                 last_error: Some(last_error),
                 extension: Some(extension),
                 destroy: Some(destroy),
@@ -469,8 +469,9 @@ fn misuse(message: String) -> PyErr {
     pyo3::exceptions::PyValueError::new_err(message)
 }
 
-/// Reset copies `first..first + count` into `obs_out` (doubles or bytes).
-fn reset_into<T: Element>(
+/// Reset copies `first..first + count` into `obs_out`: `batch->reset`
+/// (`T = f64`) and the byte extension's (`T = u8`).
+unsafe extern "C" fn reset<T: Element>(
     this: *const tb_env_batch,
     first: u32,
     count: u32,
@@ -584,63 +585,47 @@ fn step_into<T: Element>(
     })
 }
 
-unsafe extern "C" fn reset(
-    this: *const tb_env_batch,
-    first: u32,
-    count: u32,
-    seeds: *const u64,
-    obs_out: *mut f64,
-    obs_len: usize,
-) -> tb_status {
-    reset_into(this, first, count, seeds, obs_out, obs_len)
+/// What a step-out struct of the ABI holds, for observations of `Obs`.
+trait StepOut {
+    /// The observation element: `f64`, or `u8` for byte observations.
+    type Obs: Element;
+    /// The struct's buffers.
+    fn outs(&self) -> Outs<Self::Obs>;
 }
 
-unsafe extern "C" fn step(
+/// The two step-out structs hold the same buffers, for their own
+/// observation type.
+macro_rules! step_out {
+    ($out:ty, $obs:ty) => {
+        impl StepOut for $out {
+            type Obs = $obs;
+            fn outs(&self) -> Outs<$obs> {
+                Outs {
+                    observations: self.observations,
+                    final_observations: self.final_observations,
+                    rewards: self.rewards,
+                    terminated: self.terminated,
+                    truncated: self.truncated,
+                }
+            }
+        }
+    };
+}
+
+step_out!(tb_step_out, f64);
+step_out!(tb_byte_step_out, u8);
+
+/// `batch->step` (`S = tb_step_out`) and the byte extension's.
+unsafe extern "C" fn step<S: StepOut>(
     this: *const tb_env_batch,
     first: u32,
     count: u32,
     actions: *const f64,
     actions_len: usize,
-    out: *const tb_step_out,
+    out: *const S,
 ) -> tb_status {
     // SAFETY: `out` is NULL or a valid step-out struct per the ABI.
-    let out = unsafe { out.as_ref() }.map(|o| Outs {
-        observations: o.observations,
-        final_observations: o.final_observations,
-        rewards: o.rewards,
-        terminated: o.terminated,
-        truncated: o.truncated,
-    });
-    step_into(this, first, count, actions, actions_len, out)
-}
-
-unsafe extern "C" fn reset_bytes(
-    this: *const tb_env_batch,
-    first: u32,
-    count: u32,
-    seeds: *const u64,
-    obs_out: *mut u8,
-    obs_len: usize,
-) -> tb_status {
-    reset_into(this, first, count, seeds, obs_out, obs_len)
-}
-
-unsafe extern "C" fn step_bytes(
-    this: *const tb_env_batch,
-    first: u32,
-    count: u32,
-    actions: *const f64,
-    actions_len: usize,
-    out: *const tb_byte_step_out,
-) -> tb_status {
-    // SAFETY: `out` is NULL or a valid byte step-out struct per the ABI.
-    let out = unsafe { out.as_ref() }.map(|o| Outs {
-        observations: o.observations,
-        final_observations: o.final_observations,
-        rewards: o.rewards,
-        terminated: o.terminated,
-        truncated: o.truncated,
-    });
+    let out = unsafe { out.as_ref() }.map(S::outs);
     step_into(this, first, count, actions, actions_len, out)
 }
 
@@ -669,8 +654,8 @@ static SNAPSHOT: tb_env_snapshot = tb_env_snapshot {
 /// The byte-observation extension (offered when observations are uint8 images).
 static BYTE_OBSERVATIONS: tb_env_byte_observations = tb_env_byte_observations {
     struct_size: std::mem::size_of::<tb_env_byte_observations>() as u32,
-    reset: Some(reset_bytes),
-    step: Some(step_bytes),
+    reset: Some(reset::<u8>),
+    step: Some(step::<tb_byte_step_out>),
 };
 
 /// The render extension (offered when copies draw RGB frames).

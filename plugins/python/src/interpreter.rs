@@ -35,7 +35,27 @@ pub fn start(setup: &str) -> Result<(), String> {
         .clone()
 }
 
+/// Thread-pool variables of the numerical libraries a plugin may import
+/// (OpenBLAS under NumPy, MKL, OpenMP, numexpr), set to one thread unless
+/// the user set them. The harness owns the cores: its own pool steps the
+/// envs, and a BLAS pool of the machine's size beside it spins against it
+/// (NumPy REINFORCE on CartPole: 17–20 s with OpenBLAS's default threads,
+/// 2.0 s with one, 2 cores). One thread also keeps a plugin's results from
+/// depending on the machine's core count through BLAS's reduction order.
+const ONE_THREAD: [&str; 5] = [
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+];
+
 fn configure(py: Python<'_>, setup: &serde_json::Value) -> PyResult<()> {
+    let environ = py.import("os")?.getattr("environ")?;
+    for name in ONE_THREAD {
+        // Before any plugin imports NumPy: the libraries read them when loaded.
+        environ.call_method1("setdefault", (name, "1"))?;
+    }
     let sys = py.import("sys")?;
     if let Some(paths) = setup["sys_path"].as_array() {
         let paths: Vec<&str> = paths.iter().filter_map(|p| p.as_str()).collect();

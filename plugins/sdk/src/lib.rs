@@ -39,6 +39,7 @@ pub mod env_abi;
 mod ffi;
 mod host;
 mod library;
+pub mod metrics;
 pub mod parallel;
 pub mod rng;
 mod space;

@@ -1,10 +1,14 @@
 //! `harness check ...`: numerical checks of a plugin.
 
+mod plugin;
+
 use super::args::{AlgoArgs, EnvArgs};
-use super::{emit, table};
-use crate::check::{self, CgCheckRequest};
+use super::emit;
+use crate::check::cg::{self, CgCheckRequest};
+use crate::text::table;
 use anyhow::Result;
 use clap::{Args, Subcommand};
+pub use plugin::{execute as execute_plugin, execute_one as execute_plugin_one};
 use std::path::PathBuf;
 
 /// `harness check`'s subcommands.
@@ -13,10 +17,10 @@ pub enum CheckCommand {
     /// Compare the plugin's conjugate gradient with the exact dense solve of (F + λI) x = g.
     Cg(Box<CheckCgArgs>),
     /// Validate a plugin library against the ABI's rules: one row per check, PASS/FAIL/WARN/SKIP.
-    Plugin(super::check_plugin::PluginCheckArgs),
+    Plugin(plugin::PluginCheckArgs),
     /// One check of `check plugin`, run in a child process.
     #[command(hide = true)]
-    PluginOne(super::check_plugin::PluginOneArgs),
+    PluginOne(plugin::PluginOneArgs),
 }
 
 /// `harness check cg`.
@@ -64,7 +68,7 @@ impl CheckCgArgs {
 
 /// Run the check and print its table.
 pub fn execute_cg(args: &CheckCgArgs) -> Result<()> {
-    let report = check::check_cg(&args.resolve()?)?;
+    let report = cg::check_cg(&args.resolve()?)?;
     let rows = &report.table.rows;
     let mut out = format!(
         "CG against the exact solve of (F + λI) x = g: {} parameters, ‖x*‖ = {:.3e}\n\

@@ -123,9 +123,7 @@ pub fn check_cg(req: &CgCheckRequest) -> Result<CgCheckReport> {
         );
     }
     ng.prepare()?;
-    if let Some(fault) = host.take_fault() {
-        bail!("plugin '{id}' misused the host while collecting the batch: {fault}");
-    }
+    host.check(" while collecting the batch")?;
     let g = ng.gradient()?;
     let mut failure = None;
     let dense = dense_operator(n, |v, out| {

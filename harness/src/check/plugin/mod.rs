@@ -6,7 +6,8 @@
 //! itself, [`crate::child`]), so a plugin that crashes or hangs gives a FAIL
 //! naming the signal or the timeout, never a crashed validator. The child
 //! runs one check in-process ([`run_in_child`]) and reports its [`Outcome`]
-//! as the last line of its stderr, after [`MARKER`].
+//! to the parent as a [`child::Report::Result`] ([`report`]), the channel
+//! a sweep's runs report their progress on.
 
 mod checks;
 mod env_checks;
@@ -23,9 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-/// Starts the line on which a child reports its outcome (JSON follows).
-pub const MARKER: &str = "trustbench-check-outcome: ";
-/// Longest reason kept, so the line fits the stderr tail the parent keeps.
+/// Longest reason kept: a reason is one cell of the validator's table.
 const MAX_REASON: usize = 600;
 /// The `algorithm` of the library-wide entry check's row.
 pub const LIBRARY_ROW: &str = "*";
@@ -205,7 +204,7 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row as JSON (the schema is in the README).
+    /// The row as JSON (the schema is in docs/plugins.md).
     pub fn to_json(&self) -> Value {
         json!({
             "algorithm": self.algorithm,
@@ -328,67 +327,58 @@ fn run_env_check(plugin: Option<&Path>, check: Check, env: Option<&str>) -> (Out
     (outcome, ids)
 }
 
-/// The line a child prints last on stderr.
-pub fn marker_line(outcome: &Outcome, algorithms: &[String]) -> String {
-    let body = json!({
+/// The result a child reports: its outcome and the ids of the library's
+/// algorithms (or envs).
+fn result_of(outcome: &Outcome, algorithms: &[String]) -> Value {
+    json!({
         "status": outcome.status.as_str(),
         "reason": outcome.reason,
         "algorithms": algorithms,
-    });
-    format!("{MARKER}{body}")
+    })
 }
 
-/// A finished child's outcome: its marker line, or what ended it.
+/// In the child: report `outcome` to the parent.
+pub fn report(outcome: &Outcome, algorithms: &[String]) {
+    child::enable_reports();
+    child::report(&child::Report::Result(result_of(outcome, algorithms)));
+}
+
+/// The outcome and ids a child's result states, if it is one.
+fn parse_result(v: &Value) -> Option<(Outcome, Vec<String>)> {
+    let status = Status::parse(v["status"].as_str()?)?;
+    let reason = v["reason"].as_str()?.to_string();
+    let ids = v["algorithms"]
+        .as_array()?
+        .iter()
+        .filter_map(|x| x.as_str().map(str::to_string))
+        .collect();
+    Some((Outcome { status, reason }, ids))
+}
+
+/// A finished child's outcome: its reported result, or what ended it.
 fn outcome_of(finished: &child::Finished, timeout: Duration) -> (Outcome, Vec<String>) {
     let last_line = || {
         finished
             .stderr_tail
             .lines()
             .rev()
-            .find(|l| !l.trim().is_empty() && !l.starts_with(MARKER))
+            .find(|l| !l.trim().is_empty())
             .map(|l| format!(" (stderr: {})", l.trim()))
             .unwrap_or_default()
     };
     let fail = |reason: String| (Outcome::new(Status::Fail, reason), Vec::new());
+    let ending = finished.exit.describe(Some(timeout));
     match finished.exit {
-        Exit::Signal(sig) => fail(format!(
-            "crashed with {}{}",
-            child::signal_name(sig),
-            last_line()
-        )),
-        Exit::TimedOut => fail(format!("timed out after {}", shown_duration(timeout))),
-        Exit::Stopped => fail("stopped before it finished".into()),
-        Exit::Code(code) => {
-            let reported = finished
-                .stderr_tail
-                .lines()
-                .rev()
-                .find_map(|l| l.strip_prefix(MARKER))
-                .and_then(|json| serde_json::from_str::<Value>(json).ok())
-                .and_then(|v| {
-                    let status = Status::parse(v["status"].as_str()?)?;
-                    let reason = v["reason"].as_str()?.to_string();
-                    let ids = v["algorithms"]
-                        .as_array()?
-                        .iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect();
-                    Some((Outcome { status, reason }, ids))
-                });
-            match reported {
-                Some(r) if code == 0 => r,
-                _ => fail(format!(
-                    "the check's process exited with code {code} without a result{}",
-                    last_line()
-                )),
-            }
-        }
+        Exit::Signal(_) => fail(format!("{ending}{}", last_line())),
+        Exit::TimedOut | Exit::Stopped => fail(ending),
+        Exit::Code(code) => match finished.result.as_ref().and_then(parse_result) {
+            Some(r) if code == 0 => r,
+            _ => fail(format!(
+                "the check's process {ending} without a result{}",
+                last_line()
+            )),
+        },
     }
-}
-
-/// `60 s`, `1.5 s`.
-fn shown_duration(d: Duration) -> String {
-    format!("{} s", d.as_secs_f64())
 }
 
 /// One check in a child process: of algorithm `algo`, or for an env
@@ -511,31 +501,32 @@ mod tests {
     }
 
     #[test]
-    fn a_child_is_judged_by_its_marker_or_by_how_it_ended() {
-        let finished = |exit, tail: &str| child::Finished {
+    fn a_child_is_judged_by_its_result_or_by_how_it_ended() {
+        let finished = |exit, tail: &str, result| child::Finished {
             exit,
             stderr_tail: tail.to_string(),
             progress: None,
+            result,
             wall: Duration::ZERO,
             peak_address_space: None,
         };
         let t = Duration::from_secs(60);
-        let line = marker_line(&Outcome::new(Status::Warn, "why"), &["a".into()]);
-        let (o, ids) = outcome_of(&finished(Exit::Code(0), &format!("noise\n{line}")), t);
+        let result = result_of(&Outcome::new(Status::Warn, "why"), &["a".into()]);
+        let (o, ids) = outcome_of(&finished(Exit::Code(0), "noise", Some(result)), t);
         assert_eq!(
             (o.status, o.reason.as_str(), ids),
             (Status::Warn, "why", vec!["a".into()])
         );
-        let (o, _) = outcome_of(&finished(Exit::Signal(libc::SIGSEGV), "boom"), t);
+        let (o, _) = outcome_of(&finished(Exit::Signal(libc::SIGSEGV), "boom", None), t);
         assert_eq!(o.status, Status::Fail);
         assert!(
-            o.reason.starts_with("crashed with SIGSEGV") && o.reason.contains("boom"),
+            o.reason.starts_with("killed by SIGSEGV") && o.reason.contains("boom"),
             "{}",
             o.reason
         );
-        let (o, _) = outcome_of(&finished(Exit::TimedOut, ""), t);
-        assert_eq!(o.reason, "timed out after 60 s");
-        let (o, _) = outcome_of(&finished(Exit::Code(0), "no marker"), t);
+        let (o, _) = outcome_of(&finished(Exit::TimedOut, "", None), t);
+        assert_eq!(o.reason, "timed out (limit 1m)");
+        let (o, _) = outcome_of(&finished(Exit::Code(0), "no result", None), t);
         assert!(o.reason.contains("without a result"), "{}", o.reason);
     }
 }

@@ -1,19 +1,12 @@
 //! Every algorithm the harness can run: the built-in libraries plus any
-//! loaded with `--plugin`.
+//! loaded with `--plugin`. It sits above both kinds of plugin: a `--plugin`
+//! file may offer algorithms ([`crate::plugin`]), envs
+//! ([`crate::provider`]), or both.
 
-use super::{AlgorithmInfo, PluginLibrary};
+use crate::plugin::{AlgorithmRef, PluginLibrary};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// An algorithm and the library that offers it.
-#[derive(Clone)]
-pub struct AlgorithmRef {
-    /// The library (kept alive as long as the reference).
-    pub library: Arc<PluginLibrary>,
-    /// Its validated descriptor.
-    pub info: AlgorithmInfo,
-}
 
 /// The libraries in search order: `--plugin` files first (an explicit
 /// choice wins over a built-in of the same id), then the built-ins.

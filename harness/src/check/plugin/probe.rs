@@ -2,8 +2,8 @@
 //! calls hide on purpose (they retry, truncate and format), called here
 //! directly so the validator can see exactly what the plugin did.
 
-use crate::plugin::{AlgorithmRef, Instance};
-use std::ffi::{CString, c_char};
+use crate::plugin::{AlgorithmRef, Instance, RawCreate, raw_create};
+use std::ffi::c_char;
 use trustbench_plugin::abi::{self, tb_host, tb_instance, tb_spaces};
 
 /// Bytes after the declared capacity that a plugin must leave alone.
@@ -32,28 +32,9 @@ pub unsafe fn try_create(
     spaces: *const tb_spaces,
     host: *const tb_host,
 ) -> Result<Created, String> {
-    let id = CString::new(algorithm.info.id.as_str()).map_err(|e| e.to_string())?;
-    let config = CString::new(config_json).map_err(|e| e.to_string())?;
-    let create = algorithm
-        .library
-        .entry()
-        .create
-        .expect("checked when loaded");
-    let mut out: *const tb_instance = std::ptr::null();
-    let mut err = vec![0 as c_char; 1024];
-    // SAFETY: every pointer is valid for the call (spaces/host per the caller).
-    let status = unsafe {
-        create(
-            id.as_ptr(),
-            config.as_ptr(),
-            spaces,
-            host,
-            &mut out,
-            err.as_mut_ptr(),
-            err.len(),
-        )
-    };
-    *err.last_mut().expect("non-empty") = 0;
+    // SAFETY: per the caller; any instance is destroyed below.
+    let RawCreate { status, out, err } =
+        unsafe { raw_create(algorithm, config_json, spaces, host) }.map_err(|e| e.to_string())?;
     let bytes: Vec<u8> = err
         .iter()
         .take_while(|&&c| c != 0)

@@ -153,13 +153,13 @@ impl Subject {
         let w = host.world();
         let fingerprint = Fingerprint {
             metrics: w
-                .log
+                .log()
                 .metrics
                 .iter()
                 .map(|m| (m.iteration, m.env_steps, m.name.clone(), m.value.to_bits()))
                 .collect(),
             episodes: w
-                .log
+                .log()
                 .episodes
                 .iter()
                 .map(|e| {

@@ -1,8 +1,9 @@
 //! `harness check plugin`: the conformance validator's command line, and
 //! the hidden `harness check plugin-one` that runs one check in a child.
 
-use super::{emit, table};
-use crate::validate::{self, Check, Request, Row, Status};
+use crate::check::plugin::{self as validate, Check, Request, Row, Status};
+use crate::cli::emit;
+use crate::text::table;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
@@ -22,7 +23,7 @@ pub struct PluginCheckArgs {
     /// library that offers envs, check only this one of them.
     #[arg(long)]
     env: Option<String>,
-    /// Print JSON (schema in the README) instead of a table.
+    /// Print JSON (schema in docs/plugins.md) instead of a table.
     #[arg(long)]
     json: bool,
     /// Wall-clock limit of each check, e.g. `60s`, `2m`, `500ms`.
@@ -144,7 +145,7 @@ pub fn execute(args: &PluginCheckArgs) -> Result<()> {
     Ok(())
 }
 
-/// Run one check here and print its outcome line.
+/// Run one check here and report its outcome to the parent.
 pub fn execute_one(args: &PluginOneArgs) -> Result<()> {
     let check = args.resolve()?;
     let (outcome, ids) = validate::run_in_child(
@@ -153,7 +154,7 @@ pub fn execute_one(args: &PluginOneArgs) -> Result<()> {
         check,
         args.env.as_deref(),
     );
-    eprintln!("{}", validate::marker_line(&outcome, &ids));
+    validate::report(&outcome, &ids);
     Ok(())
 }
 
