@@ -75,7 +75,7 @@ const TAU_AGREES: f64 = 0.5;
 /// The native task a native env (as the report names it) is, when it is
 /// one member of a pair; never loads a provider for a `gym:` id.
 fn native_task(env_id: &str) -> Option<&'static str> {
-    if env_id.starts_with("gym:") {
+    if env_id.starts_with(crate::provider::GYM_PREFIX) {
         return None;
     }
     claims::short_name(env_id).filter(|t| standard_of(t).is_some())
@@ -136,7 +136,7 @@ fn assess(runs: &[Run], side: Side, tasks: &BTreeSet<&'static str>) -> Vec<Asses
     claims::assess_on(TRPO_2015, &runs, &task)
 }
 
-/// A claim's verdict as a cell: `—` when not judged.
+/// A claim's verdict as a cell: `not run` when not judged.
 fn verdict_cell(a: &Assessment) -> Cell {
     match verdict_of(a) {
         None => Cell::plain("not run"),
