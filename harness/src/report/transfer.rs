@@ -301,8 +301,34 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
                 .join(", ")
         )),
     ];
-    let native_claims = assess(runs, Side::Native, &tasks);
-    let standard_claims = assess(runs, Side::Standard, &tasks);
+    blocks.extend(claims_table(runs, &tasks));
+    let (ranks, sentences) = rank_agreement(runs, &native, &standard, &tasks);
+    blocks.push(ranks);
+    let games = games_table(&native, &standard, &tasks);
+    if !games.is_empty() {
+        blocks.push(Block::Table(
+            Table::new(
+                "Per game, our game beside its ROM: mean final evaluation return (seeds in \
+                 brackets) of random and TRPO single path, and whether TRPO beats random on each \
+                 (P(TRPO > random) with its bootstrap interval, as the claims are judged).",
+            )
+            .text("game ↔ ROM")
+            .nums(&["random: ours", "random: ROM", "TRPO: ours", "TRPO: ROM"])
+            .texts(&["TRPO > random: ours", "TRPO > random: ROM"])
+            .rows(games),
+        ));
+    }
+    blocks.push(Block::Paragraph(
+        "How far conclusions drawn on our fast envs carry over, per task:".into(),
+    ));
+    blocks.push(Block::List(sentences));
+    blocks
+}
+
+/// Each claim's verdict on both sides, when some claim has a row on either.
+fn claims_table(runs: &[Run], tasks: &BTreeSet<&'static str>) -> Option<Block> {
+    let native_claims = assess(runs, Side::Native, tasks);
+    let standard_claims = assess(runs, Side::Standard, tasks);
     let claim_rows: Vec<Vec<Cell>> = native_claims
         .iter()
         .zip(&standard_claims)
@@ -317,8 +343,8 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
             ]
         })
         .collect();
-    if !claim_rows.is_empty() {
-        blocks.push(Block::Table(
+    (!claim_rows.is_empty()).then(|| {
+        Block::Table(
             Table::new("Each claim's verdict on our envs beside its verdict on the standard ones.")
                 .texts(&[
                     "claim",
@@ -328,11 +354,21 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
                     "agreement",
                 ])
                 .rows(claim_rows),
-        ));
-    }
+        )
+    })
+}
+
+/// The rank-agreement table per task pair, and one sentence per task on how
+/// far its conclusions carry over.
+fn rank_agreement(
+    runs: &[Run],
+    native: &ByTask,
+    standard: &ByTask,
+    tasks: &BTreeSet<&'static str>,
+) -> (Block, Vec<String>) {
     let mut rank_rows = Vec::new();
     let mut sentences = Vec::new();
-    for &task in &tasks {
+    for &task in tasks {
         let r = ranking(task, &native[task], &standard[task]);
         let std_id = standard_of(task).unwrap_or_default();
         rank_rows.push(vec![
@@ -354,7 +390,7 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         );
         sentences.push(format!("{task} → {std_id}: {}; {claims}.", tau_words(&r)));
     }
-    blocks.push(Block::Table(
+    let table = Block::Table(
         Table::new(
             "Rank agreement per task pair: the algorithms run on both sides, ordered by mean \
              final evaluation return (best first), seeds per algorithm (fewest–most) on ours vs \
@@ -363,26 +399,8 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         .texts(&["task pair", "order on ours", "order on standard", "seeds"])
         .num("τ [95 % CI]")
         .rows(rank_rows),
-    ));
-    let games = games_table(&native, &standard, &tasks);
-    if !games.is_empty() {
-        blocks.push(Block::Table(
-            Table::new(
-                "Per game, our game beside its ROM: mean final evaluation return (seeds in \
-                 brackets) of random and TRPO single path, and whether TRPO beats random on each \
-                 (P(TRPO > random) with its bootstrap interval, as the claims are judged).",
-            )
-            .text("game ↔ ROM")
-            .nums(&["random: ours", "random: ROM", "TRPO: ours", "TRPO: ROM"])
-            .texts(&["TRPO > random: ours", "TRPO > random: ROM"])
-            .rows(games),
-        ));
-    }
-    blocks.push(Block::Paragraph(
-        "How far conclusions drawn on our fast envs carry over, per task:".into(),
-    ));
-    blocks.push(Block::List(sentences));
-    blocks
+    );
+    (table, sentences)
 }
 
 /// The per-game rows: random and TRPO on both sides.
