@@ -94,6 +94,16 @@ pub fn execute(args: &ListArgs) -> Result<()> {
         ],
         &rows,
     );
+    // The Gymnasium family loads on first use, so it is listed only once
+    // loaded; name it anyway: it is how any standard env is reached.
+    if !specs.iter().any(|s| s.id == crate::provider::GYM_PREFIX) {
+        out += &format!(
+            "  {}<ID>  any Gymnasium env (e.g. gym:Hopper-v5, gym:ALE/Pong-v5), through the \
+             Python provider, loaded on first use: needs Python ≥ 3.11 with gymnasium \
+             (docs/envs.md)\n",
+            crate::provider::GYM_PREFIX
+        );
+    }
     // Options, once per distinct set (the arcade games share theirs).
     let mut seen: Vec<&'static [trustbench_envs::EnvOption]> = Vec::new();
     for spec in specs.iter().filter(|s| !s.options.is_empty()) {

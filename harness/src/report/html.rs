@@ -122,7 +122,7 @@ fn render_table(out: &mut String, table: &Table) {
     for row in &table.rows {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
-            let text = escape(&cell.text);
+            let text = breakable_urls(&escape(&cell.text));
             let text = if cell.bold {
                 format!("<strong>{text}</strong>")
             } else {
@@ -133,6 +133,22 @@ fn render_table(out: &mut String, table: &Table) {
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody>\n</table></div>\n");
+}
+
+/// `text` with a line-break opportunity (`<wbr>`) after each `/` of its
+/// URLs: a source cell's URL is one long word, which would otherwise set
+/// its column's minimum width and push the table past the page.
+fn breakable_urls(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains("://") {
+                word.replace('/', "/<wbr>")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -161,5 +177,13 @@ mod tests {
         assert!(html.contains("<strong>&lt;img src=x&gt;</strong>"));
         assert!(html.contains("a &amp; b") && html.contains("&quot;h&quot;"));
         assert!(html.contains("it&#39;s"));
+    }
+
+    #[test]
+    fn urls_may_break_after_their_slashes_and_nothing_else_does() {
+        assert_eq!(
+            breakable_urls("docs — https://a.io/b/c and/or x"),
+            "docs — https:/<wbr>/<wbr>a.io/<wbr>b/<wbr>c and/or x"
+        );
     }
 }

@@ -64,6 +64,8 @@ fn the_c_provider_runs_through_the_host_paths_deterministically() {
         text.contains(ID) && text.contains("max_steps") && text.contains("trustbench-c-pointmass"),
         "{text}"
     );
+    // The Gymnasium family loads on first use, yet `list` names it.
+    assert!(text.contains("gym:<ID>"), "{text}");
 
     let out = |name: &str| dir.path().join(name);
     let o = run(&lib, &out("a"), "1", "1", &[]);
