@@ -37,10 +37,13 @@ pub struct NaturalKeys {
     pub cg_iterations: usize,
     /// λ of (F + λI): regularises the solve where F is nearly singular. The
     /// paper names no damping; Schulman's modular_rl uses 1e-3. 0.1 is this
-    /// project's own choice, not yet measured against them (the sweep
-    /// `benches/sweeps/cg-damping.toml` does); `harness check cg` shows its
-    /// effect on the solve. It also enters the step size: β =
-    /// √(2δ / xᵀ(F + λI)x) counts λ‖x‖² as KL, so a large λ shortens steps.
+    /// project's choice, measured against 1e-2 and 1e-3 on swimmer, hopper
+    /// and walker (`benches/sweeps/cg-damping.toml`): best or tied on all
+    /// three. It also enters the step size, β = √(2δ / xᵀ(F + λI)x), and
+    /// a smaller λ made steps shorter, not longer: the solve then leans on
+    /// low-curvature directions where the subsampled Fisher underestimates
+    /// the KL, so nearly every step overshot δ and was halved by the line
+    /// search. `harness check cg` shows its effect on the solve.
     pub cg_damping: f64,
     /// Fraction of the batch used for Fisher-vector products (paper: 0.1);
     /// the gradient always uses the whole batch. Single path only: TRPO's
