@@ -78,6 +78,8 @@ impl ActorCritic {
     pub fn rollout(&mut self, host: &mut Host) -> Result<Option<Rollout>> {
         let steps = self.config.steps_per_env(host.num_envs());
         let batch = self.sampler.collect(host, &mut self.agent, steps)?;
+        self.baseline
+            .set_byte_standardizer(self.agent.byte_standardizer());
         if batch.is_empty() {
             return Ok(None);
         }

@@ -116,9 +116,8 @@ impl EpisodeScorer {
             }
             std::mem::swap(&mut self.obs, &mut self.next);
         }
-        if let Some(norm) = &mut agent.normalizer {
-            norm.update(&self.visited, self.visited.len() / d);
-        }
+        agent.update_statistics(&self.visited, self.visited.len() / d);
+        agent.begin_batch();
         Ok(Some(sums.iter().map(|s| s / episodes as f64).collect()))
     }
 }

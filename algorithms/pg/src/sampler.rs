@@ -90,9 +90,7 @@ impl Delivered for f64 {
     }
 
     fn observe(agent: &mut Agent, obs: &[f64], n: usize) {
-        if let Some(norm) = &mut agent.normalizer {
-            norm.update(obs, n);
-        }
+        agent.update_statistics(obs, n);
     }
 
     fn normalized(agent: &Agent, obs: &[f64], out: &mut [f64]) {
@@ -106,8 +104,9 @@ impl Delivered for f64 {
     }
 }
 
-/// Bytes come only to an agent that keeps bytes, which normalises nothing
-/// (see [`Agent::byte_observations`]): byte `b` is the value `b · BYTE_SCALE`.
+/// Bytes come only to an agent that keeps bytes (see
+/// [`Agent::byte_observations`]): byte `b` is the value `b · BYTE_SCALE`,
+/// normalised with the batch's frozen statistics.
 impl Delivered for u8 {
     fn reset(host: &mut Host, obs: &mut [u8]) -> Result<()> {
         host.reset_bytes(None, obs)
@@ -117,12 +116,15 @@ impl Delivered for u8 {
         host.step_bytes(0, actions, out)
     }
 
-    fn observe(_: &mut Agent, _: &[u8], _: usize) {}
+    fn observe(agent: &mut Agent, obs: &[u8], n: usize) {
+        agent.update_statistics_bytes(obs, n);
+    }
 
-    fn normalized(_: &Agent, obs: &[u8], out: &mut [f64]) {
+    fn normalized(agent: &Agent, obs: &[u8], out: &mut [f64]) {
         for (o, &b) in out.iter_mut().zip(obs) {
             *o = f64::from(b) * BYTE_SCALE;
         }
+        agent.normalize(out);
     }
 
     fn store(buffer: &mut ObservationBuffer, obs: &[u8], _: &[f64]) -> Result<()> {
@@ -156,6 +158,7 @@ impl Sampler {
         agent: &mut Agent,
         steps_per_env: usize,
     ) -> Result<Batch> {
+        agent.begin_batch();
         let (n, d) = (host.num_envs(), agent.obs_len());
         let mut intake = match self.intake.take() {
             Some(intake) => intake,

@@ -18,12 +18,14 @@
 //! code path, and neither the blocks nor their order depend on the thread
 //! count, so the fitted parameters are the same bits for any count.
 
+use std::sync::Arc;
 use trustbench_plugin::parallel::split;
 use trustbench_plugin::rng::Rng;
 
 use crate::adam::Adam;
 use crate::blocks::{grid, sum_blocks};
 use crate::network::{Activation, Network, ShapeError, Workspace};
+use crate::normalizer::Standardizer;
 use crate::observations::Observations;
 use crate::policy::Precision;
 use crate::real::Real;
@@ -104,6 +106,8 @@ pub struct ValueBaseline {
     grad: Vec<f64>,
     /// The blocks' gradients of one round (see `crate::blocks`).
     slots: Vec<f64>,
+    /// How byte observations are standardised: as the policy's are.
+    byte_standardizer: Option<Arc<Standardizer>>,
 }
 
 /// The network's buffers in its element type.
@@ -151,7 +155,13 @@ impl<T: Real> Buffers<T> {
 
     /// `V` of the `n` states of `obs` into `out`, [`PREDICT_BLOCK`] states
     /// per job (a state's value does not depend on the states beside it).
-    fn predict(&mut self, network: &Network, obs: Observations<'_>, out: &mut [f64]) {
+    fn predict(
+        &mut self,
+        network: &Network,
+        obs: Observations<'_>,
+        by: Option<&Standardizer>,
+        out: &mut [f64],
+    ) {
         let d = network.inputs();
         let Buffers { params, lanes } = self;
         let params = &*params;
@@ -163,7 +173,7 @@ impl<T: Real> Buffers<T> {
         split(&mut jobs, lanes, |lane, _, (first, out)| {
             let m = out.len();
             obs.slice(*first * d, (*first + m) * d)
-                .write_to(&mut lane.x);
+                .write_standardized_to(&mut lane.x, by);
             let values = network.forward(params, &lane.x, m, &mut lane.ws);
             for (o, v) in out.iter_mut().zip(values) {
                 *o = v.to_f64();
@@ -178,7 +188,7 @@ impl<T: Real> Buffers<T> {
     fn gradient(
         &mut self,
         network: &Network,
-        obs: Observations<'_>,
+        (obs, by): (Observations<'_>, Option<&Standardizer>),
         rows: &[usize],
         targets: &[f64],
         grad: &mut [f64],
@@ -192,7 +202,7 @@ impl<T: Real> Buffers<T> {
             let rows = &rows[first..first + k];
             lane.x.resize(d * k, T::ZERO);
             for (x, &i) in lane.x.chunks_exact_mut(d).zip(rows) {
-                obs.slice(i * d, (i + 1) * d).write_into(x);
+                obs.slice(i * d, (i + 1) * d).write_standardized_into(x, by);
             }
             let values = network.forward(params, &lane.x, k, &mut lane.ws);
             lane.d_out.clear();
@@ -264,6 +274,7 @@ impl ValueBaseline {
             order: Vec::new(),
             grad,
             slots: Vec::new(),
+            byte_standardizer: None,
         };
         baseline.params_changed();
         Ok(baseline)
@@ -296,6 +307,12 @@ impl ValueBaseline {
         self.params_changed();
     }
 
+    /// Standardise byte observations with `by` (the policy's statistics),
+    /// or read them as `b · BYTE_SCALE` (`None`).
+    pub fn set_byte_standardizer(&mut self, by: Option<Arc<Standardizer>>) {
+        self.byte_standardizer = by;
+    }
+
     /// Rounds the parameters into the network's element type.
     fn params_changed(&mut self) {
         self.engine.set_params(&self.params);
@@ -310,9 +327,10 @@ impl ValueBaseline {
             "value predict: observation length"
         );
         let out = &mut out[..n];
+        let by = self.byte_standardizer.as_deref();
         match &mut self.engine {
-            Engine::F64(b) => b.predict(&self.network, obs, out),
-            Engine::F32(b) => b.predict(&self.network, obs, out),
+            Engine::F64(b) => b.predict(&self.network, obs, by, out),
+            Engine::F32(b) => b.predict(&self.network, obs, by, out),
         }
     }
 
@@ -335,9 +353,14 @@ impl ValueBaseline {
             }
             for rows in self.order.chunks(b) {
                 let (net, g, slots) = (&self.network, &mut self.grad, &mut self.slots);
+                let by = self.byte_standardizer.as_deref();
                 match &mut self.engine {
-                    Engine::F64(buffers) => buffers.gradient(net, obs, rows, targets, g, slots),
-                    Engine::F32(buffers) => buffers.gradient(net, obs, rows, targets, g, slots),
+                    Engine::F64(buffers) => {
+                        buffers.gradient(net, (obs, by), rows, targets, g, slots)
+                    }
+                    Engine::F32(buffers) => {
+                        buffers.gradient(net, (obs, by), rows, targets, g, slots)
+                    }
                 }
                 self.adam.step(&mut self.params, &self.grad);
                 self.engine.set_params(&self.params);
@@ -531,7 +554,14 @@ mod tests {
             buffers.params = params.clone();
             let mut grad = vec![f64::NAN; network.param_len()];
             let obs = Observations::Reals(&obs);
-            buffers.gradient(&network, obs, &rows, &targets, &mut grad, &mut Vec::new());
+            buffers.gradient(
+                &network,
+                (obs, None),
+                &rows,
+                &targets,
+                &mut grad,
+                &mut Vec::new(),
+            );
             assert_eq!(grad, expected, "{threads} threads");
         }
     }

@@ -90,7 +90,7 @@ pub use fisher::{FisherVectorProduct, subsample};
 pub use layer::{Dense, Layer};
 pub use natural_step::{NaturalStep, StepError};
 pub use network::{Activation, GRAD_BLOCK, Network, Workspace};
-pub use normalizer::{NormalizerStateError, RunningNormalizer};
+pub use normalizer::{NormalizerStateError, RunningNormalizer, Standardizer};
 pub use observations::{BYTE_SCALE, ObservationBuffer, Observations};
 pub use policy::{Policy, PolicyWorkspace, Precision};
 pub use real::Real;

@@ -33,8 +33,41 @@ impl std::error::Error for NormalizerStateError {}
 pub struct RunningNormalizer {
     count: f64,
     clip: f64,
+    epsilon: f64,
     mean: Vec<f64>,
     m2: Vec<f64>,
+}
+
+/// Frozen statistics as a map `x_j ↦ clip((x_j − μ_j) / s_j, ±c)` with
+/// `s_j = √(σ_j² + ε)`: what [`RunningNormalizer::normalize`] computes,
+/// taken once so that many batches of states (a pixel batch's bytes,
+/// converted wherever a network reads them) see the same numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standardizer {
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+    clip: f64,
+}
+
+impl Standardizer {
+    /// Features per observation.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Feature `j`'s value `x`, standardised.
+    pub fn value(&self, j: usize, x: f64) -> f64 {
+        ((x - self.mean[j]) / self.scale[j]).clamp(-self.clip, self.clip)
+    }
+
+    /// Standardises whole observations in place.
+    pub fn apply(&self, obs: &mut [f64]) {
+        for row in obs.chunks_exact_mut(self.dim()) {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = self.value(j, *x);
+            }
+        }
+    }
 }
 
 impl RunningNormalizer {
@@ -45,8 +78,31 @@ impl RunningNormalizer {
         RunningNormalizer {
             count: 0.0,
             clip,
+            epsilon: VARIANCE_EPSILON,
             mean: vec![0.0; dim],
             m2: vec![0.0; dim],
+        }
+    }
+
+    /// The same with `ε` (added to each variance) set to `epsilon`: a floor
+    /// `√ε` under the standard deviation a feature is divided by. Not part
+    /// of [`RunningNormalizer::state`]: the owner knows its inputs' kind.
+    pub fn with_epsilon(self, epsilon: f64) -> RunningNormalizer {
+        assert!(
+            epsilon > 0.0,
+            "normaliser epsilon {epsilon} must be positive"
+        );
+        RunningNormalizer { epsilon, ..self }
+    }
+
+    /// The current statistics, frozen (see [`Standardizer`]).
+    pub fn standardizer(&self) -> Standardizer {
+        Standardizer {
+            mean: self.mean.clone(),
+            scale: (0..self.dim())
+                .map(|j| (self.variance(j) + self.epsilon).sqrt())
+                .collect(),
+            clip: self.clip,
         }
     }
 
@@ -104,7 +160,7 @@ impl RunningNormalizer {
         );
         for row in obs.chunks_exact_mut(d) {
             for (j, x) in row.iter_mut().enumerate() {
-                let z = (*x - self.mean[j]) / (self.variance(j) + VARIANCE_EPSILON).sqrt();
+                let z = (*x - self.mean[j]) / (self.variance(j) + self.epsilon).sqrt();
                 *x = z.clamp(-self.clip, self.clip);
             }
         }
@@ -146,6 +202,7 @@ impl RunningNormalizer {
         Ok(RunningNormalizer {
             count,
             clip,
+            epsilon: VARIANCE_EPSILON,
             mean: state[2..2 + dim].to_vec(),
             m2: state[2 + dim..].to_vec(),
         })
@@ -157,6 +214,24 @@ mod tests {
     use trustbench_plugin::rng::Rng;
 
     use super::*;
+
+    #[test]
+    fn the_standardizer_computes_what_normalize_does() {
+        let obs = [0.0, 1.0, 0.2, 1.0, 0.4, 1.0, 0.9, 1.0];
+        let norm = {
+            let mut n = RunningNormalizer::new(2, 3.0).with_epsilon(4e-4);
+            n.update(&obs[..6], 3);
+            n
+        };
+        let (mut a, mut b) = (obs.to_vec(), obs.to_vec());
+        norm.normalize(&mut a);
+        norm.standardizer().apply(&mut b);
+        assert_eq!(a, b);
+        // A constant feature: divided by the floor √ε = 0.02, then clipped.
+        assert_eq!(a[1], 0.0);
+        assert!((norm.standardizer().value(1, 0.99) + 0.5).abs() < 1e-9);
+        assert_eq!(norm.standardizer().value(1, 0.5), -3.0);
+    }
 
     #[test]
     fn batched_updates_match_two_pass_statistics() {

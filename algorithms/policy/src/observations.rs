@@ -6,6 +6,7 @@
 //! view's [0, 1] grey level, see [`BYTE_SCALE`]); it is converted, one chunk
 //! of states at a time, into the element type the network runs in.
 
+use crate::normalizer::Standardizer;
 use crate::real::Real;
 
 /// The value a byte observation stands for: `b · BYTE_SCALE`, i.e. `b / 255`
@@ -49,6 +50,30 @@ impl<'a> Observations<'a> {
     pub fn write_to<T: Real>(&self, dst: &mut Vec<T>) {
         dst.resize(self.len(), T::ZERO);
         self.write_into(dst);
+    }
+
+    /// [`Observations::write_to`], bytes standardised by `by` when given
+    /// (reals are already normalised where they were stored). The byte's
+    /// value is standardised in `f64`, then rounded to `T`: the numbers the
+    /// sampler acted on, whatever precision the network runs in.
+    pub fn write_standardized_to<T: Real>(&self, dst: &mut Vec<T>, by: Option<&Standardizer>) {
+        dst.resize(self.len(), T::ZERO);
+        self.write_standardized_into(dst, by);
+    }
+
+    /// [`Observations::write_into`], bytes standardised by `by` when given.
+    /// `self` starts at a state's first value (as every slice does).
+    pub fn write_standardized_into<T: Real>(&self, dst: &mut [T], by: Option<&Standardizer>) {
+        match (self, by) {
+            (Observations::Bytes(x), Some(by)) => {
+                assert_eq!(dst.len(), x.len(), "observations: destination length");
+                let d = by.dim();
+                for (k, (o, &b)) in dst.iter_mut().zip(x.iter()).enumerate() {
+                    *o = T::from_f64(by.value(k % d, f64::from(b) * BYTE_SCALE));
+                }
+            }
+            _ => self.write_into(dst),
+        }
     }
 
     /// Every value converted to `T` into `dst`, which has exactly

@@ -19,9 +19,11 @@ use trustbench_plugin::rng::Rng;
 
 use crate::distributions::ActionDistribution;
 use crate::network::{Activation, Network, ShapeError, Workspace};
+use crate::normalizer::Standardizer;
 use crate::observations::Observations;
 use crate::real::{Real, narrow};
 use crate::vector::grow;
+use std::sync::Arc;
 
 /// The element type a policy's network runs in (see [`crate::Real`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,6 +42,9 @@ pub struct Policy {
     network: Network,
     distribution: ActionDistribution,
     precision: Precision,
+    /// How byte observations are standardised on their way into the
+    /// network (`None`: as `b · BYTE_SCALE`); reals come normalised.
+    byte_standardizer: Option<Arc<Standardizer>>,
 }
 
 /// The network's buffers in one element type: its [`Workspace`], and the
@@ -123,12 +128,25 @@ impl Policy {
             network,
             distribution,
             precision: Precision::default(),
+            byte_standardizer: None,
         })
     }
 
     /// The same policy with its network running in `precision`.
     pub fn with_precision(self, precision: Precision) -> Policy {
         Policy { precision, ..self }
+    }
+
+    /// Standardise byte observations with `by` from now on (`None`: plain
+    /// `b · BYTE_SCALE`). Shared, not copied: a batch's many passes and
+    /// the Fisher's copy of the policy read the same statistics.
+    pub fn set_byte_standardizer(&mut self, by: Option<Arc<Standardizer>>) {
+        self.byte_standardizer = by;
+    }
+
+    /// How byte observations are standardised, if they are.
+    pub fn byte_standardizer(&self) -> Option<&Arc<Standardizer>> {
+        self.byte_standardizer.as_ref()
     }
 
     /// The element type the network runs in.
@@ -219,7 +237,7 @@ impl Policy {
         let outputs = match self.precision {
             Precision::F64 => {
                 if let Observations::Bytes(_) = obs {
-                    obs.write_to(&mut ws.wide_obs);
+                    obs.write_standardized_to(&mut ws.wide_obs, self.byte_standardizer.as_deref());
                 }
                 let x = wide_input(obs, &ws.wide_obs);
                 self.network.forward(net_params, x, n, &mut ws.wide)
@@ -227,7 +245,7 @@ impl Policy {
             Precision::F32 => {
                 let low = &mut ws.narrow;
                 lower(net_params, &mut low.params);
-                obs.write_to(&mut low.obs);
+                obs.write_standardized_to(&mut low.obs, self.byte_standardizer.as_deref());
                 let out = self.network.forward(&low.params, &low.obs, n, &mut low.ws);
                 let rows = &mut ws.net_rows[..k * n];
                 rows.iter_mut().zip(out).for_each(|(r, o)| *r = o.to_f64());

@@ -187,11 +187,10 @@ impl Vine {
             &mut choice,
         )?;
         let row = host.num_envs() * agent.obs_len();
-        if let Some(s) = &mut agent.normalizer {
-            for step in trunk.visited.chunks(row) {
-                s.update(step, host.num_envs());
-            }
+        for step in trunk.visited.chunks(row) {
+            agent.update_statistics(step, host.num_envs());
         }
+        agent.begin_batch();
         Ok(batch)
     }
 
