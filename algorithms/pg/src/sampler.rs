@@ -98,9 +98,15 @@ impl Delivered for f64 {
         agent.normalize(out);
     }
 
-    fn store(buffer: &mut ObservationBuffer, _: &[f64], normalized: &[f64]) -> Result<()> {
+    fn store(buffer: &mut ObservationBuffer, obs: &[f64], normalized: &[f64]) -> Result<()> {
         let invalid = |e: String| Error::new(format!("env observation: {e}"));
-        buffer.push_reals(normalized).map_err(invalid)
+        // A byte buffer keeps the grey levels as delivered: they are
+        // standardised where a network reads them, as bytes are.
+        let values = match buffer {
+            ObservationBuffer::Bytes(_) => obs,
+            ObservationBuffer::Reals(_) => normalized,
+        };
+        buffer.push_reals(values).map_err(invalid)
     }
 }
 
