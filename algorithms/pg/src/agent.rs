@@ -22,6 +22,16 @@ const NORMALIZER_CLIP: f64 = 10.0;
 /// ±10 spike; the floor keeps a change of Δ grey levels at about Δ/5.
 const PIXEL_VARIANCE_EPSILON: f64 = 0.02 * 0.02;
 
+/// `normalizer` as pixels (`bytes`) or real features need it: pixels get
+/// the σ floor of [`PIXEL_VARIANCE_EPSILON`].
+fn for_inputs(normalizer: RunningNormalizer, bytes: bool) -> RunningNormalizer {
+    if bytes {
+        normalizer.with_epsilon(PIXEL_VARIANCE_EPSILON)
+    } else {
+        normalizer
+    }
+}
+
 /// A stochastic policy with its parameters (see the module docs).
 #[derive(Debug)]
 pub struct Agent {
@@ -76,14 +86,8 @@ impl Agent {
             .with_precision(precision);
         let params = policy.init(&mut rng);
         let bytes = unit && matches!(policy.network().layers()[0], Layer::Conv2d(_));
-        let normalizer = normalize.then(|| {
-            let n = RunningNormalizer::new(obs_len, NORMALIZER_CLIP);
-            if bytes {
-                n.with_epsilon(PIXEL_VARIANCE_EPSILON)
-            } else {
-                n
-            }
-        });
+        let normalizer =
+            normalize.then(|| for_inputs(RunningNormalizer::new(obs_len, NORMALIZER_CLIP), bytes));
         Ok(Agent {
             policy,
             params,
@@ -328,16 +332,11 @@ impl Agent {
         let params = d.reals(self.params.len(), "policy parameters")?;
         let dim = self.obs_len();
         let normalizer = match &self.normalizer {
-            Some(_) => {
-                let n =
-                    RunningNormalizer::from_state(dim, &d.reals(2 + 2 * dim, "normaliser state")?)
-                        .map_err(|e| Error::new(e.0))?;
-                Some(if self.bytes {
-                    n.with_epsilon(PIXEL_VARIANCE_EPSILON)
-                } else {
-                    n
-                })
-            }
+            Some(_) => Some(for_inputs(
+                RunningNormalizer::from_state(dim, &d.reals(2 + 2 * dim, "normaliser state")?)
+                    .map_err(|e| Error::new(e.0))?,
+                self.bytes,
+            )),
             None => {
                 d.reals(0, "normaliser state")?;
                 None

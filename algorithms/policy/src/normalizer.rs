@@ -38,6 +38,12 @@ pub struct RunningNormalizer {
     m2: Vec<f64>,
 }
 
+/// `clip((x − μ) / s, ±c)`: the one formula of the live normaliser and of
+/// its frozen form, so the two give the same bits.
+fn standardize(x: f64, mean: f64, scale: f64, clip: f64) -> f64 {
+    ((x - mean) / scale).clamp(-clip, clip)
+}
+
 /// Frozen statistics as a map `x_j ↦ clip((x_j − μ_j) / s_j, ±c)` with
 /// `s_j = √(σ_j² + ε)`: what [`RunningNormalizer::normalize`] computes,
 /// taken once so that many batches of states (a pixel batch's bytes,
@@ -57,7 +63,7 @@ impl Standardizer {
 
     /// Feature `j`'s value `x`, standardised.
     pub fn value(&self, j: usize, x: f64) -> f64 {
-        ((x - self.mean[j]) / self.scale[j]).clamp(-self.clip, self.clip)
+        standardize(x, self.mean[j], self.scale[j], self.clip)
     }
 
     /// Standardises whole observations in place.
@@ -95,13 +101,16 @@ impl RunningNormalizer {
         RunningNormalizer { epsilon, ..self }
     }
 
+    /// What feature `j` is divided by: `√(σ² + ε)`.
+    fn scale(&self, j: usize) -> f64 {
+        (self.variance(j) + self.epsilon).sqrt()
+    }
+
     /// The current statistics, frozen (see [`Standardizer`]).
     pub fn standardizer(&self) -> Standardizer {
         Standardizer {
             mean: self.mean.clone(),
-            scale: (0..self.dim())
-                .map(|j| (self.variance(j) + self.epsilon).sqrt())
-                .collect(),
+            scale: (0..self.dim()).map(|j| self.scale(j)).collect(),
             clip: self.clip,
         }
     }
@@ -160,8 +169,7 @@ impl RunningNormalizer {
         );
         for row in obs.chunks_exact_mut(d) {
             for (j, x) in row.iter_mut().enumerate() {
-                let z = (*x - self.mean[j]) / (self.variance(j) + self.epsilon).sqrt();
-                *x = z.clamp(-self.clip, self.clip);
+                *x = standardize(*x, self.mean[j], self.scale(j), self.clip);
             }
         }
     }
