@@ -11,7 +11,9 @@ What `envs/src/arcade/enduro.rs` copies (rules card, v2) and why a learner can s
 
     python ale_enduro.py [EPISODES]      # default 10 per p
 """
+
 import sys
+from collections.abc import Callable
 
 import ale_py
 import gymnasium as gym
@@ -21,22 +23,24 @@ gym.register_envs(ale_py)
 SPEED = 22  # RAM byte of the player's speed
 
 
-def frames():
+def frames() -> tuple[gym.Env, ale_py.ALEInterface, Callable[[str], int]]:
     env = gym.make("ALE/Enduro-v5", obs_type="ram", frameskip=1, repeat_action_probability=0.0)
     env.reset(seed=0)
     return env, env.unwrapped.ale, env.unwrapped.get_action_meanings().index
 
 
-def speed_model():
+def speed_model() -> None:
     env, ale, act = frames()
     sp = []
     for _ in range(300):
         env.step(act("FIRE"))
         sp.append(int(ale.getRAM()[SPEED]))
     steps = [i for i in range(1, len(sp)) if sp[i] != sp[i - 1]]
-    print(f"pedal from the start: speed {sp[0]} -> {sp[-1]} in {len(sp)} frames, changes at frames "
-          f"{steps[:5]}..., every {steps[1] - steps[0]} frames by {sp[steps[0]] - sp[steps[0] - 1]} "
-          f"(46 reached at frame {sp.index(46)})")
+    print(
+        f"pedal from the start: speed {sp[0]} -> {sp[-1]} in {len(sp)} frames, "
+        f"changes at frames {steps[:5]}..., every {steps[1] - steps[0]} frames "
+        f"by {sp[steps[0]] - sp[steps[0] - 1]} (46 reached at frame {sp.index(46)})"
+    )
     env, ale, act = frames()
     for _ in range(60):
         env.step(act("NOOP"))
@@ -75,11 +79,13 @@ def speed_model():
         env.step(act("LEFT"))
         sp.append(int(ale.getRAM()[SPEED]))
     drops = [i for i in range(1, len(sp)) if sp[i] < sp[i - 1]]
-    print(f"steering left from the middle at 40: speed drops (grass) at frames {drops}: "
-          f"{[sp[i] for i in drops]}")
+    print(
+        f"steering left from the middle at 40: speed drops (grass) at frames {drops}: "
+        f"{[sp[i] for i in drops]}"
+    )
 
 
-def traffic():
+def traffic() -> None:
     """Hold the speed byte at v (no steering) and note when the first car is passed: the first
     car is (v - traffic speed) * frames ahead."""
     for v in (24, 25, 26, 28, 34, 40):
@@ -97,7 +103,7 @@ def traffic():
         print(f"held at {v}: first pass at frame {first}; distance to the first car {ahead}")
 
 
-def biased(episodes):
+def biased(episodes: int) -> None:
     env = gym.make("ALE/Enduro-v5", obs_type="ram")  # v5: frame skip 4, sticky 0.25, 108k cap
     names = env.unwrapped.get_action_meanings()
     fire = [names.index(a) for a in ("FIRE", "RIGHTFIRE", "LEFTFIRE")]
@@ -124,10 +130,13 @@ def biased(episodes):
             firsts.append(first)
             speeds.append(np.mean(sp))
         got = sorted(f for f in firsts if f is not None)
-        print(f"p={p}: return {np.mean(rets):.1f} ± {np.std(rets) / np.sqrt(len(rets)):.1f}, "
-              f"length {np.mean(lens):.0f}, episodes with a pass {len(got)}/{len(rets)}, "
-              f"first pass at agent step {got}, crashes per episode {crashes / episodes:.1f}, "
-              f"mean speed {np.mean(speeds):.1f}", flush=True)
+        print(
+            f"p={p}: return {np.mean(rets):.1f} ± {np.std(rets) / np.sqrt(len(rets)):.1f}, "
+            f"length {np.mean(lens):.0f}, episodes with a pass {len(got)}/{len(rets)}, "
+            f"first pass at agent step {got}, crashes per episode {crashes / episodes:.1f}, "
+            f"mean speed {np.mean(speeds):.1f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

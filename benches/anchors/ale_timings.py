@@ -3,8 +3,9 @@
 Each probe plays one game frame by frame (frameskip 1, no sticky actions) and prints what the
 matching rules card cites; the ROMs are used only here, never by the harness.
 
-    python ale_timings.py [GAME ...]     # games: breakout pong seaquest spaceinvaders beamrider qbert
+    python ale_timings.py [GAME ...]  # games: breakout pong seaquest spaceinvaders beamrider qbert
 """
+
 import sys
 
 import ale_py
@@ -16,22 +17,22 @@ gym.register_envs(ale_py)
 NOOP = 0
 
 
-def make(game, obs_type="ram"):
+def make(game: str, obs_type: str = "ram") -> gym.Env:
     env = gym.make(f"ALE/{game}-v5", obs_type=obs_type, frameskip=1, repeat_action_probability=0.0)
     env.reset(seed=0)
     return env
 
 
-def ram(env):
+def ram(env: gym.Env) -> np.ndarray:
     return env.unwrapped.ale.getRAM()
 
 
-def act(env, name):
+def act(env: gym.Env, name: str) -> int:
     """The index of ALE action `name` in the game's minimal action set."""
     return env.unwrapped.get_action_meanings().index(name)
 
 
-def breakout():
+def breakout() -> None:
     """Serve speed (ball y = RAM 101, x = 99) and paddle speed (RAM 72)."""
     env = make("Breakout")
     env.step(act(env, "FIRE"))
@@ -39,8 +40,10 @@ def breakout():
     while ram(env)[101] != 0:
         env.step(NOOP)
         ys.append(int(ram(env)[101]))
-    print(f"breakout: served at y={ys[0]}, lost after {len(ys) - 1} frames at y={ys[-2]} "
-          f"({(ys[-2] - ys[0]) / (len(ys) - 2):.2f} px/frame)")
+    print(
+        f"breakout: served at y={ys[0]}, lost after {len(ys) - 1} frames at y={ys[-2]} "
+        f"({(ys[-2] - ys[0]) / (len(ys) - 2):.2f} px/frame)"
+    )
     env = make("Breakout")
     xs = [int(ram(env)[72])]
     for _ in range(9):
@@ -49,7 +52,7 @@ def breakout():
     print(f"breakout: paddle x holding RIGHT: {xs} (steps {np.diff(xs).tolist()} px/frame)")
 
 
-def pong():
+def pong() -> None:
     """Serve pause and ball speed (ball x = RAM 49), never moving the paddle."""
     env = make("Pong")
     last_point, xs = None, []
@@ -63,11 +66,13 @@ def pong():
         elif last_point is not None and x != 205:
             xs.append((t, x))
     (t0, x0), (t1, x1) = xs[0], xs[-1]
-    print(f"pong: next serve {t0 - last_point} frames after a point, towards the player "
-          f"(x {x0} -> {x1}, {(x1 - x0) / (t1 - t0):.2f} px/frame)")
+    print(
+        f"pong: next serve {t0 - last_point} frames after a point, towards the player "
+        f"(x {x0} -> {x1}, {(x1 - x0) / (t1 - t0):.2f} px/frame)"
+    )
 
 
-def seaquest():
+def seaquest() -> None:
     """Oxygen (RAM 102) refill, sub depth (RAM 97), the dive that makes surfacing count, a lost
     life's length, and the speeds of sharks and of the torpedo (from the screen)."""
     env = make("Seaquest")
@@ -83,7 +88,10 @@ def seaquest():
             action = "NOOP" if t < 200 else "DOWN" if t < 200 + depth else "UP"
             _, _, _, _, info = env.step(act(env, action))
             if info["lives"] < lives:
-                print(f"seaquest: surfacing after a {depth}-pixel dive costs a life (shallower is safe)")
+                print(
+                    f"seaquest: surfacing after a {depth}-pixel dive costs a life "
+                    "(shallower is safe)"
+                )
                 break
         else:
             continue
@@ -115,10 +123,11 @@ def seaquest():
         obs, *_ = env.step(act(env, "FIRE"))
         ys, xs_ = np.where((obs == [187, 187, 53]).all(axis=2))
         ends.append(int(xs_[(ys > 40) & (ys < 180)].max()))
-    print(f"seaquest: the torpedo's front moves {(ends[-1] - ends[1]) / (len(ends) - 2):.1f} px/frame")
+    speed = (ends[-1] - ends[1]) / (len(ends) - 2)
+    print(f"seaquest: the torpedo's front moves {speed:.1f} px/frame")
 
 
-def spaceinvaders():
+def spaceinvaders() -> None:
     """Start pause, shot speed (drawn on odd frames), and whether a mystery ship crosses the top."""
     env = make("SpaceInvaders", "rgb")
     shot = []
@@ -131,8 +140,10 @@ def spaceinvaders():
             shot.append((t, int(ys.min())))
     (t0, y0) = shot[0]
     (t1, y1) = min(shot, key=lambda s: (s[1], s[0]))
-    print(f"spaceinvaders: first shot at frame {t0}; it climbs from y={y0} to y={y1} in "
-          f"{t1 - t0} frames ({(y0 - y1) / (t1 - t0):.2f} px/frame)")
+    print(
+        f"spaceinvaders: first shot at frame {t0}; it climbs from y={y0} to y={y1} in "
+        f"{t1 - t0} frames ({(y0 - y1) / (t1 - t0):.2f} px/frame)"
+    )
     env = make("SpaceInvaders", "rgb")
     rng = np.random.default_rng(0)
     run, longest, action, lit_before = 0, 0, NOOP, False
@@ -148,11 +159,13 @@ def spaceinvaders():
         longest = max(longest, run)
         if term or trunc:
             env.reset()
-    print(f"spaceinvaders: random play, 40000 frames: longest run of frames with something under "
-          f"the score {longest} (a mystery ship would cross for ~100)")
+    print(
+        f"spaceinvaders: random play, 40000 frames: longest run of frames with something under "
+        f"the score {longest} (a mystery ship would cross for ~100)"
+    )
 
 
-def beamrider():
+def beamrider() -> None:
     """How long the intro lasts before saucers (white on the beams) appear, under random play."""
     env = make("BeamRider", "rgb")
     rng = np.random.default_rng(0)
@@ -174,7 +187,7 @@ def beamrider():
     print("beamrider:", "; ".join(events))
 
 
-def qbert():
+def qbert() -> None:
     """When a life's first points come (agent steps, ALE v5) and how long the shortest life is."""
     env = gym.make("ALE/Qbert-v5", obs_type="ram")
     rng = np.random.default_rng(1)
@@ -193,11 +206,20 @@ def qbert():
                 if first is not None:
                     firsts.append(first)
                 lives, start, first = info["lives"], t, None
-    print(f"qbert: first points of a life after >= {min(firsts)} agent steps; shortest life {min(lengths)}")
+    print(
+        f"qbert: first points of a life after >= {min(firsts)} agent steps; "
+        f"shortest life {min(lengths)}"
+    )
 
 
-PROBES = dict(breakout=breakout, pong=pong, seaquest=seaquest, spaceinvaders=spaceinvaders,
-              beamrider=beamrider, qbert=qbert)
+PROBES = dict(
+    breakout=breakout,
+    pong=pong,
+    seaquest=seaquest,
+    spaceinvaders=spaceinvaders,
+    beamrider=beamrider,
+    qbert=qbert,
+)
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or PROBES:
