@@ -253,3 +253,30 @@ fn bad_sweeps_are_refused_before_any_run() {
     assert_eq!(r.status.code(), Some(2), "--seeds is required");
     assert!(!out.exists(), "nothing was written");
 }
+
+/// Every sweep file committed under `benches/sweeps` resolves (algorithms,
+/// config keys and values, envs, env options): the experiments that the
+/// docs cite by file stay runnable as the code changes under them.
+#[test]
+fn committed_sweep_files_resolve() {
+    let dir = workspace().join("benches/sweeps");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    assert!(
+        files.len() >= 2,
+        "sweep files under {}: {files:?}",
+        dir.display()
+    );
+    for file in files {
+        let o = harness(&["sweep", file.to_str().unwrap(), "--resolve-only"]);
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
