@@ -68,8 +68,10 @@ impl<'a> Observations<'a> {
             (Observations::Bytes(x), Some(by)) => {
                 assert_eq!(dst.len(), x.len(), "observations: destination length");
                 let d = by.dim();
-                for (k, (o, &b)) in dst.iter_mut().zip(x.iter()).enumerate() {
-                    *o = T::from_f64(by.value(k % d, f64::from(b) * BYTE_SCALE));
+                for (out, state) in dst.chunks_mut(d).zip(x.chunks(d)) {
+                    for (j, (o, &b)) in out.iter_mut().zip(state).enumerate() {
+                        *o = T::from_f64(by.value(j, f64::from(b) * BYTE_SCALE));
+                    }
                 }
             }
             _ => self.write_into(dst),
