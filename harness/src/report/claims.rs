@@ -458,14 +458,14 @@ fn compare_row(
     zero: Option<&[&Run]>,
     task: Task,
 ) -> EvidenceRow {
-    let (xs, ys, measure, iteration) = match c.axis {
+    // `None` when the two sides have no returns at a common point.
+    let (data, measure, iteration) = match c.axis {
         Axis::EqualSamples => {
             let finals =
                 |rs: &[&Run]| -> Vec<f64> { rs.iter().filter_map(|r| r.final_return()).collect() };
             let budget = a.iter().chain(b).map(|r| r.row.step_budget).max();
             (
-                finals(a),
-                finals(b),
+                Some((finals(a), finals(b))),
                 format!(
                     "final evaluation return ({} env steps)",
                     budget.unwrap_or(0)
@@ -481,21 +481,34 @@ fn compare_row(
                 .filter_map(|r| r.eval_at.last().map(|&(i, _)| i))
                 .min()
                 .unwrap_or(0);
-            let at = |rs: &[&Run]| -> Vec<f64> {
-                rs.iter().map(|r| return_at_iteration(r, reached)).collect()
-            };
-            (
-                at(a),
-                at(b),
-                format!("evaluation return at iteration {reached}"),
-                Some(reached),
-            )
+            match at_iteration(a, b, reached) {
+                Some((xs, ys, measure)) => (Some((xs, ys)), measure, Some(reached)),
+                None => (
+                    None,
+                    format!("return at iteration {reached}"),
+                    Some(reached),
+                ),
+            }
         }
     };
     let both: Vec<&Run> = a.iter().chain(b).copied().collect();
     let settings = settings(c, task(env_id).unwrap_or(""), &both, iteration);
     let seed = stable_hash(format!("claim\0{claim}\0{}\0{}\0{env_id}", c.a, c.b).as_bytes());
     let what = format!("{} {} {} on {env_id}", c.a, c.direction.symbol(), c.b);
+    let Some((xs, ys)) = data else {
+        return EvidenceRow {
+            what,
+            sample: format!("{} vs {} seeds", a.len(), b.len()),
+            measure,
+            effect: "—".into(),
+            detail: "no data".into(),
+            verdict: Verdict::Inconclusive,
+            to_decide: "neither an evaluation nor a training return at this iteration on \
+                        every run: evaluate both sides at the same iterations (eval_every)"
+                .into(),
+            settings,
+        };
+    };
     let sample = format!("{} vs {} seeds", xs.len(), ys.len());
     let detail = format!("means {} vs {}", num(mean(&xs)), num(mean(&ys)));
     if c.direction == Direction::Close {
@@ -556,16 +569,57 @@ fn to_decide(j: &Judgement) -> String {
     }
 }
 
-/// A run's evaluation return at `iteration`, interpolated between its
-/// evaluations.
-fn return_at_iteration(run: &Run, iteration: u64) -> f64 {
+/// Both sides' returns at `iteration`, and what they measure: the
+/// evaluation return when every run was evaluated at or around it, else
+/// the training return of that very iteration when every run finished an
+/// episode in it, else `None`. Never a return from another iteration: a
+/// run first evaluated at iteration 20 says nothing about iteration 4.
+fn at_iteration(a: &[&Run], b: &[&Run], iteration: u64) -> Option<(Vec<f64>, Vec<f64>, String)> {
+    let side = |rs: &[&Run], f: fn(&Run, u64) -> Option<f64>| -> Option<Vec<f64>> {
+        rs.iter().map(|r| f(r, iteration)).collect()
+    };
+    if let (Some(xs), Some(ys)) = (side(a, eval_at_iteration), side(b, eval_at_iteration)) {
+        return Some((
+            xs,
+            ys,
+            format!("evaluation return at iteration {iteration}"),
+        ));
+    }
+    let (xs, ys) = (side(a, train_at_iteration)?, side(b, train_at_iteration)?);
+    Some((
+        xs,
+        ys,
+        format!(
+            "training return at iteration {iteration} (not every run was evaluated at or \
+             around it)"
+        ),
+    ))
+}
+
+/// A run's evaluation return at `iteration`, interpolated between the
+/// evaluations around it; `None` outside its first and last evaluation.
+fn eval_at_iteration(run: &Run, iteration: u64) -> Option<f64> {
+    let first = run.eval_at.first()?.0;
+    let last = run.eval_at.last()?.0;
+    if !(first..=last).contains(&iteration) {
+        return None;
+    }
     let points: Vec<(f64, f64)> = run
         .eval_at
         .iter()
         .zip(&run.eval)
         .map(|(&(i, _), &(_, ret))| (i as f64, ret))
         .collect();
-    interpolate(&points, iteration as f64)
+    Some(interpolate(&points, iteration as f64))
+}
+
+/// The mean return of the training episodes a run finished in
+/// `iteration`, if it finished any.
+fn train_at_iteration(run: &Run, iteration: u64) -> Option<f64> {
+    run.train_at
+        .iter()
+        .find(|&&(i, _)| i == iteration)
+        .map(|&(_, ret)| ret)
 }
 
 fn kl_rows(runs: &[Run], algorithm: &str) -> Vec<EvidenceRow> {
@@ -968,7 +1022,7 @@ mod tests {
         vine.eval = vec![(500.0, 100.0), (1000.0, 800.0)];
         let single = run("trpo", "hopper-v0", 0, 2000.0, &[]);
         // Single path at iteration 2 (of 4): its first evaluation, 1000.
-        assert_eq!(return_at_iteration(&single, 2), 1000.0);
+        assert_eq!(eval_at_iteration(&single, 2), Some(1000.0));
         let c = Comparison {
             a: VINE_LABEL,
             b: "trpo",
@@ -988,5 +1042,45 @@ mod tests {
         assert_eq!(row.measure, "evaluation return at iteration 2");
         assert_eq!(row.detail, "means 800.0 vs 1000");
         assert_eq!(row.verdict, Verdict::Inconclusive, "one seed");
+    }
+
+    #[test]
+    fn equal_iterations_never_borrow_a_return_from_another_iteration() {
+        // The vine ends at iteration 2; single path is first evaluated at
+        // iteration 4, so its evaluations say nothing about iteration 2.
+        let mut vine = run(VINE_LABEL, "hopper-v0", 0, 800.0, &[]);
+        vine.eval_at = vec![(1, 0.5), (2, 1.0)];
+        vine.eval = vec![(500.0, 100.0), (1000.0, 800.0)];
+        let mut single = run("trpo", "hopper-v0", 0, 2000.0, &[]);
+        single.eval_at = vec![(4, 1.0)];
+        single.eval = vec![(1000.0, 2000.0)];
+        assert_eq!(eval_at_iteration(&single, 2), None);
+        let c = Comparison {
+            a: VINE_LABEL,
+            b: "trpo",
+            envs: &["hopper"],
+            direction: Direction::AtLeast,
+            axis: Axis::EqualIterations,
+        };
+        let row = |vine: &Run, single: &Run| {
+            compare_row("x", &c, "hopper-v0", &[vine], &[single], None, &short_name)
+        };
+        // Without a training return at iteration 2 there is no data.
+        let none = row(&vine, &single);
+        assert_eq!(none.detail, "no data");
+        assert_eq!(none.verdict, Verdict::Inconclusive);
+        assert!(none.to_decide.contains("eval_every"), "{}", none.to_decide);
+        // With one on both sides, the training returns of iteration 2.
+        vine.train_at = vec![(1, 30.0), (2, 45.0)];
+        single.train_at = vec![(1, 50.0), (2, 66.0), (3, 900.0)];
+        let trained = row(&vine, &single);
+        assert!(
+            trained
+                .measure
+                .starts_with("training return at iteration 2"),
+            "{}",
+            trained.measure
+        );
+        assert_eq!(trained.detail, "means 45.00 vs 66.00");
     }
 }

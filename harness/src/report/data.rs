@@ -19,6 +19,10 @@ pub const EVAL_METRIC: &str = results::EVAL_RETURN_MEAN;
 pub const KL_METRIC: &str = metrics::MEAN_KL;
 /// 1 when TRPO's line search accepted the step, 0 when it kept θ_old.
 pub const ACCEPTED_METRIC: &str = metrics::STEP_ACCEPTED;
+/// The mean return of the training episodes an iteration finished: the
+/// measure per iteration that every run has, however sparse its
+/// evaluations.
+pub const TRAIN_RETURN_METRIC: &str = metrics::EPISODE_RETURN_MEAN;
 
 /// One run as the report sees it.
 #[derive(Debug, Clone)]
@@ -42,6 +46,9 @@ pub struct Run {
     pub accepted_kl: Vec<f64>,
     /// `(env steps at its end, return)` of every training episode.
     pub train: Vec<(f64, f64)>,
+    /// `(training iteration, mean return of the training episodes it
+    /// finished)`, for the iterations that finished one.
+    pub train_at: Vec<(u64, f64)>,
 }
 
 /// One `harness check cg` table as the report shows it.
@@ -180,13 +187,19 @@ fn walk(dir: &Path, found: &mut Found) -> Result<()> {
 fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run> {
     let row = results::read_run(dir)?;
     let (mut eval, mut eval_at, mut accepted_kl) = (Vec::new(), Vec::new(), Vec::new());
-    let mut train = Vec::new();
+    let (mut train, mut train_at) = (Vec::new(), Vec::new());
     if row.status == RunStatus::Ok {
         train = results::read_train_returns(dir)?;
-        let [evals, kls, accepted]: [Vec<MetricRow>; 3] =
-            results::read_metrics(dir, &[EVAL_METRIC, KL_METRIC, ACCEPTED_METRIC])?
-                .try_into()
-                .expect("one series per name");
+        let [evals, kls, accepted, train_returns]: [Vec<MetricRow>; 4] = results::read_metrics(
+            dir,
+            &[EVAL_METRIC, KL_METRIC, ACCEPTED_METRIC, TRAIN_RETURN_METRIC],
+        )?
+        .try_into()
+        .expect("one series per name");
+        train_at = train_returns
+            .iter()
+            .map(|m| (m.iteration, m.value))
+            .collect();
         eval = evals
             .iter()
             .map(|m| (m.env_steps as f64, m.value))
@@ -219,6 +232,7 @@ fn read_run(dir: &Path, manifest_labels: &HashMap<String, String>) -> Result<Run
         eval_at,
         accepted_kl,
         train,
+        train_at,
         row,
     })
 }

@@ -68,6 +68,7 @@ pub fn synthetic_run(
         eval_at,
         accepted_kl: accepted_kl.to_vec(),
         train: Vec::new(),
+        train_at: Vec::new(),
     }
 }
 
