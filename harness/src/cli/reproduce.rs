@@ -5,6 +5,7 @@ use super::sweep::{SlurmSettings, absolute, job_array};
 use crate::reproduce::grid::Scale;
 use crate::reproduce::suites::Suite;
 use crate::reproduce::{self, Reproduction, Throughputs};
+use crate::signals::Interrupted;
 use crate::sweep;
 use crate::sweep::shard::Shard;
 use anyhow::{Result, bail};
@@ -118,6 +119,9 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
             "shard done; once every shard has finished, the same command without --shard does \
              the CG check (native suite) and the report\n",
         );
+        if let Some(signal) = outcome.interrupted {
+            return Err(Interrupted { signal }.into());
+        }
         if outcome.failed() > 0 {
             bail!("{} runs failed (listed above)", outcome.failed());
         }
@@ -125,10 +129,15 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
     }
     let done = repro.execute(jobs, args.quiet)?;
     emit(&done.sweep);
+    if let Some(signal) = done.interrupted {
+        return Err(Interrupted { signal }.into());
+    }
     if let Some(check) = &done.check {
         emit(&format!("cg check: {}\n", check.display()));
     }
-    emit(&format!("report: {}\n", done.report.display()));
+    if let Some(report) = &done.report {
+        emit(&format!("report: {}\n", report.display()));
+    }
     if done.failures > 0 {
         bail!("{} runs failed (listed above)", done.failures);
     }

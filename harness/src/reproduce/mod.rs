@@ -278,17 +278,23 @@ impl Reproduction {
         out
     }
 
-    /// Run the sweep, the CG check and the report.
+    /// Run the sweep, then (unless a signal interrupted it) the CG check
+    /// and the report.
     pub fn execute(&self, jobs: usize, quiet: bool) -> Result<Finished> {
         let outcome = self.sweep(jobs, quiet, None)?;
-        let check = self.check_cg()?;
-        let written = report::write(std::slice::from_ref(&self.out), &self.out.join(REPORT_DIR))?;
-        Ok(Finished {
+        let mut finished = Finished {
             sweep: outcome.describe(&self.plan, jobs),
-            failures: outcome.failures.len(),
-            check,
-            report: written.html,
-        })
+            failures: outcome.failed(),
+            interrupted: outcome.interrupted,
+            check: None,
+            report: None,
+        };
+        if finished.interrupted.is_none() {
+            finished.check = self.check_cg()?;
+            let out = std::slice::from_ref(&self.out);
+            finished.report = Some(report::write(out, &self.out.join(REPORT_DIR))?.html);
+        }
+        Ok(finished)
     }
 
     /// Run only `shard`'s runs of the grid (a Slurm task's share).
@@ -354,12 +360,15 @@ impl Reproduction {
 pub struct Finished {
     /// The sweep's closing summary.
     pub sweep: String,
-    /// Failed runs.
+    /// Runs that ended for good without success (not the interrupted ones).
     pub failures: usize,
+    /// The signal that stopped the sweep, if one did: then neither the
+    /// check nor the report ran, since runs are missing.
+    pub interrupted: Option<i32>,
     /// The CG check's table (when the plan has its run: native suite).
     pub check: Option<PathBuf>,
     /// The report's `index.html`.
-    pub report: PathBuf,
+    pub report: Option<PathBuf>,
 }
 
 /// What a run's throughput depends on: its label, its env's short name

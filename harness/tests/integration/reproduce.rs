@@ -1,6 +1,7 @@
 //! `harness reproduce trpo2015`: the smoke scale runs every piece end to
 //! end (grid, CG check on the trained policy, report with claims) and
-//! resumes; the paper scale only plans unless told to run here.
+//! resumes, and a signal stops it before the check and the report; the
+//! paper scale only plans unless told to run here.
 
 use crate::common::*;
 use std::path::Path;
@@ -71,6 +72,22 @@ fn smoke_scale_runs_every_piece_and_resumes() {
     // Every comparison has its runs: no claim is left "not run".
     assert!(!summary.contains(": not run"), "{summary}");
     assert!(!summary.contains("| not run |"), "{summary}");
+}
+
+#[test]
+fn a_signal_stops_a_reproduction_before_its_check_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let args = ["reproduce", "trpo2015", "--scale", "smoke", "--jobs", "1"];
+    // `runs/` exists once the sweep has started; a second later runs are
+    // in flight and most of the grid is still to go.
+    let o = harness_stopped_by_sigterm(&args, &out, 1, std::time::Duration::from_secs(1));
+    let err = stderr(&o);
+    assert!(err.contains("error: interrupted by SIGTERM"), "{err}");
+    assert!(!err.contains("failed (listed above)"), "{err}");
+    assert_stdout_contains(&o, "runs not finished are redone by the same command");
+    assert!(!out.join("checks").exists(), "no CG check of a missing run");
+    assert!(!out.join("report").exists(), "no report of half a grid");
 }
 
 #[test]
