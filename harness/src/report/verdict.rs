@@ -35,6 +35,13 @@
 //! (`R`, its mean final return) that A achieves ([`judge_gain`]), with a
 //! bootstrap interval resampling all three sides' seeds: supported when
 //! `lo ≥` [`CLOSE_FRACTION`], contradicted when `hi <` it.
+//!
+//! For the same reason "A at least as good as B" is also supported when the
+//! gain ratio's interval lies at or above [`CLOSE_FRACTION`] (random runs on
+//! the task given): ten and twenty CG iterations that end at 416.7 and 417.7
+//! on swimmer (the random policy: −5.6) give `P(A > B) = 0`, yet ten reach
+//! 99.8 % of twenty's gain. The claims engine judges that; without random
+//! runs on the task `P(A > B)` alone decides.
 
 use crate::stats::bootstrap::{Bootstrap, Sample};
 use crate::stats::mean;
