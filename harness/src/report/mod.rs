@@ -115,13 +115,19 @@ fn overview(
     envs: usize,
     notes: &[String],
 ) -> Vec<Block> {
-    let failed = runs.iter().filter(|r| !r.ok()).count();
+    let finished = runs.iter().filter(|r| r.ok()).count();
+    // An interrupted run is not a failure: the same sweep command redoes it.
+    let interrupted = runs.iter().filter(|r| !r.row.status.is_final()).count();
+    let failed = runs.len() - finished - interrupted;
+    let interrupted = match interrupted {
+        0 => String::new(),
+        n => format!(", {n} interrupted: the same sweep command redoes them"),
+    };
     let dirs: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
     let mut blocks = vec![Block::Paragraph(format!(
-        "{} runs ({} finished, {failed} failed) of {} algorithm(s) — {} — on {envs} env(s), read \
-         from {}.",
+        "{} runs ({finished} finished, {failed} failed{interrupted}) of {} algorithm(s) — {} — on \
+         {envs} env(s), read from {}.",
         runs.len(),
-        runs.len() - failed,
         labels.len(),
         labels.iter().copied().collect::<Vec<_>>().join(", "),
         dirs.join(", ")
@@ -130,4 +136,31 @@ fn overview(
         blocks.push(Block::List(notes.to_vec()));
     }
     blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::RunStatus;
+    use testutil::finished_run;
+
+    #[test]
+    fn the_overview_tells_interrupted_runs_from_failed_ones() {
+        let mut runs: Vec<data::Run> = (0..4)
+            .map(|seed| finished_run("trpo", "hopper-v0", seed, "{}", 1.0, &[]))
+            .collect();
+        runs[1].row.status = RunStatus::Interrupted;
+        runs[2].row.status = RunStatus::Failed;
+        let labels = BTreeSet::from(["trpo"]);
+        let blocks = overview(&[PathBuf::from("out")], &runs, &labels, 1, &[]);
+        let Block::Paragraph(text) = &blocks[0] else {
+            panic!("{:?}", blocks[0])
+        };
+        assert!(
+            text.starts_with(
+                "4 runs (2 finished, 1 failed, 1 interrupted: the same sweep command redoes them)"
+            ),
+            "{text}"
+        );
+    }
 }
