@@ -22,11 +22,11 @@ pub struct PgConfig {
     pub lambda: f64,
     /// Hidden layer widths of the policy MLP. The paper's appendix had one
     /// hidden layer of 50 units for Hopper and Walker (30 for Swimmer);
-    /// `reproduce --scale paper` keeps those. The default is 64 × 64 (as in
-    /// Tianshou and Stable-Baselines3), because it travels: on MuJoCo's
-    /// Walker2d-v5 TRPO ended at 4001 with it against 2847 with `[50]`
-    /// (3 seeds, 1M steps), and on our own hopper, walker and swimmer the
-    /// two were within a seed's spread (benches/README.md).
+    /// `reproduce --scale paper` keeps those. The default is 64 × 64, the
+    /// network of Tianshou's and Stable-Baselines3's TRPO, so a comparison
+    /// with their published results differs in one thing fewer. At 1M
+    /// steps it was within a seed's spread of `[50]` on all five tasks
+    /// measured (4–5 seeds; benches/README.md), at 10 % more CPU.
     pub hidden_sizes: Vec<usize>,
     /// `tanh` (the paper) or `relu`.
     pub activation: String,

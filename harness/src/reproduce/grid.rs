@@ -269,8 +269,8 @@ fn scale_settings(
         }
     }
     if scale == Scale::Paper {
-        // The defaults' 64 × 64 travels better to MuJoCo (benches/README.md);
-        // the paper scale keeps the paper's one hidden layer.
+        // The default is the anchors' 64 × 64 (benches/README.md); the
+        // paper scale keeps the paper's one hidden layer.
         let units = paper::Locomotion::of(env).expect("a locomotion env").hidden;
         let hidden = Value::Array(vec![int(units)]);
         for algo in ["trpo", "npg", "vpg", "ppo"] {
