@@ -1042,21 +1042,30 @@ mod tests {
         assert!(section(&assess(TRPO_2015, &cartpole)).is_empty());
     }
 
-    #[test]
-    fn equal_iterations_compare_at_the_last_common_iteration() {
+    /// The vine against single path on hopper, per iteration.
+    const VINE_VS_SINGLE: Comparison = Comparison {
+        a: VINE_LABEL,
+        b: "trpo",
+        envs: &["hopper"],
+        direction: Direction::AtLeast,
+        axis: Axis::EqualIterations,
+    };
+
+    /// A vine run on hopper evaluated at iterations 1 and 2 (100, then 800).
+    fn vine_to_iteration_2() -> Run {
         let mut vine = run(VINE_LABEL, "hopper-v0", 0, 800.0, &[]);
         vine.eval_at = vec![(1, 0.5), (2, 1.0)];
         vine.eval = vec![(500.0, 100.0), (1000.0, 800.0)];
+        vine
+    }
+
+    #[test]
+    fn equal_iterations_compare_at_the_last_common_iteration() {
+        let vine = vine_to_iteration_2();
         let single = run("trpo", "hopper-v0", 0, 2000.0, &[]);
         // Single path at iteration 2 (of 4): its first evaluation, 1000.
         assert_eq!(eval_at_iteration(&single, 2), Some(1000.0));
-        let c = Comparison {
-            a: VINE_LABEL,
-            b: "trpo",
-            envs: &["hopper"],
-            direction: Direction::AtLeast,
-            axis: Axis::EqualIterations,
-        };
+        let c = VINE_VS_SINGLE;
         let row = compare_row(
             "x",
             &c,
@@ -1075,20 +1084,12 @@ mod tests {
     fn equal_iterations_never_borrow_a_return_from_another_iteration() {
         // The vine ends at iteration 2; single path is first evaluated at
         // iteration 4, so its evaluations say nothing about iteration 2.
-        let mut vine = run(VINE_LABEL, "hopper-v0", 0, 800.0, &[]);
-        vine.eval_at = vec![(1, 0.5), (2, 1.0)];
-        vine.eval = vec![(500.0, 100.0), (1000.0, 800.0)];
+        let mut vine = vine_to_iteration_2();
         let mut single = run("trpo", "hopper-v0", 0, 2000.0, &[]);
         single.eval_at = vec![(4, 1.0)];
         single.eval = vec![(1000.0, 2000.0)];
         assert_eq!(eval_at_iteration(&single, 2), None);
-        let c = Comparison {
-            a: VINE_LABEL,
-            b: "trpo",
-            envs: &["hopper"],
-            direction: Direction::AtLeast,
-            axis: Axis::EqualIterations,
-        };
+        let c = VINE_VS_SINGLE;
         let row = |vine: &Run, single: &Run| {
             compare_row("x", &c, "hopper-v0", &[vine], &[single], None, &short_name)
         };
