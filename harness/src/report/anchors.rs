@@ -62,6 +62,10 @@ pub struct Anchor {
     pub seeds: Option<u32>,
     /// What the figure measures.
     pub measure: Measure,
+    /// Env steps between the source's evaluations, for a figure that is
+    /// the best of them: the more points the maximum is taken over, the
+    /// higher it lands on noisy curves, so a different spacing is said.
+    pub eval_every: Option<u64>,
     /// Mean over seeds.
     pub mean: f64,
     /// Its ± (standard deviation over seeds).
@@ -87,6 +91,7 @@ const fn sb3(task: &'static str, env: &'static str, gamma: f64, mean: f64, std: 
         hyperparameters: SB3_HYPERPARAMETERS,
         seeds: None,
         measure: Measure::Final,
+        eval_every: None,
         mean,
         std,
     }
@@ -104,6 +109,9 @@ const fn tianshou(task: &'static str, env: &'static str, mean: f64, std: f64) ->
         hyperparameters: TIANSHOU_HYPERPARAMETERS,
         seeds: Some(10),
         measure: Measure::BestWithinBudget,
+        // mujoco_trpo.py: a test of 10 episodes after every epoch of
+        // 30,000 steps.
+        eval_every: Some(30_000),
         mean,
         std,
     }
@@ -211,6 +219,18 @@ fn differences(anchor: &Anchor, ours_env: &str, runs: &[&Run]) -> Vec<String> {
     }
     if anchor.seeds.is_none() {
         out.push("seeds not stated".into());
+    }
+    let ours_every = runs.iter().map(|r| r.config.run.eval_every).max();
+    if let (Some(theirs), Some(ours)) = (anchor.eval_every, ours_every)
+        && theirs != ours
+    {
+        out.push(format!(
+            "evaluated every {} steps vs ours every {} (the maximum taken over {} points vs {})",
+            paper::steps(theirs),
+            paper::steps(ours),
+            anchor.steps / theirs.max(1),
+            budget / ours.max(1)
+        ));
     }
     out.push(format!(
         "hyperparameters: {} vs ours the algorithm's defaults (one set for every env)",
@@ -400,6 +420,15 @@ mod tests {
         assert_eq!(tianshou[2].text, "3100 ± 100.0 (3 seeds), best at 1k");
         assert_eq!(tianshou[4].text, "yes");
         assert!(tianshou[6].text.contains("10 seeds vs ours 3"));
+        // Ours evaluated every 500 steps (the test runs' spacing).
+        assert!(
+            tianshou[6]
+                .text
+                .contains("evaluated every 30k steps vs ours every 500 (the maximum taken over 33 points vs 2)"),
+            "{}",
+            tianshou[6].text
+        );
+        assert!(!sb3[6].text.contains("evaluated every"), "a final figure");
         assert!(
             !tianshou[6].text.contains("γ") && !tianshou[6].text.contains("best"),
             "same γ and measure: {}",
