@@ -51,6 +51,10 @@ pub struct Trpo2015Args {
     /// Parallel runs [default: one per core]; results do not depend on it.
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u32).range(1..=4096))]
     jobs: Option<u32>,
+    /// Threads of each run [default: 1 with several jobs, else every core];
+    /// results do not depend on it. Set it when other work shares the cores.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    threads: Option<u32>,
     /// Print the plan and its CPU-time estimate, run nothing; at the paper
     /// scale (and with --slurm) also write the Slurm job script.
     #[arg(long)]
@@ -112,8 +116,11 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
         return Ok(());
     }
     let jobs = args.jobs.map_or_else(sweep::default_jobs, |j| j as usize);
+    let threads = args
+        .threads
+        .map_or_else(|| sweep::default_threads(jobs), |t| t as usize);
     if let Some(shard) = args.shard {
-        let outcome = repro.execute_shard(jobs, args.quiet, shard)?;
+        let outcome = repro.execute_shard(jobs, threads, args.quiet, shard)?;
         emit(&outcome.describe(&repro.plan, jobs));
         emit(
             "shard done; once every shard has finished, the same command without --shard does \
@@ -127,7 +134,7 @@ pub fn execute(args: &Trpo2015Args) -> Result<()> {
         }
         return Ok(());
     }
-    let done = repro.execute(jobs, args.quiet)?;
+    let done = repro.execute(jobs, threads, args.quiet)?;
     emit(&done.sweep);
     if let Some(signal) = done.interrupted {
         return Err(Interrupted { signal }.into());

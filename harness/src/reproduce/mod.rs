@@ -280,8 +280,8 @@ impl Reproduction {
 
     /// Run the sweep, then (unless a signal interrupted it) the CG check
     /// and the report.
-    pub fn execute(&self, jobs: usize, quiet: bool) -> Result<Finished> {
-        let outcome = self.sweep(jobs, quiet, None)?;
+    pub fn execute(&self, jobs: usize, threads: usize, quiet: bool) -> Result<Finished> {
+        let outcome = self.sweep(jobs, threads, quiet, None)?;
         let mut finished = Finished {
             sweep: outcome.describe(&self.plan, jobs),
             failures: outcome.failed(),
@@ -298,16 +298,28 @@ impl Reproduction {
     }
 
     /// Run only `shard`'s runs of the grid (a Slurm task's share).
-    pub fn execute_shard(&self, jobs: usize, quiet: bool, shard: Shard) -> Result<sweep::Summary> {
-        self.sweep(jobs, quiet, Some(shard))
+    pub fn execute_shard(
+        &self,
+        jobs: usize,
+        threads: usize,
+        quiet: bool,
+        shard: Shard,
+    ) -> Result<sweep::Summary> {
+        self.sweep(jobs, threads, quiet, Some(shard))
     }
 
-    fn sweep(&self, jobs: usize, quiet: bool, shard: Option<Shard>) -> Result<sweep::Summary> {
+    fn sweep(
+        &self,
+        jobs: usize,
+        threads: usize,
+        quiet: bool,
+        shard: Option<Shard>,
+    ) -> Result<sweep::Summary> {
         sweep::execute(
             &self.plan,
             sweep::Options {
                 jobs,
-                threads: sweep::default_threads(jobs),
+                threads,
                 timeout: None,
                 shard,
                 retry_failed: false,
