@@ -450,6 +450,13 @@ fn describe_status(dir: &Path) -> Result<String> {
         "total: {} finished, {} failed, {} running, {} pending\n",
         total[0], total[1], total[2], total[3]
     );
+    if status.superseded > 0 {
+        out += &format!(
+            "not counted: {} planned runs superseded (never started; a run of the same label, \
+             env and seed was planned again under another config, budget or version)\n",
+            status.superseded
+        );
+    }
     for (run_id, holder) in &status.running {
         out += &format!("  running: {run_id}: {}\n", holder.describe());
     }

@@ -3,6 +3,12 @@
 //! the manifest lists every planned run, a run's `runs.parquet` says how it
 //! ended, and a run without one is running while a live runner holds its
 //! claim (else it is pending: the next sweep redoes it).
+//!
+//! A planned run that never started is *superseded* when a run of the same
+//! label, env and seed under another id has a directory: the sweep was
+//! planned again after a config, budget or version change (the id hashes
+//! them), and the old id will not run unless the old plan does. Such runs
+//! are counted apart, not as pending.
 
 use super::claim::{self, Holder};
 use crate::results::{self, RUNS_FILE, RunStatus};
@@ -37,6 +43,16 @@ pub struct Status {
     /// Runs whose `runs.parquet` cannot be read (counted pending: the next
     /// sweep redoes them), one line each naming the file.
     pub warnings: Vec<String>,
+    /// Planned runs superseded by a later plan (see the module docs).
+    pub superseded: usize,
+}
+
+/// The seed in a run id `{algo}-{env}-s{seed}-{hash}`.
+fn seed_of(run_id: &str) -> Option<&str> {
+    let mut parts = run_id.rsplitn(3, '-');
+    let (_hash, seed) = (parts.next()?, parts.next()?);
+    seed.strip_prefix('s')
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The status of the sweep in `dir`.
@@ -50,7 +66,24 @@ pub fn collect(dir: &Path) -> Result<Status> {
         );
     }
     let mut status = Status::default();
-    for run in planned {
+    let started: std::collections::BTreeSet<(&str, &str, &str)> = planned
+        .iter()
+        .filter(|r| dir.join(&r.run_id).is_dir())
+        .filter_map(|r| Some((r.label.as_str(), r.env_id.as_str(), seed_of(&r.run_id)?)))
+        .collect();
+    let superseded: Vec<bool> = planned
+        .iter()
+        .map(|r| {
+            !dir.join(&r.run_id).is_dir()
+                && seed_of(&r.run_id)
+                    .is_some_and(|s| started.contains(&(r.label.as_str(), r.env_id.as_str(), s)))
+        })
+        .collect();
+    for (run, superseded) in planned.into_iter().zip(superseded) {
+        if superseded {
+            status.superseded += 1;
+            continue;
+        }
         let run_dir = dir.join(&run.run_id);
         let state = if run_dir.join(RUNS_FILE).exists() {
             match results::read_run(&run_dir).map(|r| r.status) {
@@ -76,4 +109,39 @@ pub fn collect(dir: &Path) -> Result<Status> {
             .or_default() += 1;
     }
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{ManifestRun, record_runs};
+
+    fn planned(run_id: &str) -> ManifestRun {
+        ManifestRun {
+            run_id: run_id.into(),
+            label: "trpo".into(),
+            env_id: "hopper-v0".into(),
+        }
+    }
+
+    #[test]
+    fn a_never_started_run_of_an_older_plan_is_superseded_not_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        // Seed 0 planned twice (the config changed in between), the newer
+        // id started; seed 1 planned once and never started.
+        let runs = [
+            planned("trpo-hopper-v0-s0-aaaaaaaa"),
+            planned("trpo-hopper-v0-s0-bbbbbbbb"),
+            planned("trpo-hopper-v0-s1-cccccccc"),
+        ];
+        record_runs(dir.path(), &runs).unwrap();
+        std::fs::create_dir(dir.path().join("trpo-hopper-v0-s0-bbbbbbbb")).unwrap();
+        let status = collect(dir.path()).unwrap();
+        assert_eq!(status.superseded, 1);
+        let counts = &status.counts[&("trpo".to_string(), "hopper-v0".to_string())];
+        // The started one was interrupted (no results), seed 1 never ran.
+        assert_eq!(counts.get(&State::Pending), Some(&2));
+        assert_eq!(seed_of("trpo-gym_ALE_Pong-v5-s12-0123abcd"), Some("12"));
+        assert_eq!(seed_of("not-a-run"), None);
+    }
 }
