@@ -47,6 +47,9 @@ pub struct Status {
     pub superseded: usize,
 }
 
+/// A planned run's label, env id and seed.
+type RunKey<'a> = (&'a str, &'a str, &'a str);
+
 /// The seed in a run id `{algo}-{env}-s{seed}-{hash}`.
 fn seed_of(run_id: &str) -> Option<&str> {
     let mut parts = run_id.rsplitn(3, '-');
@@ -66,20 +69,24 @@ pub fn collect(dir: &Path) -> Result<Status> {
         );
     }
     let mut status = Status::default();
-    let started: std::collections::BTreeSet<(&str, &str, &str)> = planned
-        .iter()
-        .filter(|r| dir.join(&r.run_id).is_dir())
-        .filter_map(|r| Some((r.label.as_str(), r.env_id.as_str(), seed_of(&r.run_id)?)))
-        .collect();
-    let superseded: Vec<bool> = planned
+    // (label, env, seed) of each run, and whether its directory exists:
+    // read once, used for the superseded test below.
+    let keys: Vec<(Option<RunKey>, bool)> = planned
         .iter()
         .map(|r| {
-            !dir.join(&r.run_id).is_dir()
-                && seed_of(&r.run_id)
-                    .is_some_and(|s| started.contains(&(r.label.as_str(), r.env_id.as_str(), s)))
+            let key = seed_of(&r.run_id).map(|s| (r.label.as_str(), r.env_id.as_str(), s));
+            (key, dir.join(&r.run_id).is_dir())
         })
         .collect();
-    for (run, superseded) in planned.into_iter().zip(superseded) {
+    let started: std::collections::BTreeSet<_> = keys
+        .iter()
+        .filter_map(|&(key, exists)| key.filter(|_| exists))
+        .collect();
+    let superseded: Vec<bool> = keys
+        .iter()
+        .map(|&(key, exists)| !exists && key.is_some_and(|k| started.contains(&k)))
+        .collect();
+    for (run, superseded) in planned.iter().zip(superseded) {
         if superseded {
             status.superseded += 1;
             continue;
@@ -103,7 +110,7 @@ pub fn collect(dir: &Path) -> Result<Status> {
         };
         *status
             .counts
-            .entry((run.label, run.env_id))
+            .entry((run.label.clone(), run.env_id.clone()))
             .or_default()
             .entry(state)
             .or_default() += 1;
