@@ -4,10 +4,11 @@
 //! The envs draw themselves (`Env::render`, RGB frames, no I/O); this module
 //! owns the rest: creating the plugin instance exactly as a run does (through
 //! the C ABI, with a host whose budget is zero since nothing is trained),
-//! loading a saved policy into it, playing episodes with the deterministic
-//! policy on the evaluation start states of the run's seed, and encoding.
+//! loading a saved policy into it, playing episodes on the evaluation start
+//! states of the run's seed with the policy's mode (as evaluation does) or
+//! with actions sampled from it (as training does), and encoding.
 //! Frames are encoded as they are drawn, so memory stays flat however many
-//! frames are asked for.
+//! frames are asked for; without a GIF to write nothing is drawn at all.
 
 use crate::episode::play_episode;
 use crate::plugin::AlgorithmRef;
@@ -37,6 +38,10 @@ pub struct RenderRequest {
     pub seed: u64,
     /// Episodes to play (fewer if `max_frames` is reached first).
     pub episodes: u32,
+    /// Play actions sampled from the policy instead of its mode. Why: some
+    /// published figures (Tianshou's MuJoCo table) evaluate the stochastic
+    /// policy, and the two can differ by thousands on the same parameters.
+    pub sample: bool,
     /// Keep every `frame_every`-th env step (and each episode's first and
     /// last state).
     pub frame_every: u32,
@@ -48,8 +53,9 @@ pub struct RenderRequest {
     pub height: u16,
     /// Playback rate, frames per second.
     pub fps: u32,
-    /// The GIF file (written atomically).
-    pub out: PathBuf,
+    /// The GIF file (written atomically); `None` plays the episodes and
+    /// draws nothing (then `max_frames` does not apply).
+    pub out: Option<PathBuf>,
 }
 
 /// One episode as played: what the policy earned and, for envs with an
@@ -75,12 +81,12 @@ impl EpisodeSummary {
 /// What was rendered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderSummary {
-    /// Frames written.
+    /// Frames written (0 without a GIF).
     pub frames: usize,
     /// Each episode played (the last one may have been cut short by
     /// `max_frames`).
     pub episodes: Vec<EpisodeSummary>,
-    /// Size of the file, bytes.
+    /// Size of the file, bytes (0 without a GIF).
     pub bytes: usize,
     /// Simulated seconds per step, for envs with an odometer.
     pub step_seconds: Option<f64>,
@@ -140,16 +146,17 @@ pub fn evaluation_gif(run: &RunRequest, dir: &Path) -> Result<RenderSummary> {
         env: run.env.clone(),
         seed: run.seed,
         episodes: 1,
+        sample: false,
         frame_every: 4,
         max_frames: 250,
         width: 320,
         height: 240,
         fps: 25,
-        out: dir.join(EVAL_GIF),
+        out: Some(dir.join(EVAL_GIF)),
     })
 }
 
-/// Play and write the GIF.
+/// Play, and write the GIF if one is asked for.
 pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
     if req.episodes == 0 || req.frame_every == 0 || req.max_frames == 0 {
         bail!("--episodes, --every and --max-frames must be at least 1");
@@ -180,17 +187,18 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         env.render(width, height)
             .ok_or_else(|| anyhow!("env '{}' cannot be rendered", req.env.id()))
     };
-    let mut gif = Gif::new(req)?;
+    let mut gif = req.out.as_ref().map(|_| Gif::new(req)).transpose()?;
+    let full = |gif: &Option<Gif>| gif.as_ref().is_some_and(|g| g.frames >= req.max_frames);
     let mut episodes = Vec::new();
     for i in 0..req.episodes {
-        if gif.frames >= req.max_frames {
+        if full(&gif) {
             break;
         }
         let (mut start, mut steps) = (None, 0u64);
         let episode = play_episode(
             env.as_mut(),
             eval_episode_seed(req.seed, i),
-            |_, obs, action| instance.act(obs, true, action),
+            |_, obs, action| instance.act(obs, !req.sample, action),
             |env, step| {
                 match step {
                     None => start = env.odometer(),
@@ -201,8 +209,10 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
                         }
                     }
                 }
-                gif.push(&draw(env)?)?;
-                Ok(if gif.frames >= req.max_frames {
+                if let Some(gif) = gif.as_mut() {
+                    gif.push(&draw(env)?)?;
+                }
+                Ok(if full(&gif) {
                     ControlFlow::Break(())
                 } else {
                     ControlFlow::Continue(())
@@ -218,14 +228,20 @@ pub fn execute(req: &RenderRequest) -> Result<RenderSummary> {
         });
     }
     session.check_host("")?;
-    let frames = gif.frames;
-    let bytes = gif.finish()?;
-    results::write_bytes_atomically(&req.out, &bytes)
-        .with_context(|| format!("writing {}", req.out.display()))?;
+    let (frames, bytes) = match (gif, &req.out) {
+        (Some(gif), Some(out)) => {
+            let frames = gif.frames;
+            let bytes = gif.finish()?;
+            results::write_bytes_atomically(out, &bytes)
+                .with_context(|| format!("writing {}", out.display()))?;
+            (frames, bytes.len())
+        }
+        _ => (0, 0),
+    };
     Ok(RenderSummary {
         frames,
         episodes,
-        bytes: bytes.len(),
+        bytes,
         step_seconds: env.odometer().map(|o| o.step_seconds),
     })
 }
@@ -244,12 +260,13 @@ mod tests {
             env: trustbench_envs::resolve("cartpole").unwrap(),
             seed: 0,
             episodes,
+            sample: false,
             frame_every: 3,
             max_frames,
             width: 32,
             height: 24,
             fps: 25,
-            out,
+            out: Some(out),
         }
     }
 
@@ -275,5 +292,30 @@ mod tests {
 
         let capped = execute(&request(out, 5, 4)).unwrap();
         assert_eq!((capped.frames, capped.episodes.len()), (4, 1));
+    }
+
+    /// Without `out` nothing is drawn or written, and `sample` plays the
+    /// policy's sampled actions: reproducibly (the instance's seeded
+    /// stream), and not the mode's (a fresh TRPO policy on pendulum has
+    /// σ = 1, so the two returns cannot agree).
+    #[test]
+    fn plays_without_a_gif_and_samples_on_request() {
+        let algorithm = Catalog::new(&[]).unwrap().find("trpo").unwrap();
+        let play = |sample: bool| {
+            let mut req = request(PathBuf::new(), 2, 1);
+            req.config = algorithm.info.default_config.clone();
+            req.algorithm = algorithm.clone();
+            req.env = trustbench_envs::resolve("pendulum").unwrap();
+            req.sample = sample;
+            req.out = None;
+            execute(&req).unwrap()
+        };
+        let mode = play(false);
+        // max_frames = 1 caps nothing without a GIF: both episodes are whole.
+        assert_eq!((mode.frames, mode.bytes, mode.episodes.len()), (0, 0, 2));
+        assert_eq!(mode.episodes[0].length, 200);
+        let sampled = play(true);
+        assert_eq!(sampled, play(true));
+        assert_ne!(sampled.episodes[0].ret, mode.episodes[0].ret);
     }
 }

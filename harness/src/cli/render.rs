@@ -32,12 +32,17 @@ pub struct RenderArgs {
     env_set: EnvSetArgs,
     #[command(flatten)]
     plugins: PluginArgs,
-    /// Seed: episode i starts where a run of this seed evaluates episode i.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// Seed: episode i starts where a run of this seed evaluates episode i
+    /// [default: the run's, with --run; else 0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Episodes to play.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     episodes: u32,
+    /// Play actions sampled from the policy, as in training, instead of its
+    /// mode (what evaluations play).
+    #[arg(long)]
+    sample: bool,
     /// Keep every N-th env step as a frame.
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     every: u32,
@@ -53,9 +58,10 @@ pub struct RenderArgs {
     /// Playback frames per second.
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=100))]
     fps: u32,
-    /// The GIF to write.
+    /// The GIF to write; without it the episodes are played and printed,
+    /// and nothing is drawn.
     #[arg(short = 'o', long = "out", value_name = "FILE.gif")]
-    out: PathBuf,
+    out: Option<PathBuf>,
 }
 
 impl RenderArgs {
@@ -65,7 +71,7 @@ impl RenderArgs {
         let read = |path: &PathBuf| {
             std::fs::read(path).with_context(|| format!("reading {}", path.display()))
         };
-        let (algorithm, config, env, policy) = match &self.run {
+        let (algorithm, config, env, policy, seed) = match &self.run {
             Some(dir) => {
                 let row = results::read_run(dir)?;
                 let recorded = RecordedConfig::parse(&row.config_json)
@@ -83,7 +89,9 @@ impl RenderArgs {
                     None => self.env_set.resolve(&row.env_id, &recorded.env_options())?,
                 };
                 let policy = read(&dir.join(POLICY_FILE))?;
-                (algorithm, recorded.algorithm, env, Some(policy))
+                // The run's seed, so episode i is its evaluation's episode i.
+                let seed = self.seed.unwrap_or(row.seed);
+                (algorithm, recorded.algorithm, env, Some(policy), seed)
             }
             None => {
                 let env = self
@@ -95,7 +103,8 @@ impl RenderArgs {
                     .find(self.algo.as_deref().unwrap_or("random"))?;
                 let config = self.config.resolve(&algorithm)?;
                 let policy = self.checkpoint.as_ref().map(read).transpose()?;
-                (algorithm, config, self.env_set.resolve(env, &[])?, policy)
+                let env = self.env_set.resolve(env, &[])?;
+                (algorithm, config, env, policy, self.seed.unwrap_or(0))
             }
         };
         Ok(RenderRequest {
@@ -103,8 +112,9 @@ impl RenderArgs {
             config,
             policy,
             env,
-            seed: self.seed,
+            seed,
             episodes: self.episodes,
+            sample: self.sample,
             frame_every: self.every,
             max_frames: self.max_frames as usize,
             width: self.width,
@@ -130,19 +140,26 @@ pub fn execute(args: &RenderArgs) -> Result<()> {
             format!("{:.1} in {} steps{travel}", e.ret, e.length)
         })
         .collect();
+    let written = match &req.out {
+        Some(out) => format!(
+            "wrote {}: {} frames of {}×{}, {} bytes; ",
+            out.display(),
+            s.frames,
+            req.width,
+            req.height,
+            s.bytes
+        ),
+        None => String::new(),
+    };
     emit(&format!(
-        "wrote {}: {} frames of {}×{}, {} bytes; {} {} on {}:\n  {}\n",
-        req.out.display(),
-        s.frames,
-        req.width,
-        req.height,
-        s.bytes,
+        "{written}{} {}{} on {}:\n  {}\n",
         req.algorithm.info.id,
         if req.policy.is_some() {
             "(saved policy)"
         } else {
             "(fresh instance)"
         },
+        if req.sample { ", actions sampled" } else { "" },
         req.env.id(),
         episodes.join("\n  ")
     ));
