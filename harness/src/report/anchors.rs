@@ -39,6 +39,32 @@ impl Measure {
     }
 }
 
+/// What a published `±` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// The standard deviation over seeds (ours, Tianshou's).
+    StdDev,
+    /// The standard error of the mean over seeds, σ/√n (the RL Zoo's
+    /// tables): √n times smaller than the standard deviation.
+    StdError,
+}
+
+/// How the evaluation episodes choose actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actions {
+    /// The policy's mode (its Gaussian mean, its likeliest action): ours,
+    /// for every algorithm, and the RL Zoo's on MuJoCo.
+    Mode,
+    /// Sampled from the policy, as in training: a Gaussian policy whose σ
+    /// is still wide scores far below its mode on tasks where a stumble
+    /// ends the episode (on our Walker2d-v5 finals, 2,222 against 3,101).
+    Sampled,
+}
+
+/// How our runs' evaluations choose actions (`harness run`'s evaluation
+/// plays the mode; `harness render --sample` replays the other way).
+const OUR_ACTIONS: Actions = Actions::Mode;
+
 /// One published result of an algorithm on a standard env.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Anchor {
@@ -58,18 +84,22 @@ pub struct Anchor {
     pub gamma: f64,
     /// The hyperparameter set.
     pub hyperparameters: &'static str,
-    /// Seeds behind the figure, when the source says.
-    pub seeds: Option<u32>,
+    /// Seeds behind the figure.
+    pub seeds: u32,
     /// What the figure measures.
     pub measure: Measure,
     /// Env steps between the source's evaluations, for a figure that is
     /// the best of them: the more points the maximum is taken over, the
     /// higher it lands on noisy curves, so a different spacing is said.
     pub eval_every: Option<u64>,
+    /// How its evaluation chose actions.
+    pub actions: Actions,
     /// Mean over seeds.
     pub mean: f64,
-    /// Its ± (standard deviation over seeds).
-    pub std: f64,
+    /// Its `±`, as published.
+    pub spread: f64,
+    /// What that `±` is.
+    pub spread_kind: Spread,
 }
 
 const SB3_SOURCE: &str = "sb3-contrib TRPO (its documentation's results, trained with the RL Zoo)";
@@ -79,7 +109,11 @@ const TIANSHOU_SOURCE: &str = "Tianshou TRPO (its MuJoCo benchmark table)";
 const TIANSHOU_URL: &str = "https://github.com/thu-ml/tianshou/tree/master/examples/mujoco";
 const TIANSHOU_HYPERPARAMETERS: &str = "Tianshou's mujoco_trpo.py defaults, one set for every env";
 
-const fn sb3(task: &'static str, env: &'static str, gamma: f64, mean: f64, std: f64) -> Anchor {
+/// sb3-contrib's figures: 3 seeds, the last of the RL Zoo's evaluations
+/// (its `EvalCallback` plays the mode on non-Atari envs:
+/// `deterministic_eval` in `rl_zoo3/exp_manager.py`), `mean ± standard
+/// error` as its `scripts/all_plots.py` prints them.
+const fn sb3(task: &'static str, env: &'static str, gamma: f64, mean: f64, se: f64) -> Anchor {
     Anchor {
         source: SB3_SOURCE,
         url: SB3_URL,
@@ -89,14 +123,21 @@ const fn sb3(task: &'static str, env: &'static str, gamma: f64, mean: f64, std: 
         steps: 1_000_000,
         gamma,
         hyperparameters: SB3_HYPERPARAMETERS,
-        seeds: None,
+        seeds: 3,
         measure: Measure::Final,
         eval_every: None,
+        actions: Actions::Mode,
         mean,
-        std,
+        spread: se,
+        spread_kind: Spread::StdError,
     }
 }
 
+/// Tianshou's figures: 10 seeds, the best evaluation point of their mean,
+/// `± standard deviation` (its README's footnote 5). The TRPO table was
+/// made at commit 5057b5c (2021-04-16), whose `PGPolicy.forward` always
+/// returns `dist.sample()`: its test episodes sample actions
+/// (`deterministic_eval` arrived on 2021-04-27, in #354, off by default).
 const fn tianshou(task: &'static str, env: &'static str, mean: f64, std: f64) -> Anchor {
     Anchor {
         source: TIANSHOU_SOURCE,
@@ -107,13 +148,15 @@ const fn tianshou(task: &'static str, env: &'static str, mean: f64, std: f64) ->
         steps: 1_000_000,
         gamma: 0.99,
         hyperparameters: TIANSHOU_HYPERPARAMETERS,
-        seeds: Some(10),
+        seeds: 10,
         measure: Measure::BestWithinBudget,
         // mujoco_trpo.py: a test of 10 episodes after every epoch of
         // 30,000 steps.
         eval_every: Some(30_000),
+        actions: Actions::Sampled,
         mean,
-        std,
+        spread: std,
+        spread_kind: Spread::StdDev,
     }
 }
 
@@ -212,13 +255,21 @@ fn differences(anchor: &Anchor, ours_env: &str, runs: &[&Run]) -> Vec<String> {
             paper::steps(budget)
         ));
     }
-    if let Some(n) = anchor.seeds
-        && n as usize != runs.len()
-    {
-        out.push(format!("{n} seeds vs ours {}", runs.len()));
+    if anchor.seeds as usize != runs.len() {
+        out.push(format!("{} seeds vs ours {}", anchor.seeds, runs.len()));
     }
-    if anchor.seeds.is_none() {
-        out.push("seeds not stated".into());
+    if anchor.actions != OUR_ACTIONS {
+        out.push(
+            "their evaluation samples actions from the policy, ours plays its mode \
+             (`harness render --run DIR --episodes 10 --sample` replays ours their way)"
+                .into(),
+        );
+    }
+    if anchor.spread_kind == Spread::StdError {
+        out.push(format!(
+            "their ± is a standard error (a standard deviation of {})",
+            num(anchor.spread * f64::from(anchor.seeds).sqrt())
+        ));
     }
     let ours_every = runs.iter().map(|r| r.config.run.eval_every).max();
     if let (Some(theirs), Some(ours)) = (anchor.eval_every, ours_every)
@@ -267,7 +318,15 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
             Cell::plain(format!("{} on {env}", anchor.label)),
             Cell::plain(anchor.measure.describe()),
             Cell::plain(format!("{}{at}", mean_std(&xs))),
-            Cell::plain(format!("{} ± {}", anchor.mean, anchor.std)),
+            Cell::plain(format!(
+                "{} ± {}{}",
+                anchor.mean,
+                anchor.spread,
+                match anchor.spread_kind {
+                    Spread::StdDev => "",
+                    Spread::StdError => " (s.e.)",
+                }
+            )),
             Cell::marked(if reached { "yes" } else { "no" }, reached),
             Cell::plain(format!("{} — {}", anchor.source, anchor.url)),
             Cell::plain(differences(anchor, env, ours).join("; ")),
@@ -279,10 +338,11 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
                 "Our TRPO on MuJoCo beside published TRPO at 1M steps, ours measured as each \
                  source measures (mean ± standard deviation over seeds): the final evaluation \
                  return, or the best within the budget taken as Tianshou takes it (the \
-                 evaluation point with the highest mean over seeds). \"reaches\" says whether \
-                 our mean is at least the published mean. The last column lists, from the \
-                 anchor's record and our runs' settings, every other way the two are not like \
-                 for like.",
+                 evaluation point with the highest mean over seeds). Published figures keep \
+                 their own ±: a standard deviation, or a standard error where marked (s.e.). \
+                 \"reaches\" says whether our mean is at least the published mean. The last \
+                 column lists, from the anchor's record and our runs' settings, every other \
+                 way the two are not like for like.",
             )
             .texts(&["ours", "measure"])
             .nums(&["our value", "published"])
@@ -383,7 +443,8 @@ mod tests {
     fn every_anchor_names_a_paired_task_and_its_settings() {
         for a in MUJOCO_TRPO {
             assert!(LOCOMOTION_PAIRS.iter().any(|(t, _)| *t == a.task), "{a:?}");
-            assert!(a.url.starts_with("https://") && a.steps > 0 && a.std >= 0.0);
+            assert!(a.url.starts_with("https://") && a.steps > 0 && a.spread >= 0.0);
+            assert!(a.seeds > 0);
             assert!(a.env.ends_with("-v3"), "both sources ran MuJoCo v3: {a:?}");
         }
         let swimmer = MUJOCO_TRPO.iter().find(|a| a.env == "Swimmer-v3").unwrap();
@@ -405,7 +466,7 @@ mod tests {
         let sb3 = &table.rows[0];
         assert_eq!(sb3[1].text, "final evaluation return");
         assert_eq!(sb3[2].text, "3100 ± 100.0 (3 seeds)");
-        assert_eq!(sb3[3].text, "3372 ± 215");
+        assert_eq!(sb3[3].text, "3372 ± 215 (s.e.)");
         assert_eq!(sb3[4].text, "no");
         assert!(sb3[6].text.contains("env Hopper-v3 vs ours gym:Hopper-v5"));
         assert!(
@@ -413,13 +474,27 @@ mod tests {
             "{}",
             sb3[6].text
         );
-        assert!(sb3[6].text.contains("seeds not stated"));
+        // Three seeds as sb3's, both playing the mode; its s.e. is said.
+        assert!(!sb3[6].text.contains("seeds") && !sb3[6].text.contains("samples"));
+        assert!(
+            sb3[6]
+                .text
+                .contains("their ± is a standard error (a standard deviation of 372.4)"),
+            "{}",
+            sb3[6].text
+        );
         let tianshou = &table.rows[1];
         assert_eq!(tianshou[1].text, "best evaluation return within the budget");
         // The seeds' mean is highest at the last evaluation here.
         assert_eq!(tianshou[2].text, "3100 ± 100.0 (3 seeds), best at 1k");
         assert_eq!(tianshou[4].text, "yes");
         assert!(tianshou[6].text.contains("10 seeds vs ours 3"));
+        assert!(
+            tianshou[6]
+                .text
+                .contains("their evaluation samples actions")
+        );
+        assert!(!tianshou[6].text.contains("standard error"));
         // Ours evaluated every 500 steps (the test runs' spacing).
         assert!(
             tianshou[6]
