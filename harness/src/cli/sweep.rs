@@ -452,8 +452,9 @@ fn describe_status(dir: &Path) -> Result<String> {
     );
     if status.superseded > 0 {
         out += &format!(
-            "not counted: {} planned runs superseded (never started; a run of the same label, \
-             env and seed was planned again under another config, budget or version)\n",
+            "not counted: {} planned runs superseded (a run of the same label, env and seed was \
+             planned again under another config, budget or version, and got further: it \
+             started where this one never did, or finished where this one was left unfinished)\n",
             status.superseded
         );
     }

@@ -29,7 +29,7 @@ pub mod references;
 pub mod sections;
 pub mod table1;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 pub mod transfer;
 pub mod verdict;
 

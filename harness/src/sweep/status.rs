@@ -4,11 +4,12 @@
 //! ended, and a run without one is running while a live runner holds its
 //! claim (else it is pending: the next sweep redoes it).
 //!
-//! A planned run that never started is *superseded* when a run of the same
-//! label, env and seed under another id has a directory: the sweep was
-//! planned again after a config, budget or version change (the id hashes
-//! them), and the old id will not run unless the old plan does. Such runs
-//! are counted apart, not as pending.
+//! A planned run is *superseded* when the sweep was planned again after a
+//! config, budget or version change (the id hashes them) and a run of the
+//! same label, env and seed under the new id has got further: it never
+//! started while the other started, or it was left unfinished (no results,
+//! no live runner) while the other finished. The old id will not run unless
+//! the old plan does, so such runs are counted apart, not as pending.
 
 use super::claim::{self, Holder};
 use crate::results::{self, RUNS_FILE, RunStatus};
@@ -69,30 +70,37 @@ pub fn collect(dir: &Path) -> Result<Status> {
         );
     }
     let mut status = Status::default();
-    // (label, env, seed) of each run, and whether its directory exists:
-    // read once, used for the superseded test below.
-    let keys: Vec<(Option<RunKey>, bool)> = planned
+    // Per run: its (label, env, seed), whether its directory exists and
+    // whether it holds results — checked once, read by the superseded test.
+    let seen: Vec<(Option<RunKey>, bool, bool)> = planned
         .iter()
         .map(|r| {
             let key = seed_of(&r.run_id).map(|s| (r.label.as_str(), r.env_id.as_str(), s));
-            (key, dir.join(&r.run_id).is_dir())
+            let run_dir = dir.join(&r.run_id);
+            (key, run_dir.is_dir(), run_dir.join(RUNS_FILE).exists())
         })
         .collect();
-    let started: std::collections::BTreeSet<_> = keys
-        .iter()
-        .filter_map(|&(key, exists)| key.filter(|_| exists))
-        .collect();
-    let superseded: Vec<bool> = keys
-        .iter()
-        .map(|&(key, exists)| !exists && key.is_some_and(|k| started.contains(&k)))
-        .collect();
-    for (run, superseded) in planned.iter().zip(superseded) {
+    let keys_where = |pick: fn(bool, bool) -> bool| -> std::collections::BTreeSet<RunKey> {
+        seen.iter()
+            .filter_map(|&(key, dir, results)| key.filter(|_| pick(dir, results)))
+            .collect()
+    };
+    let (started, finished) = (keys_where(|dir, _| dir), keys_where(|_, results| results));
+    for (run, &(key, exists, has_results)) in planned.iter().zip(&seen) {
+        let run_dir = dir.join(&run.run_id);
+        let holder = (exists && !has_results)
+            .then(|| claim::holder(&run_dir))
+            .flatten();
+        // A run without results is never the finished one of its key.
+        let superseded = key.is_some_and(|k| match exists {
+            false => started.contains(&k),
+            true => !has_results && holder.is_none() && finished.contains(&k),
+        });
         if superseded {
             status.superseded += 1;
             continue;
         }
-        let run_dir = dir.join(&run.run_id);
-        let state = if run_dir.join(RUNS_FILE).exists() {
+        let state = if has_results {
             match results::read_run(&run_dir).map(|r| r.status) {
                 Ok(RunStatus::Ok) => State::Ok,
                 Ok(s) if s.is_final() => State::Failed,
@@ -102,7 +110,7 @@ pub fn collect(dir: &Path) -> Result<Status> {
                     State::Pending
                 }
             }
-        } else if let Some(holder) = claim::holder(&run_dir) {
+        } else if let Some(holder) = holder {
             status.running.push((run.run_id.clone(), holder));
             State::Running
         } else {
@@ -121,6 +129,7 @@ pub fn collect(dir: &Path) -> Result<Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::testutil::finished_run;
     use crate::results::{ManifestRun, record_runs};
 
     fn planned(run_id: &str) -> ManifestRun {
@@ -132,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn a_never_started_run_of_an_older_plan_is_superseded_not_pending() {
+    fn runs_of_an_older_plan_that_got_less_far_are_superseded_not_pending() {
         let dir = tempfile::tempdir().unwrap();
         // Seed 0 planned twice (the config changed in between), the newer
         // id started; seed 1 planned once and never started.
@@ -149,6 +158,26 @@ mod tests {
         // The started one was interrupted (no results), seed 1 never ran.
         assert_eq!(counts.get(&State::Pending), Some(&2));
         assert_eq!(seed_of("trpo-gym_ALE_Pong-v5-s12-0123abcd"), Some("12"));
+
+        // Seed 1 planned again; the new id finishes, the old one is left
+        // interrupted: no longer pending either.
+        let runs = [
+            planned("trpo-hopper-v0-s1-dddddddd"),
+            planned("trpo-hopper-v0-s1-cccccccc"),
+        ];
+        record_runs(dir.path(), &runs).unwrap();
+        std::fs::create_dir(dir.path().join("trpo-hopper-v0-s1-cccccccc")).unwrap();
+        let new = dir.path().join("trpo-hopper-v0-s1-dddddddd");
+        std::fs::create_dir(&new).unwrap();
+        let mut row = finished_run("trpo", "hopper-v0", 1, "{}", 1.0, &[]).row;
+        row.run_id = "trpo-hopper-v0-s1-dddddddd".into();
+        crate::results::write_runs(&new, &row).unwrap();
+        let status = collect(dir.path()).unwrap();
+        assert_eq!(status.superseded, 2, "{status:?}");
+        let counts = &status.counts[&("trpo".to_string(), "hopper-v0".to_string())];
+        assert_eq!(counts.get(&State::Ok), Some(&1));
+        // Seed 0's started run is still pending: no id of seed 0 finished.
+        assert_eq!(counts.get(&State::Pending), Some(&1));
         assert_eq!(seed_of("not-a-run"), None);
     }
 }
