@@ -427,9 +427,12 @@ fn games_table(native: &ByTask, standard: &ByTask, tasks: &BTreeSet<&str>) -> Ve
             }
             let seed = stable_hash(format!("transfer\0{game}\0{side}").as_bytes());
             let j = judge(&t, &r, Direction::Better, seed);
-            let effect = j.effect.map_or(String::new(), |(p, lo, hi)| {
-                format!(" ({p:.2} [{lo:.2}, {hi:.2}])")
-            });
+            // Without an interval (too few seeds), the judgement's note says
+            // why and how many seeds would give one.
+            let effect = j.effect.map_or_else(
+                || format!(" ({})", j.note),
+                |(p, lo, hi)| format!(" ({p:.2} [{lo:.2}, {hi:.2}])"),
+            );
             Cell::marked(
                 format!("{}{effect}", j.verdict.as_str()),
                 j.verdict == Verdict::Supported,
@@ -591,6 +594,17 @@ mod tests {
             "{said:?}"
         );
         assert!(said[0].contains("does not carry over"), "{said:?}");
+        let one_seed: Vec<Run> = all
+            .iter()
+            .filter(|r| r.row.env_id.starts_with("gym:") && r.row.seed == 0)
+            .chain(all.iter().filter(|r| !r.row.env_id.starts_with("gym:")))
+            .cloned()
+            .collect();
+        let rows = table(&section(&one_seed), "Per game").rows;
+        assert_eq!(
+            rows[0][6].text,
+            "inconclusive (1 vs 1 seed(s): an interval needs at least 2 per side; run 5)"
+        );
         let natives: Vec<Run> = all
             .into_iter()
             .filter(|r| !r.row.env_id.starts_with("gym:"))

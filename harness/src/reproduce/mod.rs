@@ -80,21 +80,23 @@ const MEASURED: &[(&str, &str, &str, f64)] = &[
     // Not measured on its own: a vine iteration's branches step the env
     // like single path's rollouts and run the same net.
     ("trpo-vine", ARCADE, "pixels", 1_400.0),
-    // The standard suites, measured on the 2-vCPU AMD EPYC VM (2026-12-06)
-    // from single runs with 8 env copies: trpo on gym:Hopper-v5, 1M steps
-    // in 832 s; random on it, 100k steps in 53.4 s; on gym:ALE/Pong-v5 from
-    // pixels random 40k steps in 44.2 s, trpo 20k steps in 36.1 s. The
-    // Python env step dominates, so npg is given trpo's rate and vpg, cem
-    // and cma random's; the vine trpo's (as for the native pixels).
-    ("random", MUJOCO, RAW, 1_870.0),
-    ("trpo", MUJOCO, RAW, 1_200.0),
-    ("npg", MUJOCO, RAW, 1_200.0),
-    ("vpg", MUJOCO, RAW, 1_870.0),
-    ("cem", MUJOCO, RAW, 1_870.0),
-    ("cma", MUJOCO, RAW, 1_870.0),
-    ("random", ROMS, "pixels", 905.0),
-    ("trpo", ROMS, "pixels", 555.0),
-    ("trpo-vine", ROMS, "pixels", 555.0),
+    // The standard suites on the 2-vCPU AMD EPYC VM: the median over the
+    // `--scale quick` runs (2026-12-06/07, 8 env copies, two jobs on two
+    // cores, at times beside a third) of env steps per wall-clock second,
+    // so per CPU-second at most this: 15–20 MuJoCo runs per label over
+    // Swimmer-, Hopper- and Walker2d-v5 at 1M steps; 4 runs per label over
+    // Breakout, Pong, Seaquest and Space Invaders from pixels at 2M. The
+    // Python env step dominates; the vine is given trpo's rate (as for the
+    // native pixels).
+    ("random", MUJOCO, RAW, 3_800.0),
+    ("trpo", MUJOCO, RAW, 2_700.0),
+    ("npg", MUJOCO, RAW, 2_500.0),
+    ("vpg", MUJOCO, RAW, 2_500.0),
+    ("cem", MUJOCO, RAW, 3_500.0),
+    ("cma", MUJOCO, RAW, 3_400.0),
+    ("random", ROMS, "pixels", 1_260.0),
+    ("trpo", ROMS, "pixels", 630.0),
+    ("trpo-vine", ROMS, "pixels", 630.0),
 ];
 /// Subdirectory of the output for the sweep's runs.
 const RUNS_DIR: &str = "runs";
