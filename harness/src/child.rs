@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -385,8 +385,22 @@ fn signal_group(pid: libc::pid_t, sig: libc::c_int) {
 /// Run the harness executable as a child and wait for it, stopping it when
 /// it overruns `spec.timeout` or when `stop` becomes true.
 pub fn run_harness(spec: &ChildSpec, stop: &AtomicBool) -> Result<Finished> {
-    let exe = std::env::current_exe().context("locating the harness executable")?;
-    run(&exe, spec, stop)
+    run(&this_executable()?, spec, stop)
+}
+
+/// The file that runs this very build again. On Linux, `/proc/self/exe`:
+/// the child is forked from us (`spawn` has a `pre_exec`), so at its `exec`
+/// the link still names our image, even when the file we were started from
+/// has since been deleted or replaced (a `cargo build` during a long sweep).
+/// Every run of a sweep thus runs the build that planned it and computed its
+/// id, where the path (`current_exe`, then "… (deleted)") would fail each
+/// later run with "No such file". Elsewhere, that path.
+fn this_executable() -> Result<PathBuf> {
+    let image = Path::new("/proc/self/exe");
+    if image.exists() {
+        return Ok(image.to_path_buf());
+    }
+    std::env::current_exe().context("locating the harness executable")
 }
 
 /// Run `program` with `spec.args` as a child (see [`run_harness`]).

@@ -280,3 +280,45 @@ fn committed_sweep_files_resolve() {
         );
     }
 }
+
+/// A sweep keeps starting its runs with the executable it was started from
+/// when that file is deleted or replaced under it (a `cargo build` during a
+/// long sweep), instead of failing every later run with "No such file".
+#[test]
+fn runs_start_after_the_harness_file_is_deleted_mid_sweep() {
+    // A hard link beside the build, so removing it deletes a name the
+    // running sweep came from while the executable itself stays on disk.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exe = dir.path().join("harness");
+    std::fs::hard_link(env!("CARGO_BIN_EXE_harness"), &exe).unwrap();
+    let out = dir.path().join("out");
+    let args = small_sweep_args(
+        "random",
+        "cartpole,pendulum",
+        "4",
+        "1",
+        out.to_str().unwrap(),
+    );
+    let child = std::process::Command::new(&exe)
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Delete the name as soon as the sweep runs from it, before its eight
+    // runs (one at a time) have all started.
+    let started = std::time::Instant::now();
+    let proc_exe = PathBuf::from(format!("/proc/{}/exe", child.id()));
+    while std::fs::read_link(&proc_exe).ok().as_deref() != Some(exe.as_path()) {
+        assert!(started.elapsed().as_secs() < 30, "the sweep never started");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::fs::remove_file(&exe).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let said = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(output.status.success(), "{said}");
+    assert!(
+        said.contains("8 ran now") && said.contains("0 failed"),
+        "{said}"
+    );
+}
