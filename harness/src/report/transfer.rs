@@ -594,10 +594,10 @@ mod tests {
             "{said:?}"
         );
         assert!(said[0].contains("does not carry over"), "{said:?}");
+        // The ROM side down to seed 0, ours kept whole.
         let one_seed: Vec<Run> = all
             .iter()
-            .filter(|r| r.row.env_id.starts_with("gym:") && r.row.seed == 0)
-            .chain(all.iter().filter(|r| !r.row.env_id.starts_with("gym:")))
+            .filter(|r| !r.row.env_id.starts_with("gym:") || r.row.seed == 0)
             .cloned()
             .collect();
         let rows = table(&section(&one_seed), "Per game").rows;
