@@ -160,12 +160,49 @@ const fn tianshou(task: &'static str, env: &'static str, mean: f64, std: f64) ->
     }
 }
 
+const SB3_HERE_SOURCE: &str =
+    "sb3-contrib 2.9.2 TRPO re-run on this project's 2-vCPU VM (MuJoCo 4.0.1, Gymnasium 1.2.2)";
+/// A path in this repository, not a web address: the script is the record.
+const SB3_HERE_SCRIPT: &str = "benches/anchors/sb3_trpo.py";
+const SB3_HERE_HYPERPARAMETERS: &str = "the RL Zoo's MuJoCo set (2 envs × 1,024 steps a batch, \
+    λ 0.95, the Fisher on the whole batch, 25 CG steps, 20 critic passes of minibatch 128, \
+    VecNormalize of observations and rewards)";
+
+/// sb3-contrib's TRPO with the RL Zoo's settings, run by
+/// [`SB3_HERE_SCRIPT`] on the v5 envs our runs use: 3 seeds, the final
+/// evaluation of the mode (10 episodes), `mean ± standard deviation`. Why:
+/// the published figures are of MuJoCo v3 and 3 seeds; on the same envs,
+/// machine and measure, the difference left is the implementation and
+/// its settings.
+const fn sb3_here(task: &'static str, env: &'static str, mean: f64, std: f64) -> Anchor {
+    Anchor {
+        source: SB3_HERE_SOURCE,
+        url: SB3_HERE_SCRIPT,
+        label: "trpo",
+        task,
+        env,
+        steps: 1_000_000,
+        gamma: 0.99,
+        hyperparameters: SB3_HERE_HYPERPARAMETERS,
+        seeds: 3,
+        measure: Measure::Final,
+        eval_every: None,
+        actions: Actions::Mode,
+        mean,
+        spread: std,
+        spread_kind: Spread::StdDev,
+    }
+}
+
 /// TRPO at 1M steps on MuJoCo, as sb3-contrib and Tianshou publish it
-/// (issue 27's figures; MuJoCo v3 envs in both).
+/// (issue 27's figures; MuJoCo v3 envs in both), and sb3-contrib re-run
+/// here on v5 (`benches/runs/2026-12-07/log.md`).
 pub const MUJOCO_TRPO: &[Anchor] = &[
     sb3("swimmer", "Swimmer-v3", 0.9999, 359.0, 2.0),
     sb3("hopper", "Hopper-v3", 0.99, 3372.0, 215.0),
     sb3("walker", "Walker2d-v3", 0.99, 4502.0, 234.0),
+    sb3_here("hopper", "Hopper-v5", 1876.0, 1417.0),
+    sb3_here("walker", "Walker2d-v5", 4839.0, 253.0),
     tianshou("swimmer", "Swimmer-v3", 40.9, 19.6),
     tianshou("hopper", "Hopper-v3", 2046.0, 1038.0),
     tianshou("walker", "Walker2d-v3", 3827.0, 783.0),
@@ -237,7 +274,10 @@ fn mean_std(xs: &[f64]) -> String {
 /// Where our runs and `anchor` differ in what they measure or how they
 /// were trained, in words; `runs` are ours on its env.
 fn differences(anchor: &Anchor, ours_env: &str, runs: &[&Run]) -> Vec<String> {
-    let mut out = vec![format!("env {} vs ours {ours_env}", anchor.env)];
+    let mut out = Vec::new();
+    if ours_env.strip_prefix("gym:") != Some(anchor.env) {
+        out.push(format!("env {} vs ours {ours_env}", anchor.env));
+    }
     let gammas: Vec<f64> = runs
         .iter()
         .filter_map(|r| r.config.algorithm.get("gamma")?.as_f64())
@@ -335,8 +375,8 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
     if !rows.is_empty() {
         blocks.push(Block::Table(
             Table::new(
-                "Our TRPO on MuJoCo beside published TRPO at 1M steps, ours measured as each \
-                 source measures (mean ± standard deviation over seeds): the final evaluation \
+                "Our TRPO on MuJoCo beside published TRPO at 1M steps and sb3-contrib's \
+                 re-run on our envs and machine, ours measured as each source measures (mean ± standard deviation over seeds): the final evaluation \
                  return, or the best within the budget taken as Tianshou takes it (the \
                  evaluation point with the highest mean over seeds). Published figures keep \
                  their own ±: a standard deviation, or a standard error where marked (s.e.). \
@@ -441,11 +481,17 @@ mod tests {
 
     #[test]
     fn every_anchor_names_a_paired_task_and_its_settings() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for a in MUJOCO_TRPO {
             assert!(LOCOMOTION_PAIRS.iter().any(|(t, _)| *t == a.task), "{a:?}");
-            assert!(a.url.starts_with("https://") && a.steps > 0 && a.spread >= 0.0);
-            assert!(a.seeds > 0);
-            assert!(a.env.ends_with("-v3"), "both sources ran MuJoCo v3: {a:?}");
+            assert!(a.steps > 0 && a.spread >= 0.0 && a.seeds > 0);
+            if a.source == SB3_HERE_SOURCE {
+                assert!(repo.join(a.url).is_file(), "the re-run's script: {a:?}");
+                assert!(a.env.ends_with("-v5"), "re-run on our envs: {a:?}");
+            } else {
+                assert!(a.url.starts_with("https://"), "{a:?}");
+                assert!(a.env.ends_with("-v3"), "both sources ran MuJoCo v3: {a:?}");
+            }
         }
         let swimmer = MUJOCO_TRPO.iter().find(|a| a.env == "Swimmer-v3").unwrap();
         assert_eq!(swimmer.gamma, 0.9999);
@@ -461,8 +507,9 @@ mod tests {
         let Block::Table(table) = &blocks[1] else {
             panic!("{blocks:?}")
         };
-        // Hopper only: sb3's and Tianshou's rows; native hopper has none.
-        assert_eq!(table.rows.len(), 2);
+        // Hopper only: sb3's, its re-run's and Tianshou's rows; native
+        // hopper has none.
+        assert_eq!(table.rows.len(), 3);
         let sb3 = &table.rows[0];
         assert_eq!(sb3[1].text, "final evaluation return");
         assert_eq!(sb3[2].text, "3100 ± 100.0 (3 seeds)");
@@ -483,7 +530,22 @@ mod tests {
             "{}",
             sb3[6].text
         );
-        let tianshou = &table.rows[1];
+        let here = &table.rows[1];
+        let rerun = MUJOCO_TRPO
+            .iter()
+            .find(|a| a.source == SB3_HERE_SOURCE && a.task == "hopper")
+            .unwrap();
+        assert_eq!(here[3].text, format!("{} ± {}", rerun.mean, rerun.spread));
+        assert!(here[5].text.ends_with(SB3_HERE_SCRIPT), "{}", here[5].text);
+        // The same env, seeds, measure and actions: what differs is said.
+        assert!(!here[6].text.contains("env "), "{}", here[6].text);
+        assert!(!here[6].text.contains("seeds") && !here[6].text.contains("standard error"));
+        assert!(
+            here[6]
+                .text
+                .contains("hyperparameters: the RL Zoo's MuJoCo set")
+        );
+        let tianshou = &table.rows[2];
         assert_eq!(tianshou[1].text, "best evaluation return within the budget");
         // The seeds' mean is highest at the last evaluation here.
         assert_eq!(tianshou[2].text, "3100 ± 100.0 (3 seeds), best at 1k");
