@@ -307,9 +307,12 @@ fn runs_start_after_the_harness_file_is_deleted_mid_sweep() {
         .unwrap();
     // Delete the name as soon as the sweep runs from it, before its eight
     // runs (one at a time) have all started.
+    // The kernel names the resolved path: a target dir under a symlink
+    // (CARGO_TARGET_TMPDIR through it) must still match.
+    let resolved = exe.canonicalize().unwrap();
     let started = std::time::Instant::now();
     let proc_exe = PathBuf::from(format!("/proc/{}/exe", child.id()));
-    while std::fs::read_link(&proc_exe).ok().as_deref() != Some(exe.as_path()) {
+    while std::fs::read_link(&proc_exe).ok().as_deref() != Some(resolved.as_path()) {
         assert!(started.elapsed().as_secs() < 30, "the sweep never started");
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
