@@ -178,19 +178,9 @@ const fn sb3_here(task: &'static str, env: &'static str, mean: f64, std: f64) ->
     Anchor {
         source: SB3_HERE_SOURCE,
         url: SB3_HERE_SCRIPT,
-        label: "trpo",
-        task,
-        env,
-        steps: 1_000_000,
-        gamma: 0.99,
         hyperparameters: SB3_HERE_HYPERPARAMETERS,
-        seeds: 3,
-        measure: Measure::Final,
-        eval_every: None,
-        actions: Actions::Mode,
-        mean,
-        spread: std,
         spread_kind: Spread::StdDev,
+        ..sb3(task, env, 0.99, mean, std)
     }
 }
 
@@ -376,8 +366,8 @@ pub fn section(runs: &[Run]) -> Vec<Block> {
         blocks.push(Block::Table(
             Table::new(
                 "Our TRPO on MuJoCo beside published TRPO at 1M steps and sb3-contrib's \
-                 re-run on our envs and machine, ours measured as each source measures (mean ± standard deviation over seeds): the final evaluation \
-                 return, or the best within the budget taken as Tianshou takes it (the \
+                 re-run on our envs and machine, ours measured as each source measures \
+                 (mean ± standard deviation over seeds): the final evaluation return, or the best within the budget taken as Tianshou takes it (the \
                  evaluation point with the highest mean over seeds). Published figures keep \
                  their own ±: a standard deviation, or a standard error where marked (s.e.). \
                  \"reaches\" says whether our mean is at least the published mean. The last \
