@@ -47,8 +47,15 @@ fn pixel_policy(c: &mut Criterion) {
             group.bench_function("forward", |b| {
                 b.iter(|| black_box(policy.forward(&params, &obs, STATES, &mut ws)[0]))
             });
-            let mut surrogate =
-                Surrogate::new(&policy, &params, obs.clone(), actions, advantages, &mut ws);
+            let mut surrogate = Surrogate::new(
+                &policy,
+                &params,
+                obs.clone(),
+                actions,
+                advantages,
+                0.0,
+                &mut ws,
+            );
             let mut g = vec![0.0; policy.param_len()];
             group.bench_function("gradient (forward + VJP)", |b| {
                 b.iter(|| black_box(surrogate.gradient(&policy, &params, &mut ws, &mut g)))

@@ -61,6 +61,7 @@ fn policy_math(c: &mut Criterion) {
         s.obs.clone(),
         s.actions.clone(),
         s.advantages.clone(),
+        0.0,
         &mut ws,
     );
     let mut g = vec![0.0; p];

@@ -82,7 +82,8 @@ mod tests {
     }
 
     /// The freezing pass with its gradient, a gradient away from `θ_old`
-    /// and an evaluation, on `threads` threads: (grad, grad, values, π_old).
+    /// and an evaluation (with an entropy bonus, so its cotangents are
+    /// covered too), on `threads` threads: (grad, grad, values, π_old).
     fn surrogate_passes(policy: &Policy, n: usize, threads: usize) -> Vec<Vec<u64>> {
         let b = batch(policy, n, 50);
         let adv = normal_vec(&mut Rng::new(6), n, 1.0);
@@ -94,6 +95,7 @@ mod tests {
             b.obs.clone(),
             b.actions.clone(),
             adv,
+            0.01,
             &mut ws,
             &mut at_old,
         );
@@ -103,7 +105,7 @@ mod tests {
         let v2 = s.evaluate(policy, &theta, &mut ws);
         let values: Vec<f64> = [v0, v1, v2]
             .iter()
-            .flat_map(|v| [v.surrogate, v.mean_kl, v.mean_entropy])
+            .flat_map(|v| [v.surrogate, v.objective, v.mean_kl, v.mean_entropy])
             .collect();
         vec![
             bits(&at_old),

@@ -144,6 +144,26 @@ impl ActionDistribution {
         }
     }
 
+    /// Adds `scale · ∂H/∂dist` to `grad`: the entropy bonus's share of a
+    /// state's cotangent. Gaussian: `∂H/∂μₖ = 0`, `∂H/∂log σₖ = 1`;
+    /// categorical: `∂H/∂ℓₖ = −pₖ (log pₖ + H)` (from `H = −Σⱼ pⱼ log pⱼ`
+    /// and `∂pⱼ/∂ℓₖ = pⱼ (δⱼₖ − pₖ)`).
+    pub fn add_entropy_grad(&self, dist: &[f64], scale: f64, grad: &mut [f64]) {
+        match *self {
+            ActionDistribution::DiagGaussian { dim } => {
+                grad[dim..].iter_mut().for_each(|g| *g += scale);
+            }
+            ActionDistribution::Categorical { .. } => {
+                let entropy = self.entropy(dist);
+                let lse = log_normalizer(dist);
+                for (g, l) in grad.iter_mut().zip(dist) {
+                    let log_p = l - lse;
+                    *g -= scale * exp(log_p) * (log_p + entropy);
+                }
+            }
+        }
+    }
+
     /// `KL(old ‖ new)` in closed form. Gaussian:
     /// `Σₖ log σₙ − log σₒ + (σₒ² + (μₒ − μₙ)²) / (2σₙ²) − ½`;
     /// categorical: `Σⱼ pₒⱼ (log pₒⱼ − log pₙⱼ)`.
@@ -296,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn log_prob_and_kl_gradients_match_finite_differences() {
+    fn log_prob_kl_and_entropy_gradients_match_finite_differences() {
         for family in families() {
             let mut rng = Rng::new(1);
             let (old, new) = (random_dist(family, &mut rng), random_dist(family, &mut rng));
@@ -312,6 +332,17 @@ mod tests {
             family.kl_grad(&old, &new, &mut grad);
             let fd = fd_gradient(|d| family.kl(&old, d), &new, 1e-6);
             assert!(relative_error(&grad, &fd) < 1e-8, "{family:?}: KL gradient");
+            // Added to what is there: from −1 everywhere, scaled by 3.
+            grad.fill(-1.0);
+            family.add_entropy_grad(&new, 3.0, &mut grad);
+            let fd: Vec<f64> = fd_gradient(|d| family.entropy(d), &new, 1e-6)
+                .iter()
+                .map(|g| 3.0 * g - 1.0)
+                .collect();
+            assert!(
+                relative_error(&grad, &fd) < 1e-8,
+                "{family:?}: entropy gradient"
+            );
         }
     }
 

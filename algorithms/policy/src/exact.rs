@@ -355,6 +355,7 @@ mod tests {
             obs.to_vec(),
             actions.to_vec(),
             adv,
+            0.0,
             &mut ws,
             &mut g,
         );

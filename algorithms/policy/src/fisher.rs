@@ -373,7 +373,7 @@ mod tests {
             let b = batch(&policy, 5, 33);
             let adv = vec![1.0; b.n];
             let mut ws = PolicyWorkspace::new();
-            let surrogate = b.surrogate(&policy, adv, &mut ws);
+            let surrogate = b.surrogate(&policy, adv, 0.0, &mut ws);
             assert_eq!(
                 surrogate.evaluate(&policy, &b.params, &mut ws).mean_kl,
                 0.0,

@@ -2,8 +2,10 @@
 //!
 //! `L(θ) = (1/N) Σᵢ πθ(aᵢ|sᵢ) / π_old(aᵢ|sᵢ) · Aᵢ` (importance-sampled
 //! advantage) and `KL̄(θ) = (1/N) Σᵢ KL(π_old(·|sᵢ) ‖ πθ(·|sᵢ))`, both
-//! computed exactly (closed-form KL) for the line search; `∇L` at `θ_old` is
-//! the policy gradient `g` that CG turns into the natural direction.
+//! computed exactly (closed-form KL) for the line search. The objective
+//! maximised is `L(θ) + c · H̄(θ)`, `H̄` the mean entropy of `πθ` over the
+//! batch's states and `c` the entropy bonus (0: the paper's `L` alone); its
+//! gradient at `θ_old` is the `g` that CG turns into the natural direction.
 
 use crate::blocks::{grid, sum_blocks};
 use crate::network::GRAD_BLOCK;
@@ -22,6 +24,8 @@ pub const CHUNK: usize = 16 * GRAD_BLOCK;
 pub struct SurrogateValue {
     /// `L(θ)`.
     pub surrogate: f64,
+    /// `L(θ) + c · H̄(θ)`: what the update maximises (`= L` when `c = 0`).
+    pub objective: f64,
     /// Exact mean `KL(π_old ‖ πθ)` over the batch's states.
     pub mean_kl: f64,
     /// Mean entropy of `πθ` over the batch's states.
@@ -41,6 +45,8 @@ pub struct Surrogate {
     advantages: Vec<f64>,
     old_dist: Vec<f64>,
     old_log_prob: Vec<f64>,
+    /// `c` of the objective `L + c · H̄`.
+    entropy_bonus: f64,
     d_dist: Vec<f64>,
 }
 
@@ -60,12 +66,15 @@ impl Sums {
         self.entropy += t.entropy;
     }
 
-    /// The value of a batch of `n` states (`L` is already divided by `n`).
-    fn mean(&self, n: usize) -> SurrogateValue {
+    /// The value of a batch of `n` states (`L` is already divided by `n`)
+    /// with entropy bonus `c`.
+    fn mean(&self, n: usize, c: f64) -> SurrogateValue {
+        let mean_entropy = self.entropy / n as f64;
         SurrogateValue {
             surrogate: self.surrogate,
+            objective: self.surrogate + c * mean_entropy,
             mean_kl: self.kl / n as f64,
-            mean_entropy: self.entropy / n as f64,
+            mean_entropy,
         }
     }
 }
@@ -120,22 +129,26 @@ struct Block<'a> {
 
 impl Surrogate {
     /// Freezes `π_old = π(params_old)` on the batch (one forward pass).
-    /// `advantages.len()` is the number of states.
+    /// `advantages.len()` is the number of states; `entropy_bonus` is the
+    /// objective's `c`.
     pub fn new(
         policy: &Policy,
         params_old: &[f64],
         obs: impl Into<ObservationBuffer>,
         actions: Vec<f64>,
         advantages: Vec<f64>,
+        entropy_bonus: f64,
         ws: &mut PolicyWorkspace,
     ) -> Surrogate {
-        Surrogate::frozen(policy, params_old, obs, actions, advantages, ws, None).0
+        let batch = (obs.into(), actions, advantages, entropy_bonus);
+        Surrogate::frozen(policy, params_old, batch, ws, None).0
     }
 
-    /// [`Surrogate::new`] and `grad = ∇L(θ_old)` (overwritten) from the same
-    /// forward pass: at `θ_old` the distribution is the frozen one, and the
-    /// activations the VJP needs are still in `ws`. Returns the value at
-    /// `θ_old` (`L` = mean advantage, `KL̄` = 0).
+    /// [`Surrogate::new`] and `grad` = the objective's gradient at `θ_old`
+    /// (overwritten) from the same forward pass: at `θ_old` the
+    /// distribution is the frozen one, and the activations the VJP needs
+    /// are still in `ws`. Returns the value at `θ_old` (`L` = mean
+    /// advantage, `KL̄` = 0).
     #[allow(clippy::too_many_arguments)]
     pub fn with_gradient(
         policy: &Policy,
@@ -143,24 +156,24 @@ impl Surrogate {
         obs: impl Into<ObservationBuffer>,
         actions: Vec<f64>,
         advantages: Vec<f64>,
+        entropy_bonus: f64,
         ws: &mut PolicyWorkspace,
         grad: &mut [f64],
     ) -> (Surrogate, SurrogateValue) {
-        Surrogate::frozen(policy, params_old, obs, actions, advantages, ws, Some(grad))
+        let batch = (obs.into(), actions, advantages, entropy_bonus);
+        Surrogate::frozen(policy, params_old, batch, ws, Some(grad))
     }
 
-    /// The batch with `π_old` frozen at `params_old`, and `∇L` there if asked.
+    /// The batch (observations, actions, advantages, `c`) with `π_old`
+    /// frozen at `params_old`, and the objective's gradient there if asked.
     fn frozen(
         policy: &Policy,
         params_old: &[f64],
-        obs: impl Into<ObservationBuffer>,
-        actions: Vec<f64>,
-        advantages: Vec<f64>,
+        (obs, actions, advantages, entropy_bonus): (ObservationBuffer, Vec<f64>, Vec<f64>, f64),
         ws: &mut PolicyWorkspace,
         grad: Option<&mut [f64]>,
     ) -> (Surrogate, SurrogateValue) {
         let n = advantages.len();
-        let obs = obs.into();
         assert_eq!(obs.len(), policy.obs_len() * n, "observation length");
         let family = policy.distribution();
         assert_eq!(actions.len(), family.action_len() * n, "actions length");
@@ -170,6 +183,7 @@ impl Surrogate {
             advantages,
             old_dist: vec![0.0; family.dist_len() * n],
             old_log_prob: vec![0.0; n],
+            entropy_bonus,
             d_dist: Vec::new(),
         };
         let value = surrogate.pass(policy, params_old, ws, grad, true);
@@ -196,7 +210,8 @@ impl Surrogate {
         &self.old_log_prob
     }
 
-    /// `L`, `KL̄` and mean entropy at `params` (one forward pass).
+    /// `L`, the objective, `KL̄` and mean entropy at `params` (one forward
+    /// pass).
     pub fn evaluate(
         &self,
         policy: &Policy,
@@ -214,11 +229,11 @@ impl Surrogate {
             let dist = policy.forward(params, self.obs.view().slice(s0 * o, s1 * o), s1 - s0, ws);
             self.add_terms(policy, dist, s0, &mut sums, |_, _, _| {});
         }
-        sums.mean(n)
+        sums.mean(n, self.entropy_bonus)
     }
 
-    /// `grad = ∇L(params)` (overwritten) and the value there (one forward
-    /// pass and one VJP).
+    /// `grad` = the objective's gradient at `params` (overwritten) and the
+    /// value there (one forward pass and one VJP).
     pub fn gradient(
         &mut self,
         policy: &Policy,
@@ -229,10 +244,10 @@ impl Surrogate {
         self.pass(policy, params, ws, Some(grad), false)
     }
 
-    /// The value, and `grad = ∇L(params)` when given, in one pass over the
-    /// batch, [`CHUNK`] states at a time: forward, the per-state terms and
-    /// `∂L/∂dᵢ = rᵢ Aᵢ / N · ∇_d log π(aᵢ)` (`rᵢ` the probability ratio), pulled
-    /// back by one VJP per chunk. With `freeze`, `π_old` is first frozen at
+    /// The value, and the objective's gradient when `grad` is given, in one
+    /// pass over the batch, [`CHUNK`] states at a time: forward, the
+    /// per-state terms and their cotangents ([`Surrogate::state_cotangent`]),
+    /// pulled back by one VJP per chunk. With `freeze`, `π_old` is first frozen at
     /// `params` (chunk by chunk, just before its terms are computed).
     fn pass(
         &mut self,
@@ -287,13 +302,12 @@ impl Surrogate {
             };
             self.add_terms(policy, dist, s0, &mut sums, |i, dist_i, weight| {
                 let g = &mut d_dist[(i - s0) * d..(i - s0 + 1) * d];
-                family.log_prob_grad(dist_i, &self.actions[i * a..(i + 1) * a], g);
-                g.iter_mut().for_each(|g| *g *= weight);
+                self.state_cotangent(policy, i, dist_i, weight, g);
             });
             policy.vjp_add(params, obs, ws, &d_dist[..d * (s1 - s0)], grad);
         }
         self.d_dist = d_dist;
-        sums.mean(n)
+        sums.mean(n, self.entropy_bonus)
     }
 
     /// Adds the terms of the states `first..` whose distributions are `dist`
@@ -335,6 +349,27 @@ impl Surrogate {
             weighted: ratio * self.advantages[i] / self.len() as f64,
             kl: family.kl(old_i, dist_i),
             entropy: family.entropy(dist_i),
+        }
+    }
+
+    /// State `i`'s share of the objective's cotangent, into `g`
+    /// (overwritten): `∂/∂dᵢ = rᵢ Aᵢ / N · ∇_d log π(aᵢ) + c / N · ∇_d H(dᵢ)`,
+    /// `weight = rᵢ Aᵢ / N` (`rᵢ` the probability ratio, already computed
+    /// for the state's terms).
+    fn state_cotangent(
+        &self,
+        policy: &Policy,
+        i: usize,
+        dist_i: &[f64],
+        weight: f64,
+        g: &mut [f64],
+    ) {
+        let family = policy.distribution();
+        let a = family.action_len();
+        family.log_prob_grad(dist_i, &self.actions[i * a..(i + 1) * a], g);
+        g.iter_mut().for_each(|g| *g *= weight);
+        if self.entropy_bonus != 0.0 {
+            family.add_entropy_grad(dist_i, self.entropy_bonus / self.len() as f64, g);
         }
     }
 
@@ -402,8 +437,7 @@ impl Surrogate {
                 b.terms[k] = t;
                 if grads {
                     let g = &mut b.d_dist[k * d..(k + 1) * d];
-                    family.log_prob_grad(dist_i, &self.actions[i * a..(i + 1) * a], g);
-                    g.iter_mut().for_each(|g| *g *= t.weighted);
+                    self.state_cotangent(policy, i, dist_i, t.weighted, g);
                 }
             }
             if grads {
@@ -422,7 +456,7 @@ impl Surrogate {
                 family.split_cotangent(dd, &mut row, &mut grad[net_len..]);
             }
         }
-        sums.mean(n)
+        sums.mean(n, self.entropy_bonus)
     }
 }
 
@@ -437,34 +471,39 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences_away_from_old() {
-        for (name, policy) in small_policies() {
-            let b = batch(&policy, 6, 41);
-            let adv = normal_vec(&mut Rng::new(2), b.n, 1.0);
-            let mut ws = PolicyWorkspace::new();
-            let mut surrogate = b.surrogate(&policy, adv, &mut ws);
-            let theta = perturbed(&b.params, 0.05, 7);
-            let mut grad = vec![0.0; policy.param_len()];
-            let value = surrogate.gradient(&policy, &theta, &mut ws, &mut grad);
-            assert_eq!(
-                value,
-                surrogate.evaluate(&policy, &theta, &mut ws),
-                "{name}"
-            );
-            assert!(value.mean_kl > 0.0, "{name}: θ differs from θ_old");
-            let fd = fd_gradient(
-                |p| {
-                    surrogate
-                        .evaluate(&policy, p, &mut PolicyWorkspace::new())
-                        .surrogate
-                },
-                &theta,
-                1e-6,
-            );
-            let err = relative_error(&grad, &fd);
-            assert!(
-                err < 1e-6,
-                "{name}: ∇L vs finite differences, relative error {err:e}"
-            );
+        // c = 0: ∇L alone; c = 0.3: the entropy bonus's cotangent too, which
+        // for a categorical head runs through the network.
+        for c in [0.0, 0.3] {
+            for (name, policy) in small_policies() {
+                let b = batch(&policy, 6, 41);
+                let adv = normal_vec(&mut Rng::new(2), b.n, 1.0);
+                let mut ws = PolicyWorkspace::new();
+                let mut surrogate = b.surrogate(&policy, adv, c, &mut ws);
+                let theta = perturbed(&b.params, 0.05, 7);
+                let mut grad = vec![0.0; policy.param_len()];
+                let value = surrogate.gradient(&policy, &theta, &mut ws, &mut grad);
+                assert_eq!(
+                    value,
+                    surrogate.evaluate(&policy, &theta, &mut ws),
+                    "{name}"
+                );
+                assert!(value.mean_kl > 0.0, "{name}: θ differs from θ_old");
+                assert_eq!(value.objective, value.surrogate + c * value.mean_entropy);
+                let fd = fd_gradient(
+                    |p| {
+                        surrogate
+                            .evaluate(&policy, p, &mut PolicyWorkspace::new())
+                            .objective
+                    },
+                    &theta,
+                    1e-6,
+                );
+                let err = relative_error(&grad, &fd);
+                assert!(
+                    err < 1e-6,
+                    "{name}, c = {c}: gradient vs finite differences, relative error {err:e}"
+                );
+            }
         }
     }
 
@@ -475,7 +514,7 @@ mod tests {
         let adv = normal_vec(&mut Rng::new(3), b.n, 1.0);
         let mut ws = PolicyWorkspace::new();
         let mean = adv.iter().sum::<f64>() / b.n as f64;
-        let surrogate = b.surrogate(policy, adv, &mut ws);
+        let surrogate = b.surrogate(policy, adv, 0.0, &mut ws);
         let value = surrogate.evaluate(policy, &b.params, &mut ws);
         assert!((value.surrogate - mean).abs() < 1e-15);
         assert_eq!(value.mean_kl, 0.0);
@@ -487,7 +526,7 @@ mod tests {
             let b = batch(&policy, 7, 43);
             let adv = normal_vec(&mut Rng::new(4), b.n, 1.0);
             let mut ws = PolicyWorkspace::new();
-            let mut separate = b.surrogate(&policy, adv.clone(), &mut ws);
+            let mut separate = b.surrogate(&policy, adv.clone(), 0.2, &mut ws);
             let mut expected = vec![0.0; policy.param_len()];
             let expected_value = separate.gradient(&policy, &b.params, &mut ws, &mut expected);
             let mut grad = vec![1.0; policy.param_len()];
@@ -497,6 +536,7 @@ mod tests {
                 b.obs.clone(),
                 b.actions.clone(),
                 adv,
+                0.2,
                 &mut PolicyWorkspace::new(),
                 &mut grad,
             );
@@ -524,6 +564,7 @@ mod tests {
                 b.obs.clone(),
                 b.actions.clone(),
                 adv.clone(),
+                0.0,
                 &mut ws,
                 &mut grad,
             );

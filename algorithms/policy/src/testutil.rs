@@ -113,11 +113,13 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// The surrogate over this batch with `advantages`, frozen at its params.
+    /// The surrogate over this batch with `advantages` and entropy bonus
+    /// `c`, frozen at its params.
     pub fn surrogate(
         &self,
         policy: &Policy,
         advantages: Vec<f64>,
+        c: f64,
         ws: &mut PolicyWorkspace,
     ) -> Surrogate {
         Surrogate::new(
@@ -126,6 +128,7 @@ impl Batch {
             self.obs.clone(),
             self.actions.clone(),
             advantages,
+            c,
             ws,
         )
     }
@@ -184,6 +187,7 @@ impl StepProblem {
         self.b.surrogate(
             &self.policy,
             self.advantages.clone(),
+            0.0,
             &mut PolicyWorkspace::new(),
         )
     }

@@ -1,8 +1,9 @@
 //! TRPO's backtracking line search on the exact KL constraint (paper,
 //! Appendix C): try `s, s/2, s/4, …` of a [`NaturalStep`] and accept the
-//! first whose *exact* mean KL is within `δ` and whose surrogate improves;
-//! otherwise restore the parameters bit for bit. NPG takes the natural step
-//! as it is and has no such search.
+//! first whose *exact* mean KL is within `δ` and whose objective (the
+//! surrogate, plus any entropy bonus) improves; otherwise restore the
+//! parameters bit for bit. NPG takes the natural step as it is and has no
+//! such search.
 
 use crate::natural_step::NaturalStep;
 use crate::surrogate::SurrogateValue;
@@ -33,7 +34,7 @@ pub struct LineSearchAttempt {
     pub fraction: f64,
     /// `fraction · gᵀs`.
     pub expected_improvement: f64,
-    /// `L(θ) − L(θ_old)`.
+    /// The objective's change, `(L + c·H̄)(θ) − (L + c·H̄)(θ_old)`.
     pub actual_improvement: f64,
     /// Exact mean KL at the candidate.
     pub mean_kl: f64,
@@ -61,9 +62,10 @@ impl LineSearchReport {
 
 impl LineSearch {
     /// Tries `θ_old + 2⁻ᵏ s` for `k = 0, 1, …` and keeps the first candidate
-    /// with exact `KL̄ ≤ δ` and `ΔL > 0` (both finite); like the paper's
-    /// code, any improvement is accepted, however far below the linear
-    /// model's `2⁻ᵏ gᵀs`. `evaluate(θ)` returns the surrogate and exact mean KL at `θ`
+    /// with exact `KL̄ ≤ δ` and an improved objective `L + c·H̄` (both
+    /// finite); like the paper's code, any improvement is accepted, however
+    /// far below the linear model's `2⁻ᵏ gᵀs`. `evaluate(θ)` returns the
+    /// objective and exact mean KL at `θ`
     /// (e.g. [`crate::Surrogate::evaluate`]). Candidates are formed from a
     /// copy of `θ_old`, so when none is accepted `params` is restored to
     /// `θ_old` bit for bit.
@@ -87,7 +89,7 @@ impl LineSearch {
             step.apply(params, fraction);
             let value = evaluate(params);
             let expected = fraction * step.expected_improvement;
-            let actual = value.surrogate - before.surrogate;
+            let actual = value.objective - before.objective;
             let accepted = value.mean_kl.is_finite()
                 && value.mean_kl <= self.max_kl
                 && actual.is_finite()
@@ -151,7 +153,7 @@ mod tests {
             if report.accepted() {
                 accepted += 1;
                 assert_eq!(report.after, fresh);
-                assert!(report.after.surrogate > report.before.surrogate);
+                assert!(report.after.objective > report.before.objective);
                 assert!(
                     report.attempts.len() > 1,
                     "seed {seed}: the full step cannot be within δ"

@@ -85,6 +85,7 @@ impl Learner for Vpg {
             batch.obs.clone(),
             batch.actions.clone(),
             advantages,
+            0.0,
             &mut self.ws,
             &mut g,
         );

@@ -134,6 +134,27 @@ fn spec(algos: &[&str], env: &str, seeds: u64, steps: u64) -> SweepSpec {
 /// The gradient-based algorithms, whose batch is `steps_per_iteration`.
 const BATCHED: &[&str] = &["random", "trpo", "npg", "vpg", "ppo"];
 
+/// The natural-gradient algorithms, whose defaults depart from the paper in
+/// the objective (an entropy bonus) and the Fisher's sample.
+const NATURAL: &[&str] = &["trpo", "npg"];
+
+/// The paper's natural-gradient keys (Appendix C; the paper maximised the
+/// surrogate alone and sampled a tenth of the batch for the Fisher).
+const PAPER_NATURAL_KEYS: &[(&str, f64)] = &[("entropy_bonus", 0.0), ("fvp_fraction", 0.1)];
+
+/// [`PAPER_NATURAL_KEYS`] for the natural-gradient algorithms that `s` runs.
+fn paper_natural_keys(s: &mut SweepSpec) {
+    for algo in NATURAL.iter().filter(|a| s.algos.iter().any(|b| b == *a)) {
+        let keys = s.config.entry(algo.to_string()).or_default();
+        for (key, value) in PAPER_NATURAL_KEYS {
+            keys.insert(key.to_string(), Value::Float(*value));
+        }
+    }
+}
+
+/// The keys the paper scale pins on TRPO, which the vine's own part copies.
+const PAPER_TRPO_KEYS: &[&str] = &["hidden_sizes", "entropy_bonus", "fvp_fraction"];
+
 /// The paper's vine keys for one locomotion env (Appendix E, Table 2):
 /// its trunk of 16 × 1000 steps split over the run's env copies.
 fn paper_vine(env: &str) -> Table {
@@ -282,6 +303,11 @@ fn scale_settings(
         notes.push(format!(
             "{env}: the policy's one hidden layer of {units} units (Appendix E)"
         ));
+        paper_natural_keys(s);
+        notes.push(format!(
+            "{env}: trpo and npg as the paper: the surrogate alone (entropy_bonus = 0), the \
+             Fisher on a tenth of the batch (fvp_fraction = 0.1)"
+        ));
     }
     if scale == Scale::Smoke {
         for algo in ["cem", "cma"] {
@@ -297,18 +323,16 @@ fn scale_settings(
 /// iteration costs fewer steps than its single-path one: it gets a part of
 /// its own whose budget is exactly the paper's 200 iterations, and the
 /// claim compares the two per iteration. It keeps the single-path spec
-/// `single`'s TRPO network.
+/// `single`'s TRPO network and objective.
 fn paper_vine_part(env: &str, seeds: u64, single: &SweepSpec) -> Part {
     let sizes = paper::Locomotion::of(env).expect("a locomotion env");
     let per_iteration = sizes.vine_steps_per_iteration();
     let mut v = spec(&[], env, seeds, PAPER_ITERATIONS * per_iteration);
     let mut keys = paper_vine(env);
-    if let Some(hidden) = single
-        .config
-        .get("trpo")
-        .and_then(|t| t.get("hidden_sizes"))
-    {
-        keys.insert("hidden_sizes".into(), hidden.clone());
+    for key in PAPER_TRPO_KEYS {
+        if let Some(value) = single.config.get("trpo").and_then(|t| t.get(*key)) {
+            keys.insert(key.to_string(), value.clone());
+        }
     }
     v.variants
         .insert(VINE_LABEL.to_string(), vine_variant(keys));
@@ -364,9 +388,28 @@ fn arcade(scale: Scale, seeds: u64) -> Part {
              evaluations stay short"
         ));
     }
+    // The conv net's Fisher-vector products on whole batches (the default)
+    // would cost a pixel run several times its time: the games keep the
+    // batch and the Fisher sample the defaults had before 2026-12-07.
+    let batch = if scale == Scale::Smoke { 500 } else { 5000 };
+    s.config.insert(
+        "trpo".into(),
+        table(&[
+            ("steps_per_iteration", int(batch)),
+            ("fvp_fraction", Value::Float(0.1)),
+        ]),
+    );
+    notes.push(format!(
+        "arcade: trpo with a batch of {batch} and a tenth of it in the Fisher (fvp_fraction = \
+         0.1; the default, the whole batch, costs a pixel run several times its time)"
+    ));
+    if scale == Scale::Paper {
+        paper_natural_keys(&mut s);
+        notes.push(
+            "arcade: trpo maximises the surrogate alone (entropy_bonus = 0), as the paper".into(),
+        );
+    }
     if scale == Scale::Smoke {
-        s.config
-            .insert("trpo".into(), table(&[("steps_per_iteration", int(500))]));
         s.eval_episodes = 2;
         s.eval_every = Some(steps / 2);
     } else {
@@ -429,8 +472,39 @@ mod tests {
         assert_eq!(swimmer.runs[0].request.config["vine_states"], 125);
         assert_eq!(swimmer.runs[0].request.config["hidden_sizes"][0], 30);
         assert_eq!(trpo.request.config["hidden_sizes"], serde_json::json!([50]));
+        // The paper's objective (the surrogate alone) and Fisher sample
+        // wherever TRPO or NPG runs; the defaults differ in both.
+        let npg = hopper.runs.iter().find(|r| r.label == "npg").unwrap();
         let arcade = paper[6].spec.plan(Some(Path::new("o")), &[]).unwrap();
+        let games = arcade.runs.iter().filter(|r| r.label != "random");
+        for run in [trpo, npg, vine].into_iter().chain(games) {
+            assert_eq!(run.request.config["entropy_bonus"], 0.0, "{}", run.label);
+            assert_eq!(run.request.config["fvp_fraction"], 0.1, "{}", run.label);
+        }
+        let quick = parts(Scale::Quick, 1);
+        let quick_hopper = quick[2].spec.plan(Some(Path::new("o")), &[]).unwrap();
+        let quick_trpo = quick_hopper
+            .runs
+            .iter()
+            .find(|r| r.label == "trpo")
+            .unwrap();
+        assert_ne!(
+            quick_trpo.request.config["entropy_bonus"], 0.0,
+            "the default"
+        );
+        assert_ne!(
+            quick_trpo.request.config["fvp_fraction"], 0.1,
+            "the default"
+        );
         assert_eq!(arcade.runs.len(), 7 * 3);
+        for scale in [Scale::Smoke, Scale::Quick, Scale::Paper] {
+            let arcade = parts(scale, 1).pop().unwrap();
+            assert_eq!(arcade.name, "arcade");
+            let plan = arcade.spec.plan(Some(Path::new("o")), &[]).unwrap();
+            for run in plan.runs.iter().filter(|r| r.label != "random") {
+                assert_eq!(run.request.config["fvp_fraction"], 0.1, "{scale:?}");
+            }
+        }
         assert_eq!(arcade.runs[0].request.env.options().get("view"), "pixels");
         assert!(hopper.runs.iter().any(|r| r.label == "ppo"));
     }

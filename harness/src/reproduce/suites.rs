@@ -157,6 +157,13 @@ fn ale(scale: Scale, seeds: u64) -> Part {
          sticky actions), {} steps per run × trpo, {VINE_LABEL} (ALE snapshots) and random",
         paper::steps(steps)
     )];
+    if let Some(trpo) = spec.config.get("trpo") {
+        let keys: Vec<String> = trpo.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        notes.push(format!(
+            "ale: trpo's keys as the native games' ({})",
+            keys.join(", ")
+        ));
+    }
     if let Some(frames) = cap {
         spec.env_set.push(format!("{ALE_MAX_FRAMES}{frames}"));
         notes.push(format!(
