@@ -138,8 +138,7 @@ impl ActionDistribution {
                 dist[dim..].iter().map(|ls| ls + HALF_LN_TAU + 0.5).sum()
             }
             ActionDistribution::Categorical { .. } => {
-                let lse = log_normalizer(dist);
-                lse - dist.iter().map(|l| exp(l - lse) * l).sum::<f64>()
+                categorical_entropy(dist, log_normalizer(dist))
             }
         }
     }
@@ -154,8 +153,8 @@ impl ActionDistribution {
                 grad[dim..].iter_mut().for_each(|g| *g += scale);
             }
             ActionDistribution::Categorical { .. } => {
-                let entropy = self.entropy(dist);
                 let lse = log_normalizer(dist);
+                let entropy = categorical_entropy(dist, lse);
                 for (g, l) in grad.iter_mut().zip(dist) {
                     let log_p = l - lse;
                     *g -= scale * exp(log_p) * (log_p + entropy);
@@ -284,6 +283,12 @@ impl ActionDistribution {
 }
 
 /// `log Σⱼ exp ℓⱼ`, shifted by the maximum so it never overflows.
+/// `log Σ exp ℓ − Σⱼ pⱼ ℓⱼ` given `lse = log Σ exp ℓ`, so a caller that
+/// needs `lse` too computes it once.
+fn categorical_entropy(logits: &[f64], lse: f64) -> f64 {
+    lse - logits.iter().map(|l| exp(l - lse) * l).sum::<f64>()
+}
+
 fn log_normalizer(logits: &[f64]) -> f64 {
     let max = logits.iter().fold(f64::NEG_INFINITY, |m, l| m.max(*l));
     max + log(logits.iter().map(|l| exp(l - max)).sum::<f64>())
