@@ -302,7 +302,11 @@ impl Agent {
 
     /// Mean entropy of the policy on `obs` (normalised).
     pub fn mean_entropy<'o>(&mut self, obs: impl Into<Observations<'o>>) -> f64 {
-        let obs = obs.into();
+        self.mean_entropy_obs(obs.into())
+    }
+
+    /// [`Agent::mean_entropy`], compiled here (see [`Observations`] on why).
+    fn mean_entropy_obs(&mut self, obs: Observations<'_>) -> f64 {
         let n = obs.len() / self.obs_len();
         let family = self.policy.distribution();
         let dist = self.policy.forward(&self.params, obs, n, &mut self.ws);

@@ -320,7 +320,11 @@ impl ValueBaseline {
 
     /// `V(sᵢ)` of `n` states into `out`.
     pub fn predict<'o>(&mut self, obs: impl Into<Observations<'o>>, n: usize, out: &mut [f64]) {
-        let obs = obs.into();
+        self.predict_obs(obs.into(), n, out);
+    }
+
+    /// [`ValueBaseline::predict`], compiled here (see [`Observations`] on why).
+    fn predict_obs(&mut self, obs: Observations<'_>, n: usize, out: &mut [f64]) {
         assert_eq!(
             obs.len(),
             self.network.inputs() * n,
@@ -339,7 +343,11 @@ impl ValueBaseline {
     /// would cost a pass over the batch, and callers have the predictions
     /// (see [`mean_squared_error`]).
     pub fn fit<'o>(&mut self, obs: impl Into<Observations<'o>>, targets: &[f64], rng: &mut Rng) {
-        let obs = obs.into();
+        self.fit_obs(obs.into(), targets, rng);
+    }
+
+    /// [`ValueBaseline::fit`], compiled here (see [`Observations`] on why).
+    fn fit_obs(&mut self, obs: Observations<'_>, targets: &[f64], rng: &mut Rng) {
         let n = targets.len();
         let d = self.network.inputs();
         assert_eq!(obs.len(), d * n, "value fit: observation length");

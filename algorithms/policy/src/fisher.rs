@@ -118,7 +118,17 @@ impl FisherVectorProduct {
         n: usize,
         subset: Option<&[usize]>,
     ) {
-        let obs = obs.into();
+        self.prepare_obs(params, obs.into(), n, subset);
+    }
+
+    /// [`FisherVectorProduct::prepare`], compiled here (see [`Observations`] on why).
+    fn prepare_obs(
+        &mut self,
+        params: &[f64],
+        obs: Observations<'_>,
+        n: usize,
+        subset: Option<&[usize]>,
+    ) {
         let d = self.policy.obs_len();
         assert_eq!(obs.len(), d * n, "observation length");
         self.params.clear();

@@ -16,6 +16,15 @@ use crate::real::Real;
 pub const BYTE_SCALE: f64 = trustbench_plugin::abi::TB_BYTE_OBSERVATION_SCALE;
 
 /// A borrowed batch of observations, `d` values per state, state-major.
+///
+/// Methods take `impl Into<Observations>` (a `&[f64]`, `&[u8]` or their
+/// `Vec`s) and pass it on at once to a private method that takes this type.
+/// Why: a generic function is compiled in the crate that calls it, at that
+/// crate's optimisation level, and so is everything it inlines. A debug
+/// build compiles the callers (plugins, the harness) unoptimised, and PPO's
+/// minibatch loop, calling [`crate::Policy::forward`] directly, ran 45× slower
+/// (17.7 s an iteration instead of 0.40 s) while the network passes were
+/// compiled in its crate. The work is compiled once, here.
 #[derive(Clone, Copy, Debug)]
 pub enum Observations<'a> {
     /// Real values as they are.

@@ -225,7 +225,17 @@ impl Policy {
         n: usize,
         ws: &'w mut PolicyWorkspace,
     ) -> &'w [f64] {
-        let obs = obs.into();
+        self.forward_obs(params, obs.into(), n, ws)
+    }
+
+    /// [`Policy::forward`], compiled here (see [`Observations`] on why).
+    fn forward_obs<'w>(
+        &self,
+        params: &[f64],
+        obs: Observations<'_>,
+        n: usize,
+        ws: &'w mut PolicyWorkspace,
+    ) -> &'w [f64] {
         assert_eq!(params.len(), self.param_len(), "policy parameter length");
         let (net_params, head) = params.split_at(self.network.param_len());
         let (k, d) = (
@@ -278,7 +288,7 @@ impl Policy {
     ) {
         assert_eq!(grad.len(), self.param_len(), "gradient length");
         grad.fill(0.0);
-        self.vjp_add(params, obs, ws, d_dist, grad);
+        self.vjp_add_obs(params, obs.into(), ws, d_dist, grad);
     }
 
     /// [`Policy::vjp`] added to `grad`. Calls over consecutive chunks of a
@@ -288,6 +298,18 @@ impl Policy {
         &self,
         params: &[f64],
         obs: impl Into<Observations<'o>>,
+        ws: &mut PolicyWorkspace,
+        d_dist: &[f64],
+        grad: &mut [f64],
+    ) {
+        self.vjp_add_obs(params, obs.into(), ws, d_dist, grad);
+    }
+
+    /// [`Policy::vjp_add`], compiled here (see [`Observations`] on why).
+    fn vjp_add_obs(
+        &self,
+        params: &[f64],
+        obs: Observations<'_>,
         ws: &mut PolicyWorkspace,
         d_dist: &[f64],
         grad: &mut [f64],
@@ -307,7 +329,7 @@ impl Policy {
         }
         match self.precision {
             Precision::F64 => {
-                let x = wide_input(obs.into(), &ws.wide_obs);
+                let x = wide_input(obs, &ws.wide_obs);
                 self.network
                     .vjp_add(&params[..split], x, &mut ws.wide, rows, net_grad)
             }
@@ -331,6 +353,18 @@ impl Policy {
         direction: &[f64],
         d_dist: &mut [f64],
     ) {
+        self.jvp_obs(params, obs.into(), ws, direction, d_dist);
+    }
+
+    /// [`Policy::jvp`], compiled here (see [`Observations`] on why).
+    fn jvp_obs(
+        &self,
+        params: &[f64],
+        obs: Observations<'_>,
+        ws: &mut PolicyWorkspace,
+        direction: &[f64],
+        d_dist: &mut [f64],
+    ) {
         let (k, d, n) = (
             self.distribution.net_outputs(),
             self.distribution.dist_len(),
@@ -342,7 +376,7 @@ impl Policy {
         let rows = &mut ws.net_rows[..k * n];
         match self.precision {
             Precision::F64 => {
-                let x = wide_input(obs.into(), &ws.wide_obs);
+                let x = wide_input(obs, &ws.wide_obs);
                 self.network
                     .jvp(&params[..split], x, &mut ws.wide, net_dir, rows)
             }

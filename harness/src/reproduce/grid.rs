@@ -152,6 +152,10 @@ fn paper_natural_keys(s: &mut SweepSpec) {
     }
 }
 
+/// The Fisher's sample of TRPO and NPG at the smoke scale (see
+/// `scale_settings`).
+const SMOKE_FVP_FRACTION: f64 = 0.1;
+
 /// The keys the paper scale pins on TRPO, which the vine's own part copies.
 const PAPER_TRPO_KEYS: &[&str] = &["hidden_sizes", "entropy_bonus", "fvp_fraction"];
 
@@ -314,6 +318,18 @@ fn scale_settings(
             s.config
                 .insert(algo.to_string(), table(&[("population", int(4))]));
         }
+        // The CG check forms the trained TRPO's dense F from one
+        // Fisher-vector product per parameter (5,126 on hopper): on the
+        // whole batch, as the defaults take it, that was most of the smoke
+        // scale's time.
+        for algo in NATURAL.iter().filter(|a| s.algos.iter().any(|b| b == *a)) {
+            let keys = s.config.entry(algo.to_string()).or_default();
+            keys.insert("fvp_fraction".into(), Value::Float(SMOKE_FVP_FRACTION));
+        }
+        notes.push(format!(
+            "{env}: trpo and npg take the Fisher on fvp_fraction = {SMOKE_FVP_FRACTION} of the \
+             batch (the default: all of it), so the CG check's dense F takes seconds"
+        ));
         s.eval_episodes = 2;
         s.eval_every = Some(steps / 2);
     }
@@ -496,6 +512,23 @@ mod tests {
             quick_trpo.request.config["fvp_fraction"], 0.1,
             "the default"
         );
+        // The smoke scale's CG check stays cheap: a tenth of the batch in
+        // the Fisher for TRPO (its CG variants included) and NPG.
+        let smoke = parts(Scale::Smoke, 1);
+        let smoke_hopper = smoke[2].spec.plan(Some(Path::new("o")), &[]).unwrap();
+        let natural = smoke_hopper
+            .runs
+            .iter()
+            .filter(|r| r.label.starts_with("trpo") || r.label == "npg");
+        assert_eq!(
+            natural.clone().count(),
+            5,
+            "trpo, its CG variants, vine, npg"
+        );
+        for run in natural {
+            let fraction = &run.request.config["fvp_fraction"];
+            assert_eq!(fraction, SMOKE_FVP_FRACTION, "{}", run.label);
+        }
         assert_eq!(arcade.runs.len(), 7 * 3);
         for scale in [Scale::Smoke, Scale::Quick, Scale::Paper] {
             let arcade = parts(scale, 1).pop().unwrap();

@@ -15,9 +15,10 @@ fn assert_all_pass(rows: &Rows, algorithms: usize) {
 #[test]
 fn every_builtin_algorithm_passes() {
     // What is asserted is that every check passes. The default 60 s per
-    // check bounds a hung plugin (tested in isolation.rs); the debug build's
-    // PPO determinism check alone took over 60 s on a loaded 2-core machine
-    // (8.3 s an iteration), so this test gives each check ten minutes.
+    // check bounds a hung plugin (tested in isolation.rs); a loaded CI
+    // machine runs the debug build's checks far slower than this one
+    // (PPO's took 8.3 s an iteration before its network passes were
+    // compiled optimised, see `Observations`), so each check gets ten minutes.
     let (code, rows) = check_plugin(&["--timeout", "10m"]);
     assert_all_pass(&rows, 7);
     assert_eq!(code, Some(0));
