@@ -65,6 +65,39 @@ pub enum Actions {
 /// plays the mode; `harness render --sample` replays the other way).
 const OUR_ACTIONS: Actions = Actions::Mode;
 
+/// How a source's trust region bounds the KL of a policy update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KlBound {
+    /// `KL(π_old ‖ π) ≤ δ` of the whole action distribution: ours (`max_kl`),
+    /// the paper's and Tianshou's (`Independent(Normal(…), 1)`).
+    Joint(f64),
+    /// The KL averaged over the action dimensions `≤ δ`: sb3-contrib's, whose
+    /// diagonal Gaussian returns one KL per dimension and whose constraint
+    /// takes their `.mean()`. For a product distribution the joint KL is the
+    /// sum over dimensions, so the bound is a joint KL of `δ × actions`.
+    PerActionDimension {
+        /// Its `target_kl`.
+        delta: f64,
+        /// The env's action dimensions.
+        actions: u32,
+    },
+}
+
+impl KlBound {
+    /// The bound as a joint KL.
+    fn joint(self) -> f64 {
+        match self {
+            KlBound::Joint(delta) => delta,
+            KlBound::PerActionDimension { delta, actions } => delta * f64::from(actions),
+        }
+    }
+}
+
+/// Where the per-dimension bound was measured (sb3-contrib's own objects'
+/// KL against the joint one) and ours run at its radius: the cause of the
+/// gap to its Walker2d figure.
+const KL_CAUSE_LOG: &str = "benches/runs/2026-12-07/log.md";
+
 /// One published result of an algorithm on a standard env.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Anchor {
@@ -84,6 +117,8 @@ pub struct Anchor {
     pub gamma: f64,
     /// The hyperparameter set.
     pub hyperparameters: &'static str,
+    /// Its trust region.
+    pub kl_bound: KlBound,
     /// Seeds behind the figure.
     pub seeds: u32,
     /// What the figure measures.
@@ -109,6 +144,17 @@ const TIANSHOU_SOURCE: &str = "Tianshou TRPO (its MuJoCo benchmark table)";
 const TIANSHOU_URL: &str = "https://github.com/thu-ml/tianshou/tree/master/examples/mujoco";
 const TIANSHOU_HYPERPARAMETERS: &str = "Tianshou's mujoco_trpo.py defaults, one set for every env";
 
+/// The action dimensions of a paired locomotion task (MuJoCo's Swimmer,
+/// Hopper and Walker2d: 2, 3 and 6 joint torques).
+const fn action_dimensions(task: &str) -> u32 {
+    match task.as_bytes() {
+        b"swimmer" => 2,
+        b"hopper" => 3,
+        b"walker" => 6,
+        _ => panic!("not a paired locomotion task"),
+    }
+}
+
 /// sb3-contrib's figures: 3 seeds, the last of the RL Zoo's evaluations
 /// (its `EvalCallback` plays the mode on non-Atari envs:
 /// `deterministic_eval` in `rl_zoo3/exp_manager.py`), `mean ± standard
@@ -123,6 +169,11 @@ const fn sb3(task: &'static str, env: &'static str, gamma: f64, mean: f64, se: f
         steps: 1_000_000,
         gamma,
         hyperparameters: SB3_HYPERPARAMETERS,
+        // The RL Zoo's MuJoCo set keeps sb3-contrib's default target_kl.
+        kl_bound: KlBound::PerActionDimension {
+            delta: 0.01,
+            actions: action_dimensions(task),
+        },
         seeds: 3,
         measure: Measure::Final,
         eval_every: None,
@@ -148,6 +199,8 @@ const fn tianshou(task: &'static str, env: &'static str, mean: f64, std: f64) ->
         steps: 1_000_000,
         gamma: 0.99,
         hyperparameters: TIANSHOU_HYPERPARAMETERS,
+        // mujoco_trpo.py's --max-kl.
+        kl_bound: KlBound::Joint(0.01),
         seeds: 10,
         measure: Measure::BestWithinBudget,
         // mujoco_trpo.py: a test of 10 episodes after every epoch of
@@ -313,6 +366,24 @@ fn differences(anchor: &Anchor, ours_env: &str, runs: &[&Run]) -> Vec<String> {
             budget / ours.max(1)
         ));
     }
+    let ours_kl = runs
+        .iter()
+        .find_map(|r| r.config.algorithm.get("max_kl")?.as_f64());
+    if let Some(ours) = ours_kl
+        && anchor.kl_bound.joint() != ours
+    {
+        let how = match anchor.kl_bound {
+            KlBound::Joint(_) => String::new(),
+            KlBound::PerActionDimension { delta, actions } => format!(
+                " (their bound of {delta} is on the KL averaged over the {actions} action \
+                 dimensions; measured, with ours at that radius, in {KL_CAUSE_LOG})"
+            ),
+        };
+        out.push(format!(
+            "trust region: a joint KL of {} vs ours {ours}{how}",
+            anchor.kl_bound.joint()
+        ));
+    }
     out.push(format!(
         "hyperparameters: {} vs ours the algorithm's defaults (one set for every env)",
         anchor.hyperparameters
@@ -466,7 +537,14 @@ mod tests {
     use crate::report::testutil::finished_run;
 
     fn run(label: &str, env: &str, seed: u64, final_return: f64) -> Run {
-        finished_run(label, env, seed, r#"{"gamma": 0.99}"#, final_return, &[])
+        finished_run(
+            label,
+            env,
+            seed,
+            r#"{"gamma": 0.99, "max_kl": 0.01}"#,
+            final_return,
+            &[],
+        )
     }
 
     #[test]
@@ -483,6 +561,7 @@ mod tests {
                 assert!(a.env.ends_with("-v3"), "both sources ran MuJoCo v3: {a:?}");
             }
         }
+        assert!(repo.join(KL_CAUSE_LOG).is_file());
         let swimmer = MUJOCO_TRPO.iter().find(|a| a.env == "Swimmer-v3").unwrap();
         assert_eq!(swimmer.gamma, 0.9999);
     }
@@ -520,6 +599,15 @@ mod tests {
             "{}",
             sb3[6].text
         );
+        // sb3-contrib's KL is per action dimension: 3 on Hopper.
+        assert!(
+            sb3[6].text.contains(
+                "trust region: a joint KL of 0.03 vs ours 0.01 (their bound of 0.01 is on the \
+                 KL averaged over the 3 action dimensions"
+            ),
+            "{}",
+            sb3[6].text
+        );
         let here = &table.rows[1];
         let rerun = MUJOCO_TRPO
             .iter()
@@ -547,6 +635,10 @@ mod tests {
                 .contains("their evaluation samples actions")
         );
         assert!(!tianshou[6].text.contains("standard error"));
+        assert!(
+            !tianshou[6].text.contains("trust region"),
+            "the same joint bound"
+        );
         // Ours evaluated every 500 steps (the test runs' spacing).
         assert!(
             tianshou[6]
