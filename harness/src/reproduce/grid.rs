@@ -144,10 +144,15 @@ const PAPER_NATURAL_KEYS: &[(&str, f64)] = &[("entropy_bonus", 0.0), ("fvp_fract
 
 /// [`PAPER_NATURAL_KEYS`] for the natural-gradient algorithms that `s` runs.
 fn paper_natural_keys(s: &mut SweepSpec) {
+    natural_keys(s, PAPER_NATURAL_KEYS);
+}
+
+/// `keys` for the natural-gradient algorithms that `s` runs.
+fn natural_keys(s: &mut SweepSpec, keys: &[(&str, f64)]) {
     for algo in NATURAL.iter().filter(|a| s.algos.iter().any(|b| b == *a)) {
-        let keys = s.config.entry(algo.to_string()).or_default();
-        for (key, value) in PAPER_NATURAL_KEYS {
-            keys.insert(key.to_string(), Value::Float(*value));
+        let config = s.config.entry(algo.to_string()).or_default();
+        for (key, value) in keys {
+            config.insert(key.to_string(), Value::Float(*value));
         }
     }
 }
@@ -322,10 +327,7 @@ fn scale_settings(
         // Fisher-vector product per parameter (5,126 on hopper): on the
         // whole batch, as the defaults take it, that was most of the smoke
         // scale's time.
-        for algo in NATURAL.iter().filter(|a| s.algos.iter().any(|b| b == *a)) {
-            let keys = s.config.entry(algo.to_string()).or_default();
-            keys.insert("fvp_fraction".into(), Value::Float(SMOKE_FVP_FRACTION));
-        }
+        natural_keys(s, &[("fvp_fraction", SMOKE_FVP_FRACTION)]);
         notes.push(format!(
             "{env}: trpo and npg take the Fisher on fvp_fraction = {SMOKE_FVP_FRACTION} of the \
              batch (the default: all of it), so the CG check's dense F takes seconds"
