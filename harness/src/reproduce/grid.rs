@@ -142,11 +142,6 @@ const NATURAL: &[&str] = &["trpo", "npg"];
 /// surrogate alone and sampled a tenth of the batch for the Fisher).
 const PAPER_NATURAL_KEYS: &[(&str, f64)] = &[("entropy_bonus", 0.0), ("fvp_fraction", 0.1)];
 
-/// [`PAPER_NATURAL_KEYS`] for the natural-gradient algorithms that `s` runs.
-fn paper_natural_keys(s: &mut SweepSpec) {
-    natural_keys(s, PAPER_NATURAL_KEYS);
-}
-
 /// `keys` for the natural-gradient algorithms that `s` runs.
 fn natural_keys(s: &mut SweepSpec, keys: &[(&str, f64)]) {
     for algo in NATURAL.iter().filter(|a| s.algos.iter().any(|b| b == *a)) {
@@ -312,7 +307,7 @@ fn scale_settings(
         notes.push(format!(
             "{env}: the policy's one hidden layer of {units} units (Appendix E)"
         ));
-        paper_natural_keys(s);
+        natural_keys(s, PAPER_NATURAL_KEYS);
         notes.push(format!(
             "{env}: trpo and npg as the paper: the surrogate alone (entropy_bonus = 0), the \
              Fisher on a tenth of the batch (fvp_fraction = 0.1)"
@@ -422,7 +417,7 @@ fn arcade(scale: Scale, seeds: u64) -> Part {
          0.1; the default, the whole batch, costs a pixel run several times its time)"
     ));
     if scale == Scale::Paper {
-        paper_natural_keys(&mut s);
+        natural_keys(&mut s, PAPER_NATURAL_KEYS);
         notes.push(
             "arcade: trpo maximises the surrogate alone (entropy_bonus = 0), as the paper".into(),
         );
